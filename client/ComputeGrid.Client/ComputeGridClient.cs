@@ -1,0 +1,210 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Tenants;
+using ComputeGrid.Domain;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
+using Orleans.Streams;
+
+namespace ComputeGrid.Client;
+
+/// <summary>The SDK over an Orleans cluster client (external, or the silo's own when co-hosted).</summary>
+public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClient, IComputeGridAdmin
+{
+    /// <summary>How long a watch waits for a stream event before it re-reads the job's history.</summary>
+    public static readonly TimeSpan WatchResyncInterval = TimeSpan.FromSeconds(2);
+
+    /// <inheritdoc />
+    public IComputeGridAdmin Admin => this;
+
+    /// <inheritdoc />
+    public async Task<JobSnapshot> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = request.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ComputeGridValidationException(errors);
+        }
+
+        var jobId = request.JobId ?? Guid.NewGuid().ToString("n");
+        var result = await cluster.GetGrain<IJobGrain>(jobId).SubmitAsync(request.ToSpec(), cancellationToken);
+        return result.Refusal switch
+        {
+            SubmitRefusal.None => result.Job!,
+            SubmitRefusal.NeverFits => throw new JobRejectedException(result.Errors),
+            SubmitRefusal.Conflict => throw new JobConflictException(string.Join("; ", result.Errors)),
+            _ => throw new ComputeGridValidationException(result.Errors),
+        };
+    }
+
+    /// <inheritdoc />
+    public async Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        RequireJobId(jobId);
+        return await cluster.GetGrain<IJobGrain>(jobId).GetAsync(cancellationToken) ?? throw NoJob(jobId);
+    }
+
+    /// <inheritdoc />
+    public async Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default)
+    {
+        RequireJobId(jobId);
+        return await cluster.GetGrain<IJobGrain>(jobId).CancelAsync(reason ?? string.Empty, cancellationToken) ?? throw NoJob(jobId);
+    }
+
+    /// <inheritdoc />
+    public Task<JobPage> ListJobsAsync(string tenant, JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(tenant))
+        {
+            throw new ComputeGridValidationException([new ValidationError("tenant", "must not be empty")]);
+        }
+
+        if (limit is < 1 or > 500)
+        {
+            throw new ComputeGridValidationException([new ValidationError("limit", "must be between 1 and 500")]);
+        }
+
+        if (state is { } s && !Enum.IsDefined(s))
+        {
+            throw new ComputeGridValidationException([new ValidationError("state", $"'{s}' is not a job state")]);
+        }
+
+        if (cursor is not null && (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) || c < 1))
+        {
+            throw new ComputeGridValidationException([new ValidationError("cursor", "is not a cursor this API returned")]);
+        }
+
+        return cluster.GetGrain<ITenantGrain>(tenant).ListJobsAsync(state, limit, cursor, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        RequireJobId(jobId);
+        var inbox = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var stream = cluster.GetStreamProvider(GridStreams.Provider).GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, jobId));
+
+        // Subscribe first, then read the history: an event can then arrive twice (dropped by sequence), never be missed.
+        var subscription = await stream.SubscribeAsync((evt, _) =>
+        {
+            inbox.Writer.TryWrite(evt);
+            return Task.CompletedTask;
+        });
+        try
+        {
+            var last = 0L;
+            var pending = (await GetJobAsync(jobId, cancellationToken)).History;
+            while (true)
+            {
+                foreach (var evt in pending.Where(e => e.Sequence > last).OrderBy(e => e.Sequence))
+                {
+                    if (evt.Sequence != last + 1)
+                    {
+                        break;
+                    }
+
+                    last = evt.Sequence;
+                    yield return evt;
+                    if (evt.State.IsTerminal())
+                    {
+                        yield break;
+                    }
+                }
+
+                var next = await NextAsync(inbox.Reader, cancellationToken);
+                pending = next is not null && next.Sequence <= last + 1
+                    ? [next]
+                    : (await GetJobAsync(jobId, cancellationToken)).History;
+            }
+        }
+        finally
+        {
+            await subscription.UnsubscribeAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default) =>
+        cluster.GetGrain<IPoolGrain>(PoolGrainKey.National).GetPoolAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TenantSummary> GetTenantSummaryAsync(string tenant, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(tenant))
+        {
+            throw new ComputeGridValidationException([new ValidationError("tenant", "must not be empty")]);
+        }
+
+        return cluster.GetGrain<ITenantGrain>(tenant).GetSummaryAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        Check(await Pool.RegisterDataCenterAsync(spec, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        Check(await Pool.DrainDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+
+    /// <inheritdoc />
+    public async Task ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        Check(await Pool.ResumeDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+
+    /// <inheritdoc />
+    public async Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        Check(await Pool.RemoveDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+
+    /// <inheritdoc />
+    public Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default) => Pool.GetDirectoryAsync(cancellationToken);
+
+    private IPoolGrain Pool => cluster.GetGrain<IPoolGrain>(PoolGrainKey.National);
+
+    private static async Task<JobEvent?> NextAsync(ChannelReader<JobEvent> inbox, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(WatchResyncInterval);
+        try
+        {
+            return await inbox.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private static void Check(AdminResult result)
+    {
+        if (result.NotFound)
+        {
+            throw new ComputeGridNotFoundException(string.Join("; ", result.Errors));
+        }
+
+        if (!result.Succeeded)
+        {
+            throw new ComputeGridValidationException(result.Errors);
+        }
+    }
+
+    private static void RequireJobId(string jobId)
+    {
+        if (!JobRequest.IsValidJobId(jobId))
+        {
+            throw new ComputeGridValidationException([new ValidationError("jobId", $"must be 1-{JobRequest.MaxJobIdLength} characters of letters, digits, '.', '_' and '-'")]);
+        }
+    }
+
+    private static string RequireDataCenterId(string dataCenterId) =>
+        DataCenterRules.IsValidId(dataCenterId)
+            ? dataCenterId
+            : throw new ComputeGridValidationException([new ValidationError("dataCenterId", "must be 1-64 characters of a-z, 0-9 and '-'")]);
+
+    private static ComputeGridNotFoundException NoJob(string jobId) => new($"no job '{jobId}'");
+}

@@ -1,0 +1,135 @@
+using ComputeGrid.Domain;
+
+namespace ComputeGrid.Client;
+
+/// <summary>Base of every error the ComputeGrid SDK raises on purpose.</summary>
+public class ComputeGridException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>An argument is invalid; nothing was changed. <see cref="Field"/> and <see cref="Reason"/> give the first problem.</summary>
+public class ComputeGridValidationException : ComputeGridException
+{
+    /// <summary>Creates the exception from one or more errors.</summary>
+    public ComputeGridValidationException(IReadOnlyList<ValidationError> errors)
+        : base(Describe(errors))
+    {
+        Errors = errors.Count > 0 ? errors : [new ValidationError("(request)", "invalid")];
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridValidationException()
+        : this([])
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridValidationException(string message)
+        : this([new ValidationError("(request)", message)])
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridValidationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Errors = [new ValidationError("(request)", message)];
+    }
+
+    /// <summary>Every problem found.</summary>
+    public IReadOnlyList<ValidationError> Errors { get; }
+
+    /// <summary>The first offending field, for example <c>resources.cpuMillicores</c>.</summary>
+    public string Field => Errors[0].Field;
+
+    /// <summary>Why the first offending field is wrong.</summary>
+    public string Reason => Errors[0].Reason;
+
+    private static string Describe(IReadOnlyList<ValidationError> errors) =>
+        errors.Count == 0 ? "Invalid request." : "Invalid request: " + string.Join("; ", errors);
+}
+
+/// <summary>The job can never run anywhere in the pool as specified (too large, a GPU model no allowed data center has, no hub in range).</summary>
+public sealed class JobRejectedException : ComputeGridValidationException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException(IReadOnlyList<ValidationError> errors)
+        : base(errors)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobRejectedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A job with this id exists with a different request.</summary>
+public sealed class JobConflictException : ComputeGridException
+{
+    /// <summary>Creates the exception.</summary>
+    public JobConflictException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobConflictException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public JobConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>No job, or no data center, has the given id.</summary>
+public sealed class ComputeGridNotFoundException : ComputeGridException
+{
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridNotFoundException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridNotFoundException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridNotFoundException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,76 @@
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Tenants;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Client;
+
+/// <summary>The ComputeGrid SDK for enterprise applications: submit, follow and manage jobs in the national pool.</summary>
+public interface IComputeGridClient
+{
+    /// <summary>Operators' changes to the pool.</summary>
+    IComputeGridAdmin Admin { get; }
+
+    /// <summary>
+    /// Submits a job and returns it placed (Scheduled) or waiting (Queued). Safe to retry with the same
+    /// <see cref="JobRequest.JobId"/>.
+    /// </summary>
+    /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was changed.</exception>
+    /// <exception cref="JobRejectedException">The job can never run anywhere in the pool; nothing was changed.</exception>
+    /// <exception cref="JobConflictException">The id is taken by a different job.</exception>
+    Task<JobSnapshot> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The job with this id.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
+    Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a job in any state before it ends (releasing its capacity); an ended job is returned unchanged.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
+    Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default);
+
+    /// <summary>A tenant's jobs, newest first, a page at a time.</summary>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="state">Only jobs in this state; null for all.</param>
+    /// <param name="limit">Page size, 1..500.</param>
+    /// <param name="cursor">The previous page's <see cref="JobPage.NextCursor"/>; null for the first page.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<JobPage> ListJobsAsync(string tenant, JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A job's events from the first, live, until it ends (the sequence then completes). Missed or duplicated stream
+    /// events are repaired from the job's history, so each event is seen once and in order.
+    /// </summary>
+    /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
+    IAsyncEnumerable<JobEvent> WatchJobAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>The pool now: hubs, data centers, free and used capacity, queues and energy, carbon and cost totals.</summary>
+    Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A tenant's jobs by state and the energy, carbon and cost of its finished work.</summary>
+    Task<TenantSummary> GetTenantSummaryAsync(string tenant, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Operators' changes to the pool; every change persists.</summary>
+public interface IComputeGridAdmin
+{
+    /// <summary>Registers a new data center in an existing hub.</summary>
+    /// <exception cref="ComputeGridValidationException">A field is invalid or the id is taken; nothing was changed.</exception>
+    Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>Drains a data center: it takes no new work; work there runs to its end.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
+    Task DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts a drained data center back online.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
+    Task ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a data center; refused while jobs hold capacity there (drain it first and let them finish).</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
+    /// <exception cref="ComputeGridValidationException">Jobs still hold capacity there; nothing was changed.</exception>
+    Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>The pool's data centers and their status.</summary>
+    Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default);
+}

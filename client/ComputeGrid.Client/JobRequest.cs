@@ -1,0 +1,86 @@
+using System.Text.RegularExpressions;
+using ComputeGrid.Domain;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Resources;
+
+namespace ComputeGrid.Client;
+
+/// <summary>A job to submit to the national pool.</summary>
+public sealed partial class JobRequest
+{
+    /// <summary>Longest job id.</summary>
+    public const int MaxJobIdLength = 128;
+
+    /// <summary>
+    /// The job's id: 1-128 characters of letters, digits, '.', '_' and '-'. Submitting again with the same id and the same
+    /// request returns the same job (safe retries). Null: the SDK generates one.
+    /// </summary>
+    public string? JobId { get; init; }
+
+    /// <summary>The owner the job is accounted to; required, at most 64 printable characters.</summary>
+    public string Tenant { get; init; } = string.Empty;
+
+    /// <summary>The hub where the job's data and users are, for example <c>yangtze</c>; required.</summary>
+    public string OriginHub { get; init; } = string.Empty;
+
+    /// <summary>CPU in millicores (1000 = one core); 1..1,024,000.</summary>
+    public long CpuMillicores { get; init; }
+
+    /// <summary>Memory in MiB; 1..16 TiB.</summary>
+    public long MemoryMiB { get; init; }
+
+    /// <summary>Whole GPUs; 0 (default) for none.</summary>
+    public int Gpus { get; init; }
+
+    /// <summary>GPU model (for example <c>910B</c>, <c>A800</c>, <c>H800</c>); required when <see cref="Gpus"/> is above 0.</summary>
+    public string? GpuModel { get; init; }
+
+    /// <summary>Declared run time; above zero, at most 30 days.</summary>
+    public TimeSpan RunTime { get; init; }
+
+    /// <summary>How close to the origin the job must run: Interactive (5 ms), Regional (20 ms) or Batch (default, anywhere).</summary>
+    public LatencyClass LatencyClass { get; init; } = LatencyClass.Batch;
+
+    /// <summary>Hubs the job may run in (data residency); empty (default) for every hub.</summary>
+    public IReadOnlyList<string> AllowedHubs { get; init; } = [];
+
+    /// <summary>Higher runs first; 0..1000, default 100.</summary>
+    public int Priority { get; init; } = 100;
+
+    /// <summary>What placement optimises: Greenest, Cheapest, Fastest or Balanced (default).</summary>
+    public PlacementPolicy Policy { get; init; } = PlacementPolicy.Balanced;
+
+    /// <summary>Input data in GiB that moves when the job runs outside its origin hub (priced per GiB); default 0.</summary>
+    public double InputDataGiB { get; init; }
+
+    /// <summary>The domain specification of this request.</summary>
+    public JobSpec ToSpec() => new(
+        Tenant,
+        OriginHub,
+        new ResourceRequest(CpuMillicores, MemoryMiB, Gpus, Gpus > 0 ? GpuModel : null),
+        RunTime,
+        LatencyClass,
+        AllowedHubs ?? [],
+        Priority,
+        Policy,
+        InputDataGiB);
+
+    /// <summary>Checks everything that can be checked without the pool; an empty list means the shape is valid.</summary>
+    public IReadOnlyList<ValidationError> Validate()
+    {
+        var errors = new List<ValidationError>();
+        if (JobId is not null && !IsValidJobId(JobId))
+        {
+            errors.Add(new ValidationError("jobId", $"must be 1-{MaxJobIdLength} characters of letters, digits, '.', '_' and '-'"));
+        }
+
+        errors.AddRange(JobSpecRules.ValidateShape(ToSpec()));
+        return errors;
+    }
+
+    /// <summary>True for a well-formed job id.</summary>
+    public static bool IsValidJobId(string? jobId) => jobId is { Length: > 0 and <= MaxJobIdLength } && JobIdPattern().IsMatch(jobId);
+
+    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
+    private static partial Regex JobIdPattern();
+}

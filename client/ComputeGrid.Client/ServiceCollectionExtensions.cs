@@ -1,0 +1,58 @@
+using System.Net;
+using ComputeGrid.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace ComputeGrid.Client;
+
+/// <summary>The SDK's one DI registration.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Connects to a ComputeGrid cluster as an Orleans client and registers <see cref="IComputeGridClient"/>. The client
+    /// connects when the host starts.
+    /// </summary>
+    public static IServiceCollection AddComputeGridClient(this IServiceCollection services, Action<ComputeGridClientOptions>? configure = null)
+    {
+        var options = new ComputeGridClientOptions();
+        configure?.Invoke(options);
+        var gateways = (options.Gateways.Count > 0 ? options.Gateways : ["127.0.0.1:30000"]).Select(ParseGateway).ToArray();
+        services.AddOrleansClient(client =>
+        {
+            client.UseStaticClustering(gateways);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = options.ClusterId;
+                o.ServiceId = options.ServiceId;
+            });
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
+            client.AddMemoryStreams(GridStreams.Provider);
+        });
+        return services.AddComputeGridClientOverCluster();
+    }
+
+    /// <summary>
+    /// Registers <see cref="IComputeGridClient"/> over the <see cref="IClusterClient"/> already in the container (a silo
+    /// host co-hosting the SDK, or an app that configures its Orleans client itself).
+    /// </summary>
+    public static IServiceCollection AddComputeGridClientOverCluster(this IServiceCollection services)
+    {
+        services.AddSingleton<ComputeGridClient>();
+        services.AddSingleton<IComputeGridClient>(sp => sp.GetRequiredService<ComputeGridClient>());
+        return services;
+    }
+
+    private static IPEndPoint ParseGateway(string gateway)
+    {
+        var colon = gateway.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(gateway[(colon + 1)..], out var port) || port is < 1 or > 65535)
+        {
+            throw new ComputeGridValidationException([new Domain.ValidationError("gateways", $"'{gateway}' is not host:port")]);
+        }
+
+        var host = gateway[..colon];
+        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First();
+        return new IPEndPoint(address, port);
+    }
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+
+namespace ComputeGrid.Grains.Hosting;
+
+/// <summary>ComputeGrid's settings (configuration section <c>ComputeGrid</c>; environment variables <c>ComputeGrid__Name</c>).</summary>
+public sealed class ComputeGridOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "ComputeGrid";
+
+    /// <summary>
+    /// Path of the topology file (hubs, data centers, power and latency models). Relative paths resolve against the
+    /// application's directory. Default: the national topology shipped with the silo.
+    /// </summary>
+    public string TopologyPath { get; set; } = "Topology/national.json";
+
+    /// <summary>
+    /// How often a region with waiting jobs retries its queue even without a capacity signal, as a safety net. Default 5 s;
+    /// 100 ms..10 min.
+    /// </summary>
+    public TimeSpan QueueRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many ranked data centers placement tries for one job before it queues it. Default 8; 1..1000.</summary>
+    public int MaxPlacementAttempts { get; set; } = 8;
+
+    /// <summary>How many queued jobs one queue pass considers, in queue order. Default 256; 1..100000.</summary>
+    public int QueueScanLimit { get; set; } = 256;
+}
+
+/// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
+internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGridOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ComputeGridOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.TopologyPath))
+        {
+            failures.Add("ComputeGrid:TopologyPath must name a topology file");
+        }
+
+        if (options.QueueRetryInterval < TimeSpan.FromMilliseconds(100) || options.QueueRetryInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"ComputeGrid:QueueRetryInterval must be between 00:00:00.1 and 00:10:00 (was {options.QueueRetryInterval})");
+        }
+
+        if (options.MaxPlacementAttempts is < 1 or > 1000)
+        {
+            failures.Add($"ComputeGrid:MaxPlacementAttempts must be between 1 and 1000 (was {options.MaxPlacementAttempts})");
+        }
+
+        if (options.QueueScanLimit is < 1 or > 100_000)
+        {
+            failures.Add($"ComputeGrid:QueueScanLimit must be between 1 and 100000 (was {options.QueueScanLimit})");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

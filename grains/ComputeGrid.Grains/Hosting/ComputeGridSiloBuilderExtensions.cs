@@ -1,0 +1,38 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Execution;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ComputeGrid.Grains.Hosting;
+
+/// <summary>Registers ComputeGrid's grains and services on a silo.</summary>
+public static class ComputeGridSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds ComputeGrid to a silo: options (section <c>ComputeGrid</c>, validated at start-up), the loaded topology,
+    /// the federation clock (the registered <see cref="GridClock"/>, else the system clock), the simulated executor unless
+    /// another <see cref="IJobExecutor"/> is registered, and the seeding of the pool once the silo is active.
+    /// The host adds the storage providers (<see cref="GridStorage"/>) and the <c>grid</c> stream provider.
+    /// </summary>
+    public static ISiloBuilder AddComputeGrid(this ISiloBuilder builder, NationalTopology topology)
+    {
+        builder.Services.AddOptions<ComputeGridOptions>().BindConfiguration(ComputeGridOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ComputeGridOptions>, ComputeGridOptionsValidator>();
+        builder.Services.AddSingleton(new TopologyCatalog(topology));
+        builder.Services.TryAddSingleton(new GridClock(TimeProvider.System));
+        builder.Services.TryAddSingleton<IJobExecutor, SimulatedExecutor>();
+        builder.Services.AddSingleton<PoolSeeder>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PoolSeeder>());
+        return builder;
+    }
+}
+
+/// <summary>Seeds the pool's directory from the topology file when the silo becomes active (idempotent across silos).</summary>
+internal sealed class PoolSeeder(IGrainFactory grains, TopologyCatalog catalog) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(PoolSeeder), ServiceLifecycleStage.Active, ct =>
+            grains.GetGrain<IPoolGrain>(PoolGrainKey.National).SeedAsync([.. catalog.Seed.DataCenters.Values], ct));
+}

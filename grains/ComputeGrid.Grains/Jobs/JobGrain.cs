@@ -1,0 +1,247 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Regions;
+using ComputeGrid.Domain;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Grains.Jobs;
+
+/// <summary>
+/// One job's lifecycle. Calls go down only (to its region, its data center and its tenant), and the only calls that come
+/// back up (from the region's queue and the executor) wait for this grain's turn, so the job never deadlocks with them.
+/// Every transition is written to storage before anyone is told, then published on the job's and the tenant's streams.
+/// </summary>
+internal sealed partial class JobGrain(
+    [PersistentState("job", GridStorage.Name)] IPersistentState<JobRecord> state,
+    GridClock clock,
+    TopologyCatalog catalog,
+    ILogger<JobGrain> logger) : Grain, IJobGrain
+{
+    private string JobId => this.GetPrimaryKeyString();
+
+    private JobRecord Record => state.State;
+
+    public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
+    {
+        if (Record.Spec is { } existing)
+        {
+            if (!JobSpecs.AreSame(existing, spec))
+            {
+                return SubmitResult.Refused(SubmitRefusal.Conflict, [new ValidationError("jobId", $"job '{JobId}' already exists with a different specification")]);
+            }
+
+            if (Record.State != JobState.Pending)
+            {
+                return SubmitResult.Accepted(Snapshot());
+            }
+        }
+        else
+        {
+            var errors = JobSpecRules.ValidateShape(spec);
+            if (errors.Count > 0)
+            {
+                return SubmitResult.Refused(SubmitRefusal.Invalid, errors);
+            }
+
+            // Persist before placing, so a crash while placing leaves a record that reconciliation can drive on.
+            Record.Spec = spec;
+            Record.State = JobState.Pending;
+            Record.SubmittedAt = clock.Now;
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
+        if (placed.Outcome == PlaceOutcome.Rejected)
+        {
+            await state.ClearStateAsync(cancellationToken);
+            state.State = new JobRecord();
+            return SubmitResult.Refused(placed.Refusal, placed.Errors);
+        }
+
+        var events = new List<JobEvent> { Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}") };
+        if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
+        {
+            Record.Placement = placement;
+            Record.PlacedEnergy = placement.Energy;
+            events.Add(Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason));
+        }
+        else
+        {
+            events.Add(Enter(JobState.Queued, null, $"no feasible data center has room now; waiting in {spec.OriginHub}'s queue"));
+        }
+
+        await state.WriteStateAsync(cancellationToken);
+        await PublishAsync(events);
+        LogSubmitted(logger, JobId, spec.Tenant, Record.State, Record.Placement?.DataCenterId);
+        if (Record.State == JobState.Scheduled)
+        {
+            await StartAsync(cancellationToken);
+        }
+
+        return SubmitResult.Accepted(Snapshot());
+    }
+
+    public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Record.Spec is null ? null : Snapshot());
+
+    public async Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        if (Record.Spec is not { } spec)
+        {
+            return null;
+        }
+
+        if (Record.State.IsTerminal())
+        {
+            return Snapshot();
+        }
+
+        var held = Record.State.HoldsCapacity() ? Record.Placement : null;
+        var detail = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
+        await FinishAsync(JobState.Cancelled, held?.DataCenterId, detail, cancellationToken);
+        if (held is null)
+        {
+            await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).DequeueAsync(JobId);
+        }
+
+        return Snapshot();
+    }
+
+    public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
+    {
+        if (Record.State.HoldsCapacity())
+        {
+            return Record.Placement?.DataCenterId == placement.DataCenterId;
+        }
+
+        if (Record.State is not (JobState.Queued or JobState.Preempted))
+        {
+            return false;
+        }
+
+        Record.Placement = placement;
+        Record.PlacedEnergy = placement.Energy;
+        var scheduled = Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason);
+        await state.WriteStateAsync(cancellationToken);
+        await PublishAsync([scheduled]);
+        await StartAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default)
+    {
+        if (Record.State != JobState.Scheduled || Record.Placement?.DataCenterId != dataCenterId)
+        {
+            return;
+        }
+
+        Record.StartedAt = clock.Now;
+        var running = Enter(JobState.Running, dataCenterId, $"started in {dataCenterId}");
+        await state.WriteStateAsync(cancellationToken);
+        await PublishAsync([running]);
+    }
+
+    public async Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, CancellationToken cancellationToken = default)
+    {
+        if (!Record.State.HoldsCapacity() || Record.Placement?.DataCenterId != dataCenterId)
+        {
+            return;
+        }
+
+        await FinishAsync(succeeded ? JobState.Succeeded : JobState.Failed, dataCenterId, detail, cancellationToken);
+    }
+
+    private async Task FinishAsync(JobState terminal, string? dataCenterId, string detail, CancellationToken cancellationToken)
+    {
+        var spec = Record.Spec!;
+        var now = clock.Now;
+        Record.FinishedAt = now;
+        if (dataCenterId is not null && Record.StartedAt is { } started && Record.PlacedEnergy is { } energy)
+        {
+            var transfer = Record.Placement!.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
+            Record.Actual = FootprintCalculator.Of(spec.Resources, now - started, energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB);
+        }
+
+        var finished = Enter(terminal, dataCenterId, detail);
+        await state.WriteStateAsync(cancellationToken);
+        await PublishAsync([finished]);
+        LogFinished(logger, JobId, terminal, dataCenterId);
+        if (dataCenterId is null)
+        {
+            return;
+        }
+
+        // Capacity goes back only after the terminal state is durable: a crash in between leaves a reservation
+        // whose job is terminal, which reconciliation releases; never a running job without a reservation.
+        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
+        var footprint = Record.Actual ?? Footprint.Zero;
+        await dataCenter.StopAsync(JobId, cancellationToken);
+        await dataCenter.ReleaseAsync(JobId, footprint, cancellationToken);
+        await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
+        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, footprint);
+    }
+
+    private Task StartAsync(CancellationToken cancellationToken) =>
+        GrainFactory.GetGrain<IDataCenterGrain>(Record.Placement!.DataCenterId).StartAsync(JobId, Record.Spec!.RunTime, cancellationToken);
+
+    private JobEvent Enter(JobState next, string? dataCenterId, string detail)
+    {
+        if (!JobStateMachine.CanTransition(Record.State, next))
+        {
+            throw new InvalidOperationException($"Job {JobId} cannot go from {Record.State} to {next}.");
+        }
+
+        Record.State = next;
+        return Append(next, dataCenterId, detail);
+    }
+
+    private JobEvent Append(JobState entered, string? dataCenterId, string detail)
+    {
+        var evt = new JobEvent(JobId, Record.History.Count + 1, entered, clock.Now, dataCenterId, detail);
+        Record.History.Add(evt);
+        return evt;
+    }
+
+    private async Task PublishAsync(IReadOnlyList<JobEvent> events)
+    {
+        var spec = Record.Spec!;
+        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).OnJobChangedAsync(
+            new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0));
+        try
+        {
+            var provider = this.GetStreamProvider(GridStreams.Provider);
+            var jobStream = provider.GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, JobId));
+            var tenantStream = provider.GetStream<JobEvent>(StreamId.Create(GridStreams.TenantNamespace, spec.Tenant));
+            await jobStream.OnNextBatchAsync(events);
+            await tenantStream.OnNextBatchAsync(events);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
+        {
+            // The transition is already durable and in the job's history; watchers resynchronise from it on a gap.
+            LogPublishFailed(logger, JobId, e);
+        }
+    }
+
+    private JobSnapshot Snapshot() => new(
+        JobId,
+        Record.Spec!,
+        Record.State,
+        Record.SubmittedAt,
+        Record.StartedAt,
+        Record.FinishedAt,
+        Record.Placement,
+        Record.Actual,
+        [.. Record.History]);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Tenant} accepted: {State} at {DataCenterId}")]
+    private static partial void LogSubmitted(ILogger logger, string jobId, string tenant, JobState state, string? dataCenterId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {State} at {DataCenterId}")]
+    private static partial void LogFinished(ILogger logger, string jobId, JobState state, string? dataCenterId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of job {JobId} failed; they stay in its history")]
+    private static partial void LogPublishFailed(ILogger logger, string jobId, Exception exception);
+}

@@ -1,0 +1,30 @@
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Grains.Jobs;
+
+/// <summary>A job's persisted state.</summary>
+[GenerateSerializer, Alias("cg.JobRecord")]
+internal sealed class JobRecord
+{
+    [Id(0)] public JobSpec? Spec { get; set; }
+
+    [Id(1)] public JobState State { get; set; }
+
+    [Id(2)] public DateTimeOffset SubmittedAt { get; set; }
+
+    [Id(3)] public DateTimeOffset? StartedAt { get; set; }
+
+    [Id(4)] public DateTimeOffset? FinishedAt { get; set; }
+
+    [Id(5)] public JobPlacement? Placement { get; set; }
+
+    /// <summary>The energy profile of the data center at placement, for the actual footprint.</summary>
+    [Id(6)] public EnergyProfile? PlacedEnergy { get; set; }
+
+    [Id(7)] public Footprint? Actual { get; set; }
+
+    [Id(8)] public List<JobEvent> History { get; set; } = [];
+}

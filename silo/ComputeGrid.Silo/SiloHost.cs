@@ -1,0 +1,54 @@
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+
+namespace ComputeGrid.Silo;
+
+/// <summary>Builds the ComputeGrid silo web host: Orleans silo, dashboard, health endpoint and the co-hosted SDK.</summary>
+public static class SiloHost
+{
+    /// <summary>Loads and validates the topology named by configuration; throws <see cref="TopologyException"/> naming the problem.</summary>
+    public static NationalTopology LoadTopology(IConfiguration configuration)
+    {
+        var path = configuration.GetSection(ComputeGridOptions.Section)[nameof(ComputeGridOptions.TopologyPath)] ?? new ComputeGridOptions().TopologyPath;
+        return TopologyLoader.Load(Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path));
+    }
+
+    /// <summary>Configures the host's services and the silo.</summary>
+    public static void Configure(WebApplicationBuilder builder, NationalTopology topology)
+    {
+        builder.Services.AddOptions<SiloHostOptions>().BindConfiguration(SiloHostOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SiloHostOptions>, SiloHostOptionsValidator>();
+        var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, serviceId: host.ServiceId, clusterId: host.ClusterId);
+            silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = host.Zone });
+            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddMemoryGrainStorage(GridStorage.PubSub);
+            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.AddDashboard();
+            silo.AddComputeGrid(topology);
+        });
+        builder.Services.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = host.ClusterId;
+            o.ServiceId = host.ServiceId;
+        });
+        builder.Services.AddComputeGridClientOverCluster();
+        builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");
+    }
+
+    /// <summary>Maps the endpoints: <c>/health</c> and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    public static void Map(WebApplication app)
+    {
+        app.MapHealthChecks("/health");
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapGet("/", () => Results.Redirect("/dashboard/"));
+    }
+}

@@ -1,0 +1,180 @@
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Regions;
+using ComputeGrid.Contracts.Tenants;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+using Orleans.Concurrency;
+
+namespace ComputeGrid.Contracts;
+
+/// <summary>One job's lifecycle (key: job id). Submission is idempotent; every transition is persisted before it is acknowledged.</summary>
+[Alias("cg.IJobGrain")]
+public interface IJobGrain : IGrainWithStringKey
+{
+    /// <summary>Submits the job; repeating the same submission returns the same job, a different one under the same id is refused.</summary>
+    [Alias("Submit")]
+    Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>The job, or null when no job has this id.</summary>
+    [Alias("Get")]
+    Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels the job in any non-terminal state and releases its capacity; a terminal job is returned unchanged.</summary>
+    [Alias("Cancel")]
+    Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>Called by the origin region when a queued job got capacity; false when the job no longer wants it.</summary>
+    [Alias("Assign")]
+    Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default);
+
+    /// <summary>Called by the executor when the job started in <paramref name="dataCenterId"/>.</summary>
+    [Alias("ReportRunning")]
+    Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Called by the executor when the job ended in <paramref name="dataCenterId"/>.</summary>
+    [Alias("ReportFinished")]
+    Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One data center (key: data-center id): the single authority over its capacity.</summary>
+[Alias("cg.IDataCenterGrain")]
+public interface IDataCenterGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the data center, or updates it; a capacity below current use is refused.</summary>
+    [Alias("Configure")]
+    Task<AdminResult> ConfigureAsync(DataCenterSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets Online, Draining or Offline.</summary>
+    [Alias("SetStatus")]
+    Task<AdminResult> SetStatusAsync(DataCenterStatus status, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the data center; refused while any job holds capacity there.</summary>
+    [Alias("Retire")]
+    Task<AdminResult> RetireAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Reserves capacity for a job; idempotent by job id; never over-commits.</summary>
+    [Alias("Reserve")]
+    Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases a job's capacity exactly once and books its footprint; repeated calls change nothing.</summary>
+    [Alias("Release")]
+    Task ReleaseAsync(string jobId, Footprint executed, CancellationToken cancellationToken = default);
+
+    /// <summary>Hands a scheduled job to the executor; idempotent.</summary>
+    [Alias("Start")]
+    Task StartAsync(string jobId, TimeSpan runTime, CancellationToken cancellationToken = default);
+
+    /// <summary>Tells the executor to stop a job; idempotent.</summary>
+    [Alias("Stop")]
+    Task StopAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Capacity, use and status now; null when not registered.</summary>
+    [Alias("GetSnapshot")]
+    Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>One hub node (key: hub id): places jobs from its origin and keeps its queue.</summary>
+[Alias("cg.IRegionGrain")]
+public interface IRegionGrain : IGrainWithStringKey
+{
+    /// <summary>Validates a job against the pool, reserves the best feasible data center, or queues it.</summary>
+    [Alias("Place")]
+    Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops a job from the queue (it was cancelled).</summary>
+    [OneWay, Alias("Dequeue")]
+    Task DequeueAsync(string jobId);
+
+    /// <summary>A data center freed capacity: try the queue.</summary>
+    [OneWay, Alias("CapacityFreed")]
+    Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free);
+
+    /// <summary>A job this region placed no longer holds capacity (fair-share accounting).</summary>
+    [OneWay, Alias("JobReleased")]
+    Task OnJobReleasedAsync(string jobId);
+
+    /// <summary>The pool's directory changed.</summary>
+    [OneWay, Alias("DirectoryChanged")]
+    Task OnDirectoryChangedAsync(PoolDirectory directory);
+
+    /// <summary>The waiting jobs in the order the region will try them.</summary>
+    [Alias("GetQueue")]
+    Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The national pool (key: <see cref="PoolGrainKey.National"/>): the directory of data centers and operators' changes.</summary>
+[Alias("cg.IPoolGrain")]
+public interface IPoolGrain : IGrainWithStringKey
+{
+    /// <summary>Seeds the pool from the topology once; later calls change nothing (run-time changes persist).</summary>
+    [Alias("Seed")]
+    Task SeedAsync(IReadOnlyList<DataCenterSpec> dataCenters, CancellationToken cancellationToken = default);
+
+    /// <summary>The data centers and their status.</summary>
+    [Alias("GetDirectory")]
+    Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Registers a new data center.</summary>
+    [Alias("Register")]
+    Task<AdminResult> RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>Drains a data center: no new work; running work finishes.</summary>
+    [Alias("Drain")]
+    Task<AdminResult> DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts a drained data center back online.</summary>
+    [Alias("Resume")]
+    Task<AdminResult> ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a data center; refused while jobs hold capacity there (drain it first).</summary>
+    [Alias("Remove")]
+    Task<AdminResult> RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every hub and data center with capacity, use, queues and totals.</summary>
+    [Alias("GetPool")]
+    Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>One tenant (key: tenant name): its job index and accounting.</summary>
+[Alias("cg.ITenantGrain")]
+public interface ITenantGrain : IGrainWithStringKey
+{
+    /// <summary>A job of this tenant changed state.</summary>
+    [OneWay, Alias("JobChanged")]
+    Task OnJobChangedAsync(JobSummary job);
+
+    /// <summary>Books the footprint of a finished job.</summary>
+    [OneWay, Alias("Book")]
+    Task BookAsync(string jobId, Footprint footprint);
+
+    /// <summary>Lists the tenant's jobs newest first, optionally filtered by state.</summary>
+    [Alias("List")]
+    Task<JobPage> ListJobsAsync(JobState? state, int limit, string? cursor, CancellationToken cancellationToken = default);
+
+    /// <summary>Jobs by state and the footprint of finished work.</summary>
+    [Alias("Summary")]
+    Task<TenantSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Well-known keys.</summary>
+public static class PoolGrainKey
+{
+    /// <summary>The one national pool.</summary>
+    public const string National = "national";
+}
+
+/// <summary>Stream names: provider, namespaces.</summary>
+public static class GridStreams
+{
+    /// <summary>The stream provider's name.</summary>
+    public const string Provider = "grid";
+
+    /// <summary>Per-job events; stream key = job id.</summary>
+    public const string JobNamespace = "job";
+
+    /// <summary>Per-tenant job events; stream key = tenant.</summary>
+    public const string TenantNamespace = "tenant";
+}

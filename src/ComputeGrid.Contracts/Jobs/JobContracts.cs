@@ -1,0 +1,111 @@
+using ComputeGrid.Domain;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Contracts.Jobs;
+
+/// <summary>Where a job was placed and why.</summary>
+/// <param name="DataCenterId">The chosen data center.</param>
+/// <param name="HubId">Its hub.</param>
+/// <param name="Reason">Why it won: the policy, the deciding number and the runner-up.</param>
+/// <param name="LatencyMs">One-way latency from the job's origin hub, ms.</param>
+/// <param name="Estimate">The job's estimated energy (kWh), carbon (kgCO2) and cost (CNY) there for its declared run time.</param>
+/// <param name="Energy">The data center's energy profile at placement, used for the job's actual footprint.</param>
+[GenerateSerializer, Immutable, Alias("cg.JobPlacement")]
+public sealed record JobPlacement(
+    [property: Id(0)] string DataCenterId,
+    [property: Id(1)] string HubId,
+    [property: Id(2)] string Reason,
+    [property: Id(3)] double LatencyMs,
+    [property: Id(4)] Footprint Estimate,
+    [property: Id(5)] EnergyProfile Energy);
+
+/// <summary>One transition of a job, as published on its event stream and kept in its history.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Sequence">1, 2, 3... per job, without gaps; watchers use it to drop duplicates and detect gaps.</param>
+/// <param name="State">The state entered.</param>
+/// <param name="At">When, on the federation's clock.</param>
+/// <param name="DataCenterId">The data center involved, if any.</param>
+/// <param name="Detail">Why, in a sentence.</param>
+[GenerateSerializer, Immutable, Alias("cg.JobEvent")]
+public sealed record JobEvent(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] JobState State,
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] string? DataCenterId,
+    [property: Id(5)] string Detail);
+
+/// <summary>Everything known about one job.</summary>
+/// <param name="JobId">The job's id.</param>
+/// <param name="Spec">As submitted.</param>
+/// <param name="State">Its current state.</param>
+/// <param name="SubmittedAt">When it was accepted.</param>
+/// <param name="StartedAt">When it started running, if it did.</param>
+/// <param name="FinishedAt">When it reached a terminal state, if it did.</param>
+/// <param name="Placement">Where it runs or ran, and why; null while pending or queued.</param>
+/// <param name="Actual">Its actual footprint, once it finished after running.</param>
+/// <param name="History">Every transition, oldest first.</param>
+[GenerateSerializer, Immutable, Alias("cg.JobSnapshot")]
+public sealed record JobSnapshot(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] JobSpec Spec,
+    [property: Id(2)] JobState State,
+    [property: Id(3)] DateTimeOffset SubmittedAt,
+    [property: Id(4)] DateTimeOffset? StartedAt,
+    [property: Id(5)] DateTimeOffset? FinishedAt,
+    [property: Id(6)] JobPlacement? Placement,
+    [property: Id(7)] Footprint? Actual,
+    [property: Id(8)] IReadOnlyList<JobEvent> History);
+
+/// <summary>Why a submission was refused.</summary>
+[GenerateSerializer, Alias("cg.SubmitRefusal")]
+public enum SubmitRefusal
+{
+    /// <summary>Not refused.</summary>
+    None,
+
+    /// <summary>A field is invalid (see the errors).</summary>
+    Invalid,
+
+    /// <summary>The job can never run anywhere in the pool as specified (see the errors).</summary>
+    NeverFits,
+
+    /// <summary>The job id exists with a different specification.</summary>
+    Conflict,
+}
+
+/// <summary>The answer to a submission: the job, or why it was refused (then nothing was changed).</summary>
+/// <param name="Job">The job when accepted (also when the same submission is repeated).</param>
+/// <param name="Refusal">Why it was refused, or None.</param>
+/// <param name="Errors">The fields and reasons when refused.</param>
+[GenerateSerializer, Immutable, Alias("cg.SubmitResult")]
+public sealed record SubmitResult(
+    [property: Id(0)] JobSnapshot? Job,
+    [property: Id(1)] SubmitRefusal Refusal,
+    [property: Id(2)] IReadOnlyList<ValidationError> Errors)
+{
+    /// <summary>An accepted submission.</summary>
+    public static SubmitResult Accepted(JobSnapshot job) => new(job, SubmitRefusal.None, []);
+
+    /// <summary>A refused submission.</summary>
+    public static SubmitResult Refused(SubmitRefusal refusal, IReadOnlyList<ValidationError> errors) => new(null, refusal, errors);
+}
+
+/// <summary>One row of a job listing.</summary>
+[GenerateSerializer, Immutable, Alias("cg.JobSummary")]
+public sealed record JobSummary(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Tenant,
+    [property: Id(2)] JobState State,
+    [property: Id(3)] string OriginHub,
+    [property: Id(4)] string? DataCenterId,
+    [property: Id(5)] DateTimeOffset SubmittedAt,
+    [property: Id(6)] long Sequence);
+
+/// <summary>A page of a job listing, newest first.</summary>
+/// <param name="Jobs">The rows.</param>
+/// <param name="NextCursor">Pass back to get the next page; null on the last page.</param>
+[GenerateSerializer, Immutable, Alias("cg.JobPage")]
+public sealed record JobPage([property: Id(0)] IReadOnlyList<JobSummary> Jobs, [property: Id(1)] string? NextCursor);

@@ -1,0 +1,181 @@
+using ComputeGrid.Domain;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Contracts.Surrogates;
+
+// The domain library has no Orleans in it, so its types cross grain boundaries through these surrogates and converters:
+// one stable wire shape per domain type, versioned by [Id] and [Alias] like every other contract.
+
+[GenerateSerializer, Immutable, Alias("cg.ResourceRequest")]
+internal readonly struct ResourceRequestSurrogate
+{
+    [Id(0)] public long CpuMillicores { get; init; }
+    [Id(1)] public long MemoryMiB { get; init; }
+    [Id(2)] public int Gpus { get; init; }
+    [Id(3)] public string? GpuModel { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class ResourceRequestConverter : IConverter<ResourceRequest, ResourceRequestSurrogate>
+{
+    public ResourceRequest ConvertFromSurrogate(in ResourceRequestSurrogate s) => new(s.CpuMillicores, s.MemoryMiB, s.Gpus, s.GpuModel);
+
+    public ResourceRequestSurrogate ConvertToSurrogate(in ResourceRequest v) =>
+        new() { CpuMillicores = v.CpuMillicores, MemoryMiB = v.MemoryMiB, Gpus = v.Gpus, GpuModel = v.GpuModel };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.ResourceVector")]
+internal readonly struct ResourceVectorSurrogate
+{
+    [Id(0)] public long CpuMillicores { get; init; }
+    [Id(1)] public long MemoryMiB { get; init; }
+    [Id(2)] public Dictionary<string, int>? Gpus { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class ResourceVectorConverter : IConverter<ResourceVector, ResourceVectorSurrogate>
+{
+    public ResourceVector ConvertFromSurrogate(in ResourceVectorSurrogate s) => ResourceVector.Of(s.CpuMillicores, s.MemoryMiB, s.Gpus);
+
+    public ResourceVectorSurrogate ConvertToSurrogate(in ResourceVector v) =>
+        new() { CpuMillicores = v.CpuMillicores, MemoryMiB = v.MemoryMiB, Gpus = v.Gpus.ToDictionary(StringComparer.Ordinal) };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.GeoPoint")]
+internal readonly struct GeoPointSurrogate
+{
+    [Id(0)] public double Lat { get; init; }
+    [Id(1)] public double Lon { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class GeoPointConverter : IConverter<GeoPoint, GeoPointSurrogate>
+{
+    public GeoPoint ConvertFromSurrogate(in GeoPointSurrogate s) => new(s.Lat, s.Lon);
+
+    public GeoPointSurrogate ConvertToSurrogate(in GeoPoint v) => new() { Lat = v.Lat, Lon = v.Lon };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.EnergyProfile")]
+internal readonly struct EnergyProfileSurrogate
+{
+    [Id(0)] public double Pue { get; init; }
+    [Id(1)] public double GridKgCo2PerKwh { get; init; }
+    [Id(2)] public double GreenShare { get; init; }
+    [Id(3)] public double PriceCnyPerKwh { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class EnergyProfileConverter : IConverter<EnergyProfile, EnergyProfileSurrogate>
+{
+    public EnergyProfile ConvertFromSurrogate(in EnergyProfileSurrogate s) => new(s.Pue, s.GridKgCo2PerKwh, s.GreenShare, s.PriceCnyPerKwh);
+
+    public EnergyProfileSurrogate ConvertToSurrogate(in EnergyProfile v) =>
+        new() { Pue = v.Pue, GridKgCo2PerKwh = v.GridKgCo2PerKwh, GreenShare = v.GreenShare, PriceCnyPerKwh = v.PriceCnyPerKwh };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.DataCenterSpec")]
+internal readonly struct DataCenterSpecSurrogate
+{
+    [Id(0)] public string Id { get; init; }
+    [Id(1)] public string Name { get; init; }
+    [Id(2)] public string HubId { get; init; }
+    [Id(3)] public GeoPoint Location { get; init; }
+    [Id(4)] public ResourceVector Capacity { get; init; }
+    [Id(5)] public EnergyProfile Energy { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class DataCenterSpecConverter : IConverter<DataCenterSpec, DataCenterSpecSurrogate>
+{
+    public DataCenterSpec ConvertFromSurrogate(in DataCenterSpecSurrogate s) => new(s.Id, s.Name, s.HubId, s.Location, s.Capacity, s.Energy);
+
+    public DataCenterSpecSurrogate ConvertToSurrogate(in DataCenterSpec v) =>
+        new() { Id = v.Id, Name = v.Name, HubId = v.HubId, Location = v.Location, Capacity = v.Capacity, Energy = v.Energy };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.Hub")]
+internal readonly struct HubSurrogate
+{
+    [Id(0)] public string Id { get; init; }
+    [Id(1)] public string Name { get; init; }
+    [Id(2)] public string NameZh { get; init; }
+    [Id(3)] public Zone Zone { get; init; }
+    [Id(4)] public GeoPoint Location { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class HubConverter : IConverter<Hub, HubSurrogate>
+{
+    public Hub ConvertFromSurrogate(in HubSurrogate s) => new(s.Id, s.Name, s.NameZh, s.Zone, s.Location);
+
+    public HubSurrogate ConvertToSurrogate(in Hub v) => new() { Id = v.Id, Name = v.Name, NameZh = v.NameZh, Zone = v.Zone, Location = v.Location };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.JobSpec")]
+internal readonly struct JobSpecSurrogate
+{
+    [Id(0)] public string Tenant { get; init; }
+    [Id(1)] public string OriginHub { get; init; }
+    [Id(2)] public ResourceRequest Resources { get; init; }
+    [Id(3)] public TimeSpan RunTime { get; init; }
+    [Id(4)] public LatencyClass LatencyClass { get; init; }
+    [Id(5)] public string[] AllowedHubs { get; init; }
+    [Id(6)] public int Priority { get; init; }
+    [Id(7)] public PlacementPolicy Policy { get; init; }
+    [Id(8)] public double InputDataGiB { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
+{
+    public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB);
+
+    public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
+    {
+        Tenant = v.Tenant,
+        OriginHub = v.OriginHub,
+        Resources = v.Resources,
+        RunTime = v.RunTime,
+        LatencyClass = v.LatencyClass,
+        AllowedHubs = [.. v.AllowedHubs ?? []],
+        Priority = v.Priority,
+        Policy = v.Policy,
+        InputDataGiB = v.InputDataGiB,
+    };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.Footprint")]
+internal readonly struct FootprintSurrogate
+{
+    [Id(0)] public double EnergyKwh { get; init; }
+    [Id(1)] public double CarbonKg { get; init; }
+    [Id(2)] public double CostCny { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class FootprintConverter : IConverter<Footprint, FootprintSurrogate>
+{
+    public Footprint ConvertFromSurrogate(in FootprintSurrogate s) => new(s.EnergyKwh, s.CarbonKg, s.CostCny);
+
+    public FootprintSurrogate ConvertToSurrogate(in Footprint v) => new() { EnergyKwh = v.EnergyKwh, CarbonKg = v.CarbonKg, CostCny = v.CostCny };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.ValidationError")]
+internal readonly struct ValidationErrorSurrogate
+{
+    [Id(0)] public string Field { get; init; }
+    [Id(1)] public string Reason { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class ValidationErrorConverter : IConverter<ValidationError, ValidationErrorSurrogate>
+{
+    public ValidationError ConvertFromSurrogate(in ValidationErrorSurrogate s) => new(s.Field, s.Reason);
+
+    public ValidationErrorSurrogate ConvertToSurrogate(in ValidationError v) => new() { Field = v.Field, Reason = v.Reason };
+}

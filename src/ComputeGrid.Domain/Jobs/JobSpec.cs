@@ -1,0 +1,69 @@
+using ComputeGrid.Domain.Resources;
+
+namespace ComputeGrid.Domain.Jobs;
+
+/// <summary>How close to its origin a job must run.</summary>
+public enum LatencyClass
+{
+    /// <summary>Within 5 ms one-way of the origin hub.</summary>
+    Interactive,
+
+    /// <summary>Within 20 ms one-way of the origin hub (the national hub-to-hub target).</summary>
+    Regional,
+
+    /// <summary>Anywhere its allowed hubs permit.</summary>
+    Batch,
+}
+
+/// <summary>What a job's placement optimises once its constraints are met.</summary>
+public enum PlacementPolicy
+{
+    /// <summary>Least carbon: IT energy x PUE x grid factor x (1 - green share).</summary>
+    Greenest,
+
+    /// <summary>Least cost: energy x PUE x price + input data transfer between hubs.</summary>
+    Cheapest,
+
+    /// <summary>Least latency to the origin, then the least loaded data center.</summary>
+    Fastest,
+
+    /// <summary>Carbon, cost, latency and load normalised over the candidates and weighted equally.</summary>
+    Balanced,
+}
+
+/// <summary>The latency bounds of each <see cref="LatencyClass"/>.</summary>
+public static class LatencyClasses
+{
+    /// <summary>The largest one-way latency in ms the class allows, or null for no bound.</summary>
+    public static double? BoundMs(this LatencyClass latencyClass) => latencyClass switch
+    {
+        LatencyClass.Interactive => 5,
+        LatencyClass.Regional => 20,
+        _ => null,
+    };
+}
+
+/// <summary>A job as submitted.</summary>
+/// <param name="Tenant">The owner the job is accounted to.</param>
+/// <param name="OriginHub">The hub where its data and users are.</param>
+/// <param name="Resources">What it needs while it runs.</param>
+/// <param name="RunTime">Its declared run time.</param>
+/// <param name="LatencyClass">How close to the origin it must run.</param>
+/// <param name="AllowedHubs">Hubs it may run in (data residency); empty means every hub.</param>
+/// <param name="Priority">Higher runs first, 0..1000.</param>
+/// <param name="Policy">What placement optimises.</param>
+/// <param name="InputDataGiB">Input data in GiB that moves when the job runs outside its origin hub; 0 if none.</param>
+public sealed record JobSpec(
+    string Tenant,
+    string OriginHub,
+    ResourceRequest Resources,
+    TimeSpan RunTime,
+    LatencyClass LatencyClass,
+    IReadOnlyList<string> AllowedHubs,
+    int Priority,
+    PlacementPolicy Policy,
+    double InputDataGiB = 0)
+{
+    /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
+    public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);
+}

@@ -1,0 +1,151 @@
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Domain.Jobs;
+
+/// <summary>
+/// The rules a job must satisfy to be accepted. Shape rules need nothing else; topology rules need the pool's hubs and
+/// GPU models. Field names are the camelCase names of the SDK and the REST API.
+/// </summary>
+public static class JobSpecRules
+{
+    /// <summary>Longest declared run time accepted: 30 days.</summary>
+    public static readonly TimeSpan MaxRunTime = TimeSpan.FromDays(30);
+
+    /// <summary>Largest CPU request: 1,024 cores (1,024,000 millicores).</summary>
+    public const long MaxCpuMillicores = 1_024_000;
+
+    /// <summary>Largest memory request: 16 TiB in MiB.</summary>
+    public const long MaxMemoryMiB = 16L * 1024 * 1024;
+
+    /// <summary>Most GPUs in one job.</summary>
+    public const int MaxGpus = 1024;
+
+    /// <summary>Highest priority.</summary>
+    public const int MaxPriority = 1000;
+
+    /// <summary>Longest tenant name.</summary>
+    public const int MaxTenantLength = 64;
+
+    /// <summary>Most input data: 1 PiB in GiB.</summary>
+    public const double MaxInputDataGiB = 1024 * 1024;
+
+    /// <summary>Checks what can be checked without the topology.</summary>
+    public static List<ValidationError> ValidateShape(JobSpec spec)
+    {
+        var errors = new List<ValidationError>();
+        if (string.IsNullOrWhiteSpace(spec.Tenant))
+        {
+            errors.Add(new("tenant", "must not be empty"));
+        }
+        else if (spec.Tenant.Length > MaxTenantLength || spec.Tenant.Any(char.IsControl))
+        {
+            errors.Add(new("tenant", $"must be at most {MaxTenantLength} printable characters"));
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.OriginHub))
+        {
+            errors.Add(new("originHub", "must not be empty"));
+        }
+
+        var r = spec.Resources;
+        if (r is null)
+        {
+            errors.Add(new("resources", "is required"));
+        }
+        else
+        {
+            if (r.CpuMillicores <= 0)
+            {
+                errors.Add(new("resources.cpuMillicores", "must be at least 1 millicore"));
+            }
+            else if (r.CpuMillicores > MaxCpuMillicores)
+            {
+                errors.Add(new("resources.cpuMillicores", $"must be at most {MaxCpuMillicores} millicores"));
+            }
+
+            if (r.MemoryMiB <= 0)
+            {
+                errors.Add(new("resources.memoryMiB", "must be at least 1 MiB"));
+            }
+            else if (r.MemoryMiB > MaxMemoryMiB)
+            {
+                errors.Add(new("resources.memoryMiB", $"must be at most {MaxMemoryMiB} MiB"));
+            }
+
+            if (r.Gpus < 0)
+            {
+                errors.Add(new("resources.gpus", "must not be negative"));
+            }
+            else if (r.Gpus > MaxGpus)
+            {
+                errors.Add(new("resources.gpus", $"must be at most {MaxGpus}"));
+            }
+            else if (r.Gpus > 0 && string.IsNullOrWhiteSpace(r.GpuModel))
+            {
+                errors.Add(new("resources.gpuModel", "is required when resources.gpus is above 0"));
+            }
+        }
+
+        if (spec.RunTime <= TimeSpan.Zero)
+        {
+            errors.Add(new("runTime", "must be positive"));
+        }
+        else if (spec.RunTime > MaxRunTime)
+        {
+            errors.Add(new("runTime", $"must be at most {MaxRunTime.TotalDays} days"));
+        }
+
+        if (!Enum.IsDefined(spec.LatencyClass))
+        {
+            errors.Add(new("latencyClass", "must be Interactive, Regional or Batch"));
+        }
+
+        if (!Enum.IsDefined(spec.Policy))
+        {
+            errors.Add(new("policy", "must be Greenest, Cheapest, Fastest or Balanced"));
+        }
+
+        if (spec.Priority is < 0 or > MaxPriority)
+        {
+            errors.Add(new("priority", $"must be between 0 and {MaxPriority}"));
+        }
+
+        if (spec.InputDataGiB < 0 || spec.InputDataGiB > MaxInputDataGiB || double.IsNaN(spec.InputDataGiB))
+        {
+            errors.Add(new("inputDataGiB", $"must be between 0 and {MaxInputDataGiB} GiB"));
+        }
+
+        if (spec.AllowedHubs is null)
+        {
+            errors.Add(new("allowedHubs", "must be a list (empty for every hub)"));
+        }
+        else if (spec.AllowedHubs.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add(new("allowedHubs", "must not contain empty hub ids"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>Checks the shape and then the hubs and GPU model against the topology.</summary>
+    public static List<ValidationError> Validate(JobSpec spec, NationalTopology topology)
+    {
+        var errors = ValidateShape(spec);
+        if (!string.IsNullOrWhiteSpace(spec.OriginHub) && !topology.Hubs.ContainsKey(spec.OriginHub))
+        {
+            errors.Add(new("originHub", $"unknown hub '{spec.OriginHub}'; known hubs: {string.Join(", ", topology.Hubs.Keys.Order())}"));
+        }
+
+        foreach (var hub in spec.AllowedHubs?.Where(h => !string.IsNullOrWhiteSpace(h) && !topology.Hubs.ContainsKey(h)) ?? [])
+        {
+            errors.Add(new("allowedHubs", $"unknown hub '{hub}'"));
+        }
+
+        if (spec.Resources is { Gpus: > 0, GpuModel: { } model } && !string.IsNullOrWhiteSpace(model) && !topology.GpuModels.Contains(model))
+        {
+            errors.Add(new("resources.gpuModel", $"unknown GPU model '{model}'; known models: {string.Join(", ", topology.GpuModels.Order())}"));
+        }
+
+        return errors;
+    }
+}

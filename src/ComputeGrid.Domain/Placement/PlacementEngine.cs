@@ -1,0 +1,221 @@
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Domain.Placement;
+
+/// <summary>What placement knows of a data center right now (possibly stale; the data center has the last word).</summary>
+/// <param name="Spec">Its static description.</param>
+/// <param name="Status">Whether it takes new work.</param>
+/// <param name="Free">Its free capacity as last seen.</param>
+public sealed record CandidateState(DataCenterSpec Spec, DataCenterStatus Status, ResourceVector Free);
+
+/// <summary>A feasible data center with its score (lower is better) and the numbers behind it.</summary>
+/// <param name="DataCenterId">The data center.</param>
+/// <param name="HubId">Its hub.</param>
+/// <param name="LatencyMs">One-way latency from the job's origin, ms.</param>
+/// <param name="Estimate">The job's estimated footprint there.</param>
+/// <param name="Utilisation">Its dominant-resource utilisation before this job, 0..1.</param>
+/// <param name="Score">The policy's score; lower wins.</param>
+public sealed record ScoredCandidate(string DataCenterId, string HubId, double LatencyMs, Footprint Estimate, double Utilisation, double Score);
+
+/// <summary>Why a data center was ruled out for a job.</summary>
+/// <param name="DataCenterId">The data center.</param>
+/// <param name="HubId">Its hub.</param>
+/// <param name="Constraint">The constraint that ruled it out: status, residency, latency, gpuModel, size or capacity.</param>
+/// <param name="Detail">The numbers, in a sentence.</param>
+public sealed record RuledOut(string DataCenterId, string HubId, string Constraint, string Detail);
+
+/// <summary>A placement decision's inputs for one job: feasible candidates best first, and the rest with reasons.</summary>
+/// <param name="Policy">The policy that ranked them.</param>
+/// <param name="Ranked">Feasible now, best first.</param>
+/// <param name="Excluded">Ruled out, with the constraint.</param>
+public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredCandidate> Ranked, IReadOnlyList<RuledOut> Excluded)
+{
+    /// <summary>Why <paramref name="chosen"/> won, in a sentence that names the policy, the deciding number and the runner-up.</summary>
+    public string ReasonFor(ScoredCandidate chosen)
+    {
+        var runnerUp = Ranked.FirstOrDefault(c => c.DataCenterId != chosen.DataCenterId);
+        var (what, value) = Policy switch
+        {
+            PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => $"{c.Estimate.CarbonKg:0.####} kgCO2")),
+            PlacementPolicy.Cheapest => ("lowest cost", c => $"{c.Estimate.CostCny:0.####} CNY"),
+            PlacementPolicy.Fastest => ("lowest latency", c => $"{c.LatencyMs:0.##} ms"),
+            _ => ("best balance of carbon, cost, latency and load", c => $"score {c.Score:0.###}"),
+        };
+        var feasible = Ranked.Count;
+        var total = Ranked.Count + Excluded.Count;
+        var versus = runnerUp is null ? "the only feasible data center" : $"next {runnerUp.DataCenterId} {value(runnerUp)}";
+        return $"{Policy}: {what} {value(chosen)} ({versus}); {feasible} of {total} data centers feasible";
+    }
+}
+
+/// <summary>
+/// Ranks data centers for a job. Constraints first (status, data residency, latency class, GPU model, size, free
+/// capacity), then the policy's score. Ties go to the origin's own hub, then lower latency, then id, so that the
+/// origin region's own capacity is used first.
+/// </summary>
+public static class PlacementEngine
+{
+    private const double TieEpsilon = 1e-9;
+
+    /// <summary>Ranks <paramref name="candidates"/> for <paramref name="job"/>.</summary>
+    public static PlacementPlan Plan(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
+    {
+        var feasible = new List<(CandidateState State, double LatencyMs, Footprint Estimate, double Utilisation)>();
+        var excluded = new List<RuledOut>();
+        var bound = job.LatencyClass.BoundMs();
+        foreach (var candidate in candidates)
+        {
+            var spec = candidate.Spec;
+            var latency = topology.LatencyMs(job.OriginHub, spec);
+            var verdict = RuleOut(job, candidate, latency, bound);
+            if (verdict is { } reason)
+            {
+                excluded.Add(new RuledOut(spec.Id, spec.HubId, reason.Constraint, reason.Detail));
+                continue;
+            }
+
+            var transfer = spec.HubId == job.OriginHub ? 0 : job.InputDataGiB;
+            var estimate = FootprintCalculator.Of(job.Resources, job.RunTime, spec.Energy, topology.Power, transfer, topology.TransferCnyPerGiB);
+            var utilisation = spec.Capacity.Minus(candidate.Free).DominantShareOf(spec.Capacity);
+            feasible.Add((candidate, latency, estimate, utilisation));
+        }
+
+        var scored = Score(job.Policy, feasible).ToList();
+        scored.Sort((a, b) =>
+        {
+            var byScore = Math.Abs(a.Score - b.Score) <= TieEpsilon * Math.Max(1, Math.Abs(a.Score)) ? 0 : a.Score.CompareTo(b.Score);
+            if (byScore != 0)
+            {
+                return byScore;
+            }
+
+            var byHome = (a.HubId == job.OriginHub ? 0 : 1).CompareTo(b.HubId == job.OriginHub ? 0 : 1);
+            if (byHome != 0)
+            {
+                return byHome;
+            }
+
+            var byLatency = a.LatencyMs.CompareTo(b.LatencyMs);
+            return byLatency != 0 ? byLatency : string.CompareOrdinal(a.DataCenterId, b.DataCenterId);
+        });
+        return new PlacementPlan(job.Policy, scored, excluded);
+    }
+
+    /// <summary>
+    /// Why the job can never run anywhere in the pool, whatever frees up: no data center within its constraints is large
+    /// enough (or has its GPU model at all). Null when some data center could run it once it has room.
+    /// </summary>
+    public static ValidationError? WhyNeverFits(JobSpec job, NationalTopology topology, IEnumerable<DataCenterSpec> dataCenters)
+    {
+        var bound = job.LatencyClass.BoundMs();
+        var all = dataCenters.ToList();
+        var allowed = all.Where(d => job.Allows(d.HubId)).ToList();
+        if (allowed.Count == 0)
+        {
+            return new ValidationError("allowedHubs", "no data center is in any allowed hub");
+        }
+
+        var near = allowed.Where(d => bound is not { } b || topology.LatencyMs(job.OriginHub, d) <= b).ToList();
+        if (near.Count == 0)
+        {
+            var nearest = allowed.Min(d => topology.LatencyMs(job.OriginHub, d));
+            return new ValidationError(
+                "latencyClass",
+                $"no allowed data center is within {bound} ms of {job.OriginHub} for class {job.LatencyClass} (nearest is {nearest:0.#} ms)");
+        }
+
+        if (job.Resources.EffectiveGpuModel is { } model)
+        {
+            if (!near.Any(d => d.Capacity.GpusOf(model) > 0))
+            {
+                return new ValidationError("resources.gpuModel", $"no allowed data center within the latency class has GPU model '{model}'");
+            }
+
+            var most = near.Max(d => d.Capacity.GpusOf(model));
+            if (most < job.Resources.Gpus)
+            {
+                return new ValidationError("resources.gpus", $"{job.Resources.Gpus} GPUs of model '{model}' exceed the largest allowed data center ({most})");
+            }
+        }
+
+        if (near.Any(d => d.Capacity.Fits(job.Resources)))
+        {
+            return null;
+        }
+
+        var largestCpu = near.Max(d => d.Capacity.CpuMillicores);
+        if (largestCpu < job.Resources.CpuMillicores)
+        {
+            return new ValidationError("resources.cpuMillicores", $"{job.Resources.CpuMillicores} millicores exceed the largest allowed data center ({largestCpu})");
+        }
+
+        var largestMemory = near.Max(d => d.Capacity.MemoryMiB);
+        return largestMemory < job.Resources.MemoryMiB
+            ? new ValidationError("resources.memoryMiB", $"{job.Resources.MemoryMiB} MiB exceed the largest allowed data center ({largestMemory})")
+            : new ValidationError("resources", "no single allowed data center has all of the requested resources");
+    }
+
+    private static (string Constraint, string Detail)? RuleOut(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
+    {
+        var spec = candidate.Spec;
+        if (candidate.Status != DataCenterStatus.Online)
+        {
+            return ("status", $"{spec.Id} is {candidate.Status} and takes no new work");
+        }
+
+        if (!job.Allows(spec.HubId))
+        {
+            return ("residency", $"hub {spec.HubId} is not in allowedHubs");
+        }
+
+        if (bound is { } b && latencyMs > b)
+        {
+            return ("latency", $"{latencyMs:0.##} ms from {job.OriginHub} exceeds the {job.LatencyClass} bound of {b} ms");
+        }
+
+        if (job.Resources.EffectiveGpuModel is { } model && spec.Capacity.GpusOf(model) == 0)
+        {
+            return ("gpuModel", $"has no {model} GPUs");
+        }
+
+        if (!spec.Capacity.Fits(job.Resources))
+        {
+            return ("size", $"capacity {spec.Capacity} is smaller than the request {job.Resources}");
+        }
+
+        if (!candidate.Free.Fits(job.Resources))
+        {
+            return ("capacity", $"free {candidate.Free} cannot hold {job.Resources} now");
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<ScoredCandidate> Score(
+        PlacementPolicy policy,
+        List<(CandidateState State, double LatencyMs, Footprint Estimate, double Utilisation)> feasible)
+    {
+        if (feasible.Count == 0)
+        {
+            yield break;
+        }
+
+        var maxCarbon = Math.Max(feasible.Max(f => f.Estimate.CarbonKg), double.Epsilon);
+        var maxCost = Math.Max(feasible.Max(f => f.Estimate.CostCny), double.Epsilon);
+        var maxLatency = Math.Max(feasible.Max(f => f.LatencyMs), double.Epsilon);
+        foreach (var (state, latency, estimate, utilisation) in feasible)
+        {
+            var score = policy switch
+            {
+                PlacementPolicy.Greenest => estimate.CarbonKg,
+                PlacementPolicy.Cheapest => estimate.CostCny,
+                PlacementPolicy.Fastest => latency + (utilisation * 1e-3),
+                _ => ((estimate.CarbonKg / maxCarbon) + (estimate.CostCny / maxCost) + (latency / maxLatency) + utilisation) / 4,
+            };
+            yield return new ScoredCandidate(state.Spec.Id, state.Spec.HubId, latency, estimate, utilisation, score);
+        }
+    }
+}
