@@ -40,17 +40,17 @@ foreach (var request in requests)
     if (job.Placement is { } placement)
     {
         Console.WriteLine($"          why: {placement.Reason}");
-        Console.WriteLine($"          est: {placement.Estimate.EnergyKwh:0.###} kWh, {placement.Estimate.CarbonKg:0.####} kgCO2, {placement.Estimate.CostCny:0.####} CNY");
+        Console.WriteLine($"          est: {placement.Estimate.EnergyKwh:G3} kWh, {placement.Estimate.CarbonKg:G3} kgCO2, {placement.Estimate.CostCny:G3} CNY");
     }
 }
 
 try
 {
-    await grid.SubmitAsync(new JobRequest { Tenant = "sample", OriginHub = "yangtze", CpuMillicores = 1000, MemoryMiB = 1024, Gpus = 4096, GpuModel = "910B", RunTime = TimeSpan.FromMinutes(1) });
+    await grid.SubmitAsync(new JobRequest { Tenant = "sample", OriginHub = "yangtze", CpuMillicores = 1000, MemoryMiB = 1024, Gpus = 600, GpuModel = "910B", RunTime = TimeSpan.FromMinutes(1) });
 }
-catch (ComputeGridValidationException e)
+catch (JobRejectedException e)
 {
-    Console.WriteLine($"refused as expected: {e.Field}: {e.Reason}");
+    Console.WriteLine($"rejected as expected: {e.Field}: {e.Reason}");
 }
 
 using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -68,6 +68,6 @@ foreach (var jobId in jobs)
 }
 
 var pool = await grid.GetPoolAsync();
-Console.WriteLine($"pool: {pool.Hubs.Sum(h => h.DataCenters.Count)} data centers in {pool.Hubs.Count} hubs; executed {pool.Executed.EnergyKwh:0.###} kWh, {pool.Executed.CarbonKg:0.####} kgCO2");
+Console.WriteLine($"pool: {pool.Hubs.Sum(h => h.DataCenters.Count)} data centers in {pool.Hubs.Count} hubs; executed {pool.Executed.EnergyKwh:G3} kWh, {pool.Executed.CarbonKg:G3} kgCO2");
 await host.StopAsync();
 return ok ? 0 : 1;

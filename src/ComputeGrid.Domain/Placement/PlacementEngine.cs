@@ -39,10 +39,10 @@ public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredC
         var runnerUp = Ranked.FirstOrDefault(c => c.DataCenterId != chosen.DataCenterId);
         var (what, value) = Policy switch
         {
-            PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => $"{c.Estimate.CarbonKg:0.####} kgCO2")),
-            PlacementPolicy.Cheapest => ("lowest cost", c => $"{c.Estimate.CostCny:0.####} CNY"),
+            PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => $"{c.Estimate.CarbonKg:G3} kgCO2")),
+            PlacementPolicy.Cheapest => ("lowest cost", c => $"{c.Estimate.CostCny:G3} CNY"),
             PlacementPolicy.Fastest => ("lowest latency", c => $"{c.LatencyMs:0.##} ms"),
-            _ => ("best balance of carbon, cost, latency and load", c => $"score {c.Score:0.###}"),
+            _ => ("best balance of carbon, cost, latency and load", c => $"score {c.Score:G3}"),
         };
         var feasible = Ranked.Count;
         var total = Ranked.Count + Excluded.Count;
