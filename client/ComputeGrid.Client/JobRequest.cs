@@ -6,7 +6,7 @@ using ComputeGrid.Domain.Resources;
 namespace ComputeGrid.Client;
 
 /// <summary>A job to submit to the national pool.</summary>
-public sealed partial class JobRequest
+public sealed partial record JobRequest
 {
     /// <summary>Longest job id.</summary>
     public const int MaxJobIdLength = 128;

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Execution;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.TestingHost;
+
+namespace ComputeGrid.Grains.Tests;
+
+/// <summary>
+/// One 2-silo in-process cluster (silo 0 east, silo 1 west) shared by the grain tests: memory storage, memory streams,
+/// the national topology, and a fake federation clock the tests advance.
+/// </summary>
+public sealed class GridClusterFixture : IAsyncLifetime
+{
+    private InProcessTestCluster? _cluster;
+
+    /// <summary>The federation's clock; advancing it finishes simulated jobs.</summary>
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero));
+
+    /// <summary>Jobs whose id starts with "hold-" stay Scheduled until released here.</summary>
+    public ExecutorGate Gate { get; } = new();
+
+    /// <summary>The default topology file.</summary>
+    public NationalTopology Topology { get; } = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
+
+    public InProcessTestCluster Cluster => _cluster ?? throw new InvalidOperationException("Cluster not deployed.");
+
+    public IComputeGridClient Grid { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        var index = 0;
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var zone = Interlocked.Increment(ref index) == 1 ? "east" : "west";
+            silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = zone });
+            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddMemoryGrainStorage(GridStorage.PubSub);
+            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.Services.AddSingleton(new GridClock(Time));
+            silo.Services.AddSingleton(Gate);
+            silo.Services.AddSingleton<SimulatedExecutor>();
+            silo.Services.AddSingleton<IJobExecutor, HoldingExecutor>();
+            silo.AddComputeGrid(Topology);
+        });
+        builder.ConfigureClient(client => client.AddMemoryStreams(GridStreams.Provider));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        Grid = new ComputeGridClient(_cluster.Client);
+        await Eventually.TrueAsync(async () => (await Grid.Admin.GetDirectoryAsync()).DataCenters.Count >= Topology.DataCenters.Count, "the pool is seeded");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.StopAllSilosAsync();
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>Registers a small test data center with its own GPU model, so a test owns all of its capacity.</summary>
+    public async Task<DataCenterSpec> RegisterPrivateDataCenterAsync(string id, string hub, string gpuModel, int gpus, long cores = 64)
+    {
+        var spec = new DataCenterSpec(
+            id,
+            $"Test {id}",
+            hub,
+            Topology.Hubs[hub].Location,
+            ResourceVector.Of(cores * 1000, cores * 4096, [new(gpuModel, gpus)]),
+            new EnergyProfile(1.2, 0.5, 0.8, 0.4));
+        await Grid.Admin.RegisterDataCenterAsync(spec);
+        return spec;
+    }
+}
+
+/// <summary>The simulated executor, except that jobs whose id starts with "hold-" stay Scheduled until the test releases them.</summary>
+internal sealed class HoldingExecutor(SimulatedExecutor inner, ExecutorGate gate) : IJobExecutor
+{
+    public const string HoldPrefix = "hold-";
+
+    public void Start(string dataCenterId, string jobId, TimeSpan runTime)
+    {
+        if (jobId.StartsWith(HoldPrefix, StringComparison.Ordinal))
+        {
+            gate.Held[jobId] = dataCenterId;
+            return;
+        }
+
+        inner.Start(dataCenterId, jobId, runTime);
+    }
+
+    public void Stop(string jobId)
+    {
+        gate.Held.TryRemove(jobId, out _);
+        inner.Stop(jobId);
+    }
+}
+
+/// <summary>Jobs the holding executor keeps in Scheduled, by id, with their data center.</summary>
+public sealed class ExecutorGate
+{
+    public ConcurrentDictionary<string, string> Held { get; } = new(StringComparer.Ordinal);
+}
+
+[CollectionDefinition(Name)]
+public sealed class GridCollection : ICollectionFixture<GridClusterFixture>
+{
+    public const string Name = "grid cluster";
+}
+
+/// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>
+public static class Eventually
+{
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var delay = 5;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(delay);
+            delay = Math.Min(delay * 2, 100);
+        }
+    }
+}

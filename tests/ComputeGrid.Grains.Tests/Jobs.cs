@@ -1,0 +1,38 @@
+using ComputeGrid.Client;
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Grains.Tests;
+
+/// <summary>Builds job requests for tests.</summary>
+internal static class Jobs
+{
+    private static long _next;
+
+    public static string NewId(string prefix = "job") => $"{prefix}-{Interlocked.Increment(ref _next)}-{Guid.NewGuid():n}";
+
+    public static JobRequest Batch(string tenant, string origin = "yangtze", PlacementPolicy policy = PlacementPolicy.Greenest, string? id = null) => new()
+    {
+        JobId = id ?? NewId(),
+        Tenant = tenant,
+        OriginHub = origin,
+        CpuMillicores = 4000,
+        MemoryMiB = 8192,
+        RunTime = TimeSpan.FromHours(1),
+        LatencyClass = LatencyClass.Batch,
+        Policy = policy,
+    };
+
+    public static JobRequest OnGpu(string tenant, string gpuModel, string origin, TimeSpan runTime, string? id = null, int priority = 100) => new()
+    {
+        JobId = id ?? NewId(),
+        Tenant = tenant,
+        OriginHub = origin,
+        CpuMillicores = 1000,
+        MemoryMiB = 1024,
+        Gpus = 1,
+        GpuModel = gpuModel,
+        RunTime = runTime,
+        Priority = priority,
+        Policy = PlacementPolicy.Balanced,
+    };
+}
