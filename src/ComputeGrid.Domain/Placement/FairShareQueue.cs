@@ -13,7 +13,8 @@ public sealed record QueuedJob(string JobId, string Tenant, int Priority, long S
 /// <summary>
 /// The order in which a region tries its queue: priority first (higher first); within one priority, the tenant with the
 /// smallest dominant share of the pool goes next (fair share), and each tenant's own jobs go first come, first served.
-/// As the order is produced each tenant is charged for the job it was given, so one pass interleaves tenants fairly.
+/// As the order is produced each tenant's use grows by the job it was given and its share is recomputed from that use,
+/// so one pass interleaves tenants fairly.
 /// </summary>
 public static class FairShareQueue
 {
@@ -28,14 +29,14 @@ public static class FairShareQueue
             var perTenant = priorityGroup
                 .GroupBy(j => j.Tenant, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => new Queue<QueuedJob>(g.OrderBy(j => j.Sequence)), StringComparer.Ordinal);
-            var share = perTenant.Keys.ToDictionary(
+            var use = perTenant.Keys.ToDictionary(
                 t => t,
-                t => tenantUse.TryGetValue(t, out var use) ? use.DominantShareOf(pool) : 0.0,
+                t => tenantUse.TryGetValue(t, out var u) ? u : ResourceVector.Zero,
                 StringComparer.Ordinal);
             var next = new PriorityQueue<string, (double Share, long Head)>();
             foreach (var (tenant, queue) in perTenant)
             {
-                next.Enqueue(tenant, (share[tenant], queue.Peek().Sequence));
+                next.Enqueue(tenant, (use[tenant].DominantShareOf(pool), queue.Peek().Sequence));
             }
 
             while (next.TryDequeue(out var tenant, out _))
@@ -43,10 +44,10 @@ public static class FairShareQueue
                 var queue = perTenant[tenant];
                 var job = queue.Dequeue();
                 yield return job;
-                share[tenant] += ResourceVector.Zero.Plus(job.Resources).DominantShareOf(pool);
+                use[tenant] = use[tenant].Plus(job.Resources);
                 if (queue.Count > 0)
                 {
-                    next.Enqueue(tenant, (share[tenant], queue.Peek().Sequence));
+                    next.Enqueue(tenant, (use[tenant].DominantShareOf(pool), queue.Peek().Sequence));
                 }
             }
         }

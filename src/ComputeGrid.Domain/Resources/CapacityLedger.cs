@@ -50,6 +50,11 @@ public sealed class CapacityLedger
     /// <summary>Reserves <paramref name="request"/> for <paramref name="jobId"/> if it fits; idempotent by job id.</summary>
     public ReserveOutcome Reserve(string jobId, ResourceRequest request)
     {
+        if (request.CpuMillicores < 0 || request.MemoryMiB < 0 || request.Gpus < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request, "A reservation cannot be negative.");
+        }
+
         if (_reservations.TryGetValue(jobId, out var existing))
         {
             return existing == request ? ReserveOutcome.AlreadyReserved : ReserveOutcome.Conflict;

@@ -112,10 +112,12 @@ public static class TopologyLoader
             }
 
             var zoneText = RequiredString(h, "zone", entry);
-            if (!Enum.TryParse<Zone>(zoneText, ignoreCase: true, out var zone) || !Enum.IsDefined(zone))
+            Zone zone = zoneText.ToLowerInvariant() switch
             {
-                throw new TopologyException(entry, "zone", $"'{zoneText}' is not a zone; use east or west");
-            }
+                "east" => Zone.East,
+                "west" => Zone.West,
+                _ => throw new TopologyException(entry, "zone", $"'{zoneText}' is not a zone; use east or west"),
+            };
 
             hubs[id] = new Hub(
                 id,
