@@ -1,28 +1,25 @@
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Silo;
 
+// The development default: one silo with in-memory storage and memory streams, the national topology seeded, the
+// Orleans dashboard at /dashboard/ and health at /health, on http://localhost:8080 unless ASPNETCORE_URLS/--urls say otherwise.
 var builder = WebApplication.CreateBuilder(args);
-NationalTopology topology;
-try
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
-    topology = SiloHost.LoadTopology(builder.Configuration);
-}
-catch (TopologyException e)
-{
-    await Console.Error.WriteLineAsync(e.Message);
-    return 2;
+    builder.WebHost.UseUrls("http://localhost:8080");
 }
 
-SiloHost.Configure(builder, topology);
-var app = builder.Build();
-SiloHost.Map(app);
 try
 {
+    var topology = SiloHost.LoadTopology(builder.Configuration);
+    SiloHost.Configure(builder, topology);
+    var app = builder.Build();
+    SiloHost.Map(app);
     await app.RunAsync();
     return 0;
 }
-catch (Microsoft.Extensions.Options.OptionsValidationException e)
+catch (Exception e) when (StartupError.Describe(e) is { } message)
 {
-    await Console.Error.WriteLineAsync($"Invalid configuration: {string.Join("; ", e.Failures)}");
+    await Console.Error.WriteLineAsync(message);
     return 2;
 }

@@ -113,8 +113,9 @@ public interface IPoolGrain : IGrainWithStringKey
     [Alias("Seed")]
     Task SeedAsync(IReadOnlyList<DataCenterSpec> dataCenters, CancellationToken cancellationToken = default);
 
-    /// <summary>The data centers and their status.</summary>
-    [Alias("GetDirectory")]
+    /// <summary>The data centers and their status. Interleaves with every other call (a region activating while the pool
+    /// waits on it must not deadlock).</summary>
+    [AlwaysInterleave, Alias("GetDirectory")]
     Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Registers a new data center.</summary>

@@ -42,7 +42,15 @@ public sealed class ConcurrencyTests(GridClusterFixture fixture)
         {
             Assert.True(DateTime.UtcNow < deadline, $"only {succeeded} of {Submissions} jobs succeeded in time");
             var expectedRunning = Math.Min(Gpus, Submissions - succeeded);
-            await Eventually.TrueAsync(async () => await CountAsync(requests, JobState.Running) == expectedRunning, $"{expectedRunning} jobs run", TimeSpan.FromSeconds(60));
+            try
+            {
+                await Eventually.TrueAsync(async () => await CountAsync(requests, JobState.Running) == expectedRunning, $"{expectedRunning} jobs run", TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message} States: {await DescribeAsync(requests)}", e);
+            }
+
             fixture.Time.Advance(TimeSpan.FromHours(1));
             var before = succeeded;
             await Eventually.TrueAsync(async () => (succeeded = await CountAsync(requests, JobState.Succeeded)) > before, "a batch finishes", TimeSpan.FromSeconds(60));
@@ -62,6 +70,16 @@ public sealed class ConcurrencyTests(GridClusterFixture fixture)
             Assert.Equal(JobState.Succeeded, job.State);
             Assert.Single(job.History, e => e.State == JobState.Running);
         }
+    }
+
+    private async Task<string> DescribeAsync(IEnumerable<JobRequest> requests)
+    {
+        var jobs = await Task.WhenAll(requests.Select(r => Grid.GetJobAsync(r.JobId!)));
+        var queue = await fixture.Cluster.Client.GetGrain<Contracts.IRegionGrain>("gansu").GetQueueAsync();
+        var dc = await fixture.Cluster.Client.GetGrain<Contracts.IDataCenterGrain>("race-dc").GetSnapshotAsync();
+        return string.Join(", ", jobs.GroupBy(j => j.State).Select(g => $"{g.Key}={g.Count()}"))
+            + $"; queue={queue.Count}; reservations={dc!.Reservations}; free={dc.Free}; stuck: "
+            + string.Join(" | ", jobs.Where(j => !j.State.IsTerminal()).Take(5).Select(j => $"{j.JobId} {j.State} {string.Join(">", j.History.Select(h => h.State))}"));
     }
 
     private async Task<int> CountAsync(IEnumerable<JobRequest> requests, JobState state)

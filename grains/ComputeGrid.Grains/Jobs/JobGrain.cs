@@ -151,6 +151,12 @@ internal sealed partial class JobGrain(
             return;
         }
 
+        if (Record.State == JobState.Scheduled)
+        {
+            // The running report was lost; the job evidently ran, so record that it started before it ended.
+            await ReportRunningAsync(dataCenterId, cancellationToken);
+        }
+
         await FinishAsync(succeeded ? JobState.Succeeded : JobState.Failed, dataCenterId, detail, cancellationToken);
     }
 
@@ -209,7 +215,7 @@ internal sealed partial class JobGrain(
     {
         var spec = Record.Spec!;
         await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).OnJobChangedAsync(
-            new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0));
+            new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count));
         try
         {
             var provider = this.GetStreamProvider(GridStreams.Provider);

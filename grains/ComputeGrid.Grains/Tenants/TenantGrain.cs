@@ -32,7 +32,13 @@ internal sealed class TenantGrain(
 
     public async Task OnJobChangedAsync(JobSummary job)
     {
-        var sequence = Record.Jobs.TryGetValue(job.JobId, out var known) ? known.Sequence : Record.NextSequence++;
+        if (Record.Jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version)
+        {
+            // One-way notifications may arrive out of order; never let a job's row go back in time.
+            return;
+        }
+
+        var sequence = known?.Sequence ?? Record.NextSequence++;
         Record.Jobs[job.JobId] = job with { Sequence = sequence };
         await state.WriteStateAsync();
     }

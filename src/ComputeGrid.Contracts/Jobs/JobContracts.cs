@@ -94,6 +94,8 @@ public sealed record SubmitResult(
 }
 
 /// <summary>One row of a job listing.</summary>
+/// <param name="Sequence">The row's place in the tenant's listing (submission order).</param>
+/// <param name="Version">The job's last event sequence; an index keeps the highest it has seen.</param>
 [GenerateSerializer, Immutable, Alias("cg.JobSummary")]
 public sealed record JobSummary(
     [property: Id(0)] string JobId,
@@ -102,7 +104,8 @@ public sealed record JobSummary(
     [property: Id(3)] string OriginHub,
     [property: Id(4)] string? DataCenterId,
     [property: Id(5)] DateTimeOffset SubmittedAt,
-    [property: Id(6)] long Sequence);
+    [property: Id(6)] long Sequence,
+    [property: Id(7)] long Version);
 
 /// <summary>A page of a job listing, newest first.</summary>
 /// <param name="Jobs">The rows.</param>
