@@ -94,6 +94,12 @@ public sealed record SubmitResult(
 }
 
 /// <summary>One row of a job listing.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Tenant">Its tenant.</param>
+/// <param name="State">Its state when the row was written.</param>
+/// <param name="OriginHub">Its origin hub.</param>
+/// <param name="DataCenterId">Where it runs or ran, if placed.</param>
+/// <param name="SubmittedAt">When it was accepted.</param>
 /// <param name="Sequence">The row's place in the tenant's listing (submission order).</param>
 /// <param name="Version">The job's last event sequence; an index keeps the highest it has seen.</param>
 [GenerateSerializer, Immutable, Alias("cg.JobSummary")]
