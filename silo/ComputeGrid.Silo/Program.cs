@@ -1,4 +1,3 @@
-using ComputeGrid.Domain.Topology;
 using ComputeGrid.Silo;
 
 // The development default: one silo with in-memory storage and memory streams, the national topology seeded, the
