@@ -12,7 +12,7 @@ internal static class StartupError
         OptionsValidationException o => $"Invalid configuration: {string.Join("; ", o.Failures)}",
         AggregateException a when a.InnerExceptions.All(i => Describe(i) is not null) =>
             string.Join(Environment.NewLine, a.InnerExceptions.Select(i => Describe(i))),
-        InvalidOperationException { InnerException: FormatException or OverflowException } i => $"Invalid configuration: {i.Message}",
+        InvalidOperationException { InnerException: ArgumentException or FormatException or OverflowException } i => $"Invalid configuration: {i.Message}",
         _ => null,
     };
 }

@@ -1,0 +1,71 @@
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Silo;
+using Microsoft.Extensions.Configuration;
+
+namespace ComputeGrid.Grains.Tests;
+
+public sealed class SiloStartupTests
+{
+    [Theory]
+    [InlineData("Zone", "north", "Silo:Zone")]
+    [InlineData("GatewayPort", "11111", "Silo:GatewayPort")]
+    [InlineData("ServiceId", "Compute Grid", "Silo:ServiceId")]
+    public void An_invalid_silo_setting_fails_start_up_naming_the_setting(string key, string value, string named)
+    {
+        var options = new ConfigurationBuilder().AddInMemoryCollection([new($"Silo:{key}", value)]).Build()
+            .GetSection(SiloHostOptions.Section).Get<SiloHostOptions>()!;
+
+        var result = new SiloHostOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(named, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_settings_are_valid()
+    {
+        Assert.True(new SiloHostOptionsValidator().Validate(null, new SiloHostOptions()).Succeeded);
+    }
+
+    [Fact]
+    public void A_topology_naming_an_unknown_hub_stops_start_up_with_the_entry_and_the_field()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"topology-{Guid.NewGuid():n}.json");
+        File.WriteAllText(path, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json")).Replace("\"hub\": \"guizhou\"", "\"hub\": \"guizhouu\"", StringComparison.Ordinal));
+        try
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("ComputeGrid:TopologyPath", path)]).Build();
+
+            var e = Assert.Throws<TopologyException>(() => SiloHost.LoadTopology(configuration));
+
+            Assert.Equal("hub", e.Field);
+            Assert.Contains("guian", e.Entry, StringComparison.Ordinal);
+            Assert.Equal(e.Message, StartupError.Describe(e));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_setting_that_is_not_a_number_is_described_instead_of_crashing()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("Silo:SiloPort", "abc")]).Build();
+
+        var e = Assert.Throws<InvalidOperationException>(() => configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>());
+
+        Assert.Contains("Silo:SiloPort", StartupError.Describe(e), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Out_of_range_ComputeGrid_options_fail_start_up_naming_the_option()
+    {
+        var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions { MaxPlacementAttempts = 0, QueueRetryInterval = TimeSpan.Zero });
+
+        Assert.True(result.Failed);
+        Assert.Contains("ComputeGrid:MaxPlacementAttempts", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("ComputeGrid:QueueRetryInterval", result.FailureMessage, StringComparison.Ordinal);
+    }
+}
