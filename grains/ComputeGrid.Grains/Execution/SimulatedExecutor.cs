@@ -102,7 +102,7 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Executor report for job {JobId} failed (attempt {Attempt}); retrying")]
     private static partial void LogReportRetry(ILogger logger, string jobId, int attempt, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Executor gave up reporting job {JobId}; reconciliation will drive it on")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Executor gave up reporting job {JobId}; it stays in its last state until reconciliation (issue #4) drives it on")]
     private static partial void LogReportFailed(ILogger logger, string jobId, Exception exception);
 
     private sealed class Execution(string dataCenterId) : IDisposable

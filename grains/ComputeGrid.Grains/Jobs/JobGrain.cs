@@ -46,7 +46,8 @@ internal sealed partial class JobGrain(
                 return SubmitResult.Refused(SubmitRefusal.Invalid, errors);
             }
 
-            // Persist before placing, so a crash while placing leaves a record that reconciliation can drive on.
+            // Persist before placing, so a crash while placing leaves a record that reconciliation (issue #4) can drive on;
+            // a retry of the same submission while Pending places it again.
             Record.Spec = spec;
             Record.State = JobState.Pending;
             Record.SubmittedAt = clock.Now;
@@ -181,7 +182,7 @@ internal sealed partial class JobGrain(
         }
 
         // Capacity goes back only after the terminal state is durable: a crash in between leaves a reservation
-        // whose job is terminal, which reconciliation releases; never a running job without a reservation.
+        // whose job is terminal, which reconciliation (issue #4) releases; never a running job without a reservation.
         var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
         var footprint = Record.Actual ?? Footprint.Zero;
         await dataCenter.StopAsync(JobId, cancellationToken);
