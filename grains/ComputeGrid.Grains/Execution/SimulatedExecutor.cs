@@ -45,19 +45,20 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
 
     private async Task RunAsync(string jobId, Execution execution, TimeSpan runTime)
     {
-        var job = grains.GetGrain<IJobGrain>(jobId);
-        if (!await ReportAsync(jobId, execution, ct => job.ReportRunningAsync(execution.DataCenterId, ct)))
-        {
-            return;
-        }
-
+        // The clock starts before the job is reported Running, so whoever sees Running and then advances the clock
+        // always finds the job's timer in place.
         lock (execution)
         {
-            if (!execution.Stopped)
+            if (execution.Stopped)
             {
-                execution.Timer = clock.Time.CreateTimer(_ => _ = FinishAsync(jobId, execution), null, runTime, Timeout.InfiniteTimeSpan);
+                return;
             }
+
+            execution.Timer = clock.Time.CreateTimer(_ => _ = FinishAsync(jobId, execution), null, runTime, Timeout.InfiniteTimeSpan);
         }
+
+        var job = grains.GetGrain<IJobGrain>(jobId);
+        await ReportAsync(jobId, execution, ct => job.ReportRunningAsync(execution.DataCenterId, ct));
     }
 
     private async Task FinishAsync(string jobId, Execution execution)
