@@ -100,6 +100,10 @@ public interface IRegionGrain : IGrainWithStringKey
     [OneWay, Alias("DirectoryChanged")]
     Task OnDirectoryChangedAsync(PoolDirectory directory);
 
+    /// <summary>How many jobs wait in the queue (cheap; for pool snapshots).</summary>
+    [Alias("GetQueueLength")]
+    Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The waiting jobs in the order the region will try them.</summary>
     [Alias("GetQueue")]
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);

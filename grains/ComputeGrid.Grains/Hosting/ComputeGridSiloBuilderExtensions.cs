@@ -4,6 +4,7 @@ using ComputeGrid.Grains.Execution;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace ComputeGrid.Grains.Hosting;
 
@@ -12,7 +13,8 @@ public static class ComputeGridSiloBuilderExtensions
 {
     /// <summary>
     /// Adds ComputeGrid to a silo: options (section <c>ComputeGrid</c>, validated at start-up), the loaded topology,
-    /// the federation clock (the registered <see cref="GridClock"/>, else the system clock), the simulated executor unless
+    /// the federation clock (the registered <see cref="GridClock"/>, else the system clock), Orleans' binary serializer for
+    /// grain state, the simulated executor unless
     /// another <see cref="IJobExecutor"/> is registered, and the seeding of the pool once the silo is active.
     /// The host adds the storage providers (<see cref="GridStorage"/>) and the <c>grid</c> stream provider.
     /// </summary>
@@ -22,6 +24,10 @@ public static class ComputeGridSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<ComputeGridOptions>, ComputeGridOptionsValidator>();
         builder.Services.AddSingleton(new TopologyCatalog(topology));
         builder.Services.TryAddSingleton(new GridClock(TimeProvider.System));
+
+        // Grain state is written with Orleans' own serializer: it honours the contracts' [Id]/[Alias] versioning and the
+        // domain surrogates, where the default JSON serializer cannot read our immutable records back.
+        builder.Services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>());
         builder.Services.TryAddSingleton<IJobExecutor, SimulatedExecutor>();
         builder.Services.AddSingleton<PoolSeeder>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PoolSeeder>());

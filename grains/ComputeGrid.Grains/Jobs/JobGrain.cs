@@ -66,7 +66,6 @@ internal sealed partial class JobGrain(
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
         {
             Record.Placement = placement;
-            Record.PlacedEnergy = placement.Energy;
             events.Add(Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason));
         }
         else
@@ -124,7 +123,6 @@ internal sealed partial class JobGrain(
         }
 
         Record.Placement = placement;
-        Record.PlacedEnergy = placement.Energy;
         var scheduled = Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason);
         await state.WriteStateAsync(cancellationToken);
         await PublishAsync([scheduled]);
@@ -166,10 +164,10 @@ internal sealed partial class JobGrain(
         var spec = Record.Spec!;
         var now = clock.Now;
         Record.FinishedAt = now;
-        if (dataCenterId is not null && Record.StartedAt is { } started && Record.PlacedEnergy is { } energy)
+        if (dataCenterId is not null && Record.StartedAt is { } started && Record.Placement is { } placement)
         {
-            var transfer = Record.Placement!.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
-            Record.Actual = FootprintCalculator.Of(spec.Resources, now - started, energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB);
+            var transfer = placement.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
+            Record.Actual = FootprintCalculator.Of(spec.Resources, now - started, placement.Energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB);
         }
 
         var finished = Enter(terminal, dataCenterId, detail);

@@ -1,7 +1,6 @@
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Topology;
 
 namespace ComputeGrid.Grains.Jobs;
 
@@ -20,9 +19,6 @@ internal sealed class JobRecord
     [Id(4)] public DateTimeOffset? FinishedAt { get; set; }
 
     [Id(5)] public JobPlacement? Placement { get; set; }
-
-    /// <summary>The energy profile of the data center at placement, for the actual footprint.</summary>
-    [Id(6)] public EnergyProfile? PlacedEnergy { get; set; }
 
     [Id(7)] public Footprint? Actual { get; set; }
 

@@ -114,7 +114,7 @@ internal sealed partial class PoolGrain(
     {
         var snapshots = await Task.WhenAll(Record.DataCenters.Keys.Select(id => DataCenter(id).GetSnapshotAsync(cancellationToken)));
         var queues = await Task.WhenAll(catalog.Seed.Hubs.Keys.Select(async hub =>
-            (hub, (await GrainFactory.GetGrain<IRegionGrain>(hub).GetQueueAsync(cancellationToken)).Count)));
+            (hub, Count: await GrainFactory.GetGrain<IRegionGrain>(hub).GetQueueLengthAsync(cancellationToken))));
         var queueByHub = queues.ToDictionary(q => q.hub, q => q.Count, StringComparer.Ordinal);
         var byHub = snapshots.OfType<DataCenterSnapshot>().ToLookup(s => s.Spec.HubId);
         var hubs = catalog.Seed.Hubs.Values

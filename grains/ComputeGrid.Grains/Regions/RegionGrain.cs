@@ -146,6 +146,8 @@ internal sealed partial class RegionGrain(
         }
     }
 
+    public Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default) => Task.FromResult(Record.Queue.Count);
+
     public Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<QueueEntry>>(
             [.. QueueOrder().Select(q => Record.Queue[q.JobId]).Select(q => new QueueEntry(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.EnqueuedAt))]);

@@ -71,10 +71,6 @@ public sealed class NationalTopology
     public NationalTopology With(DataCenterSpec dataCenter) =>
         new(_hubs.Values, _dataCenters.Values.Where(d => d.Id != dataCenter.Id).Append(dataCenter), Power, Latency, TransferCnyPerGiB, Assumptions);
 
-    /// <summary>A copy without one data center.</summary>
-    public NationalTopology Without(string dataCenterId) =>
-        new(_hubs.Values, _dataCenters.Values.Where(d => d.Id != dataCenterId), Power, Latency, TransferCnyPerGiB, Assumptions);
-
     /// <summary>The total capacity of all data centers.</summary>
     public ResourceVector TotalCapacity => _dataCenters.Values.Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity));
 }

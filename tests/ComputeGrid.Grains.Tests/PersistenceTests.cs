@@ -1,0 +1,67 @@
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Grains.Tests;
+
+/// <summary>Acknowledged changes survive the grain's deactivation: what a new activation reads is what was persisted.</summary>
+[Collection(GridCollection.Name)]
+public sealed class PersistenceTests(GridClusterFixture fixture)
+{
+    private IComputeGridClient Grid => fixture.Grid;
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    [Fact]
+    public async Task A_drained_data_center_is_still_draining_after_the_pool_and_the_data_center_reactivate()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("persist-dc", "gansu", "PST", gpus: 2);
+        await Grid.Admin.DrainDataCenterAsync("persist-dc");
+
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IPoolGrain>(PoolGrainKey.National));
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IDataCenterGrain>("persist-dc"));
+
+        var directory = await Grid.Admin.GetDirectoryAsync();
+        Assert.Contains(directory.DataCenters, d => d.Spec.Id == "persist-dc" && d.Status == DataCenterStatus.Draining);
+        var snapshot = await Grains.GetGrain<IDataCenterGrain>("persist-dc").GetSnapshotAsync();
+        Assert.Equal(DataCenterStatus.Draining, snapshot!.Status);
+    }
+
+    [Fact]
+    public async Task A_job_and_its_reservation_are_unchanged_after_both_grains_reactivate()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("persist-job-dc", "ningxia", "PJ", gpus: 1);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("persist", "PJ", "ningxia", TimeSpan.FromHours(100)));
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(job.JobId)).State == JobState.Running, "the job runs");
+        var before = await Grid.GetJobAsync(job.JobId);
+
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IJobGrain>(job.JobId));
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IDataCenterGrain>("persist-job-dc"));
+
+        var after = await Grid.GetJobAsync(job.JobId);
+        Assert.Equal(before.State, after.State);
+        Assert.Equal(before.History, after.History);
+        Assert.Equal(before.Placement, after.Placement);
+        var snapshot = await Grains.GetGrain<IDataCenterGrain>("persist-job-dc").GetSnapshotAsync();
+        Assert.Equal(1, snapshot!.Reservations);
+        await Grid.CancelJobAsync(job.JobId);
+    }
+
+    [Fact]
+    public async Task A_queued_job_is_still_queued_after_its_region_reactivates_and_is_placed_when_capacity_frees()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("persist-q-dc", "inner-mongolia", "PQ", gpus: 1);
+        var running = await Grid.SubmitAsync(Jobs.OnGpu("persist-q", "PQ", "inner-mongolia", TimeSpan.FromHours(100)));
+        var queued = await Grid.SubmitAsync(Jobs.OnGpu("persist-q", "PQ", "inner-mongolia", TimeSpan.FromHours(100)));
+        Assert.Equal(JobState.Queued, queued.State);
+
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IRegionGrain>("inner-mongolia"));
+
+        var queue = await Grains.GetGrain<IRegionGrain>("inner-mongolia").GetQueueAsync();
+        Assert.Contains(queue, q => q.JobId == queued.JobId);
+        await Grid.CancelJobAsync(running.JobId);
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(queued.JobId)).State is JobState.Scheduled or JobState.Running, "the queued job is placed");
+        await Grid.CancelJobAsync(queued.JobId);
+    }
+}
