@@ -1,21 +1,16 @@
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Jobs;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // Submits a few jobs with different policies and latency classes to a running silo, prints where each went and why,
-// watches them to the end and exits 0. Gateway: ComputeGridClient__Gateways__0 (default 127.0.0.1:30000).
+// watches them to the end and exits 0. Settings: the ComputeGridClient section, e.g. ComputeGridClient__Gateways__0
+// (default 127.0.0.1:30000).
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-var gateway = builder.Configuration["ComputeGridClient:Gateways:0"];
-builder.Services.AddComputeGridClient(o =>
-{
-    if (gateway is not null)
-    {
-        o.Gateways.Add(gateway);
-    }
-});
+builder.Services.AddComputeGridClient(o => builder.Configuration.GetSection(ComputeGridClientOptions.Section).Bind(o));
 using var host = builder.Build();
 await host.StartAsync();
 var grid = host.Services.GetRequiredService<IComputeGridClient>();

@@ -1,6 +1,6 @@
 namespace ComputeGrid.Client;
 
-/// <summary>How the SDK reaches a ComputeGrid cluster (configuration section <c>ComputeGridClient</c>).</summary>
+/// <summary>How the SDK reaches a ComputeGrid cluster; bind configuration section <see cref="Section"/> to it to configure it from settings.</summary>
 public sealed class ComputeGridClientOptions
 {
     /// <summary>The configuration section.</summary>
