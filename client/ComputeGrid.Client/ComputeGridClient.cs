@@ -2,10 +2,12 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Topology;
 using Orleans.Streams;
 
@@ -141,6 +143,48 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
 
         return cluster.GetGrain<ITenantGrain>(tenant).GetSummaryAsync(cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<LoanPage> ListLoansAsync(string? hubId = null, LoanState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        if (hubId is not null && !DataCenterRules.IsValidId(hubId))
+        {
+            throw new ComputeGridValidationException([new ValidationError("hubId", "must be 1-64 characters of a-z, 0-9 and '-'")]);
+        }
+
+        if (limit is < 1 or > 500)
+        {
+            throw new ComputeGridValidationException([new ValidationError("limit", "must be between 1 and 500")]);
+        }
+
+        if (state is { } s && !Enum.IsDefined(s))
+        {
+            throw new ComputeGridValidationException([new ValidationError("state", $"'{s}' is not a loan state")]);
+        }
+
+        if (cursor is not null && (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) || c < 1))
+        {
+            throw new ComputeGridValidationException([new ValidationError("cursor", "is not a cursor this API returned")]);
+        }
+
+        return cluster.GetGrain<ILoanBookGrain>(PoolGrainKey.National).ListAsync(hubId, state, limit, cursor, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<LoanSnapshot> GetLoanAsync(string loanId, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(loanId) || loanId.Length > 256)
+        {
+            throw new ComputeGridValidationException([new ValidationError("loanId", "must be 1-256 characters")]);
+        }
+
+        return await cluster.GetGrain<ILoanGrain>(loanId).GetAsync(cancellationToken)
+            ?? throw new ComputeGridNotFoundException($"No loan has id '{loanId}'.");
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<HubBalance>> GetHubBalancesAsync(CancellationToken cancellationToken = default) =>
+        cluster.GetGrain<ILoanBookGrain>(PoolGrainKey.National).GetBalancesAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)

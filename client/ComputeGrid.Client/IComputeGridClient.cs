@@ -1,7 +1,9 @@
 using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Topology;
 
 namespace ComputeGrid.Client;
@@ -49,6 +51,22 @@ public interface IComputeGridClient
 
     /// <summary>A tenant's jobs by state and the energy, carbon and cost of its finished work.</summary>
     Task<TenantSummary> GetTenantSummaryAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>Capacity loans between hubs, newest first, a page at a time.</summary>
+    /// <param name="hubId">Only loans this hub lent or borrowed; null for all.</param>
+    /// <param name="state">Only loans in this state; null for all.</param>
+    /// <param name="limit">Page size, 1..500.</param>
+    /// <param name="cursor">The previous page's <see cref="LoanPage.NextCursor"/>; null for the first page.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridValidationException">A bad hub id, state, limit or cursor.</exception>
+    Task<LoanPage> ListLoansAsync(string? hubId = null, LoanState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>One loan: its terms, state, usage and full history.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such loan.</exception>
+    Task<LoanSnapshot> GetLoanAsync(string loanId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every hub's capacity lent and borrowed now, usage both ways, charges and balance (CNY).</summary>
+    Task<IReadOnlyList<HubBalance>> GetHubBalancesAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>Operators' changes to the pool; every change persists.</summary>

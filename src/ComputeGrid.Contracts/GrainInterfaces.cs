@@ -1,9 +1,11 @@
 using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using Orleans.Concurrency;
@@ -37,6 +39,13 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Called by the executor when the job ended in <paramref name="dataCenterId"/>.</summary>
     [Alias("ReportFinished")]
     Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes the job off <paramref name="dataCenterId"/> (a recalled or expired loan, or a lost data center) and sends it
+    /// back to its origin to be placed again; ignored unless the job holds capacity there.
+    /// </summary>
+    [OneWay, Alias("Preempt")]
+    Task PreemptAsync(string dataCenterId, string reason);
 }
 
 /// <summary>One data center (key: data-center id): the single authority over its capacity.</summary>
@@ -55,13 +64,36 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("Retire")]
     Task<AdminResult> RetireAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Reserves capacity for a job; idempotent by job id; never over-commits.</summary>
+    /// <summary>
+    /// Reserves capacity for a job placed by <paramref name="hubId"/>; idempotent by job id; never over-commits. The data
+    /// center's own hub reserves from its own capacity (<paramref name="loanId"/> null); any other hub only within an
+    /// active loan's slice here, up to the slice's amount.
+    /// </summary>
     [Alias("Reserve")]
-    Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, CancellationToken cancellationToken = default);
+    Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default);
 
-    /// <summary>Releases a job's capacity exactly once and books its footprint; repeated calls change nothing.</summary>
+    /// <summary>Releases a job's capacity exactly once and books its footprint (and a borrowed job's use of its loan); repeated calls change nothing.</summary>
     [Alias("Release")]
-    Task ReleaseAsync(string jobId, Footprint executed, CancellationToken cancellationToken = default);
+    Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default);
+
+    /// <summary>Holds up to <paramref name="amount"/> of free capacity for an offered loan; returns what it holds (idempotent).</summary>
+    [Alias("HoldForLoan")]
+    Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens a held slice to the borrower's jobs (the loan was accepted); idempotent.</summary>
+    [Alias("OpenLoan")]
+    Task OpenLoanAsync(string loanId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Closes a loan's slice to new jobs; with <paramref name="preempt"/> its borrowed jobs are preempted. True when the
+    /// slice is empty and its capacity is back with the data center (then and later: idempotent); false while jobs remain.
+    /// </summary>
+    [Alias("CloseLoan")]
+    Task<bool> CloseLoanAsync(string loanId, bool preempt, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>The loans' slices held here.</summary>
+    [Alias("GetLoanSlices")]
+    Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Hands a scheduled job to the executor; idempotent.</summary>
     [Alias("Start")]
@@ -83,6 +115,14 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>Validates a job against the pool, reserves the best feasible data center, or queues it.</summary>
     [Alias("Place")]
     Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>A preempted job asks to be placed again (at home, on a loan, or queued).</summary>
+    [Alias("Requeue")]
+    Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>The hub's open loans, lent and borrowed, with its lending and borrowing room.</summary>
+    [Alias("GetLoans")]
+    Task<RegionLoans> GetLoansAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Drops a job from the queue (it was cancelled).</summary>
     [OneWay, Alias("Dequeue")]
@@ -143,6 +183,67 @@ public interface IPoolGrain : IGrainWithStringKey
     Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// One loan (key: loan id): the single source of truth of a loan between two hubs. Its state changes once, here, whatever
+/// races outside; the lender's data centers hold and release the capacity on its word.
+/// </summary>
+[Alias("cg.ILoanGrain")]
+public interface ILoanGrain : IGrainWithStringKey
+{
+    /// <summary>Makes the offer: holds what the lender's data centers can hold of the proposed slices; Declined when nothing. Idempotent.</summary>
+    [Alias("Open")]
+    Task<LoanSnapshot> OpenAsync(LoanTerms proposed, CancellationToken cancellationToken = default);
+
+    /// <summary>The borrower accepts: exactly once, and only before the offer lapses.</summary>
+    [Alias("Accept")]
+    Task<AcceptResult> AcceptAsync(string borrower, CancellationToken cancellationToken = default);
+
+    /// <summary>The borrower declines an offer; its held capacity is released. Idempotent.</summary>
+    [Alias("Decline")]
+    Task DeclineAsync(string borrower, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>The lender recalls an active loan with the loan's notice; false when it is not active.</summary>
+    [Alias("Recall")]
+    Task<bool> RecallAsync(string lender, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>The borrower returns a loan early; false when it is not active or recalling.</summary>
+    [Alias("Return")]
+    Task<bool> ReturnAsync(string borrower, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>A borrowed job left a slice: books its use (idempotent by job id).</summary>
+    [OneWay, Alias("JobSettled")]
+    Task OnJobSettledAsync(string dataCenterId, string jobId, ResourceRequest resources, TimeSpan ranFor, Footprint footprint);
+
+    /// <summary>A closed slice emptied and its capacity is back with the lender.</summary>
+    [OneWay, Alias("SliceDrained")]
+    Task OnSliceDrainedAsync(string dataCenterId);
+
+    /// <summary>Acts on deadlines that passed on the federation clock (offer lapse, term end, recall notice end); idempotent.</summary>
+    [Alias("Tick")]
+    Task TickAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The loan, or null when none has this id.</summary>
+    [Alias("Get")]
+    Task<LoanSnapshot?> GetAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The federation's book of loans (key: <see cref="PoolGrainKey.National"/>): listings and hub balances.</summary>
+[Alias("cg.ILoanBookGrain")]
+public interface ILoanBookGrain : IGrainWithStringKey
+{
+    /// <summary>A loan changed; older versions than the one held are ignored.</summary>
+    [OneWay, Alias("LoanChanged")]
+    Task OnLoanChangedAsync(LoanSummary loan);
+
+    /// <summary>Loans newest first, optionally of one hub (as lender or borrower) and in one state.</summary>
+    [Alias("List")]
+    Task<LoanPage> ListAsync(string? hubId, LoanState? state, int limit, string? cursor, CancellationToken cancellationToken = default);
+
+    /// <summary>Every hub's lent, borrowed and balance.</summary>
+    [Alias("Balances")]
+    Task<IReadOnlyList<HubBalance>> GetBalancesAsync(CancellationToken cancellationToken = default);
+}
+
 /// <summary>One tenant (key: tenant name): its job index and accounting.</summary>
 [Alias("cg.ITenantGrain")]
 public interface ITenantGrain : IGrainWithStringKey
@@ -182,4 +283,7 @@ public static class GridStreams
 
     /// <summary>Per-tenant job events; stream key = tenant.</summary>
     public const string TenantNamespace = "tenant";
+
+    /// <summary>Each region's inbox of loan-protocol messages; stream key = hub id.</summary>
+    public const string RegionInboxNamespace = "region-inbox";
 }

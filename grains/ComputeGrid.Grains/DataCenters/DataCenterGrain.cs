@@ -1,4 +1,5 @@
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Resources;
@@ -24,6 +25,30 @@ internal sealed class DataCenterRecord
     [Id(4)] public long JobsFinished { get; set; }
 
     [Id(5)] public bool Retired { get; set; }
+
+    [Id(6)] public Dictionary<string, LoanSliceRecord> Loans { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// A loan's slice of this data center: its amount is one reservation in the data center's own ledger (so the lender's
+/// own jobs cannot use it), and the borrower's jobs reserve inside it.
+/// </summary>
+[GenerateSerializer, Alias("cg.LoanSliceRecord")]
+internal sealed class LoanSliceRecord
+{
+    [Id(0)] public string Borrower { get; set; } = string.Empty;
+
+    [Id(1)] public ResourceRequest Amount { get; set; } = new(0, 0);
+
+    [Id(2)] public bool Open { get; set; }
+
+    [Id(3)] public bool Closed { get; set; }
+
+    [Id(4)] public Dictionary<string, ResourceRequest> Reservations { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(5)] public Dictionary<string, int> Priorities { get; set; } = new(StringComparer.Ordinal);
+
+    public CapacityLedger Ledger() => new(ResourceVector.Of(Amount.CpuMillicores, Amount.MemoryMiB, Amount.EffectiveGpuModel is { } m ? [new(m, Amount.Gpus)] : null), Reservations);
 }
 
 /// <summary>
@@ -96,7 +121,7 @@ internal sealed partial class DataCenterGrain(
 
         if (Ledger.Reservations.Count > 0)
         {
-            return AdminResult.Refused("dataCenterId", $"{Ledger.Reservations.Count} jobs still hold capacity in '{Id}'; drain it and wait for them to finish");
+            return AdminResult.Refused("dataCenterId", $"{Ledger.Reservations.Count} jobs or loans still hold capacity in '{Id}'; drain it and wait for them to finish");
         }
 
         Record.Retired = true;
@@ -104,11 +129,21 @@ internal sealed partial class DataCenterGrain(
         return AdminResult.Ok;
     }
 
-    public async Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, CancellationToken cancellationToken = default)
+    public async Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default)
     {
         if (!Exists)
         {
             return new ReservationResult(ReservationOutcome.NotAccepting, ResourceVector.Zero, DataCenterStatus.Offline);
+        }
+
+        if (loanId is not null)
+        {
+            return await ReserveOnLoanAsync(jobId, resources, hubId, loanId, priority, cancellationToken);
+        }
+
+        if (hubId != Record.Spec!.HubId)
+        {
+            return new ReservationResult(ReservationOutcome.NoLoan, ResourceVector.Zero, Record.Status);
         }
 
         if (Record.Status != DataCenterStatus.Online && !Ledger.Reservations.ContainsKey(jobId))
@@ -131,25 +166,22 @@ internal sealed partial class DataCenterGrain(
             }
         }
 
-        return new ReservationResult(
-            outcome switch
-            {
-                ReserveOutcome.Reserved => ReservationOutcome.Reserved,
-                ReserveOutcome.AlreadyReserved => ReservationOutcome.AlreadyReserved,
-                ReserveOutcome.Conflict => ReservationOutcome.Conflict,
-                _ => ReservationOutcome.Insufficient,
-            },
-            Ledger.Free,
-            Record.Status);
+        return new ReservationResult(ToOutcome(outcome), Ledger.Free, Record.Status);
     }
 
-    public async Task ReleaseAsync(string jobId, Footprint executed, CancellationToken cancellationToken = default)
+    public async Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default)
     {
-        if (!Ledger.Reservations.TryGetValue(jobId, out var held))
+        if (!Ledger.Reservations.ContainsKey(jobId))
         {
+            if (Record.Loans.FirstOrDefault(l => l.Value.Reservations.ContainsKey(jobId)) is { Key: { } loanId, Value: { } slice })
+            {
+                await ReleaseFromLoanAsync(jobId, loanId, slice, executed, ranFor, cancellationToken);
+            }
+
             return;
         }
 
+        var held = Ledger.Reservations[jobId];
         Ledger.Release(jobId);
         Record.Executed += executed;
         Record.JobsFinished++;
@@ -165,12 +197,104 @@ internal sealed partial class DataCenterGrain(
             throw;
         }
 
-        var free = Ledger.Free;
-        foreach (var hub in catalog.Seed.Hubs.Keys)
+        await AnnounceFreedAsync();
+    }
+
+    public async Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default)
+    {
+        if (Record.Loans.TryGetValue(loanId, out var existing))
         {
-            await GrainFactory.GetGrain<IRegionGrain>(hub).OnCapacityFreedAsync(Id, free);
+            return existing.Closed ? ResourceVector.Zero : existing.Ledger().Capacity;
+        }
+
+        if (!Exists || Record.Status != DataCenterStatus.Online || borrower == Record.Spec!.HubId)
+        {
+            return ResourceVector.Zero;
+        }
+
+        // A slice holds one GPU model (a job runs on one model): the one asked for most that this data center has.
+        var free = Ledger.Free;
+        var model = amount.Gpus.Where(g => free.GpusOf(g.Key) > 0).OrderByDescending(g => Math.Min(g.Value, free.GpusOf(g.Key))).Select(g => g.Key).FirstOrDefault();
+        var hold = new ResourceRequest(
+            Math.Min(amount.CpuMillicores, free.CpuMillicores),
+            Math.Min(amount.MemoryMiB, free.MemoryMiB),
+            model is null ? 0 : Math.Min(amount.GpusOf(model), free.GpusOf(model)),
+            model);
+        if (hold.CpuMillicores <= 0 || hold.MemoryMiB <= 0 || Ledger.Reserve(SliceKey(loanId), hold) != ReserveOutcome.Reserved)
+        {
+            return ResourceVector.Zero;
+        }
+
+        var slice = new LoanSliceRecord { Borrower = borrower, Amount = hold };
+        Record.Loans[loanId] = slice;
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            Ledger.Release(SliceKey(loanId));
+            Record.Loans.Remove(loanId);
+            throw;
+        }
+
+        LogHeld(logger, Id, loanId, borrower, hold);
+        return slice.Ledger().Capacity;
+    }
+
+    public async Task OpenLoanAsync(string loanId, CancellationToken cancellationToken = default)
+    {
+        if (Record.Loans.TryGetValue(loanId, out var slice) && !slice.Open && !slice.Closed)
+        {
+            slice.Open = true;
+            await state.WriteStateAsync(cancellationToken);
         }
     }
+
+    public async Task<bool> CloseLoanAsync(string loanId, bool preempt, string reason, CancellationToken cancellationToken = default)
+    {
+        if (!Record.Loans.TryGetValue(loanId, out var slice))
+        {
+            return true;
+        }
+
+        if (slice.Reservations.Count == 0)
+        {
+            await DropSliceAsync(loanId, cancellationToken);
+            return true;
+        }
+
+        if (!slice.Closed || slice.Open)
+        {
+            slice.Closed = true;
+            slice.Open = false;
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        if (preempt)
+        {
+            foreach (var jobId in slice.Reservations.Keys.ToList())
+            {
+                await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, reason);
+            }
+        }
+
+        return false;
+    }
+
+    public Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<LoanSliceUse>>([.. Record.Loans.Select(l =>
+        {
+            var ledger = l.Value.Ledger();
+            return new LoanSliceUse(
+                l.Key,
+                l.Value.Borrower,
+                ledger.Capacity,
+                ledger.Used,
+                l.Value.Open,
+                l.Value.Reservations.Count,
+                l.Value.Priorities.Count == 0 ? null : l.Value.Priorities.Values.Max());
+        })]);
 
     public Task StartAsync(string jobId, TimeSpan runTime, CancellationToken cancellationToken = default)
     {
@@ -188,13 +312,123 @@ internal sealed partial class DataCenterGrain(
         return Task.CompletedTask;
     }
 
-    public Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(Exists
-            ? new DataCenterSnapshot(Record.Spec!, Record.Status, Ledger.Used, Ledger.Free, Ledger.Reservations.Count, Record.Executed, Record.JobsFinished)
-            : null);
+    public Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Exists)
+        {
+            return Task.FromResult<DataCenterSnapshot?>(null);
+        }
+
+        var lent = Record.Loans.Values.Aggregate(ResourceVector.Zero, (sum, l) => sum.Plus(l.Amount));
+        var borrowedJobs = Record.Loans.Values.Sum(l => l.Reservations.Count);
+        var ownJobs = Ledger.Reservations.Count - Record.Loans.Count;
+        return Task.FromResult<DataCenterSnapshot?>(
+            new DataCenterSnapshot(Record.Spec!, Record.Status, Ledger.Used, Ledger.Free, ownJobs + borrowedJobs, Record.Executed, Record.JobsFinished, lent, borrowedJobs));
+    }
+
+    private static string SliceKey(string loanId) => $"loan:{loanId}";
+
+    private static ReservationOutcome ToOutcome(ReserveOutcome outcome) => outcome switch
+    {
+        ReserveOutcome.Reserved => ReservationOutcome.Reserved,
+        ReserveOutcome.AlreadyReserved => ReservationOutcome.AlreadyReserved,
+        ReserveOutcome.Conflict => ReservationOutcome.Conflict,
+        _ => ReservationOutcome.Insufficient,
+    };
+
+    private async Task<ReservationResult> ReserveOnLoanAsync(string jobId, ResourceRequest resources, string hubId, string loanId, int priority, CancellationToken cancellationToken)
+    {
+        if (!Record.Loans.TryGetValue(loanId, out var slice) || slice.Borrower != hubId)
+        {
+            return new ReservationResult(ReservationOutcome.NoLoan, ResourceVector.Zero, Record.Status);
+        }
+
+        var ledger = slice.Ledger();
+        if (slice.Reservations.ContainsKey(jobId))
+        {
+            return new ReservationResult(ToOutcome(ledger.Reserve(jobId, resources)), ledger.Free, Record.Status);
+        }
+
+        if (!slice.Open || slice.Closed)
+        {
+            return new ReservationResult(ReservationOutcome.NoLoan, ResourceVector.Zero, Record.Status);
+        }
+
+        if (Record.Status != DataCenterStatus.Online)
+        {
+            return new ReservationResult(ReservationOutcome.NotAccepting, ledger.Free, Record.Status);
+        }
+
+        var outcome = ledger.Reserve(jobId, resources);
+        if (outcome == ReserveOutcome.Reserved)
+        {
+            slice.Priorities[jobId] = priority;
+            try
+            {
+                await state.WriteStateAsync(cancellationToken);
+            }
+            catch
+            {
+                ledger.Release(jobId);
+                slice.Priorities.Remove(jobId);
+                throw;
+            }
+        }
+
+        return new ReservationResult(ToOutcome(outcome), ledger.Free, Record.Status);
+    }
+
+    private async Task ReleaseFromLoanAsync(string jobId, string loanId, LoanSliceRecord slice, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken)
+    {
+        var resources = slice.Reservations[jobId];
+        slice.Reservations.Remove(jobId);
+        slice.Priorities.Remove(jobId);
+        Record.Executed += executed;
+        Record.JobsFinished++;
+        var drained = slice.Closed && slice.Reservations.Count == 0;
+        if (drained)
+        {
+            Ledger.Release(SliceKey(loanId));
+            Record.Loans.Remove(loanId);
+        }
+
+        await state.WriteStateAsync(cancellationToken);
+        var loan = GrainFactory.GetGrain<ILoanGrain>(loanId);
+        await loan.OnJobSettledAsync(Id, jobId, resources, ranFor, executed);
+        if (drained)
+        {
+            await loan.OnSliceDrainedAsync(Id);
+            await AnnounceFreedAsync();
+        }
+        else
+        {
+            // The borrower may have more work for the room this job left in its loan.
+            await GrainFactory.GetGrain<IRegionGrain>(slice.Borrower).OnCapacityFreedAsync(Id, Ledger.Free);
+        }
+    }
+
+    private async Task DropSliceAsync(string loanId, CancellationToken cancellationToken)
+    {
+        Ledger.Release(SliceKey(loanId));
+        Record.Loans.Remove(loanId);
+        await state.WriteStateAsync(cancellationToken);
+        await AnnounceFreedAsync();
+    }
+
+    private async Task AnnounceFreedAsync()
+    {
+        var free = Ledger.Free;
+        foreach (var hub in catalog.Seed.Hubs.Keys)
+        {
+            await GrainFactory.GetGrain<IRegionGrain>(hub).OnCapacityFreedAsync(Id, free);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} in {HubId} configured with {Capacity}")]
     private static partial void LogConfigured(ILogger logger, string dataCenterId, string hubId, ResourceVector capacity);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} holds {Amount} for loan {LoanId} to {Borrower}")]
+    private static partial void LogHeld(ILogger logger, string dataCenterId, string loanId, string borrower, ResourceRequest amount);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string dataCenterId, DataCenterStatus status);

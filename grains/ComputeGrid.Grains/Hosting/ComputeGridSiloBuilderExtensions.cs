@@ -22,6 +22,8 @@ public static class ComputeGridSiloBuilderExtensions
     {
         builder.Services.AddOptions<ComputeGridOptions>().BindConfiguration(ComputeGridOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ComputeGridOptions>, ComputeGridOptionsValidator>();
+        builder.Services.AddOptions<LoanOptions>().BindConfiguration(LoanOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LoanOptions>, LoanOptionsValidator>();
         builder.Services.AddSingleton(new TopologyCatalog(topology));
         builder.Services.TryAddSingleton(new GridClock(TimeProvider.System));
 

@@ -164,10 +164,13 @@ internal sealed partial class JobGrain(
         var spec = Record.Spec!;
         var now = clock.Now;
         Record.FinishedAt = now;
+        var run = Footprint.Zero;
         if (dataCenterId is not null && Record.StartedAt is { } started && Record.Placement is { } placement)
         {
+            // A job preempted before has the footprint of its earlier runs in Actual already (booked then).
             var transfer = placement.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
-            Record.Actual = FootprintCalculator.Of(spec.Resources, now - started, placement.Energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB);
+            run = FootprintCalculator.Of(spec.Resources, now - started, placement.Energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB);
+            Record.Actual = (Record.Actual ?? Footprint.Zero) + run;
         }
 
         var finished = Enter(terminal, dataCenterId, detail);
@@ -182,12 +185,53 @@ internal sealed partial class JobGrain(
         // Capacity goes back only after the terminal state is durable: a crash in between leaves a reservation
         // whose job is terminal, which reconciliation (issue #4) releases; never a running job without a reservation.
         var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
-        var footprint = Record.Actual ?? Footprint.Zero;
         await dataCenter.StopAsync(JobId, cancellationToken);
-        await dataCenter.ReleaseAsync(JobId, footprint, cancellationToken);
+        await dataCenter.ReleaseAsync(JobId, run, RanFor(now), cancellationToken);
         await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
-        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, footprint);
+        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, run);
     }
+
+    public async Task PreemptAsync(string dataCenterId, string reason)
+    {
+        if (!Record.State.HoldsCapacity() || Record.Placement is not { } placement || placement.DataCenterId != dataCenterId)
+        {
+            return;
+        }
+
+        var spec = Record.Spec!;
+        var now = clock.Now;
+        var ran = RanFor(now);
+        var transfer = placement.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
+        var used = ran > TimeSpan.Zero
+            ? FootprintCalculator.Of(spec.Resources, ran, placement.Energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB)
+            : Footprint.Zero;
+        Record.Actual = (Record.Actual ?? Footprint.Zero) + used;
+        Record.StartedAt = null;
+        var preempted = Enter(JobState.Preempted, dataCenterId, $"preempted in {dataCenterId}: {reason}");
+        await state.WriteStateAsync();
+        await PublishAsync([preempted]);
+        LogPreempted(logger, JobId, dataCenterId, reason);
+
+        // The capacity goes back only after Preempted is durable, as for a finished job.
+        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
+        await dataCenter.StopAsync(JobId);
+        await dataCenter.ReleaseAsync(JobId, used, ran);
+        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync($"{JobId}#{Record.History.Count}", used);
+
+        var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec);
+        if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } again })
+        {
+            await AssignAsync(again);
+        }
+        else if (Record.State == JobState.Preempted)
+        {
+            var queued = Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue after preemption");
+            await state.WriteStateAsync();
+            await PublishAsync([queued]);
+        }
+    }
+
+    private TimeSpan RanFor(DateTimeOffset now) => Record.StartedAt is { } started && now > started ? now - started : TimeSpan.Zero;
 
     private Task StartAsync(CancellationToken cancellationToken) =>
         GrainFactory.GetGrain<IDataCenterGrain>(Record.Placement!.DataCenterId).StartAsync(JobId, Record.Spec!.RunTime, cancellationToken);
@@ -246,6 +290,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {State} at {DataCenterId}")]
     private static partial void LogFinished(ILogger logger, string jobId, JobState state, string? dataCenterId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} preempted in {DataCenterId}: {Reason}")]
+    private static partial void LogPreempted(ILogger logger, string jobId, string dataCenterId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of job {JobId} failed; they stay in its history")]
     private static partial void LogPublishFailed(ILogger logger, string jobId, Exception exception);

@@ -1,15 +1,18 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Streams;
 
 namespace ComputeGrid.Grains.Regions;
 
@@ -21,9 +24,24 @@ internal sealed record QueuedJobRecord(
     [property: Id(2)] long Sequence,
     [property: Id(3)] DateTimeOffset EnqueuedAt);
 
-/// <summary>A job this region placed that still holds capacity, for fair-share accounting.</summary>
+/// <summary>A job this region placed that still holds capacity, for fair-share and loan accounting.</summary>
 [GenerateSerializer, Alias("cg.PlacedJobRecord")]
 internal sealed record PlacedJobRecord([property: Id(0)] string Tenant, [property: Id(1)] ResourceRequest Resources, [property: Id(2)] JobPlacement Placement);
+
+/// <summary>A loan this region lent, as the lender keeps it until the loan settles.</summary>
+[GenerateSerializer, Alias("cg.LentLoanRecord")]
+internal sealed record LentLoanRecord(
+    [property: Id(0)] string Borrower,
+    [property: Id(1)] IReadOnlyList<LoanSlice> Slices,
+    [property: Id(2)] LoanState State,
+    [property: Id(3)] DateTimeOffset Since)
+{
+    public ResourceVector Amount => Slices.Aggregate(ResourceVector.Zero, (sum, s) => sum.Plus(s.Amount));
+}
+
+/// <summary>A loan this region borrowed, as the borrower keeps it until the loan settles.</summary>
+[GenerateSerializer, Alias("cg.BorrowedLoanRecord")]
+internal sealed record BorrowedLoanRecord([property: Id(0)] LoanTerms Terms, [property: Id(1)] LoanState State, [property: Id(2)] DateTimeOffset EndsAt);
 
 /// <summary>A region's persisted state.</summary>
 [GenerateSerializer, Alias("cg.RegionRecord")]
@@ -34,22 +52,41 @@ internal sealed class RegionRecord
     [Id(1)] public long NextSequence { get; set; }
 
     [Id(2)] public Dictionary<string, PlacedJobRecord> Placed { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(3)] public Dictionary<string, LentLoanRecord> Lent { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(4)] public Dictionary<string, BorrowedLoanRecord> Borrowed { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Capacity requests already answered, by request id (duplicates are ignored).</summary>
+    [Id(5)] public Dictionary<string, DateTimeOffset> Answered { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Loans that settled, by id (a late message about them changes nothing).</summary>
+    [Id(6)] public Dictionary<string, DateTimeOffset> Closed { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// One hub node. Places the jobs that originate here: validates them against the pool, ranks data centers with the
-/// domain's placement engine over possibly stale free-capacity summaries, and commits at the data center (optimistic,
-/// as in Omega); a refused reservation moves on to the next candidate. What fits nowhere now waits in the queue,
-/// tried by priority, then fair share between tenants, whenever capacity frees anywhere in the pool.
+/// One hub node. Places the jobs that originate here on its own data centers or, under loans, on its peers': ranks data
+/// centers with the domain's placement engine over possibly stale free-capacity summaries and commits at the data center
+/// (optimistic, as in Omega). What fits nowhere now waits in the queue, tried by priority, then fair share between
+/// tenants. It borrows when its jobs' best place is a peer's (policy) or when jobs wait too long (pressure), lends what
+/// its quota allows when peers ask, and recalls lent capacity for its own waiting work per its reclaim policy. The loan
+/// protocol arrives on its inbox stream.
 /// </summary>
+[ImplicitStreamSubscription(GridStreams.RegionInboxNamespace)]
 internal sealed partial class RegionGrain(
     [PersistentState("region", GridStorage.Name)] IPersistentState<RegionRecord> state,
     TopologyCatalog catalog,
     GridClock clock,
     IOptions<ComputeGridOptions> options,
+    IOptions<LoanOptions> loanOptions,
     ILogger<RegionGrain> logger) : Grain, IRegionGrain
 {
+    private static readonly TimeSpan MemoryOfClosed = TimeSpan.FromDays(1);
     private readonly Dictionary<string, CandidateState> _view = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, ResourceVector>> _loanUse = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Negotiation> _negotiations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _backoff = new(StringComparer.Ordinal);
     private NationalTopology _topology = catalog.Seed;
     private long _directoryVersion = -1;
     private IGrainTimer? _retryTimer;
@@ -60,13 +97,27 @@ internal sealed partial class RegionGrain(
 
     private RegionRecord Record => state.State;
 
+    private LoanOptions Loans => loanOptions.Value;
+
+    private HubQuota Quota => catalog.Seed.Hubs[HubId].EffectiveQuota;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (IsHub)
+        if (!IsHub)
         {
-            Apply(await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken));
-            UpdateRetryTimer();
+            return;
         }
+
+        foreach (var (_, placed) in Record.Placed)
+        {
+            TrackLoanUse(placed, +1);
+        }
+
+        Apply(await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken));
+        await this.GetStreamProvider(GridStreams.Provider)
+            .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, HubId))
+            .SubscribeAsync((message, _) => OnLoanMessageAsync(message));
+        UpdateRetryTimer();
     }
 
     public async Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
@@ -92,22 +143,22 @@ internal sealed partial class RegionGrain(
             return new PlaceResult(PlaceOutcome.Placed, placedBefore.Placement, SubmitRefusal.None, []);
         }
 
-        if (!Record.Queue.ContainsKey(jobId))
-        {
-            if (await TryPlaceAsync(jobId, spec, cancellationToken) is { } placement)
-            {
-                Record.Placed[jobId] = new PlacedJobRecord(spec.Tenant, spec.Resources, placement);
-                await state.WriteStateAsync(cancellationToken);
-                return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
-            }
+        return Record.Queue.ContainsKey(jobId)
+            ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
+            : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
+    }
 
-            Record.Queue[jobId] = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now);
+    public async Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
+    {
+        if (Record.Placed.Remove(jobId, out var was))
+        {
+            TrackLoanUse(was, -1);
             await state.WriteStateAsync(cancellationToken);
-            LogQueued(logger, jobId, HubId, Record.Queue.Count);
-            UpdateRetryTimer();
         }
 
-        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+        return Record.Queue.ContainsKey(jobId)
+            ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
+            : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
 
     public async Task DequeueAsync(string jobId)
@@ -131,9 +182,14 @@ internal sealed partial class RegionGrain(
 
     public async Task OnJobReleasedAsync(string jobId)
     {
-        if (Record.Placed.Remove(jobId))
+        if (Record.Placed.Remove(jobId, out var was))
         {
+            TrackLoanUse(was, -1);
             await state.WriteStateAsync();
+            if (was.Placement.LoanId is not null)
+            {
+                await ReturnUnusedLoansAsync(CancellationToken.None);
+            }
         }
     }
 
@@ -152,6 +208,39 @@ internal sealed partial class RegionGrain(
         Task.FromResult<IReadOnlyList<QueueEntry>>(
             [.. QueueOrder().Select(q => Record.Queue[q.JobId]).Select(q => new QueueEntry(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.EnqueuedAt))]);
 
+    public Task<RegionLoans> GetLoansAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new RegionLoans(
+            HubId,
+            Nominal(),
+            Record.Lent.ToDictionary(l => l.Key, l => l.Value.Amount, StringComparer.Ordinal),
+            Record.Borrowed.ToDictionary(b => b.Key, b => b.Value.Terms.Amount, StringComparer.Ordinal),
+            QuotaMath.LendingRoom(Quota, Nominal(), LentNow()),
+            QuotaMath.BorrowingRoom(Quota, BorrowedNow())));
+
+    private async Task<PlaceResult> PlaceOrQueueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
+    {
+        var plan = PlacementEngine.Plan(spec, _topology, PlacementCandidates());
+        var wants = WantsLoanFrom(spec, plan);
+        if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
+        {
+            AddPlaced(jobId, spec, placement);
+            await state.WriteStateAsync(cancellationToken);
+            return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
+        }
+
+        var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now);
+        Record.Queue[jobId] = queued;
+        await state.WriteStateAsync(cancellationToken);
+        LogQueued(logger, jobId, HubId, Record.Queue.Count);
+        UpdateRetryTimer();
+        if (wants is not null)
+        {
+            await AskAsync([wants], [queued], $"the best place for {jobId} ({spec.Policy}) is in {wants}", cancellationToken);
+        }
+
+        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+    }
+
     private async Task DrainQueueAsync(CancellationToken cancellationToken)
     {
         if (Record.Queue.Count == 0)
@@ -159,6 +248,8 @@ internal sealed partial class RegionGrain(
             return;
         }
 
+        var wanting = new Dictionary<string, List<QueuedJobRecord>>(StringComparer.Ordinal);
+        var stuck = new List<QueuedJobRecord>();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
             if (!Record.Queue.TryGetValue(next.JobId, out var queued))
@@ -166,25 +257,45 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
-            if (await TryPlaceAsync(queued.JobId, queued.Spec, cancellationToken) is not { } placement)
+            var plan = PlacementEngine.Plan(queued.Spec, _topology, PlacementCandidates());
+            if (WantsLoanFrom(queued.Spec, plan) is { } hub)
             {
+                (wanting.TryGetValue(hub, out var list) ? list : wanting[hub] = []).Add(queued);
+                continue;
+            }
+
+            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, cancellationToken) is not { } placement)
+            {
+                stuck.Add(queued);
                 continue;
             }
 
             Record.Queue.Remove(queued.JobId);
-            Record.Placed[queued.JobId] = new PlacedJobRecord(queued.Spec.Tenant, queued.Spec.Resources, placement);
+            AddPlaced(queued.JobId, queued.Spec, placement);
             await state.WriteStateAsync(cancellationToken);
             var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
             if (!accepted)
             {
                 // Cancelled while we reserved: give the capacity straight back.
-                Record.Placed.Remove(queued.JobId);
+                if (Record.Placed.Remove(queued.JobId, out var was))
+                {
+                    TrackLoanUse(was, -1);
+                }
+
                 await state.WriteStateAsync(cancellationToken);
-                await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReleaseAsync(queued.JobId, default, cancellationToken);
+                await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReleaseAsync(queued.JobId, default, TimeSpan.Zero, cancellationToken);
             }
         }
 
         UpdateRetryTimer();
+        foreach (var (hub, jobs) in wanting)
+        {
+            await AskAsync([hub], jobs, $"the best place for {jobs.Count} waiting jobs is in {hub}", cancellationToken);
+        }
+
+        await RelieveQueuePressureAsync(stuck, cancellationToken);
+        await ReclaimAsync(stuck, cancellationToken);
+        await ReturnUnusedLoansAsync(cancellationToken);
     }
 
     private IEnumerable<QueuedJob> QueueOrder()
@@ -201,26 +312,124 @@ internal sealed partial class RegionGrain(
             _topology.TotalCapacity);
     }
 
-    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
+    /// <summary>Own data centers, and peers' data centers where an active loan has room (the most roomy slice per data center).</summary>
+    private IEnumerable<CandidateState> PlacementCandidates()
     {
-        var plan = PlacementEngine.Plan(spec, _topology, _view.Values);
-        foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
+        foreach (var own in _view.Values.Where(v => v.Spec.HubId == HubId))
         {
-            var result = await GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId).ReserveAsync(jobId, spec.Resources, cancellationToken);
-            if (_view.TryGetValue(candidate.DataCenterId, out var seen))
+            yield return own;
+        }
+
+        var now = clock.Now;
+        var rooms = new Dictionary<string, ResourceVector>(StringComparer.Ordinal);
+        foreach (var (loanId, loan) in Record.Borrowed)
+        {
+            if (!loan.State.TakesPlacements() || now >= loan.EndsAt)
             {
-                _view[candidate.DataCenterId] = seen with { Free = result.Free, Status = result.Status };
+                continue;
             }
 
-            if (result.Holds)
+            foreach (var slice in loan.Terms.Slices)
             {
-                var energy = _topology.DataCenters[candidate.DataCenterId].Energy;
-                return new JobPlacement(candidate.DataCenterId, candidate.HubId, plan.ReasonFor(candidate), candidate.LatencyMs, candidate.Estimate, energy);
+                var room = SliceRoom(loanId, slice);
+                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || room.DominantShareOf(slice.Amount) > best.DominantShareOf(slice.Amount))
+                {
+                    rooms[slice.DataCenterId] = room;
+                }
+            }
+        }
+
+        foreach (var (dataCenterId, room) in rooms)
+        {
+            if (_view.TryGetValue(dataCenterId, out var seen))
+            {
+                yield return seen with { Free = room };
+            }
+        }
+    }
+
+    private ResourceVector SliceRoom(string loanId, LoanSlice slice) =>
+        slice.Amount.Minus(_loanUse.TryGetValue(loanId, out var byDc) && byDc.TryGetValue(slice.DataCenterId, out var used) ? used : ResourceVector.Zero);
+
+    private string? WantsLoanFrom(JobSpec spec, PlacementPlan plan) =>
+        Loans.Enabled ? BorrowPlanner.WantsLoanFrom(spec, _topology, _view.Values, plan.Ranked.Count > 0 ? plan.Ranked[0] : null, MayAsk) : null;
+
+    private bool MayAsk(string hub) =>
+        hub != HubId
+        && !(_backoff.TryGetValue(hub, out var until) && clock.Now < until)
+        && (QuotaMath.BorrowingRoom(Quota, BorrowedNow()) is not { } room || !QuotaMath.IsUseless(room));
+
+    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementPlan plan, CancellationToken cancellationToken)
+    {
+        foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
+        {
+            var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId);
+            var energy = _topology.DataCenters[candidate.DataCenterId].Energy;
+            if (candidate.HubId == HubId)
+            {
+                var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, null, spec.Priority, cancellationToken);
+                if (_view.TryGetValue(candidate.DataCenterId, out var seen))
+                {
+                    _view[candidate.DataCenterId] = seen with { Free = result.Free, Status = result.Status };
+                }
+
+                if (result.Holds)
+                {
+                    return new JobPlacement(candidate.DataCenterId, candidate.HubId, plan.ReasonFor(candidate), candidate.LatencyMs, candidate.Estimate, energy);
+                }
+
+                continue;
+            }
+
+            foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State.TakesPlacements()).ToList())
+            {
+                if (loan.Terms.Slices.FirstOrDefault(s => s.DataCenterId == candidate.DataCenterId) is not { } slice || !SliceRoom(loanId, slice).Fits(spec.Resources))
+                {
+                    continue;
+                }
+
+                var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, loanId, spec.Priority, cancellationToken);
+                if (result.Holds)
+                {
+                    var reason = $"{plan.ReasonFor(candidate)}; on loan {loanId} from {loan.Terms.Lender}";
+                    return new JobPlacement(candidate.DataCenterId, candidate.HubId, reason, candidate.LatencyMs, candidate.Estimate, energy, loanId);
+                }
+
+                if (result.Outcome == ReservationOutcome.NoLoan)
+                {
+                    // The slice closed (a recall or the end of the term we have not heard of yet): stop placing on it.
+                    Record.Borrowed[loanId] = loan with { State = LoanState.Draining };
+                }
             }
         }
 
         return null;
     }
+
+    private void AddPlaced(string jobId, JobSpec spec, JobPlacement placement)
+    {
+        var placed = new PlacedJobRecord(spec.Tenant, spec.Resources, placement);
+        Record.Placed[jobId] = placed;
+        TrackLoanUse(placed, +1);
+    }
+
+    private void TrackLoanUse(PlacedJobRecord placed, int sign)
+    {
+        if (placed.Placement.LoanId is not { } loanId)
+        {
+            return;
+        }
+
+        var byDc = _loanUse.TryGetValue(loanId, out var known) ? known : _loanUse[loanId] = new(StringComparer.Ordinal);
+        var now = byDc.GetValueOrDefault(placed.Placement.DataCenterId, ResourceVector.Zero);
+        byDc[placed.Placement.DataCenterId] = sign > 0 ? now.Plus(placed.Resources) : now.Minus(placed.Resources);
+    }
+
+    private ResourceVector Nominal() => _topology.DataCentersOf(HubId).Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity));
+
+    private ResourceVector LentNow() => Record.Lent.Values.Aggregate(ResourceVector.Zero, (sum, l) => sum.Plus(l.Amount));
+
+    private ResourceVector BorrowedNow() => Record.Borrowed.Values.Aggregate(ResourceVector.Zero, (sum, b) => sum.Plus(b.Terms.Amount));
 
     private void Apply(PoolDirectory directory)
     {

@@ -21,6 +21,8 @@ public sealed record PoolDirectory([property: Id(0)] long Version, [property: Id
 /// <param name="Reservations">Jobs holding capacity.</param>
 /// <param name="Executed">Footprint of the work that finished here.</param>
 /// <param name="JobsFinished">Jobs that finished here.</param>
+/// <param name="Lent">Capacity held for loans to other hubs (part of <paramref name="Used"/>).</param>
+/// <param name="BorrowedJobs">Other hubs' jobs running here on loans (part of <paramref name="Reservations"/>).</param>
 [GenerateSerializer, Immutable, Alias("cg.DataCenterSnapshot")]
 public sealed record DataCenterSnapshot(
     [property: Id(0)] DataCenterSpec Spec,
@@ -29,7 +31,9 @@ public sealed record DataCenterSnapshot(
     [property: Id(3)] ResourceVector Free,
     [property: Id(4)] int Reservations,
     [property: Id(5)] Footprint Executed,
-    [property: Id(6)] long JobsFinished);
+    [property: Id(6)] long JobsFinished,
+    [property: Id(7)] ResourceVector Lent,
+    [property: Id(8)] int BorrowedJobs);
 
 /// <summary>One hub: its data centers, queue and totals.</summary>
 [GenerateSerializer, Immutable, Alias("cg.HubSnapshot")]
@@ -85,6 +89,9 @@ public enum ReservationOutcome
 
     /// <summary>The data center takes no new work (draining, offline or removed).</summary>
     NotAccepting,
+
+    /// <summary>The caller is not the data center's hub and holds no open loan here (or the loan's slice is closed).</summary>
+    NoLoan,
 }
 
 /// <summary>A reservation's outcome and the data center's free capacity after it (for placement's summaries).</summary>

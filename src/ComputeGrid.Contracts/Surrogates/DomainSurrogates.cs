@@ -1,6 +1,7 @@
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 
@@ -105,14 +106,31 @@ internal readonly struct HubSurrogate
     [Id(2)] public string NameZh { get; init; }
     [Id(3)] public Zone Zone { get; init; }
     [Id(4)] public GeoPoint Location { get; init; }
+    [Id(5)] public HubQuota? Quota { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class HubConverter : IConverter<Hub, HubSurrogate>
 {
-    public Hub ConvertFromSurrogate(in HubSurrogate s) => new(s.Id, s.Name, s.NameZh, s.Zone, s.Location);
+    public Hub ConvertFromSurrogate(in HubSurrogate s) => new(s.Id, s.Name, s.NameZh, s.Zone, s.Location, s.Quota);
 
-    public HubSurrogate ConvertToSurrogate(in Hub v) => new() { Id = v.Id, Name = v.Name, NameZh = v.NameZh, Zone = v.Zone, Location = v.Location };
+    public HubSurrogate ConvertToSurrogate(in Hub v) => new() { Id = v.Id, Name = v.Name, NameZh = v.NameZh, Zone = v.Zone, Location = v.Location, Quota = v.Quota };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.HubQuota")]
+internal readonly struct HubQuotaSurrogate
+{
+    [Id(0)] public ResourceVector? LendingLimit { get; init; }
+    [Id(1)] public ResourceVector? BorrowingLimit { get; init; }
+    [Id(2)] public ReclaimPolicy Reclaim { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class HubQuotaConverter : IConverter<HubQuota, HubQuotaSurrogate>
+{
+    public HubQuota ConvertFromSurrogate(in HubQuotaSurrogate s) => new(s.LendingLimit, s.BorrowingLimit, s.Reclaim);
+
+    public HubQuotaSurrogate ConvertToSurrogate(in HubQuota v) => new() { LendingLimit = v.LendingLimit, BorrowingLimit = v.BorrowingLimit, Reclaim = v.Reclaim };
 }
 
 [GenerateSerializer, Immutable, Alias("cg.JobSpec")]
@@ -178,4 +196,93 @@ internal sealed class ValidationErrorConverter : IConverter<ValidationError, Val
     public ValidationError ConvertFromSurrogate(in ValidationErrorSurrogate s) => new(s.Field, s.Reason);
 
     public ValidationErrorSurrogate ConvertToSurrogate(in ValidationError v) => new() { Field = v.Field, Reason = v.Reason };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.LoanSlice")]
+internal readonly struct LoanSliceSurrogate
+{
+    [Id(0)] public string DataCenterId { get; init; }
+    [Id(1)] public ResourceVector Amount { get; init; }
+    [Id(2)] public double KgCo2PerItKwh { get; init; }
+    [Id(3)] public double LatencyMs { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class LoanSliceConverter : IConverter<LoanSlice, LoanSliceSurrogate>
+{
+    public LoanSlice ConvertFromSurrogate(in LoanSliceSurrogate s) => new(s.DataCenterId, s.Amount, s.KgCo2PerItKwh, s.LatencyMs);
+
+    public LoanSliceSurrogate ConvertToSurrogate(in LoanSlice v) =>
+        new() { DataCenterId = v.DataCenterId, Amount = v.Amount, KgCo2PerItKwh = v.KgCo2PerItKwh, LatencyMs = v.LatencyMs };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.LoanPrice")]
+internal readonly struct LoanPriceSurrogate
+{
+    [Id(0)] public double CnyPerCoreHour { get; init; }
+    [Id(1)] public double CnyPerGpuHour { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class LoanPriceConverter : IConverter<LoanPrice, LoanPriceSurrogate>
+{
+    public LoanPrice ConvertFromSurrogate(in LoanPriceSurrogate s) => new(s.CnyPerCoreHour, s.CnyPerGpuHour);
+
+    public LoanPriceSurrogate ConvertToSurrogate(in LoanPrice v) => new() { CnyPerCoreHour = v.CnyPerCoreHour, CnyPerGpuHour = v.CnyPerGpuHour };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.LoanTerms")]
+internal readonly struct LoanTermsSurrogate
+{
+    [Id(0)] public string LoanId { get; init; }
+    [Id(1)] public string RequestId { get; init; }
+    [Id(2)] public string Lender { get; init; }
+    [Id(3)] public string Borrower { get; init; }
+    [Id(4)] public LoanSlice[] Slices { get; init; }
+    [Id(5)] public LoanPrice Price { get; init; }
+    [Id(6)] public TimeSpan Term { get; init; }
+    [Id(7)] public TimeSpan RecallNotice { get; init; }
+    [Id(8)] public ExpiryTerms OnExpiry { get; init; }
+    [Id(9)] public DateTimeOffset OfferExpiresAt { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class LoanTermsConverter : IConverter<LoanTerms, LoanTermsSurrogate>
+{
+    public LoanTerms ConvertFromSurrogate(in LoanTermsSurrogate s) =>
+        new(s.LoanId, s.RequestId, s.Lender, s.Borrower, s.Slices ?? [], s.Price, s.Term, s.RecallNotice, s.OnExpiry, s.OfferExpiresAt);
+
+    public LoanTermsSurrogate ConvertToSurrogate(in LoanTerms v) => new()
+    {
+        LoanId = v.LoanId,
+        RequestId = v.RequestId,
+        Lender = v.Lender,
+        Borrower = v.Borrower,
+        Slices = [.. v.Slices],
+        Price = v.Price,
+        Term = v.Term,
+        RecallNotice = v.RecallNotice,
+        OnExpiry = v.OnExpiry,
+        OfferExpiresAt = v.OfferExpiresAt,
+    };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.LoanUsage")]
+internal readonly struct LoanUsageSurrogate
+{
+    [Id(0)] public long Jobs { get; init; }
+    [Id(1)] public double CoreHours { get; init; }
+    [Id(2)] public double GpuHours { get; init; }
+    [Id(3)] public Footprint Footprint { get; init; }
+    [Id(4)] public Footprint AtHome { get; init; }
+    [Id(5)] public double ChargeCny { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class LoanUsageConverter : IConverter<LoanUsage, LoanUsageSurrogate>
+{
+    public LoanUsage ConvertFromSurrogate(in LoanUsageSurrogate s) => new(s.Jobs, s.CoreHours, s.GpuHours, s.Footprint, s.AtHome, s.ChargeCny);
+
+    public LoanUsageSurrogate ConvertToSurrogate(in LoanUsage v) =>
+        new() { Jobs = v.Jobs, CoreHours = v.CoreHours, GpuHours = v.GpuHours, Footprint = v.Footprint, AtHome = v.AtHome, ChargeCny = v.ChargeCny };
 }

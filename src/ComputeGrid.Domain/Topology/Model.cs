@@ -1,3 +1,4 @@
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 
 namespace ComputeGrid.Domain.Topology;
@@ -31,7 +32,12 @@ public enum DataCenterStatus
 /// <param name="NameZh">Chinese name.</param>
 /// <param name="Zone">East (demand) or west (resource).</param>
 /// <param name="Location">The point latency is measured from: the hub's main demand centre, or its cluster.</param>
-public sealed record Hub(string Id, string Name, string NameZh, Zone Zone, GeoPoint Location);
+/// <param name="Quota">Its lending and borrowing limits and reclaim policy; null for <see cref="HubQuota.Default"/>.</param>
+public sealed record Hub(string Id, string Name, string NameZh, Zone Zone, GeoPoint Location, HubQuota? Quota = null)
+{
+    /// <summary>The quota that applies: <see cref="Quota"/> or the default (no limits, recall from lower priorities).</summary>
+    public HubQuota EffectiveQuota => Quota ?? HubQuota.Default;
+}
 
 /// <summary>A data center's energy and price profile.</summary>
 /// <param name="Pue">Power usage effectiveness, facility energy / IT energy, at least 1.</param>

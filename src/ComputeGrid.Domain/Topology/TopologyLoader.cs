@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 
 namespace ComputeGrid.Domain.Topology;
@@ -124,7 +125,8 @@ public static class TopologyLoader
                 RequiredString(h, "name", entry),
                 OptionalString(h, "nameZh") ?? string.Empty,
                 zone,
-                new GeoPoint(RequiredNumber(h, "lat", entry, -90, 90), RequiredNumber(h, "lon", entry, -180, 180)));
+                new GeoPoint(RequiredNumber(h, "lat", entry, -90, 90), RequiredNumber(h, "lon", entry, -180, 180)),
+                ReadQuota(h, entry));
         }
 
         if (hubs.Count == 0)
@@ -133,6 +135,73 @@ public static class TopologyLoader
         }
 
         return hubs;
+    }
+
+    private static HubQuota? ReadQuota(JsonElement hub, string entry)
+    {
+        if (!hub.TryGetProperty("quota", out var q))
+        {
+            return null;
+        }
+
+        if (q.ValueKind != JsonValueKind.Object)
+        {
+            throw new TopologyException(entry, "quota", "must be an object { lendingLimit, borrowingLimit, reclaimPolicy }");
+        }
+
+        var reclaim = HubQuota.Default.Reclaim;
+        if (OptionalString(q, "reclaimPolicy") is { } text && !Enum.TryParse(text, ignoreCase: true, out reclaim) || !Enum.IsDefined(reclaim))
+        {
+            throw new TopologyException(entry, "quota.reclaimPolicy", $"'{OptionalString(q, "reclaimPolicy")}' is not a reclaim policy; use Never, LowerPriority or Any");
+        }
+
+        return new HubQuota(ReadLimit(q, "lendingLimit", entry), ReadLimit(q, "borrowingLimit", entry), reclaim);
+    }
+
+    private static ResourceVector? ReadLimit(JsonElement quota, string name, string entry)
+    {
+        if (!quota.TryGetProperty(name, out var l) || l.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (l.ValueKind != JsonValueKind.Object)
+        {
+            throw new TopologyException(entry, $"quota.{name}", "must be an object { cpuMillicores, memoryMiB, gpus }");
+        }
+
+        var gpus = ReadGpuCounts(l, entry, $"quota.{name}.gpus");
+        var limit = ResourceVector.Of(RequiredWhole(l, "cpuMillicores", entry, $"quota.{name}."), RequiredWhole(l, "memoryMiB", entry, $"quota.{name}."), gpus);
+        if (!limit.IsNonNegative)
+        {
+            throw new TopologyException(entry, $"quota.{name}", "must not be negative");
+        }
+
+        return limit;
+    }
+
+    private static Dictionary<string, int> ReadGpuCounts(JsonElement parent, string entry, string field)
+    {
+        var gpus = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (parent.TryGetProperty("gpus", out var g))
+        {
+            if (g.ValueKind != JsonValueKind.Object)
+            {
+                throw new TopologyException(entry, field, "must be an object of model name to count");
+            }
+
+            foreach (var model in g.EnumerateObject())
+            {
+                if (model.Value.ValueKind != JsonValueKind.Number || !model.Value.TryGetInt32(out var n))
+                {
+                    throw new TopologyException(entry, $"{field}.{model.Name}", "must be a whole number");
+                }
+
+                gpus[model.Name] = n;
+            }
+        }
+
+        return gpus;
     }
 
     private static LatencyModel ReadLatency(JsonElement root, Dictionary<string, Hub> hubs)
@@ -202,24 +271,7 @@ public static class TopologyLoader
                 throw new TopologyException(entry, "capacity", "required object { cpuMillicores, memoryMiB, gpus }");
             }
 
-            var gpus = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (c.TryGetProperty("gpus", out var g))
-            {
-                if (g.ValueKind != JsonValueKind.Object)
-                {
-                    throw new TopologyException(entry, "capacity.gpus", "must be an object of model name to count");
-                }
-
-                foreach (var model in g.EnumerateObject())
-                {
-                    if (model.Value.ValueKind != JsonValueKind.Number || !model.Value.TryGetInt32(out var n))
-                    {
-                        throw new TopologyException(entry, $"capacity.gpus.{model.Name}", "must be a whole number");
-                    }
-
-                    gpus[model.Name] = n;
-                }
-            }
+            var gpus = ReadGpuCounts(c, entry, "capacity.gpus");
 
             var spec = new DataCenterSpec(
                 id,

@@ -1,0 +1,435 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Loans;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Grains.Regions;
+
+/// <summary>The loan protocol as a region speaks it: borrowing, lending, recalling and returning.</summary>
+internal sealed partial class RegionGrain
+{
+    /// <summary>One open request for capacity: the peers asked, their answers so far, and the window that closes it.</summary>
+    private sealed class Negotiation(string requestId, BorrowDemand demand, IReadOnlyCollection<string> asked)
+    {
+        public string RequestId { get; } = requestId;
+
+        public BorrowDemand Demand { get; } = demand;
+
+        public HashSet<string> Asked { get; } = [.. asked];
+
+        public HashSet<string> Answered { get; } = new(StringComparer.Ordinal);
+
+        public List<LoanTerms> Offers { get; } = [];
+
+        public IGrainTimer? Window { get; set; }
+    }
+
+    private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<QueuedJobRecord> jobs, string reason, CancellationToken cancellationToken)
+    {
+        var peers = hubs.Where(h => MayAsk(h) && !_asking.ContainsKey(h)).ToList();
+        if (peers.Count == 0)
+        {
+            return;
+        }
+
+        var room = QuotaMath.BorrowingRoom(Quota, BorrowedNow().Plus(PendingAsk()));
+        if (BorrowPlanner.Demand(jobs.Select(j => j.Spec), Loans.MaxJobsPerRequest, room, Loans.TermFactor, Loans.MinTerm, Loans.MaxTerm) is not { } demand)
+        {
+            return;
+        }
+
+        var requestId = $"{HubId}.{Guid.NewGuid():n}";
+        var negotiation = new Negotiation(requestId, demand, peers);
+        _negotiations[requestId] = negotiation;
+        foreach (var peer in peers)
+        {
+            _asking[peer] = requestId;
+        }
+
+        negotiation.Window = this.RegisterGrainTimer(CloseWindowAsync, requestId, Loans.OfferWindow, Timeout.InfiniteTimeSpan);
+        var peerList = string.Join(", ", peers);
+        LogAsking(logger, HubId, peerList, demand.Amount, reason);
+        var now = clock.Now;
+        foreach (var peer in peers)
+        {
+            await SendAsync(peer, new CapacityRequest($"{requestId}/{peer}", HubId, now, requestId, demand.Amount, demand.Term, demand.MaxLatencyMs, Loans.Ceiling, demand.Policy, reason));
+        }
+    }
+
+    private ResourceVector PendingAsk() =>
+        _negotiations.Values.Aggregate(ResourceVector.Zero, (sum, n) => sum.Plus(n.Demand.Amount));
+
+    private async Task CloseWindowAsync(string requestId, CancellationToken cancellationToken)
+    {
+        if (!_negotiations.Remove(requestId, out var negotiation))
+        {
+            return;
+        }
+
+        negotiation.Window?.Dispose();
+        foreach (var peer in negotiation.Asked.Where(p => _asking.GetValueOrDefault(p) == requestId))
+        {
+            _asking.Remove(peer);
+        }
+
+        var now = clock.Now;
+        foreach (var silent in negotiation.Asked.Where(p => !negotiation.Answered.Contains(p)))
+        {
+            _backoff[silent] = now + Loans.AskBackoff;
+        }
+
+        var choice = OfferRanking.Choose(negotiation.Offers, negotiation.Demand.Policy, negotiation.Demand.Amount, QuotaMath.BorrowingRoom(Quota, BorrowedNow()), Loans.Ceiling);
+        var changed = false;
+        foreach (var offer in choice.Accept)
+        {
+            var result = await GrainFactory.GetGrain<ILoanGrain>(offer.LoanId).AcceptAsync(HubId, cancellationToken);
+            if (result is { Holds: true, Loan: { } loan })
+            {
+                Record.Borrowed[offer.LoanId] = new BorrowedLoanRecord(loan.Terms, loan.State, loan.EndsAt ?? now);
+                changed = true;
+                LogBorrowed(logger, HubId, offer.Amount, offer.Lender, offer.LoanId);
+            }
+            else
+            {
+                _backoff[offer.Lender] = now + Loans.AskBackoff;
+            }
+        }
+
+        foreach (var (offer, reason) in choice.Decline)
+        {
+            await GrainFactory.GetGrain<ILoanGrain>(offer.LoanId).DeclineAsync(HubId, reason, cancellationToken);
+        }
+
+        if (changed)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        await DrainQueueAsync(cancellationToken);
+    }
+
+    private async Task OnLoanMessageAsync(LoanMessage message)
+    {
+        switch (message)
+        {
+            case CapacityRequest request:
+                await AnswerAsync(request);
+                break;
+            case CapacityOffer offer:
+                await OnOfferAsync(offer);
+                break;
+            case CapacityRefused refused when _negotiations.TryGetValue(refused.RequestId, out var negotiation):
+                _backoff[refused.FromHub] = clock.Now + Loans.AskBackoff;
+                negotiation.Answered.Add(refused.FromHub);
+                await CloseIfAllAnsweredAsync(negotiation);
+                break;
+            case OfferAccepted accepted when Record.Lent.TryGetValue(accepted.LoanId, out var lent) && lent.State == LoanState.Offered:
+                Record.Lent[accepted.LoanId] = lent with { State = LoanState.Active, Since = accepted.SentAt };
+                await state.WriteStateAsync();
+                break;
+            case OfferDeclined declined:
+                await ForgetAsync(declined.LoanId);
+                break;
+            case RecallNotice recall when Record.Borrowed.TryGetValue(recall.LoanId, out var borrowed) && borrowed.State == LoanState.Active:
+                Record.Borrowed[recall.LoanId] = borrowed with { State = LoanState.Recalling };
+                await state.WriteStateAsync();
+                break;
+            case LoanReturned returned when Record.Lent.TryGetValue(returned.LoanId, out var lent) && !lent.State.IsTerminal():
+                Record.Lent[returned.LoanId] = lent with { State = LoanState.Draining };
+                await state.WriteStateAsync();
+                break;
+            case LoanSettled settled:
+                await ForgetAsync(settled.LoanId);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async Task OnOfferAsync(CapacityOffer offer)
+    {
+        var loanId = offer.Terms.LoanId;
+        if (Record.Borrowed.ContainsKey(loanId) || Record.Closed.ContainsKey(loanId))
+        {
+            return;
+        }
+
+        if (!_negotiations.TryGetValue(offer.RequestId, out var negotiation))
+        {
+            await GrainFactory.GetGrain<ILoanGrain>(loanId).DeclineAsync(HubId, "arrived after the offer window closed");
+            return;
+        }
+
+        if (negotiation.Offers.All(o => o.LoanId != loanId))
+        {
+            negotiation.Offers.Add(offer.Terms);
+        }
+
+        negotiation.Answered.Add(offer.FromHub);
+        await CloseIfAllAnsweredAsync(negotiation);
+    }
+
+    private async Task CloseIfAllAnsweredAsync(Negotiation negotiation)
+    {
+        if (negotiation.Asked.IsSubsetOf(negotiation.Answered))
+        {
+            await CloseWindowAsync(negotiation.RequestId, CancellationToken.None);
+        }
+    }
+
+    private async Task ForgetAsync(string loanId)
+    {
+        var wasLent = Record.Lent.Remove(loanId);
+        var wasBorrowed = Record.Borrowed.Remove(loanId);
+        var now = clock.Now;
+        Record.Closed[loanId] = now;
+        foreach (var old in Record.Closed.Where(c => now - c.Value > MemoryOfClosed).Select(c => c.Key).ToList())
+        {
+            Record.Closed.Remove(old);
+        }
+
+        await state.WriteStateAsync();
+        if (wasLent)
+        {
+            // The capacity is back: our own queue may use it.
+            await DrainQueueAsync(CancellationToken.None);
+        }
+        else if (wasBorrowed)
+        {
+            _loanUse.Remove(loanId);
+        }
+    }
+
+    /// <summary>The lender's side: offer what the quota and the spare capacity allow, held at the data centers, or refuse.</summary>
+    private async Task AnswerAsync(CapacityRequest request)
+    {
+        if (!IsHub || Record.Answered.ContainsKey(request.RequestId) || request.FromHub == HubId)
+        {
+            return;
+        }
+
+        var now = clock.Now;
+        Record.Answered[request.RequestId] = now;
+        foreach (var old in Record.Answered.Where(a => now - a.Value > MemoryOfClosed).Select(a => a.Key).ToList())
+        {
+            Record.Answered.Remove(old);
+        }
+
+        var refusal = await OfferAsync(request, now);
+        if (refusal is not null)
+        {
+            await state.WriteStateAsync();
+            LogRefused(logger, HubId, request.FromHub, refusal);
+            await SendAsync(request.FromHub, new CapacityRefused($"{request.RequestId}/refused/{HubId}", HubId, now, request.RequestId, refusal));
+        }
+    }
+
+    private async Task<string?> OfferAsync(CapacityRequest request, DateTimeOffset now)
+    {
+        if (!Loans.Enabled)
+        {
+            return "lending is disabled here";
+        }
+
+        if (Record.Queue.Count > 0)
+        {
+            return $"{Record.Queue.Count} of our own jobs are waiting";
+        }
+
+        var nominal = Nominal();
+        var remaining = QuotaMath.Lendable(Quota, nominal, LentNow(), nominal, request.Amount);
+        if (QuotaMath.IsUseless(remaining))
+        {
+            return "our lending limit is reached";
+        }
+
+        var proposed = new List<LoanSlice>();
+        var sites = _view.Values
+            .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
+            .Select(v => (State: v, Latency: _topology.LatencyMs(request.FromHub, v.Spec)))
+            .Where(s => request.MaxLatencyMs is not { } bound || s.Latency <= bound)
+            .OrderBy(s => s.State.Spec.Energy.EffectiveKgCo2PerItKwh)
+            .ThenBy(s => s.State.Spec.Id, StringComparer.Ordinal);
+        foreach (var (site, latency) in sites)
+        {
+            var take = QuotaMath.Min(remaining, QuotaMath.ClipAtZero(site.Free));
+            if (QuotaMath.IsUseless(take))
+            {
+                continue;
+            }
+
+            proposed.Add(new LoanSlice(site.Spec.Id, take, site.Spec.Energy.EffectiveKgCo2PerItKwh, latency));
+            remaining = QuotaMath.ClipAtZero(remaining.Minus(take));
+            if (QuotaMath.IsUseless(remaining))
+            {
+                break;
+            }
+        }
+
+        if (proposed.Count == 0)
+        {
+            return "no spare capacity within the requested latency";
+        }
+
+        var price = proposed
+            .Select(s => LoanPricing.PriceOf(_topology.DataCenters[s.DataCenterId], _topology.Power, s.Amount.Gpus.Keys, Loans.PriceMargin))
+            .Aggregate(LoanPricing.Max);
+        var loanId = $"{request.RequestId}.{HubId}";
+        var terms = new LoanTerms(loanId, request.RequestId, HubId, request.FromHub, proposed, price, request.Term, Loans.RecallNotice, Loans.OnExpiry, now + Loans.OfferTtl);
+
+        // Count the proposal against the lending limit before the loan holds anything, so a crash cannot over-lend.
+        Record.Lent[loanId] = new LentLoanRecord(request.FromHub, proposed, LoanState.Offered, now);
+        await state.WriteStateAsync();
+        var offered = await GrainFactory.GetGrain<ILoanGrain>(loanId).OpenAsync(terms);
+        if (offered.State != LoanState.Offered)
+        {
+            Record.Lent.Remove(loanId);
+            Record.Closed[loanId] = now;
+            return "our data centers filled up meanwhile";
+        }
+
+        Record.Lent[loanId] = new LentLoanRecord(request.FromHub, offered.Terms.Slices, LoanState.Offered, now);
+        foreach (var slice in offered.Terms.Slices)
+        {
+            if (_view.TryGetValue(slice.DataCenterId, out var seen))
+            {
+                _view[slice.DataCenterId] = seen with { Free = QuotaMath.ClipAtZero(seen.Free.Minus(slice.Amount)) };
+            }
+        }
+
+        await state.WriteStateAsync();
+        LogOffering(logger, HubId, request.FromHub, offered.Terms.Amount, offered.Terms.Price.CnyPerCoreHour);
+        await SendAsync(request.FromHub, new CapacityOffer($"{loanId}/offer", HubId, now, request.RequestId, offered.Terms));
+        return null;
+    }
+
+    /// <summary>The borrower's side under queue pressure: jobs waiting too long make it ask every peer that could run them.</summary>
+    private async Task RelieveQueuePressureAsync(List<QueuedJobRecord> stuck, CancellationToken cancellationToken)
+    {
+        if (!Loans.Enabled || stuck.Count == 0)
+        {
+            return;
+        }
+
+        var now = clock.Now;
+        var pressed = stuck.Where(q => now - q.EnqueuedAt >= Loans.QueuePressureThreshold).ToList();
+        if (pressed.Count == 0)
+        {
+            return;
+        }
+
+        var peers = _topology.Hubs.Keys
+            .Where(h => h != HubId && pressed.Any(q => BorrowPlanner.CouldRunIn(q.Spec, _topology, h)))
+            .ToList();
+        if (peers.Count > 0)
+        {
+            await AskAsync(peers, pressed, $"{pressed.Count} jobs have waited longer than {Loans.QueuePressureThreshold}", cancellationToken);
+        }
+    }
+
+    /// <summary>The lender's side: recall lent capacity for our own waiting work, per our reclaim policy.</summary>
+    private async Task ReclaimAsync(List<QueuedJobRecord> stuck, CancellationToken cancellationToken)
+    {
+        if (Quota.Reclaim == ReclaimPolicy.Never || stuck.Count == 0 || !Record.Lent.Values.Any(l => l.State == LoanState.Active))
+        {
+            return;
+        }
+
+        var waiting = stuck[0];
+        var ownUse = Record.Placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));
+        var feasible = PlacementEngine.Plan(
+            waiting.Spec,
+            _topology,
+            _view.Values.Where(v => v.Spec.HubId == HubId).Select(v => v with { Free = v.Spec.Capacity })).Ranked;
+        var sites = new List<ReclaimSite>();
+        foreach (var candidate in feasible)
+        {
+            var lentHere = Record.Lent.Where(l => l.Value.State == LoanState.Active && l.Value.Slices.Any(s => s.DataCenterId == candidate.DataCenterId)).ToList();
+            if (lentHere.Count == 0)
+            {
+                continue;
+            }
+
+            var uses = await GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId).GetLoanSlicesAsync(cancellationToken);
+            var slices = lentHere
+                .Select(l => (Loan: l, Use: uses.FirstOrDefault(u => u.LoanId == l.Key)))
+                .Where(x => x.Use is not null)
+                .Select(x => new LentSlice(x.Loan.Key, x.Use!.Amount, x.Use.HighestPriority, x.Loan.Value.Since))
+                .ToList();
+            sites.Add(new ReclaimSite(candidate.DataCenterId, QuotaMath.ClipAtZero(_view[candidate.DataCenterId].Free), slices));
+        }
+
+        var recalls = ReclaimPlanner.Choose(Quota.Reclaim, waiting.Spec.Resources, waiting.Spec.Priority, ownUse, Nominal(), sites);
+        foreach (var loanId in recalls)
+        {
+            var reason = $"our job {waiting.JobId} (priority {waiting.Spec.Priority}) needs the capacity ({Quota.Reclaim})";
+            if (await GrainFactory.GetGrain<ILoanGrain>(loanId).RecallAsync(HubId, reason, cancellationToken) && Record.Lent.TryGetValue(loanId, out var lent))
+            {
+                Record.Lent[loanId] = lent with { State = LoanState.Recalling };
+                LogRecalling(logger, HubId, loanId, reason);
+            }
+        }
+
+        if (recalls.Count > 0)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The borrower's side: a loan nothing runs on and no waiting job could use goes back early.</summary>
+    private async Task ReturnUnusedLoansAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State is LoanState.Active or LoanState.Recalling).ToList())
+        {
+            var inUse = _loanUse.TryGetValue(loanId, out var byDc) && byDc.Values.Any(v => v.CpuMillicores > 0 || v.MemoryMiB > 0 || v.TotalGpus > 0);
+            var wanted = loan.State == LoanState.Active && Record.Queue.Values.Any(q => loan.Terms.Slices.Any(s => s.Amount.Fits(q.Spec.Resources) && q.Spec.Allows(loan.Terms.Lender)));
+            if (inUse || wanted)
+            {
+                continue;
+            }
+
+            if (await GrainFactory.GetGrain<ILoanGrain>(loanId).ReturnAsync(HubId, "nothing runs on it and nothing waiting needs it", cancellationToken))
+            {
+                Record.Borrowed[loanId] = loan with { State = LoanState.Draining };
+                await state.WriteStateAsync(cancellationToken);
+            }
+        }
+    }
+
+    private async Task SendAsync(string hub, LoanMessage message)
+    {
+        try
+        {
+            await this.GetStreamProvider(GridStreams.Provider)
+                .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, hub))
+                .OnNextAsync(message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
+        {
+            // A lost request or answer only closes the window without it; offers lapse by themselves.
+            LogSendFailed(logger, HubId, hub, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} asks {Peers} for {Amount}: {Reason}")]
+    private static partial void LogAsking(ILogger logger, string hubId, string peers, ResourceVector amount, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} borrowed {Amount} from {Lender} (loan {LoanId})")]
+    private static partial void LogBorrowed(ILogger logger, string hubId, ResourceVector amount, string lender, string loanId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} offers {Amount} to {Borrower} at {CnyPerCoreHour} CNY/core-h")]
+    private static partial void LogOffering(ILogger logger, string hubId, string borrower, ResourceVector amount, double cnyPerCoreHour);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{HubId} refuses {Borrower}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string hubId, string borrower, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} recalls loan {LoanId}: {Reason}")]
+    private static partial void LogRecalling(ILogger logger, string hubId, string loanId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{HubId}: a loan message to {Peer} could not be sent")]
+    private static partial void LogSendFailed(ILogger logger, string hubId, string peer, Exception exception);
+}

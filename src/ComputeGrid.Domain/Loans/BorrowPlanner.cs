@@ -1,0 +1,77 @@
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+
+namespace ComputeGrid.Domain.Loans;
+
+/// <summary>What a borrower asks its peers for, covering some waiting jobs.</summary>
+/// <param name="Amount">The jobs' resources summed, within the borrowing room.</param>
+/// <param name="Term">The longest job's run time times the term factor, within the bounds.</param>
+/// <param name="MaxLatencyMs">The strictest latency bound among the jobs; null when none has one.</param>
+/// <param name="Policy">The policy most of the jobs follow (ties: the first job's).</param>
+/// <param name="Jobs">How many jobs it covers.</param>
+public sealed record BorrowDemand(ResourceVector Amount, TimeSpan Term, double? MaxLatencyMs, PlacementPolicy Policy, int Jobs);
+
+/// <summary>When and for what a hub borrows.</summary>
+public static class BorrowPlanner
+{
+    /// <summary>
+    /// The hub a job should borrow from, or null. It is the hub of the job's best feasible data center in the whole pool
+    /// (capacity as last seen), among the origin's own data centers and those of hubs <paramref name="mayAsk"/> allows,
+    /// when that hub is not the origin and the borrower has no loan room there yet (<paramref name="bestWithLoans"/> is the
+    /// best place the borrower can use now: its own capacity or its loans).
+    /// </summary>
+    public static string? WantsLoanFrom(
+        JobSpec job,
+        NationalTopology topology,
+        IEnumerable<CandidateState> pool,
+        ScoredCandidate? bestWithLoans,
+        Func<string, bool> mayAsk)
+    {
+        var ranked = PlacementEngine.Plan(job, topology, pool.Where(c => c.Spec.HubId == job.OriginHub || mayAsk(c.Spec.HubId))).Ranked;
+        var ideal = ranked.Count > 0 ? ranked[0] : null;
+        if (ideal is null || ideal.HubId == job.OriginHub)
+        {
+            return null;
+        }
+
+        return bestWithLoans?.HubId == ideal.HubId ? null : ideal.HubId;
+    }
+
+    /// <summary>True when some data center of <paramref name="hubId"/> could ever run the job (constraints and size, not free capacity).</summary>
+    public static bool CouldRunIn(JobSpec job, NationalTopology topology, string hubId) =>
+        job.Allows(hubId) && PlacementEngine.WhyNeverFits(job, topology, topology.DataCentersOf(hubId)) is null;
+
+    /// <summary>
+    /// The demand of <paramref name="jobs"/> (in queue order, at most <paramref name="maxJobs"/> of them and only as many as
+    /// fit the borrowing room); null when not even the first fits.
+    /// </summary>
+    public static BorrowDemand? Demand(IEnumerable<JobSpec> jobs, int maxJobs, ResourceVector? room, double termFactor, TimeSpan minTerm, TimeSpan maxTerm)
+    {
+        var taken = new List<JobSpec>();
+        var amount = ResourceVector.Zero;
+        foreach (var job in jobs.Take(maxJobs))
+        {
+            var next = amount.Plus(job.Resources);
+            if (room is { } r && !next.IsWithin(r))
+            {
+                continue;
+            }
+
+            taken.Add(job);
+            amount = next;
+        }
+
+        if (taken.Count == 0)
+        {
+            return null;
+        }
+
+        var longest = taken.Max(j => j.RunTime);
+        var term = TimeSpan.FromTicks(Math.Clamp((long)(longest.Ticks * termFactor), minTerm.Ticks, maxTerm.Ticks));
+        var bounds = taken.Select(j => j.LatencyClass.BoundMs()).Where(b => b is not null).Select(b => b!.Value).ToList();
+        var policy = taken.GroupBy(j => j.Policy).OrderByDescending(g => g.Count()).ThenBy(g => taken.FindIndex(j => j.Policy == g.Key)).First().Key;
+        return new BorrowDemand(amount, term, bounds.Count == 0 ? null : bounds.Min(), policy, taken.Count);
+    }
+}
