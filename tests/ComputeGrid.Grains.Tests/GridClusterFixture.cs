@@ -84,6 +84,13 @@ public sealed class GridClusterFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Waits until the job holds capacity (placed at once, or after a loan was negotiated) and returns it.</summary>
+    public async Task<Contracts.Jobs.JobSnapshot> PlacedAsync(string jobId)
+    {
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(jobId)).State is Domain.Jobs.JobState.Scheduled or Domain.Jobs.JobState.Running, $"job {jobId} is placed");
+        return await Grid.GetJobAsync(jobId);
+    }
+
     /// <summary>Registers a small test data center with its own GPU model, so a test owns all of its capacity.</summary>
     public async Task<DataCenterSpec> RegisterPrivateDataCenterAsync(string id, string hub, string gpuModel, int gpus, long cores = 64)
     {

@@ -34,7 +34,7 @@ public sealed class JobLifecycleTests(GridClusterFixture fixture)
 
         var placement = Assert.IsType<JobPlacement>(job.Placement);
         Assert.False(string.IsNullOrWhiteSpace(placement.DataCenterId));
-        Assert.Contains("Greenest", placement.Reason, StringComparison.Ordinal);
+        Assert.Contains("Fastest", placement.Reason, StringComparison.Ordinal);
         Assert.True(placement.Estimate.EnergyKwh > 0);
         Assert.True(placement.Estimate.CarbonKg > 0);
         Assert.True(placement.Estimate.CostCny > 0);

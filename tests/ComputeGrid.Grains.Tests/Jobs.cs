@@ -10,7 +10,8 @@ internal static class Jobs
 
     public static string NewId(string prefix = "job") => $"{prefix}-{Interlocked.Increment(ref _next)}-{Guid.NewGuid():n}";
 
-    public static JobRequest Batch(string tenant, string origin = "yangtze", PlacementPolicy policy = PlacementPolicy.Greenest, string? id = null) => new()
+    /// <summary>A 4-core batch job; policy Fastest keeps it in its origin hub, other policies may send it to a peer under a loan.</summary>
+    public static JobRequest Batch(string tenant, string origin = "yangtze", PlacementPolicy policy = PlacementPolicy.Fastest, string? id = null) => new()
     {
         JobId = id ?? NewId(),
         Tenant = tenant,

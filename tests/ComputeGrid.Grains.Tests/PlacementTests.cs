@@ -17,7 +17,7 @@ public sealed class PlacementTests(GridClusterFixture fixture)
         var candidates = fixture.Topology.DataCenters.Values.Select(d => new CandidateState(d, DataCenterStatus.Online, d.Capacity));
         var greenest = PlacementEngine.Plan(request.ToSpec(), fixture.Topology, candidates).Ranked[0].DataCenterId;
 
-        var job = await Grid.SubmitAsync(request);
+        var job = await fixture.PlacedAsync((await Grid.SubmitAsync(request)).JobId);
 
         Assert.Equal("guian", greenest);
         Assert.Equal(greenest, job.Placement!.DataCenterId);
@@ -28,7 +28,7 @@ public sealed class PlacementTests(GridClusterFixture fixture)
     [Fact]
     public async Task An_interactive_job_stays_within_5_ms_of_its_origin()
     {
-        var job = await Grid.SubmitAsync(Jobs.Batch("interactive", origin: "yangtze", policy: PlacementPolicy.Greenest) with { LatencyClass = LatencyClass.Interactive });
+        var job = await fixture.PlacedAsync((await Grid.SubmitAsync(Jobs.Batch("interactive", origin: "yangtze", policy: PlacementPolicy.Greenest) with { LatencyClass = LatencyClass.Interactive })).JobId);
 
         Assert.True(job.Placement!.LatencyMs <= 5, $"latency {job.Placement.LatencyMs} ms");
         Assert.Equal("yangtze", job.Placement.HubId);
@@ -38,7 +38,7 @@ public sealed class PlacementTests(GridClusterFixture fixture)
     [Fact]
     public async Task A_regional_job_stays_within_20_ms_of_its_origin()
     {
-        var job = await Grid.SubmitAsync(Jobs.Batch("regional", origin: "gba", policy: PlacementPolicy.Cheapest) with { LatencyClass = LatencyClass.Regional });
+        var job = await fixture.PlacedAsync((await Grid.SubmitAsync(Jobs.Batch("regional", origin: "gba", policy: PlacementPolicy.Cheapest) with { LatencyClass = LatencyClass.Regional })).JobId);
 
         Assert.True(job.Placement!.LatencyMs <= 20, $"latency {job.Placement.LatencyMs} ms");
         await Grid.CancelJobAsync(job.JobId);
@@ -47,7 +47,7 @@ public sealed class PlacementTests(GridClusterFixture fixture)
     [Fact]
     public async Task A_job_with_data_residency_runs_only_in_its_allowed_hubs()
     {
-        var job = await Grid.SubmitAsync(Jobs.Batch("residency", origin: "yangtze", policy: PlacementPolicy.Greenest) with { AllowedHubs = ["bth", "gba"] });
+        var job = await fixture.PlacedAsync((await Grid.SubmitAsync(Jobs.Batch("residency", origin: "yangtze", policy: PlacementPolicy.Greenest) with { AllowedHubs = ["bth", "gba"] })).JobId);
 
         Assert.Contains(job.Placement!.HubId, new[] { "bth", "gba" });
         await Grid.CancelJobAsync(job.JobId);
