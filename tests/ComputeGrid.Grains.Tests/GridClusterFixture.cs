@@ -87,7 +87,16 @@ public sealed class GridClusterFixture : IAsyncLifetime
     /// <summary>Waits until the job holds capacity (placed at once, or after a loan was negotiated) and returns it.</summary>
     public async Task<Contracts.Jobs.JobSnapshot> PlacedAsync(string jobId)
     {
-        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(jobId)).State is Domain.Jobs.JobState.Scheduled or Domain.Jobs.JobState.Running, $"job {jobId} is placed");
+        await Eventually.TrueAsync(
+            async () => (await Grid.GetJobAsync(jobId)).State is Domain.Jobs.JobState.Scheduled or Domain.Jobs.JobState.Running,
+            $"job {jobId} is placed",
+            describe: async () =>
+            {
+                var job = await Grid.GetJobAsync(jobId);
+                var loans = await Grid.ListLoansAsync(job.Spec.OriginHub, limit: 10);
+                return string.Join(" | ", job.History.Select(e => $"{e.State}: {e.Detail}"))
+                    + " || loans: " + string.Join(" | ", loans.Loans.Select(l => $"{l.LoanId} {l.State} {l.Amount}"));
+            });
         return await Grid.GetJobAsync(jobId);
     }
 
@@ -144,7 +153,7 @@ public sealed class GridCollection : ICollectionFixture<GridClusterFixture>
 /// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>
 public static class Eventually
 {
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, Func<Task<string>>? describe = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         var delay = 5;
@@ -152,7 +161,7 @@ public static class Eventually
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Timed out waiting until {what}.");
+                throw new TimeoutException($"Timed out waiting until {what}." + (describe is null ? string.Empty : $" Now: {await describe()}"));
             }
 
             await Task.Delay(delay);

@@ -298,7 +298,7 @@ internal sealed partial class DataCenterGrain(
 
     public Task StartAsync(string jobId, TimeSpan runTime, CancellationToken cancellationToken = default)
     {
-        if (Ledger.Reservations.ContainsKey(jobId))
+        if (Ledger.Reservations.ContainsKey(jobId) || Record.Loans.Values.Any(l => l.Reservations.ContainsKey(jobId)))
         {
             executor.Start(Id, jobId, runTime);
         }

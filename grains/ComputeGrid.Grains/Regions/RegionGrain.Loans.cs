@@ -13,11 +13,14 @@ namespace ComputeGrid.Grains.Regions;
 internal sealed partial class RegionGrain
 {
     /// <summary>One open request for capacity: the peers asked, their answers so far, and the window that closes it.</summary>
-    private sealed class Negotiation(string requestId, BorrowDemand demand, IReadOnlyCollection<string> asked)
+    private sealed class Negotiation(string requestId, BorrowDemand demand, IReadOnlyCollection<string> asked, IReadOnlyList<ResourceRequest> jobs)
     {
         public string RequestId { get; } = requestId;
 
         public BorrowDemand Demand { get; } = demand;
+
+        /// <summary>The waiting jobs' resources: an offer no one of them fits in is useless.</summary>
+        public IReadOnlyList<ResourceRequest> Jobs { get; } = jobs;
 
         public HashSet<string> Asked { get; } = [.. asked];
 
@@ -43,7 +46,7 @@ internal sealed partial class RegionGrain
         }
 
         var requestId = $"{HubId}.{Guid.NewGuid():n}";
-        var negotiation = new Negotiation(requestId, demand, peers);
+        var negotiation = new Negotiation(requestId, demand, peers, [.. jobs.Select(j => j.Spec.Resources)]);
         _negotiations[requestId] = negotiation;
         foreach (var peer in peers)
         {
@@ -82,7 +85,14 @@ internal sealed partial class RegionGrain
             _backoff[silent] = now + Loans.AskBackoff;
         }
 
-        var choice = OfferRanking.Choose(negotiation.Offers, negotiation.Demand.Policy, negotiation.Demand.Amount, QuotaMath.BorrowingRoom(Quota, BorrowedNow()), Loans.Ceiling);
+        var useful = negotiation.Offers.Where(o => o.Slices.Any(s => negotiation.Jobs.Any(j => s.Amount.Fits(j)))).ToList();
+        foreach (var useless in negotiation.Offers.Except(useful))
+        {
+            _backoff[useless.Lender] = now + Loans.AskBackoff;
+            await GrainFactory.GetGrain<ILoanGrain>(useless.LoanId).DeclineAsync(HubId, "none of the waiting jobs fits in it", cancellationToken);
+        }
+
+        var choice = OfferRanking.Choose(useful, negotiation.Demand.Policy, negotiation.Demand.Amount, QuotaMath.BorrowingRoom(Quota, BorrowedNow()), Loans.Ceiling);
         var changed = false;
         foreach (var offer in choice.Accept)
         {
@@ -107,6 +117,7 @@ internal sealed partial class RegionGrain
         if (changed)
         {
             await state.WriteStateAsync(cancellationToken);
+            UpdateRetryTimer();
         }
 
         await DrainQueueAsync(cancellationToken);
@@ -201,6 +212,7 @@ internal sealed partial class RegionGrain
         else if (wasBorrowed)
         {
             _loanUse.Remove(loanId);
+            UpdateRetryTimer();
         }
     }
 
@@ -235,16 +247,18 @@ internal sealed partial class RegionGrain
             return "lending is disabled here";
         }
 
-        if (Record.Queue.Count > 0)
-        {
-            return $"{Record.Queue.Count} of our own jobs are waiting";
-        }
-
+        // What our own waiting jobs need stays home: we lend only the spare capacity beyond it.
         var nominal = Nominal();
-        var remaining = QuotaMath.Lendable(Quota, nominal, LentNow(), nominal, request.Amount);
+        var ownNeed = QuotaMath.Sum(Record.Queue.Values.Select(q => q.Spec.Resources));
+        var spare = _view.Values
+            .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
+            .Aggregate(ResourceVector.Zero, (sum, v) => sum.Plus(QuotaMath.ClipAtZero(v.Free)));
+        var remaining = QuotaMath.Lendable(Quota, nominal, LentNow(), QuotaMath.ClipAtZero(spare.Minus(ownNeed)), request.Amount);
         if (QuotaMath.IsUseless(remaining))
         {
-            return "our lending limit is reached";
+            return QuotaMath.IsUseless(QuotaMath.LendingRoom(Quota, nominal, LentNow()))
+                ? "our lending limit is reached"
+                : $"no spare capacity beyond what our {Record.Queue.Count} waiting jobs need";
         }
 
         var proposed = new List<LoanSlice>();
@@ -252,7 +266,8 @@ internal sealed partial class RegionGrain
             .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
             .Select(v => (State: v, Latency: _topology.LatencyMs(request.FromHub, v.Spec)))
             .Where(s => request.MaxLatencyMs is not { } bound || s.Latency <= bound)
-            .OrderBy(s => s.State.Spec.Energy.EffectiveKgCo2PerItKwh)
+            .OrderByDescending(s => request.Amount.Gpus.Keys.Count(m => s.State.Free.GpusOf(m) > 0))
+            .ThenBy(s => s.State.Spec.Energy.EffectiveKgCo2PerItKwh)
             .ThenBy(s => s.State.Spec.Id, StringComparer.Ordinal);
         foreach (var (site, latency) in sites)
         {

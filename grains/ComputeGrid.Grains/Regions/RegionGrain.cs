@@ -167,6 +167,7 @@ internal sealed partial class RegionGrain(
         {
             await state.WriteStateAsync();
             UpdateRetryTimer();
+            await ReturnUnusedLoansAsync(CancellationToken.None);
         }
     }
 
@@ -237,6 +238,11 @@ internal sealed partial class RegionGrain(
         {
             await AskAsync([wants], [queued], $"the best place for {jobId} ({spec.Policy}) is in {wants}", cancellationToken);
         }
+        else
+        {
+            // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
+            await ReclaimAsync([queued], cancellationToken);
+        }
 
         return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
     }
@@ -245,6 +251,7 @@ internal sealed partial class RegionGrain(
     {
         if (Record.Queue.Count == 0)
         {
+            await ReturnUnusedLoansAsync(cancellationToken);
             return;
         }
 
@@ -448,12 +455,14 @@ internal sealed partial class RegionGrain(
 
     private void UpdateRetryTimer()
     {
-        if (Record.Queue.Count > 0 && _retryTimer is null)
+        // Waiting jobs and borrowed loans both need the safety net (a lost signal must not strand a job or keep an unused loan).
+        var needed = Record.Queue.Count > 0 || Record.Borrowed.Count > 0;
+        if (needed && _retryTimer is null)
         {
             var interval = options.Value.QueueRetryInterval;
             _retryTimer = this.RegisterGrainTimer(RetryAsync, interval, interval);
         }
-        else if (Record.Queue.Count == 0 && _retryTimer is not null)
+        else if (!needed && _retryTimer is not null)
         {
             _retryTimer.Dispose();
             _retryTimer = null;
