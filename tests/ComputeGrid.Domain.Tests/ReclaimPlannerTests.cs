@@ -48,6 +48,8 @@ public class ReclaimPlannerTests
             ReclaimPolicy.Any, [Site("dc-a", 0, Slice("high", 10, 900), Slice("unused", 10, null))], Recalls: ["unused"]),
         ["the free capacity of the site counts toward the room"] = new(
             ReclaimPolicy.Any, [Site("dc-a", 6, Slice("small", 4, null))], Recalls: ["small"]),
+        ["a slice a later one made unnecessary is not recalled"] = new(
+            ReclaimPolicy.LowerPriority, [Site("dc-a", 0, Slice("unused-small", 2, null), Slice("low-big", 10, 100))], Recalls: ["low-big"]),
         ["several slices are recalled when one is not enough"] = new(
             ReclaimPolicy.Any, [Site("dc-a", 0, Slice("a", 6, null), Slice("b", 6, 100))], Recalls: ["a", "b"]),
         ["nothing is recalled when the site cannot be freed enough"] = new(

@@ -35,7 +35,7 @@ internal sealed class LoanBookGrain(
 
     public async Task OnLoanChangedAsync(LoanSummary loan)
     {
-        if (Record.Loans.TryGetValue(loan.LoanId, out var known) && (known.Loan.Version > loan.Version || known.Loan == loan))
+        if (Record.Loans.TryGetValue(loan.LoanId, out var known) && known.Loan.Version >= loan.Version)
         {
             return;
         }

@@ -37,6 +37,9 @@ internal sealed class LoanRecord
     [Id(10)] public List<LoanEvent> History { get; set; } = [];
 
     [Id(11)] public bool DrainPreempts { get; set; }
+
+    /// <summary>Bumped by every change, so that the book can tell a late announcement from a newer one.</summary>
+    [Id(12)] public long Version { get; set; }
 }
 
 /// <summary>
@@ -185,12 +188,14 @@ internal sealed partial class LoanGrain(
 
     public async Task OnJobSettledAsync(string dataCenterId, string jobId, ResourceRequest resources, TimeSpan ranFor, Footprint footprint)
     {
-        if (Record.Terms is not { } terms || !Record.SettledJobs.Add($"{dataCenterId}/{jobId}/{ranFor.Ticks}"))
+        if (Record.Terms is not { } terms || Record.State.IsTerminal() || !Record.SettledJobs.Add($"{dataCenterId}/{jobId}/{ranFor.Ticks}"))
         {
+            // A settled loan's usage is final (its slices were empty when it settled, so nothing is lost here).
             return;
         }
 
         Record.Usage += LoanUsage.Of(resources, ranFor, footprint, AtHome(terms.Borrower, resources, ranFor), terms.Price);
+        Record.Version++;
         await state.WriteStateAsync();
         await AnnounceAsync();
     }
@@ -341,8 +346,11 @@ internal sealed partial class LoanGrain(
         Append(next, detail);
     }
 
-    private void Append(LoanState state, string detail) =>
+    private void Append(LoanState state, string detail)
+    {
         Record.History.Add(new LoanEvent(Record.History.Count + 1, state, clock.Now, detail));
+        Record.Version++;
+    }
 
     private string MessageId(string kind) => $"{LoanId}/{kind}/{Record.History.Count}";
 
@@ -380,7 +388,7 @@ internal sealed partial class LoanGrain(
     }
 
     private LoanSnapshot Snapshot() =>
-        new(Record.Terms!, Record.State, Record.OfferedAt, Record.AcceptedAt, Record.EndsAt, Record.RecallAt, Record.Usage, [.. Record.History]);
+        new(Record.Terms!, Record.State, Record.OfferedAt, Record.AcceptedAt, Record.EndsAt, Record.RecallAt, Record.Usage, [.. Record.History], Record.Version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loan {LoanId}: {Lender} offers {Amount} to {Borrower}")]
     private static partial void LogOffered(ILogger logger, string loanId, string lender, string borrower, ResourceVector amount);

@@ -20,6 +20,7 @@ public sealed record LoanEvent([property: Id(0)] int Sequence, [property: Id(1)]
 /// <param name="RecallEffectiveAt">When a recall's notice ends; null unless recalled.</param>
 /// <param name="Usage">Settled use so far.</param>
 /// <param name="History">Every state it entered, in order.</param>
+/// <param name="Version">Grows with every change, usage included.</param>
 [GenerateSerializer, Immutable, Alias("cg.LoanSnapshot")]
 public sealed record LoanSnapshot(
     [property: Id(0)] LoanTerms Terms,
@@ -29,14 +30,15 @@ public sealed record LoanSnapshot(
     [property: Id(4)] DateTimeOffset? EndsAt,
     [property: Id(5)] DateTimeOffset? RecallEffectiveAt,
     [property: Id(6)] LoanUsage Usage,
-    [property: Id(7)] IReadOnlyList<LoanEvent> History)
+    [property: Id(7)] IReadOnlyList<LoanEvent> History,
+    [property: Id(8)] long Version)
 {
     /// <summary>The loan's id.</summary>
     public string LoanId => Terms.LoanId;
 
     /// <summary>A summary for listings.</summary>
     public LoanSummary Summarize() =>
-        new(Terms.LoanId, Terms.Lender, Terms.Borrower, Terms.Amount, State, Terms.Price, Usage, OfferedAt, AcceptedAt, History.Count);
+        new(Terms.LoanId, Terms.Lender, Terms.Borrower, Terms.Amount, State, Terms.Price, Usage, OfferedAt, AcceptedAt, Version);
 }
 
 /// <summary>A loan in listings and balances.</summary>
@@ -49,7 +51,7 @@ public sealed record LoanSnapshot(
 /// <param name="Usage">Settled use so far.</param>
 /// <param name="OfferedAt">When offered.</param>
 /// <param name="AcceptedAt">When accepted; null if never.</param>
-/// <param name="Version">Grows with every change (history length); a listing keeps the highest.</param>
+/// <param name="Version">Grows with every change of the loan, usage included; the book keeps the highest.</param>
 [GenerateSerializer, Immutable, Alias("cg.LoanSummary")]
 public sealed record LoanSummary(
     [property: Id(0)] string LoanId,
@@ -61,7 +63,7 @@ public sealed record LoanSummary(
     [property: Id(6)] LoanUsage Usage,
     [property: Id(7)] DateTimeOffset OfferedAt,
     [property: Id(8)] DateTimeOffset? AcceptedAt,
-    [property: Id(9)] int Version);
+    [property: Id(9)] long Version);
 
 /// <summary>A page of loans, newest first.</summary>
 [GenerateSerializer, Immutable, Alias("cg.LoanPage")]

@@ -24,7 +24,8 @@ public static class ReclaimPlanner
     /// waiting job exceeds <paramref name="nominal"/>, it recalls nothing. Under <see cref="ReclaimPolicy.LowerPriority"/>
     /// only unused slices and slices whose borrowed jobs all have a lower priority qualify; under
     /// <see cref="ReclaimPolicy.Any"/> every slice does. Unused slices go first, then lower priorities, then newer loans;
-    /// the site needing the fewest recalls wins; a site that cannot be freed enough recalls nothing.
+    /// slices a later one made unnecessary are kept; the site needing the fewest recalls wins; a site that cannot be freed
+    /// enough recalls nothing.
     /// </summary>
     public static IReadOnlyList<string> Choose(
         ReclaimPolicy policy,
@@ -54,10 +55,10 @@ public static class ReclaimPlanner
                 .ThenByDescending(s => s.Since)
                 .ThenBy(s => s.LoanId, StringComparer.Ordinal);
             var free = site.Free;
-            var chosen = new List<string>();
+            var chosen = new List<LentSlice>();
             foreach (var slice in eligible)
             {
-                chosen.Add(slice.LoanId);
+                chosen.Add(slice);
                 free = free.Plus(slice.Amount);
                 if (free.Fits(waiting))
                 {
@@ -65,9 +66,25 @@ public static class ReclaimPlanner
                 }
             }
 
-            if (free.Fits(waiting) && (best is null || chosen.Count < best.Count))
+            if (!free.Fits(waiting))
             {
-                best = chosen;
+                continue;
+            }
+
+            // As Kueue does with preemption victims: give back, last taken first, every slice the job fits without.
+            for (var i = chosen.Count - 2; i >= 0; i--)
+            {
+                var without = free.Minus(chosen[i].Amount);
+                if (without.Fits(waiting))
+                {
+                    free = without;
+                    chosen.RemoveAt(i);
+                }
+            }
+
+            if (best is null || chosen.Count < best.Count)
+            {
+                best = [.. chosen.Select(c => c.LoanId)];
             }
         }
 

@@ -150,9 +150,17 @@ public static class TopologyLoader
         }
 
         var reclaim = HubQuota.Default.Reclaim;
-        if (OptionalString(q, "reclaimPolicy") is { } text && !Enum.TryParse(text, ignoreCase: true, out reclaim) || !Enum.IsDefined(reclaim))
+        if (q.TryGetProperty("reclaimPolicy", out var r))
         {
-            throw new TopologyException(entry, "quota.reclaimPolicy", $"'{OptionalString(q, "reclaimPolicy")}' is not a reclaim policy; use Never, LowerPriority or Any");
+            // Names only: Enum.TryParse would also take numbers and comma lists.
+            var text = r.ValueKind == JsonValueKind.String ? r.GetString() ?? string.Empty : r.GetRawText();
+            var named = Enum.GetNames<ReclaimPolicy>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+            if (r.ValueKind != JsonValueKind.String || named is null)
+            {
+                throw new TopologyException(entry, "quota.reclaimPolicy", $"'{text}' is not a reclaim policy; use Never, LowerPriority or Any");
+            }
+
+            reclaim = Enum.Parse<ReclaimPolicy>(named);
         }
 
         return new HubQuota(ReadLimit(q, "lendingLimit", entry), ReadLimit(q, "borrowingLimit", entry), reclaim);
