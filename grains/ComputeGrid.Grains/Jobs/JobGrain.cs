@@ -70,7 +70,7 @@ internal sealed partial class JobGrain(
         }
         else
         {
-            events.Add(Enter(JobState.Queued, null, $"no feasible data center has room now; waiting in {spec.OriginHub}'s queue"));
+            events.Add(Enter(JobState.Queued, null, placed.Detail ?? $"no feasible data center has room now; waiting in {spec.OriginHub}'s queue"));
         }
 
         await state.WriteStateAsync(cancellationToken);
@@ -225,7 +225,7 @@ internal sealed partial class JobGrain(
         }
         else if (Record.State == JobState.Preempted)
         {
-            var queued = Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue after preemption");
+            var queued = Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue after preemption" + (placed.Detail is { } why ? $": {why}" : string.Empty));
             await state.WriteStateAsync();
             await PublishAsync([queued]);
         }

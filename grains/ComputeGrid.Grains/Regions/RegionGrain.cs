@@ -128,12 +128,20 @@ internal sealed partial class RegionGrain(
         }
 
         var errors = JobSpecRules.Validate(spec, _topology);
+        var never = errors.Count == 0 ? PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values) : null;
+        if ((errors.Count > 0 || never is not null) && await RefreshDirectoryAsync(cancellationToken))
+        {
+            // Our copy of the directory was behind (a data center registered a moment ago): judge again on the new one.
+            errors = JobSpecRules.Validate(spec, _topology);
+            never = errors.Count == 0 ? PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values) : null;
+        }
+
         if (errors.Count > 0)
         {
             return Rejected(SubmitRefusal.Invalid, errors);
         }
 
-        if (PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values) is { } never)
+        if (never is not null)
         {
             return Rejected(SubmitRefusal.NeverFits, [never]);
         }
@@ -237,13 +245,11 @@ internal sealed partial class RegionGrain(
         if (wants is not null)
         {
             await AskAsync([wants], [queued], $"the best place for {jobId} ({spec.Policy}) is in {wants}", cancellationToken);
-        }
-        else
-        {
-            // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
-            await ReclaimAsync([queued], cancellationToken);
+            return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {wants}: waiting in {HubId}'s queue while {HubId} borrows capacity there");
         }
 
+        // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
+        await ReclaimAsync([queued], cancellationToken);
         return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
     }
 
@@ -437,6 +443,18 @@ internal sealed partial class RegionGrain(
     private ResourceVector LentNow() => Record.Lent.Values.Aggregate(ResourceVector.Zero, (sum, l) => sum.Plus(l.Amount));
 
     private ResourceVector BorrowedNow() => Record.Borrowed.Values.Aggregate(ResourceVector.Zero, (sum, b) => sum.Plus(b.Terms.Amount));
+
+    private async Task<bool> RefreshDirectoryAsync(CancellationToken cancellationToken)
+    {
+        var directory = await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
+        if (directory.Version <= _directoryVersion)
+        {
+            return false;
+        }
+
+        Apply(directory);
+        return true;
+    }
 
     private void Apply(PoolDirectory directory)
     {

@@ -23,7 +23,8 @@ public sealed record PlaceResult(
     [property: Id(0)] PlaceOutcome Outcome,
     [property: Id(1)] JobPlacement? Placement,
     [property: Id(2)] SubmitRefusal Refusal,
-    [property: Id(3)] IReadOnlyList<ValidationError> Errors);
+    [property: Id(3)] IReadOnlyList<ValidationError> Errors,
+    [property: Id(4)] string? Detail = null);
 
 /// <summary>A job waiting in a region's queue.</summary>
 [GenerateSerializer, Immutable, Alias("cg.QueueEntry")]
