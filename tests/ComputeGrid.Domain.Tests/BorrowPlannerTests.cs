@@ -28,9 +28,13 @@ public class BorrowPlannerTests
         ["a job short of memory room is skipped even when its CPU fits"] = new(
             [Job(4, memoryMiB: 64 * 1_024), Job(4)], 500, Room: ResourceVector.Of(20_000, 32 * 1_024),
             Amount: ResourceVector.Of(4_000, 4 * 4_096), Jobs: 1),
-        ["a job whose GPU model the borrowing limit lacks is skipped"] = new(
-            [Job(4, gpus: 1, model: "A800"), Job(4, gpus: 2, model: "910B")], 500, Room: ResourceVector.Of(20_000, 20 * 4_096, [new("910B", 2)]),
+        ["a job whose GPU model the borrowing limit names with 0 is skipped"] = new(
+            [Job(4, gpus: 1, model: "A800"), Job(4, gpus: 2, model: "910B")], 500,
+            Room: new ResourceVector(20_000, 20 * 4_096, System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("910B", 2), KeyValuePair.Create("A800", 0)])),
             Amount: ResourceVector.Of(4_000, 4 * 4_096, [new("910B", 2)]), Jobs: 1),
+        ["a job whose GPU model the borrowing limit does not name is not limited by it"] = new(
+            [Job(4, gpus: 1, model: "A800"), Job(4, gpus: 2, model: "910B")], 500, Room: ResourceVector.Of(20_000, 20 * 4_096, [new("910B", 2)]),
+            Amount: ResourceVector.Of(8_000, 8 * 4_096, [new("910B", 2), new("A800", 1)]), Jobs: 2),
         ["it covers at most maxJobs jobs in queue order"] = new(
             [Job(1), Job(2), Job(4)], MaxJobs: 2, Room: null,
             Amount: ResourceVector.Of(3_000, 3 * 4_096), Jobs: 2),
@@ -58,7 +62,7 @@ public class BorrowPlannerTests
         Assert.Equal(c.Jobs, demand?.Jobs ?? 0);
         if (demand is not null && c.Room is { } room)
         {
-            Assert.True(demand.Amount.IsWithin(room), $"{demand.Amount} is beyond the room {room}");
+            Assert.True(QuotaMath.WithinLimit(demand.Amount, room), $"{demand.Amount} is beyond the room {room}");
         }
     }
 

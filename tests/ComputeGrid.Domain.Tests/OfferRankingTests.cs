@@ -46,8 +46,8 @@ public class OfferRankingTests
             PlacementPolicy.Greenest, Cores(20), Cores(12), NoCeiling, [Offer("big-green", 20, 0.05, 30, 0.01), Cheap], ["cheap"]),
         ["the borrowing room shrinks with every offer taken"] = new(
             PlacementPolicy.Greenest, Cores(20), Cores(15), NoCeiling, [Green, Cheap], ["green"]),
-        ["an offer of a GPU model absent from the borrowing room is declined"] = new(
-            PlacementPolicy.Greenest, TenCores, Cores(20), NoCeiling, [Offer("gpus", 10, 0.01, 30, 0.01, gpus: 1), Cheap], ["cheap"]),
+        ["an offer of a GPU model the borrowing room does not name is not limited by it"] = new(
+            PlacementPolicy.Greenest, TenCores, Cores(20), NoCeiling, [Offer("gpus", 10, 0.01, 30, 0.01, gpus: 1), Cheap], ["gpus"]),
         ["of two equally green offers the nearer wins"] = new(
             PlacementPolicy.Greenest, TenCores, null, NoCeiling, [Offer("far", 10, 0.1, 40, 0.01), Offer("near", 10, 0.1, 10, 0.01)], ["near"]),
         ["of two equal offers the lower loan id wins"] = new(

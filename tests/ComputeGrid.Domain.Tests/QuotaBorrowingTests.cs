@@ -18,7 +18,7 @@ public class QuotaBorrowingTests
         ["the room is empty once open loans reach the borrowing limit"] = new(Limited, ResourceVector.Of(20_000, 80_000, [new("910B", 2)]), ResourceVector.Zero),
         ["the room never goes negative when more is borrowed than the limit now allows"] = new(
             Limited, ResourceVector.Of(30_000, 90_000, [new("910B", 3)]), ResourceVector.Zero),
-        ["a GPU model absent from the borrowing limit has no room"] = new(
+        ["a GPU model the borrowing limit does not name stays unlimited and takes no room"] = new(
             Limited, ResourceVector.Of(0, 0, [new("A800", 1)]), ResourceVector.Of(20_000, 80_000, [new("910B", 2)])),
     };
 
@@ -54,13 +54,31 @@ public class QuotaBorrowingTests
     }
 
     [Fact]
-    public void A_GPU_model_absent_from_the_borrowing_limit_is_never_asked_for()
+    public void A_GPU_model_the_borrowing_limit_does_not_name_is_asked_for_in_full()
     {
         var room = QuotaMath.BorrowingRoom(Limited, ResourceVector.Zero);
 
-        var capped = QuotaMath.Cap(ResourceVector.Of(4_000, 16_000, [new("A800", 2), new("910B", 1)]), room);
+        var capped = QuotaMath.Cap(ResourceVector.Of(4_000, 16_000, [new("A800", 2), new("910B", 5)]), room);
 
-        Assert.Equal(ResourceVector.Of(4_000, 16_000, [new("910B", 1)]), capped);
+        Assert.Equal(ResourceVector.Of(4_000, 16_000, [new("A800", 2), new("910B", 2)]), capped);
+    }
+
+    [Fact]
+    public void A_GPU_model_named_with_zero_in_the_borrowing_limit_is_never_asked_for()
+    {
+        var quota = new HubQuota(null, new ResourceVector(20_000, 80_000, System.Collections.Immutable.ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("A800", 0)])), ReclaimPolicy.Never);
+        var room = QuotaMath.BorrowingRoom(quota, ResourceVector.Zero)!;
+
+        Assert.False(QuotaMath.WithinLimit(ResourceVector.Of(1_000, 1_024, [new("A800", 1)]), room));
+        Assert.True(QuotaMath.WithinLimit(ResourceVector.Of(1_000, 1_024, [new("910B", 1)]), room));
+    }
+
+    [Fact]
+    public void A_GPU_model_used_up_under_the_borrowing_limit_stays_limited()
+    {
+        var room = QuotaMath.BorrowingRoom(Limited, ResourceVector.Of(0, 0, [new("910B", 2)]))!;
+
+        Assert.False(QuotaMath.WithinLimit(ResourceVector.Of(1_000, 1_024, [new("910B", 1)]), room));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 
@@ -13,7 +14,7 @@ public class QuotaLendingTests
     private static readonly ResourceVector Nominal = ResourceVector.Of(100_000, 400_000, [new("910B", 8), new("A800", 4)]);
 
     /// <summary>Lends at most 40 cores, 160,000 MiB and 4 910B; no A800 may leave the hub.</summary>
-    private static readonly HubQuota Limited = new(ResourceVector.Of(40_000, 160_000, [new("910B", 4)]), null, ReclaimPolicy.LowerPriority);
+    private static readonly HubQuota Limited = new(Limit(40_000, 160_000, ("910B", 4), ("A800", 0)), null, ReclaimPolicy.LowerPriority);
 
     private static readonly HubQuota Unlimited = HubQuota.Default;
 
@@ -47,14 +48,17 @@ public class QuotaLendingTests
         ["negative spare capacity lends nothing"] = new(
             Unlimited, ResourceVector.Zero, Spare: ResourceVector.Of(-1_000, -1_024), Asked: ResourceVector.Of(1_000, 1_024),
             Lends: ResourceVector.Zero),
-        ["a GPU model absent from the lending limit is not lent"] = new(
+        ["a GPU model the lending limit names with 0 is not lent"] = new(
             Limited, ResourceVector.Zero, Nominal, Asked: ResourceVector.Of(4_000, 16_000, [new("A800", 2)]),
             Lends: ResourceVector.Of(4_000, 16_000)),
+        ["a GPU model the lending limit does not name is lent as far as the hub has it"] = new(
+            new HubQuota(ResourceVector.Of(40_000, 160_000), null, ReclaimPolicy.Any), ResourceVector.Zero, Nominal, Asked: ResourceVector.Of(4_000, 16_000, [new("A800", 6)]),
+            Lends: ResourceVector.Of(4_000, 16_000, [new("A800", 4)])),
         ["a GPU model the hub does not have is not lent even with a nil lending limit"] = new(
             Unlimited, ResourceVector.Zero, Nominal, Asked: ResourceVector.Of(4_000, 16_000, [new("H800", 2)]),
             Lends: ResourceVector.Of(4_000, 16_000)),
         ["a zero lending limit lends nothing"] = new(
-            new HubQuota(ResourceVector.Zero, null, ReclaimPolicy.Never), ResourceVector.Zero, Nominal, Asked: ResourceVector.Of(1_000, 1_024, [new("910B", 1)]),
+            new HubQuota(Limit(0, 0, ("910B", 0)), null, ReclaimPolicy.Never), ResourceVector.Zero, Nominal, Asked: ResourceVector.Of(1_000, 1_024, [new("910B", 1)]),
             Lends: ResourceVector.Zero),
     };
 
@@ -124,6 +128,9 @@ public class QuotaLendingTests
     {
         Assert.Equal(useless, QuotaMath.IsUseless(ResourceVector.Of(cpu, memory, [new("910B", 8)])));
     }
+
+    private static ResourceVector Limit(long cpu, long memory, params (string Model, int Count)[] gpus) =>
+        new(cpu, memory, gpus.ToImmutableSortedDictionary(g => g.Model, g => g.Count, StringComparer.Ordinal));
 
     private sealed record LendingCase(HubQuota Quota, ResourceVector Lent, ResourceVector Spare, ResourceVector Asked, ResourceVector Lends);
 }

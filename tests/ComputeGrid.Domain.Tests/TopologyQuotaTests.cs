@@ -76,9 +76,19 @@ public class TopologyQuotaTests
     }
 
     [Fact]
-    public void Every_hub_of_the_shipped_national_topology_has_the_default_quota()
+    public void The_shipped_western_hubs_lend_up_to_80_percent_and_the_eastern_up_to_25_percent_of_their_capacity()
     {
-        Assert.All(Shipped.Topology.Hubs.Values, h => Assert.Equal(HubQuota.Default, h.EffectiveQuota));
+        foreach (var hub in Shipped.Topology.Hubs.Values)
+        {
+            var nominal = Shipped.Topology.DataCentersOf(hub.Id).Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity));
+            var share = hub.Zone == Zone.West ? 0.8 : 0.25;
+            var limit = hub.EffectiveQuota.LendingLimit!;
+            Assert.Equal((long)(nominal.CpuMillicores * share), limit.CpuMillicores);
+            Assert.Equal((long)(nominal.MemoryMiB * share), limit.MemoryMiB);
+            Assert.All(nominal.Gpus, g => Assert.Equal((int)(g.Value * share), limit.GpusOf(g.Key)));
+            Assert.Null(hub.EffectiveQuota.BorrowingLimit);
+            Assert.Equal(hub.Zone == Zone.West ? ReclaimPolicy.LowerPriority : ReclaimPolicy.Any, hub.EffectiveQuota.Reclaim);
+        }
     }
 
     [Theory]

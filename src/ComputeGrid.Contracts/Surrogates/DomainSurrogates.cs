@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
@@ -39,7 +40,9 @@ internal readonly struct ResourceVectorSurrogate
 [RegisterConverter]
 internal sealed class ResourceVectorConverter : IConverter<ResourceVector, ResourceVectorSurrogate>
 {
-    public ResourceVector ConvertFromSurrogate(in ResourceVectorSurrogate s) => ResourceVector.Of(s.CpuMillicores, s.MemoryMiB, s.Gpus);
+    // Zero counts survive the trip: a quota limit names a GPU model with 0 to lend or borrow none of it.
+    public ResourceVector ConvertFromSurrogate(in ResourceVectorSurrogate s) =>
+        new(s.CpuMillicores, s.MemoryMiB, (s.Gpus ?? []).ToImmutableSortedDictionary(StringComparer.Ordinal));
 
     public ResourceVectorSurrogate ConvertToSurrogate(in ResourceVector v) =>
         new() { CpuMillicores = v.CpuMillicores, MemoryMiB = v.MemoryMiB, Gpus = v.Gpus.ToDictionary(StringComparer.Ordinal) };

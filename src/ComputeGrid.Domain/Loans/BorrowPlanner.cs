@@ -54,7 +54,7 @@ public static class BorrowPlanner
         foreach (var job in jobs.Take(maxJobs))
         {
             var next = amount.Plus(job.Resources);
-            if (room is { } r && !next.IsWithin(r))
+            if (room is { } r && !QuotaMath.WithinLimit(next, r))
             {
                 continue;
             }

@@ -22,11 +22,13 @@ public enum ReclaimPolicy
 /// <param name="LendingLimit">
 /// The most the hub lends out at any one time, summed over all its open loans (offered, active, recalling or draining).
 /// Null: all of its nominal quota may be lent. Its nominal quota minus this limit is <em>protected</em>: never lent, always
-/// there for the hub's own work. A GPU model absent from the vector may not be lent at all.
+/// there for the hub's own work. CPU and memory are always limited; a GPU model the vector does not name is not limited
+/// (all of it may be lent, as a Kueue resource without a lendingLimit); name it with 0 to lend none.
 /// </param>
 /// <param name="BorrowingLimit">
 /// The most the hub borrows at any one time, summed over all its open loans from every peer. Null: no limit beyond what
-/// peers lend. A GPU model absent from the vector may not be borrowed.
+/// peers lend. CPU and memory are always limited; a GPU model the vector does not name is not limited; name it with 0 to
+/// borrow none.
 /// </param>
 /// <param name="Reclaim">When the hub recalls lent capacity for its own waiting work.</param>
 public sealed record HubQuota(ResourceVector? LendingLimit, ResourceVector? BorrowingLimit, ReclaimPolicy Reclaim)

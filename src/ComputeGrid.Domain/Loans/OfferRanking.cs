@@ -44,7 +44,7 @@ public static class OfferRanking
             {
                 decline.Add((offer, "need already covered by better offers"));
             }
-            else if (left is { } r && !offer.Amount.IsWithin(r))
+            else if (left is { } r && !QuotaMath.WithinLimit(offer.Amount, r))
             {
                 decline.Add((offer, "would exceed the borrowing limit"));
             }
@@ -52,7 +52,7 @@ public static class OfferRanking
             {
                 accept.Add(offer);
                 covered = covered.Plus(offer.Amount);
-                left = left?.Minus(offer.Amount);
+                left = left is { } l ? QuotaMath.Consume(l, offer.Amount) : null;
             }
         }
 

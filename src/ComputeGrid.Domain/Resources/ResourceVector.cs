@@ -88,13 +88,13 @@ public sealed record ResourceVector(long CpuMillicores, long MemoryMiB, Immutabl
         return share;
     }
 
-    /// <summary>Value equality that compares the GPU maps by content.</summary>
+    /// <summary>Value equality that compares the GPU maps by content (a model with 0 equals a model not listed).</summary>
     public bool Equals(ResourceVector? other) =>
         other is not null
         && CpuMillicores == other.CpuMillicores
         && MemoryMiB == other.MemoryMiB
-        && Gpus.Count == other.Gpus.Count
-        && Gpus.All(g => other.GpusOf(g.Key) == g.Value);
+        && Gpus.All(g => other.GpusOf(g.Key) == g.Value)
+        && other.Gpus.All(g => GpusOf(g.Key) == g.Value);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(CpuMillicores, MemoryMiB, TotalGpus);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
@@ -179,7 +180,11 @@ public static class TopologyLoader
         }
 
         var gpus = ReadGpuCounts(l, entry, $"quota.{name}.gpus");
-        var limit = ResourceVector.Of(RequiredWhole(l, "cpuMillicores", entry, $"quota.{name}."), RequiredWhole(l, "memoryMiB", entry, $"quota.{name}."), gpus);
+        // Built directly so that a GPU model named with 0 stays named: it limits that model to none.
+        var limit = new ResourceVector(
+            RequiredWhole(l, "cpuMillicores", entry, $"quota.{name}."),
+            RequiredWhole(l, "memoryMiB", entry, $"quota.{name}."),
+            gpus.ToImmutableSortedDictionary(StringComparer.Ordinal));
         if (!limit.IsNonNegative)
         {
             throw new TopologyException(entry, $"quota.{name}", "must not be negative");
