@@ -35,6 +35,11 @@ internal static class GatewayOpenApi
                 Contact = new OpenApiContact { Name = "ComputeGrid operators", Url = new Uri("https://github.com/computegrid/computegrid") },
                 License = new OpenApiLicense { Name = "Proprietary", Url = new Uri("https://github.com/computegrid/computegrid") },
             };
+            foreach (var server in document.Servers ?? [])
+            {
+                server.Url = server.Url?.TrimEnd('/');
+            }
+
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes[ApiKeys.Scheme] = new OpenApiSecurityScheme
