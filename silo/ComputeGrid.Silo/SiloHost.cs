@@ -1,6 +1,7 @@
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Gateway.Hosting;
 using ComputeGrid.Grains.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -9,7 +10,7 @@ using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ComputeGrid.Silo;
 
-/// <summary>Builds the ComputeGrid silo web host: Orleans silo, dashboard, health endpoint and the co-hosted SDK.</summary>
+/// <summary>Builds the ComputeGrid silo web host: Orleans silo, dashboard, health endpoint, the co-hosted SDK and the REST gateway.</summary>
 public static class SiloHost
 {
     /// <summary>Loads and validates the topology named by configuration; throws <see cref="TopologyException"/> naming the problem.</summary>
@@ -41,12 +42,15 @@ public static class SiloHost
             o.ServiceId = host.ServiceId;
         });
         builder.Services.AddComputeGridClientOverCluster();
+        builder.Services.AddComputeGridGateway();
         builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");
     }
 
-    /// <summary>Maps the endpoints: <c>/health</c> and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    /// <summary>Maps the endpoints: <c>/health</c>, the Orleans dashboard at <c>/dashboard</c>, and the REST gateway (<c>/v1</c>, <c>/openapi/v1.json</c>, <c>/docs</c>).</summary>
     public static void Map(WebApplication app)
     {
+        app.UseComputeGridGateway();
+        app.MapComputeGridGateway();
         app.MapHealthChecks("/health");
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard/"));
