@@ -7,14 +7,14 @@ namespace ComputeGrid.Gateway.Tests;
 /// <summary>Request bodies for tests.</summary>
 internal static class Bodies
 {
-    /// <summary>A valid job: 4 cores, 8 GiB, one hour, Batch, Greenest, from yangtze.</summary>
+    /// <summary>A valid job: 4 cores, 8 GiB, one hour, Batch, Fastest (runs at home), from yangtze.</summary>
     public static JsonObject Job(long runTimeSeconds = 3600) => new()
     {
         ["originHub"] = "yangtze",
         ["resources"] = new JsonObject { ["cpuMillicores"] = 4000, ["memoryMiB"] = 8192 },
         ["runTimeSeconds"] = runTimeSeconds,
         ["latencyClass"] = "Batch",
-        ["policy"] = "Greenest",
+        ["policy"] = "Fastest",
     };
 
     /// <summary>A valid data center in inner-mongolia with its own GPU model.</summary>

@@ -32,6 +32,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["pager"] = ("test-key-pager", "pager", GatewayRole.Partner),
         ["bad-input"] = ("test-key-bad-input", "bad-input", GatewayRole.Partner),
         ["node"] = ("test-key-node", "node", GatewayRole.Partner),
+        ["loans"] = ("test-key-loans", "loans", GatewayRole.Partner),
         ["limited"] = ("test-key-limited", "limited", GatewayRole.Partner),
         ["operator"] = ("test-key-operator", "operators", GatewayRole.Operator),
     };

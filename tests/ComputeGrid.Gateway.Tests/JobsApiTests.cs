@@ -22,7 +22,7 @@ public sealed class JobsApiTests(GatewayFixture fixture)
         Assert.Equal("acme", job.GetProperty("tenant").GetString());
         Assert.Equal("Scheduled", job.GetProperty("state").GetString());
         Assert.Equal(3600, job.GetProperty("runTimeSeconds").GetInt64());
-        Assert.Contains("Greenest", job.GetProperty("placement").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Fastest", job.GetProperty("placement").GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.True(job.GetProperty("placement").GetProperty("estimate").GetProperty("energyKwh").GetDouble() > 0);
         Assert.Equal("acme", (await fixture.Grid.GetJobAsync($"acme.{key}")).Spec.Tenant);
     }

@@ -120,7 +120,7 @@ public sealed class SecurityTests(GatewayFixture fixture)
         using var acme = fixture.Client("acme");
         var id = $"gw-{Guid.NewGuid():n}"[..20];
         using var registered = await operators.PostAsync("/v1/data-centers", Bodies.DataCenter(id).Json());
-        var job = Bodies.Job().With(b => b["resources"]!["gpus"] = 1).With(b => b["resources"]!["gpuModel"] = "TEST-GW");
+        var job = Bodies.Job().With(b => b["originHub"] = "inner-mongolia").With(b => b["resources"]!["gpus"] = 1).With(b => b["resources"]!["gpuModel"] = "TEST-GW");
         using var submitted = await acme.SubmitAsync(job, Bodies.NewKey("holds"));
         Assert.Equal(id, (await submitted.JsonAsync()).GetProperty("placement").GetProperty("dataCenterId").GetString());
 

@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using ComputeGrid.Gateway.DataCenters;
 using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Jobs;
+using ComputeGrid.Gateway.Loans;
 using ComputeGrid.Gateway.OpenApi;
 using ComputeGrid.Gateway.Pool;
 using ComputeGrid.Gateway.Security;
@@ -94,7 +95,7 @@ public static partial class GatewayExtensions
             .RequireAuthorization(ApiKeys.PartnerPolicy)
             .RequireRateLimiting(RateLimitPolicy)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapPoolApi().MapDataCentersApi();
+        v1.MapJobsApi().MapPoolApi().MapLoansApi().MapDataCentersApi();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o

@@ -113,7 +113,8 @@ public sealed record FootprintView(double EnergyKwh, double CarbonKg, double Cos
 /// <param name="Reason">Why it won: the policy, the deciding number and the runner-up.</param>
 /// <param name="LatencyMs">One-way latency from the job's origin hub, ms.</param>
 /// <param name="Estimate">Estimated energy (kWh), carbon (kgCO2) and cost (CNY) there for the declared run time.</param>
-public sealed record PlacementView(string DataCenterId, string HubId, string Reason, double LatencyMs, FootprintView Estimate);
+/// <param name="LoanId">The capacity loan it runs on when the data center belongs to another hub than its origin (GET /v1/loans/{loanId}); null at home.</param>
+public sealed record PlacementView(string DataCenterId, string HubId, string Reason, double LatencyMs, FootprintView Estimate, string? LoanId);
 
 /// <summary>One transition of a job.</summary>
 /// <param name="Sequence">1, 2, 3... per job, without gaps.</param>
@@ -167,7 +168,7 @@ public sealed record JobView(
     {
         var spec = job.Spec;
         var r = spec.Resources;
-        var placement = job.Placement is { } p ? new PlacementView(p.DataCenterId, p.HubId, p.Reason, p.LatencyMs, FootprintView.Of(p.Estimate)) : null;
+        var placement = job.Placement is { } p ? new PlacementView(p.DataCenterId, p.HubId, p.Reason, p.LatencyMs, FootprintView.Of(p.Estimate), p.LoanId) : null;
         return new JobView(
             job.JobId,
             spec.Tenant,
