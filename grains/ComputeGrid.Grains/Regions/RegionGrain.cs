@@ -42,6 +42,7 @@ internal sealed class RegionRecord
 /// as in Omega); a refused reservation moves on to the next candidate. What fits nowhere now waits in the queue,
 /// tried by priority, then fair share between tenants, whenever capacity frees anywhere in the pool.
 /// </summary>
+[Placement.ZonePlacement]
 internal sealed partial class RegionGrain(
     [PersistentState("region", GridStorage.Name)] IPersistentState<RegionRecord> state,
     TopologyCatalog catalog,
