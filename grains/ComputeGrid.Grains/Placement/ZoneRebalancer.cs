@@ -1,5 +1,4 @@
-using ComputeGrid.Grains.DataCenters;
-using ComputeGrid.Grains.Regions;
+using ComputeGrid.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Core.Internal;
@@ -46,7 +45,6 @@ internal sealed partial class ZoneRebalancer(
     TimeProvider time,
     ILogger<ZoneRebalancer> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    private static readonly string[] GrainClasses = [typeof(RegionGrain).FullName!, typeof(DataCenterGrain).FullName!];
     private readonly CancellationTokenSource _stopping = new();
     private Task _loop = Task.CompletedTask;
 
@@ -74,9 +72,11 @@ internal sealed partial class ZoneRebalancer(
             .OfType<string>()
             .ToHashSet(StringComparer.Ordinal);
         var here = ZoneOf(silo.SiloAddress);
+        var zoned = new HashSet<GrainType> { grains.GetGrain<IRegionGrain>("type").GetGrainId().Type, grains.GetGrain<IDataCenterGrain>("type").GetGrainId().Type };
         var management = grains.GetGrain<IManagementGrain>(0);
         var moved = 0;
-        foreach (var activation in await management.GetDetailedGrainStatistics(GrainClasses, [silo.SiloAddress], cancellationToken))
+        var activations = await management.GetDetailedGrainStatistics(null, [silo.SiloAddress], cancellationToken);
+        foreach (var activation in activations.Where(a => zoned.Contains(a.GrainId.Type)))
         {
             var key = activation.GrainId.Key.ToString()!;
             var zone = await zones.ZoneOfAsync(key, cancellationToken);
