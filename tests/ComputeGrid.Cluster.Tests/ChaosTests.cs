@@ -150,8 +150,8 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
                     break;
                 case "azurite":
-                    Log("restart Azurite");
-                    cluster.Processes.Kill("azurite");
+                    Log("restart Azurite (SIGTERM: the emulator loses acknowledged writes on SIGKILL, Azure Storage does not)");
+                    await cluster.Processes.StopAsync("azurite");
                     await cluster.Processes.StartAzuriteAsync(CancellationToken.None);
                     break;
                 default:

@@ -139,6 +139,33 @@ public sealed class ClusterProcesses : IDisposable
         process.Dispose();
     }
 
+    /// <summary>
+    /// Stops the process with SIGTERM and waits until it is gone. Azurite keeps acknowledged writes in memory and saves
+    /// them to disk a moment later, so a SIGKILL loses the last writes, which real Azure Storage never does: a storage
+    /// outage is simulated by stopping Azurite gracefully.
+    /// </summary>
+    public async Task StopAsync(string name)
+    {
+        Process? process;
+        lock (_gate)
+        {
+            _running.Remove(name, out process);
+        }
+
+        if (process is null)
+        {
+            return;
+        }
+
+        using (var term = Process.Start("kill", ["-TERM", $"{process.Id}"]))
+        {
+            await term.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+
     public bool IsRunning(string name)
     {
         lock (_gate)
