@@ -113,7 +113,13 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         var planned = new Queue<string>(["silo", "east-zone", "silo", "azurite", "silo"]);
         var random = new Random(20261125);
         var measuring = new List<Task>();
-        await Poll.UntilAsync(() => Task.FromResult(accepted.Count >= JobCount / 20 || submitting.IsCompleted), "submissions are flowing", SubmitPhaseLimit);
+        // Faults start once submissions flow (5% accepted) or after 30 s, whichever comes first: on a saturated machine
+        // the faults must still happen within the submission phase.
+        var flowing = Stopwatch.StartNew();
+        while (accepted.Count < JobCount / 20 && !submitting.IsCompleted && flowing.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.WhenAny(submitting, Task.Delay(TimeSpan.FromMilliseconds(500)));
+        }
         for (var n = 0; planned.Count > 0 || !submitting.IsCompleted; n++)
         {
             // The next fault comes a few seconds after the cluster recovered from the last one: on 2 shared cores a silo
