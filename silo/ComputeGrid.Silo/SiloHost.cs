@@ -1,8 +1,9 @@
 using ComputeGrid.Client;
-using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Gateway.Hosting;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Placement;
+using ComputeGrid.Silo.Cluster;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -28,11 +29,8 @@ public static class SiloHost
         var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, serviceId: host.ServiceId, clusterId: host.ClusterId);
-            silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = host.Zone });
-            silo.AddMemoryGrainStorage(GridStorage.Name);
-            silo.AddMemoryGrainStorage(GridStorage.PubSub);
-            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.UseGridCluster(host);
+            silo.UseSiloMetadata(new Dictionary<string, string> { [ZoneRules.MetadataKey] = host.Zone });
             silo.AddDashboard();
             silo.AddComputeGrid(topology);
         });
