@@ -77,7 +77,8 @@ public sealed class OriginRule
         return candidates[^1].Key;
     }
 
-    // FNV-1a: stable across processes and .NET versions, unlike string.GetHashCode.
+    // FNV-1a, stable across processes and .NET versions unlike string.GetHashCode, then MurmurHash3's finaliser: names
+    // that differ only in their last characters ("user17", "user18") would otherwise land close together.
     private static double Fraction(string user)
     {
         var hash = 2166136261u;
@@ -86,6 +87,11 @@ public sealed class OriginRule
             hash = unchecked((hash ^ c) * 16777619u);
         }
 
-        return hash / (double)uint.MaxValue * 0.999999;
+        hash ^= hash >> 16;
+        hash = unchecked(hash * 0x85ebca6bu);
+        hash ^= hash >> 13;
+        hash = unchecked(hash * 0xc2b2ae35u);
+        hash ^= hash >> 16;
+        return hash / ((double)uint.MaxValue + 1);
     }
 }

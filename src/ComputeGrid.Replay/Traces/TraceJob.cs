@@ -24,7 +24,7 @@ public sealed record TraceJob(
 /// <param name="Jobs">Usable jobs, in submission order.</param>
 /// <param name="Malformed">Lines that could not be parsed (wrong field count, not numbers).</param>
 /// <param name="Unusable">Parsed lines that describe no runnable job (run time or processors unknown or zero).</param>
-/// <param name="Truncated">True when the file ended mid-stream (a cut-off gzip member or CSV row).</param>
+/// <param name="Truncated">True when the file was cut off: its last line has no line end, or the gzip stream broke.</param>
 /// <param name="Citation">How to cite the trace.</param>
 public sealed record TraceReadResult(
     string Format,
