@@ -1,0 +1,15 @@
+using ComputeGrid.Benchmarks.Harness;
+
+namespace ComputeGrid.Benchmarks.Scenarios;
+
+/// <summary>The placement scenario with grain state in Azure Table storage on a private Azurite.</summary>
+internal static class StorageScenario
+{
+    public static async Task RunAsync(BenchOptions options)
+    {
+        var report = new Report(options);
+        await using var azurite = await Azurite.StartAsync(BenchOptions.RepositoryRoot());
+        var ratio = await PlacementScenario.MeasureAsync(options, new StorageMode(azurite.ConnectionString), report, "storage");
+        await report.FinishAsync($"storage/floor = {ratio:F3}");
+    }
+}
