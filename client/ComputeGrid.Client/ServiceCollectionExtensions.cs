@@ -1,5 +1,8 @@
 using System.Net;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
@@ -17,17 +20,31 @@ public static class ServiceCollectionExtensions
     {
         var options = new ComputeGridClientOptions();
         configure?.Invoke(options);
-        var gateways = (options.Gateways.Count > 0 ? options.Gateways : ["127.0.0.1:30000"]).Select(ParseGateway).ToArray();
+        var azure = options.Storage == StorageKind.AzureStorage;
+        if (azure && string.IsNullOrWhiteSpace(options.AzureStorageConnectionString))
+        {
+            throw new ComputeGridValidationException([new Domain.ValidationError("azureStorageConnectionString", "required when storage is AzureStorage")]);
+        }
+
+        var gateways = azure ? [] : (options.Gateways.Count > 0 ? options.Gateways : ["127.0.0.1:30000"]).Select(ParseGateway).ToArray();
         services.AddOrleansClient(client =>
         {
-            client.UseStaticClustering(gateways);
+            if (azure)
+            {
+                UseAzureStorage(client, options);
+            }
+            else
+            {
+                client.UseStaticClustering(gateways);
+                client.AddMemoryStreams(GridStreams.Provider);
+            }
+
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = options.ClusterId;
                 o.ServiceId = options.ServiceId;
             });
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
-            client.AddMemoryStreams(GridStreams.Provider);
         });
         return services.AddComputeGridClientOverCluster();
     }
@@ -41,6 +58,22 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ComputeGridClient>();
         services.AddSingleton<IComputeGridClient>(sp => sp.GetRequiredService<ComputeGridClient>());
         return services;
+    }
+
+    private static void UseAzureStorage(IClientBuilder client, ComputeGridClientOptions options)
+    {
+        var connection = options.AzureStorageConnectionString!;
+        client.UseAzureStorageClustering(o =>
+        {
+            o.TableName = ClusterStorageNames.MembershipTable;
+            o.TableServiceClient = new TableServiceClient(connection);
+        });
+        client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = options.GatewayRefreshInterval);
+        client.AddAzureQueueStreams(GridStreams.Provider, b => b.Configure(o =>
+        {
+            o.QueueNames = [.. GridQueues.Names(options.ServiceId)];
+            o.QueueServiceClient = new QueueServiceClient(connection);
+        }));
     }
 
     private static IPEndPoint ParseGateway(string gateway)

@@ -1,7 +1,9 @@
 using ComputeGrid.Client;
-using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Gateway.Hosting;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Placement;
+using ComputeGrid.Silo.Cluster;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -9,7 +11,7 @@ using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ComputeGrid.Silo;
 
-/// <summary>Builds the ComputeGrid silo web host: Orleans silo, dashboard, health endpoint and the co-hosted SDK.</summary>
+/// <summary>Builds the ComputeGrid silo web host: Orleans silo, dashboard, health endpoint, the co-hosted SDK and the REST gateway.</summary>
 public static class SiloHost
 {
     /// <summary>Loads and validates the topology named by configuration; throws <see cref="TopologyException"/> naming the problem.</summary>
@@ -27,11 +29,8 @@ public static class SiloHost
         var host = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(host.SiloPort, host.GatewayPort, serviceId: host.ServiceId, clusterId: host.ClusterId);
-            silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = host.Zone });
-            silo.AddMemoryGrainStorage(GridStorage.Name);
-            silo.AddMemoryGrainStorage(GridStorage.PubSub);
-            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.UseGridCluster(host);
+            silo.UseSiloMetadata(new Dictionary<string, string> { [ZoneRules.MetadataKey] = host.Zone });
             silo.AddDashboard();
             silo.AddComputeGrid(topology);
         });
@@ -41,12 +40,15 @@ public static class SiloHost
             o.ServiceId = host.ServiceId;
         });
         builder.Services.AddComputeGridClientOverCluster();
+        builder.Services.AddComputeGridGateway();
         builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");
     }
 
-    /// <summary>Maps the endpoints: <c>/health</c> and the Orleans dashboard at <c>/dashboard</c>.</summary>
+    /// <summary>Maps the endpoints: <c>/health</c>, the Orleans dashboard at <c>/dashboard</c>, and the REST gateway (<c>/v1</c>, <c>/openapi/v1.json</c>, <c>/docs</c>).</summary>
     public static void Map(WebApplication app)
     {
+        app.UseComputeGridGateway();
+        app.MapComputeGridGateway();
         app.MapHealthChecks("/health");
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard/"));

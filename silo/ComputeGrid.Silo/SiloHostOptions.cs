@@ -1,13 +1,7 @@
+using ComputeGrid.Contracts.Cluster;
 using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Silo;
-
-/// <summary>Where grain state lives.</summary>
-public enum StorageKind
-{
-    /// <summary>In memory: the development default; state is lost when the process stops.</summary>
-    Memory,
-}
 
 /// <summary>The silo process's settings (section <c>Silo</c>; environment variables <c>Silo__Name</c>).</summary>
 public sealed class SiloHostOptions
@@ -24,14 +18,50 @@ public sealed class SiloHostOptions
     /// <summary>Orleans cluster id; default <c>computegrid</c>. SDK clients must use the same.</summary>
     public string ClusterId { get; set; } = "computegrid";
 
-    /// <summary>Orleans service id; default <c>computegrid</c>; keep it to a-z, 0-9 and '-'.</summary>
+    /// <summary>Orleans service id; default <c>computegrid</c>; a-z, 0-9 and '-' (it names the Azure queues and tables' rows).</summary>
     public string ServiceId { get; set; } = "computegrid";
 
-    /// <summary>The silo's zone, <c>east</c> or <c>west</c>, carried as silo metadata; default east.</summary>
+    /// <summary>The silo's zone, <c>east</c> or <c>west</c>, carried as silo metadata and used by zone placement; default east.</summary>
     public string Zone { get; set; } = "east";
 
-    /// <summary>Where grain state lives; default Memory.</summary>
+    /// <summary>Where membership, grain state, streams and reminders live; default Memory (one silo, nothing persists).</summary>
     public StorageKind Storage { get; set; } = StorageKind.Memory;
+
+    /// <summary>
+    /// Azure Storage connection string; required when <see cref="Storage"/> is AzureStorage. <c>UseDevelopmentStorage=true</c>
+    /// for Azurite on its default ports. Prefer the environment variable <c>Silo__AzureStorageConnectionString</c> to a file.
+    /// </summary>
+    public string? AzureStorageConnectionString { get; set; }
+
+    /// <summary>
+    /// AzureStorage only: the host name or IP address other silos and clients use to reach this silo, resolved at start-up;
+    /// default <c>127.0.0.1</c> (all silos on one machine). In containers, the service name. The silo listens on every address.
+    /// </summary>
+    public string AdvertisedHost { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// AzureStorage only: how long a silo waits for a probe answer from a peer before counting it missed; default 1 s
+    /// (Orleans: 5 s); 100 ms..1 min.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// AzureStorage only: missed probes in a row after which a silo votes its peer dead; default 2 (Orleans: 3); 1..10.
+    /// With <see cref="ProbeTimeout"/> a crashed silo is voted dead after about ProbeTimeout x MissedProbesLimit.
+    /// </summary>
+    public int MissedProbesLimit { get; set; } = 2;
+
+    /// <summary>
+    /// AzureStorage only: how often each silo re-reads the membership table, which is how it learns of deaths declared by
+    /// others and of joining silos; default 2 s (Orleans: 60 s); 500 ms..5 min.
+    /// </summary>
+    public TimeSpan MembershipRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a call from this silo (grain to grain) may take before it fails with a timeout; default 10 s (Orleans: 30 s);
+    /// 1 s..10 min. A call in flight to a silo that crashed waits this long however fast membership reacts.
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Fails start-up with the setting's name and the reason.</summary>
@@ -67,9 +97,35 @@ internal sealed class SiloHostOptionsValidator : IValidateOptions<SiloHostOption
 
         if (!Enum.IsDefined(options.Storage))
         {
-            failures.Add($"Silo:Storage must be Memory (was '{options.Storage}')");
+            failures.Add($"Silo:Storage must be Memory or AzureStorage (was '{options.Storage}')");
+        }
+
+        if (options.Storage == StorageKind.AzureStorage && string.IsNullOrWhiteSpace(options.AzureStorageConnectionString))
+        {
+            failures.Add("Silo:AzureStorageConnectionString is required when Silo:Storage is AzureStorage (UseDevelopmentStorage=true for Azurite)");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.AdvertisedHost))
+        {
+            failures.Add("Silo:AdvertisedHost must name a host or an IP address");
+        }
+
+        Range(failures, "ProbeTimeout", options.ProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        Range(failures, "MembershipRefreshInterval", options.MembershipRefreshInterval, TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5));
+        Range(failures, "ResponseTimeout", options.ResponseTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        if (options.MissedProbesLimit is < 1 or > 10)
+        {
+            failures.Add($"Silo:MissedProbesLimit must be between 1 and 10 (was {options.MissedProbesLimit})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Range(List<string> failures, string option, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            failures.Add($"Silo:{option} must be between {min} and {max} (was {value})");
+        }
     }
 }

@@ -64,4 +64,32 @@ public sealed class PersistenceTests(GridClusterFixture fixture)
         await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(queued.JobId)).State is JobState.Scheduled or JobState.Running, "the queued job is placed");
         await Grid.CancelJobAsync(queued.JobId);
     }
+
+    [Fact]
+    public async Task A_loan_its_slice_and_both_hubs_ledgers_are_unchanged_after_every_grain_involved_reactivates()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("persist-loan-dc", "guizhou", "PL", gpus: 2);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("persist-loan", "PL", "gba", TimeSpan.FromHours(100), id: Jobs.NewId("hold")));
+        var loanId = (await fixture.PlacedAsync(job.JobId)).Placement!.LoanId!;
+        var loan = await Grid.GetLoanAsync(loanId);
+        var lender = await Grains.GetGrain<IRegionGrain>("guizhou").GetLoansAsync();
+        var borrower = await Grains.GetGrain<IRegionGrain>("gba").GetLoansAsync();
+        var slices = await Grains.GetGrain<IDataCenterGrain>("persist-loan-dc").GetLoanSlicesAsync();
+
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<ILoanGrain>(loanId));
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IRegionGrain>("guizhou"));
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IRegionGrain>("gba"));
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IDataCenterGrain>("persist-loan-dc"));
+
+        var after = await Grid.GetLoanAsync(loanId);
+        Assert.Equal(loan.State, after.State);
+        Assert.Equal(loan.History, after.History);
+        Assert.Equal(loan.Terms.Amount, after.Terms.Amount);
+        Assert.Equal(lender.Lent[loanId], (await Grains.GetGrain<IRegionGrain>("guizhou").GetLoansAsync()).Lent[loanId]);
+        Assert.Equal(borrower.Borrowed[loanId], (await Grains.GetGrain<IRegionGrain>("gba").GetLoansAsync()).Borrowed[loanId]);
+        Assert.Equal(slices, await Grains.GetGrain<IDataCenterGrain>("persist-loan-dc").GetLoanSlicesAsync());
+
+        await Grid.CancelJobAsync(job.JobId);
+        await Eventually.TrueAsync(async () => (await Grid.GetLoanAsync(loanId)).State == Domain.Loans.LoanState.Returned, "the reactivated loan is returned and settles");
+    }
 }

@@ -57,6 +57,7 @@ internal sealed class LoanSliceRecord
 /// The single authority over one data center's capacity. Reservations are checked and written here, one call at a
 /// time, so the sum of reservations can never exceed capacity whatever the concurrency outside.
 /// </summary>
+[Placement.ZonePlacement]
 internal sealed partial class DataCenterGrain(
     [PersistentState("datacenter", GridStorage.Name)] IPersistentState<DataCenterRecord> state,
     IGrainContext grainContext,

@@ -13,6 +13,7 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
 {
     private static readonly TimeSpan[] ReportBackoff = [TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
     private readonly ConcurrentDictionary<string, Execution> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _disposed = new();
 
     public void Start(string dataCenterId, string jobId, TimeSpan runTime)
     {
@@ -35,6 +36,7 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
 
     public void Dispose()
     {
+        _disposed.Cancel();
         foreach (var execution in _running.Values)
         {
             execution.Dispose();
@@ -73,11 +75,16 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
         await ReportAsync(jobId, execution, ct => job.ReportFinishedAsync(execution.DataCenterId, true, "ran for its declared run time", ct), ignoreStop: true);
     }
 
+    /// <summary>
+    /// Reports until the job grain takes it: reports are idempotent, and a report given up would leave the job in its last
+    /// state for good (a busy or moving job grain can miss several call timeouts in a row on a loaded cluster). Stops
+    /// when the execution was stopped (unless <paramref name="ignoreStop"/>) or the silo shuts the executor down.
+    /// </summary>
     private async Task<bool> ReportAsync(string jobId, Execution execution, Func<CancellationToken, Task> report, bool ignoreStop = false)
     {
         for (var attempt = 0; ; attempt++)
         {
-            if (execution.Stopped && !ignoreStop)
+            if ((execution.Stopped && !ignoreStop) || _disposed.IsCancellationRequested)
             {
                 return false;
             }
@@ -87,15 +94,18 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
                 await report(CancellationToken.None);
                 return true;
             }
-            catch (Exception e) when (attempt < ReportBackoff.Length)
-            {
-                LogReportRetry(logger, jobId, attempt + 1, e);
-                await Task.Delay(ReportBackoff[attempt]);
-            }
             catch (Exception e)
             {
-                LogReportFailed(logger, jobId, e);
-                return false;
+                LogReportRetry(logger, jobId, attempt + 1, e);
+                try
+                {
+                    await Task.Delay(ReportBackoff[Math.Min(attempt, ReportBackoff.Length - 1)], _disposed.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    LogReportFailed(logger, jobId, e);
+                    return false;
+                }
             }
         }
     }
@@ -103,7 +113,7 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Executor report for job {JobId} failed (attempt {Attempt}); retrying")]
     private static partial void LogReportRetry(ILogger logger, string jobId, int attempt, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Executor gave up reporting job {JobId}; it stays in its last state until reconciliation (issue #4) drives it on")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Executor stopped before it could report job {JobId}; it stays in its last state until reconciliation (issue #4) drives it on")]
     private static partial void LogReportFailed(ILogger logger, string jobId, Exception exception);
 
     private sealed class Execution(string dataCenterId) : IDisposable

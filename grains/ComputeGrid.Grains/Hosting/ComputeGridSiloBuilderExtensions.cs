@@ -1,8 +1,10 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
+using ComputeGrid.Grains.Placement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
 
@@ -14,7 +16,7 @@ public static class ComputeGridSiloBuilderExtensions
     /// <summary>
     /// Adds ComputeGrid to a silo: options (section <c>ComputeGrid</c>, validated at start-up), the loaded topology,
     /// the federation clock (the registered <see cref="GridClock"/>, else the system clock), Orleans' binary serializer for
-    /// grain state, the simulated executor unless
+    /// grain state, zone placement of regions and data centers (<see cref="ZonePlacementStrategy"/>), the simulated executor unless
     /// another <see cref="IJobExecutor"/> is registered, and the seeding of the pool once the silo is active.
     /// The host adds the storage providers (<see cref="GridStorage"/>) and the <c>grid</c> stream provider.
     /// </summary>
@@ -31,16 +33,41 @@ public static class ComputeGridSiloBuilderExtensions
         // domain surrogates, where the default JSON serializer cannot read our immutable records back.
         builder.Services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>());
         builder.Services.TryAddSingleton<IJobExecutor, SimulatedExecutor>();
+        builder.AddZonePlacement();
         builder.Services.AddSingleton<PoolSeeder>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PoolSeeder>());
         return builder;
     }
 }
 
-/// <summary>Seeds the pool's directory from the topology file when the silo becomes active (idempotent across silos).</summary>
-internal sealed class PoolSeeder(IGrainFactory grains, TopologyCatalog catalog) : ILifecycleParticipant<ISiloLifecycle>
+/// <summary>
+/// Seeds the pool's directory from the topology file when the silo becomes active (idempotent across silos). A cold
+/// cluster (several silos starting at once, storage warming up) can miss the call timeout, so a timed-out seed is retried
+/// a few times before the silo gives up starting.
+/// </summary>
+internal sealed partial class PoolSeeder(IGrainFactory grains, TopologyCatalog catalog, ILogger<PoolSeeder> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    private const int Attempts = 5;
+
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(PoolSeeder), ServiceLifecycleStage.Active, ct =>
-            grains.GetGrain<IPoolGrain>(PoolGrainKey.National).SeedAsync([.. catalog.Seed.DataCenters.Values], ct));
+        lifecycle.Subscribe(nameof(PoolSeeder), ServiceLifecycleStage.Active, SeedAsync);
+
+    private async Task SeedAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await grains.GetGrain<IPoolGrain>(PoolGrainKey.National).SeedAsync([.. catalog.Seed.DataCenters.Values], cancellationToken);
+                return;
+            }
+            catch (TimeoutException e) when (attempt < Attempts)
+            {
+                LogSeedRetry(logger, attempt, e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Seeding the pool timed out (attempt {Attempt}); retrying")]
+    private static partial void LogSeedRetry(ILogger logger, int attempt, Exception exception);
 }

@@ -73,6 +73,7 @@ internal sealed class RegionRecord
 /// protocol arrives on its inbox stream.
 /// </summary>
 [ImplicitStreamSubscription(GridStreams.RegionInboxNamespace)]
+[Placement.ZonePlacement]
 internal sealed partial class RegionGrain(
     [PersistentState("region", GridStorage.Name)] IPersistentState<RegionRecord> state,
     IGrainContext grainContext,

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# A local ComputeGrid cluster on loopback: Azurite (npm, tools/azurite) and four silo processes, two in zone east and
+# two in zone west, on Azure Storage mode. Everything this script starts is recorded by PID under .cluster/ and stopped
+# by PID; logs go to .cluster/logs/.
+#
+#   scripts/cluster.sh up       build the silo, start Azurite and the silos on free ports, wait until all are healthy
+#   scripts/cluster.sh status   what runs, on which ports, and each silo's /health
+#   scripts/cluster.sh down     stop everything started by "up" (SIGTERM, then SIGKILL after 15 s)
+#
+# After "up", .cluster/client.env holds the SDK's settings (source it, then run the sample).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+state="$root/.cluster"
+logs="$state/logs"
+pids="$state/pids"
+cluster_id="${CLUSTER_ID:-computegrid}"
+service_id="${SERVICE_ID:-computegrid}"
+account_key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+silos=(east-1 east-2 west-1 west-2)
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+running() { [ -f "$pids/$1.pid" ] && kill -0 "$(cat "$pids/$1.pid")" 2>/dev/null; }
+
+wait_until() { # wait_until SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@" >/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "timed out waiting for $what (see $logs/)" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+healthy() { # healthy NAME HTTP_PORT: fails at once (exit 2 from wait_until's view) when the process died
+  if ! running "$1"; then
+    echo "$1 exited; last lines of $logs/$1.log:" >&2
+    tail -n 20 "$logs/$1.log" >&2
+    exit 1
+  fi
+  curl --fail --silent "http://127.0.0.1:$2/health"
+}
+
+start() { # start NAME COMMAND... (in the background, recorded by PID)
+  local name=$1
+  shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  echo $! >"$pids/$name.pid"
+}
+
+up() {
+  if running azurite; then
+    echo "already up; run: scripts/cluster.sh down" >&2
+    exit 1
+  fi
+  mkdir -p "$logs" "$pids" "$state/azurite"
+  echo "== build"
+  dotnet publish silo/ComputeGrid.Silo/ComputeGrid.Silo.csproj -c Release -o "$state/silo" --nologo -v quiet
+  if [ ! -x tools/azurite/node_modules/.bin/azurite ]; then
+    echo "== npm ci (Azurite)"
+    (cd tools/azurite && npm ci --no-audit --no-fund --silent)
+  fi
+
+  local blob queue table
+  blob=$(free_port); queue=$(free_port); table=$(free_port)
+  echo "== azurite on blob $blob, queue $queue, table $table"
+  start azurite tools/azurite/node_modules/.bin/azurite --silent --skipApiVersionCheck --location "$state/azurite" \
+    --blobHost 127.0.0.1 --blobPort "$blob" --queueHost 127.0.0.1 --queuePort "$queue" --tableHost 127.0.0.1 --tablePort "$table"
+  wait_until 30 "Azurite" bash -c "exec 3<>/dev/tcp/127.0.0.1/$table" 2>/dev/null
+  local connection="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$account_key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1"
+
+  : >"$state/ports"
+  for name in "${silos[@]}"; do
+    local silo_port gateway_port http_port
+    silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port)
+    echo "== silo-$name: silo $silo_port, gateway $gateway_port, http $http_port"
+    echo "silo-$name $silo_port $gateway_port $http_port" >>"$state/ports"
+    start "silo-$name" env \
+      Silo__Storage=AzureStorage \
+      Silo__AzureStorageConnectionString="$connection" \
+      Silo__Zone="${name%-*}" \
+      Silo__SiloPort="$silo_port" \
+      Silo__GatewayPort="$gateway_port" \
+      Silo__ClusterId="$cluster_id" \
+      Silo__ServiceId="$service_id" \
+      dotnet "$state/silo/ComputeGrid.Silo.dll" --urls "http://127.0.0.1:$http_port"
+  done
+
+  # REST gateway: being built on another branch. Once it exists, start it here the same way, for example
+  #   start gateway env ComputeGridClient__Storage=AzureStorage ComputeGridClient__AzureStorageConnectionString="$connection" \
+  #     dotnet "$state/gateway/ComputeGrid.Gateway.dll" --urls "http://127.0.0.1:$(free_port)"
+  # and add it to "status"; "down" stops it like every other process recorded under .cluster/pids/.
+
+  while read -r name _ _ http_port; do
+    wait_until 180 "$name /health" healthy "$name" "$http_port"
+  done <"$state/ports"
+
+  cat >"$state/client.env" <<ENV
+export ComputeGridClient__Storage=AzureStorage
+export ComputeGridClient__AzureStorageConnectionString='$connection'
+export ComputeGridClient__ClusterId=$cluster_id
+export ComputeGridClient__ServiceId=$service_id
+ENV
+  echo "== up; logs in $logs; SDK settings: source $state/client.env"
+  status
+}
+
+status() {
+  if [ ! -d "$pids" ]; then
+    echo "not up"
+    return 0
+  fi
+  for file in "$pids"/*.pid; do
+    [ -e "$file" ] || continue
+    local name
+    name=$(basename "$file" .pid)
+    if running "$name"; then
+      local health=""
+      local http_port
+      http_port=$(awk -v n="$name" '$1 == n { print $4 }' "$state/ports" 2>/dev/null || true)
+      if [ -n "$http_port" ]; then
+        health=" http://127.0.0.1:$http_port $(curl --silent --max-time 3 "http://127.0.0.1:$http_port/health" || echo unreachable)"
+      fi
+      echo "$name: running (pid $(cat "$file"))$health"
+    else
+      echo "$name: stopped"
+    fi
+  done
+}
+
+down() {
+  [ -d "$pids" ] || { echo "not up"; return 0; }
+  for file in "$pids"/silo-*.pid "$pids"/*.pid; do
+    [ -e "$file" ] || continue
+    local pid
+    pid=$(cat "$file")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      local deadline=$((SECONDS + 15))
+      while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "stopped $(basename "$file" .pid) (pid $pid)"
+    fi
+    rm -f "$file"
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: scripts/cluster.sh up|down|status" >&2; exit 2 ;;
+esac

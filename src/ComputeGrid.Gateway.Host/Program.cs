@@ -1,0 +1,27 @@
+using ComputeGrid.Client;
+using ComputeGrid.Gateway.Hosting;
+using Microsoft.Extensions.Options;
+
+// The gateway on its own, as an Orleans client of a cluster (section ComputeGridClient: Gateways, ClusterId, ServiceId),
+// on http://localhost:8081 unless ASPNETCORE_URLS/--urls say otherwise. API keys come from section Gateway.
+var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    builder.WebHost.UseUrls("http://localhost:8081");
+}
+
+builder.Services.AddComputeGridClient(o => builder.Configuration.GetSection(ComputeGridClientOptions.Section).Bind(o));
+builder.Services.AddComputeGridGateway();
+try
+{
+    var app = builder.Build();
+    app.UseComputeGridGateway();
+    app.MapComputeGridGateway();
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync($"Invalid configuration: {string.Join("; ", e.Failures)}");
+    return 2;
+}

@@ -1,0 +1,213 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using ComputeGrid.Client;
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Gateway.Jobs;
+
+/// <summary>A job to submit. The tenant comes from the API key, never from the body.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class SubmitJobBody
+{
+    /// <summary>The hub where the job's data and users are (a hub id from <c>GET /v1/hubs</c>).</summary>
+    /// <example>yangtze</example>
+    public required string OriginHub { get; init; }
+
+    /// <summary>What the job needs while it runs.</summary>
+    public required ResourcesBody Resources { get; init; }
+
+    /// <summary>Declared run time in seconds, 1..2,592,000 (30 days); used for the estimate and by the simulated executor.</summary>
+    /// <example>7200</example>
+    [Range(1, MaxRunTimeSeconds)]
+    public required long RunTimeSeconds { get; init; }
+
+    /// <summary>How close to the origin the job must run: Interactive (one-way 5 ms or less), Regional (20 ms or less) or Batch (anywhere); default Batch.</summary>
+    /// <example>Batch</example>
+    public LatencyClass LatencyClass { get; init; } = LatencyClass.Batch;
+
+    /// <summary>Hubs the job may run in (data residency); empty or absent for every hub.</summary>
+    /// <example>["yangtze", "guizhou"]</example>
+    public IReadOnlyList<string> AllowedHubs { get; init; } = [];
+
+    /// <summary>Higher runs first, 0..1000; default 100.</summary>
+    /// <example>100</example>
+    [Range(0, 1000)]
+    public int Priority { get; init; } = 100;
+
+    /// <summary>What placement optimises once the constraints are met: Greenest (least kgCO2), Cheapest (least CNY), Fastest (least latency) or Balanced; default Balanced.</summary>
+    /// <example>Greenest</example>
+    public PlacementPolicy Policy { get; init; } = PlacementPolicy.Balanced;
+
+    /// <summary>Input data in GiB that moves when the job runs outside its origin hub (priced per GiB), 0..1,048,576; default 0.</summary>
+    /// <example>10</example>
+    [Range(0, 1048576)]
+    public double InputDataGiB { get; init; }
+
+    /// <summary>Longest declared run time, seconds (30 days).</summary>
+    internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
+
+    /// <summary>The SDK request for this body.</summary>
+    internal JobRequest ToRequest(string jobId, string tenant) => new()
+    {
+        JobId = jobId,
+        Tenant = tenant,
+        OriginHub = OriginHub,
+        CpuMillicores = Resources.CpuMillicores,
+        MemoryMiB = Resources.MemoryMiB,
+        Gpus = Resources.Gpus,
+        GpuModel = Resources.GpuModel,
+        RunTime = RunTimeSeconds is >= 1 and <= MaxRunTimeSeconds ? TimeSpan.FromSeconds(RunTimeSeconds) : TimeSpan.Zero,
+        LatencyClass = LatencyClass,
+        AllowedHubs = AllowedHubs,
+        Priority = Priority,
+        Policy = Policy,
+        InputDataGiB = InputDataGiB,
+    };
+}
+
+/// <summary>Resources one job needs.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class ResourcesBody
+{
+    /// <summary>CPU in millicores (1000 = one core), 1..1,024,000.</summary>
+    /// <example>4000</example>
+    [Range(1, 1_024_000)]
+    public required long CpuMillicores { get; init; }
+
+    /// <summary>Memory in MiB, 1..16,777,216 (16 TiB).</summary>
+    /// <example>16384</example>
+    [Range(1, 16_777_216)]
+    public required long MemoryMiB { get; init; }
+
+    /// <summary>Whole GPUs, 0..1024; default 0.</summary>
+    /// <example>1</example>
+    [Range(0, 1024)]
+    public int Gpus { get; init; }
+
+    /// <summary>GPU model (for example 910B, A800, H800); required when gpus is above 0.</summary>
+    /// <example>910B</example>
+    public string? GpuModel { get; init; }
+}
+
+/// <summary>Resources a job asked for.</summary>
+/// <param name="CpuMillicores">CPU in millicores (1000 = one core).</param>
+/// <param name="MemoryMiB">Memory in MiB.</param>
+/// <param name="Gpus">Whole GPUs.</param>
+/// <param name="GpuModel">GPU model; null without GPUs.</param>
+public sealed record ResourcesView(long CpuMillicores, long MemoryMiB, int Gpus, string? GpuModel);
+
+/// <summary>Energy, carbon and cost of some work.</summary>
+/// <param name="EnergyKwh">Facility energy in kWh (IT energy x PUE).</param>
+/// <param name="CarbonKg">Emissions in kgCO2.</param>
+/// <param name="CostCny">Cost in CNY: energy plus input data transfer.</param>
+public sealed record FootprintView(double EnergyKwh, double CarbonKg, double CostCny)
+{
+    internal static FootprintView Of(Footprint f) => new(f.EnergyKwh, f.CarbonKg, f.CostCny);
+}
+
+/// <summary>Where a job was placed and why.</summary>
+/// <param name="DataCenterId">The chosen data center.</param>
+/// <param name="HubId">Its hub.</param>
+/// <param name="Reason">Why it won: the policy, the deciding number and the runner-up.</param>
+/// <param name="LatencyMs">One-way latency from the job's origin hub, ms.</param>
+/// <param name="Estimate">Estimated energy (kWh), carbon (kgCO2) and cost (CNY) there for the declared run time.</param>
+/// <param name="LoanId">The capacity loan it runs on when the data center belongs to another hub than its origin (GET /v1/loans/{loanId}); null at home.</param>
+public sealed record PlacementView(string DataCenterId, string HubId, string Reason, double LatencyMs, FootprintView Estimate, string? LoanId);
+
+/// <summary>One transition of a job.</summary>
+/// <param name="Sequence">1, 2, 3... per job, without gaps.</param>
+/// <param name="State">The state entered.</param>
+/// <param name="At">When (UTC, ISO 8601).</param>
+/// <param name="DataCenterId">The data center involved, if any.</param>
+/// <param name="Detail">Why, in a sentence.</param>
+public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset At, string? DataCenterId, string Detail)
+{
+    internal static JobEventView Of(JobEvent e) => new(e.Sequence, e.State, e.At, e.DataCenterId, e.Detail);
+}
+
+/// <summary>Everything known about one job.</summary>
+/// <param name="JobId">The job's id: the tenant, a dot and the Idempotency-Key (or a generated id).</param>
+/// <param name="Tenant">The tenant it is accounted to.</param>
+/// <param name="State">Pending, Queued, Scheduled, Running, Preempted, Succeeded, Failed or Cancelled.</param>
+/// <param name="OriginHub">The hub where its data and users are.</param>
+/// <param name="Resources">What it needs while it runs.</param>
+/// <param name="RunTimeSeconds">Declared run time, seconds.</param>
+/// <param name="LatencyClass">Interactive, Regional or Batch.</param>
+/// <param name="AllowedHubs">Hubs it may run in; empty for every hub.</param>
+/// <param name="Priority">Higher runs first, 0..1000.</param>
+/// <param name="Policy">Greenest, Cheapest, Fastest or Balanced.</param>
+/// <param name="InputDataGiB">Input data that moves when it runs outside its origin hub, GiB.</param>
+/// <param name="SubmittedAt">When it was accepted (UTC).</param>
+/// <param name="StartedAt">When it started running, if it did.</param>
+/// <param name="FinishedAt">When it ended, if it did.</param>
+/// <param name="Placement">Where it runs or ran and why; null while pending or queued.</param>
+/// <param name="Actual">Its measured footprint once it finished after running.</param>
+/// <param name="Events">Every transition, oldest first.</param>
+public sealed record JobView(
+    string JobId,
+    string Tenant,
+    JobState State,
+    string OriginHub,
+    ResourcesView Resources,
+    long RunTimeSeconds,
+    LatencyClass LatencyClass,
+    IReadOnlyList<string> AllowedHubs,
+    int Priority,
+    PlacementPolicy Policy,
+    double InputDataGiB,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    PlacementView? Placement,
+    FootprintView? Actual,
+    IReadOnlyList<JobEventView> Events)
+{
+    internal static JobView Of(JobSnapshot job)
+    {
+        var spec = job.Spec;
+        var r = spec.Resources;
+        var placement = job.Placement is { } p ? new PlacementView(p.DataCenterId, p.HubId, p.Reason, p.LatencyMs, FootprintView.Of(p.Estimate), p.LoanId) : null;
+        return new JobView(
+            job.JobId,
+            spec.Tenant,
+            job.State,
+            spec.OriginHub,
+            new ResourcesView(r.CpuMillicores, r.MemoryMiB, r.Gpus, r.EffectiveGpuModel),
+            (long)spec.RunTime.TotalSeconds,
+            spec.LatencyClass,
+            spec.AllowedHubs,
+            spec.Priority,
+            spec.Policy,
+            spec.InputDataGiB,
+            job.SubmittedAt,
+            job.StartedAt,
+            job.FinishedAt,
+            placement,
+            job.Actual is { } a ? FootprintView.Of(a) : null,
+            [.. job.History.Select(JobEventView.Of)]);
+    }
+}
+
+/// <summary>One row of a job listing.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="State">Its state when the listing was last told of it.</param>
+/// <param name="OriginHub">Its origin hub.</param>
+/// <param name="DataCenterId">Where it runs or ran, if placed.</param>
+/// <param name="SubmittedAt">When it was accepted (UTC).</param>
+public sealed record JobSummaryView(string JobId, JobState State, string OriginHub, string? DataCenterId, DateTimeOffset SubmittedAt)
+{
+    internal static JobSummaryView Of(JobSummary s) => new(s.JobId, s.State, s.OriginHub, s.DataCenterId, s.SubmittedAt);
+}
+
+/// <summary>A page of the caller's jobs, newest first.</summary>
+/// <param name="Jobs">The rows.</param>
+/// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page. Opaque.</param>
+public sealed record JobPageView(IReadOnlyList<JobSummaryView> Jobs, string? NextCursor);
+
+/// <summary>The caller's tenant: jobs by state and the footprint of its finished work.</summary>
+/// <param name="Tenant">The tenant.</param>
+/// <param name="JobsByState">Jobs per state, by state name.</param>
+/// <param name="Executed">Energy (kWh), carbon (kgCO2) and cost (CNY) of its finished work.</param>
+public sealed record TenantView(string Tenant, IReadOnlyDictionary<string, int> JobsByState, FootprintView Executed);

@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using ComputeGrid.Client;
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Domain.Jobs;
+using Xunit.Abstractions;
+
+namespace ComputeGrid.Cluster.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
+{
+    private static readonly string[] Hubs = ["bth", "yangtze", "gba", "chengyu", "inner-mongolia", "guizhou", "gansu", "ningxia"];
+    private static readonly TimeSpan FaultInterval = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan SubmitPhaseLimit = TimeSpan.FromSeconds(Setting("CHAOS_SUBMIT_SECONDS", 150));
+    private static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(90);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <summary>Jobs to submit (<c>CHAOS_JOBS</c>, default 2000); those not accepted within the submission phase are not counted as accepted.</summary>
+    private static int JobCount => Setting("CHAOS_JOBS", 2000);
+
+    [ChaosFact, Trait("Category", "Chaos")]
+    public async Task Crashing_silos_a_whole_zone_and_storage_loses_no_accepted_job_runs_none_twice_and_overcommits_no_data_center()
+    {
+        var before = (await cluster.Grid.GetPoolAsync()).Hubs.SelectMany(h => h.DataCenters).ToDictionary(d => d.Spec.Id, d => d.Reservations, StringComparer.Ordinal);
+        var accepted = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var recoveries = new ConcurrentBag<TimeSpan>();
+        var run = $"{DateTime.UtcNow:HHmmss}";
+
+        var submitting = SubmitAllAsync(run, accepted);
+        await RunFaultsAsync(run, submitting, accepted, recoveries);
+        await submitting;
+        await cluster.WaitAllHealthyAsync();
+        Log($"{accepted.Count} jobs accepted; waiting for them to finish");
+
+        // A submission abandoned when the phase ended may still have been placed by the cluster: audit those too (one
+        // left Pending was never accepted; only a retry of the same submission, or reconciliation, drives it on).
+        foreach (var (id, job) in await ReadAsync([.. Enumerable.Range(0, JobCount).Select(i => Job(run, i).JobId!).Where(id => !accepted.ContainsKey(id))]))
+        {
+            if (job is { State: not JobState.Pending })
+            {
+                accepted[id] = true;
+            }
+        }
+
+        var jobs = await SettleAsync([.. accepted.Keys]);
+        var dataCenters = (await Retry(ct => cluster.Grid.GetPoolAsync(ct))).Hubs.SelectMany(h => h.DataCenters).ToList();
+        var audit = JobAudit.Of(jobs, dataCenters, before);
+        var sorted = recoveries.Order().ToList();
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"chaos: accepted={audit.Accepted} terminal={audit.Terminal} lost={audit.Lost} duplicated={audit.Duplicated} overcommitted={audit.Overcommitted} " +
+            $"recovery_p50={sorted[sorted.Count / 2].TotalSeconds:0.0}s recovery_max={sorted[^1].TotalSeconds:0.0}s");
+        var details = string.Create(CultureInfo.InvariantCulture,
+            $"submitted={JobCount} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
+            $"recoveries=[{string.Join(", ", sorted.Select(r => r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}]s");
+        output.WriteLine(line);
+        output.WriteLine(details);
+        foreach (var finding in audit.Findings.Take(50))
+        {
+            output.WriteLine(finding);
+        }
+
+        var artifacts = Path.Combine(ClusterFixture.RepositoryRoot, "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, .. audit.Findings]);
+
+        Assert.True(audit.Accepted > 0, "no submission was accepted");
+        Assert.Equal(0, audit.Lost);
+        Assert.Equal(0, audit.Duplicated);
+        Assert.Equal(0, audit.Overcommitted);
+    }
+
+    /// <summary>Submits <see cref="JobCount"/> small jobs from every hub, 32 at a time, retrying each (same id) until accepted.</summary>
+    private async Task SubmitAllAsync(string run, ConcurrentDictionary<string, bool> accepted)
+    {
+        using var gate = new SemaphoreSlim(32);
+        var phase = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, JobCount).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var request = Job(run, i);
+                var left = SubmitPhaseLimit - phase.Elapsed;
+                if (left > TimeSpan.Zero)
+                {
+                    await Retry(ct => cluster.Grid.SubmitAsync(request, ct), left);
+                    accepted[request.JobId!] = true;
+                }
+            }
+            catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException))
+            {
+                // Not accepted within the phase: the assertion on the accepted count reports it.
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+        await Task.WhenAll(tasks);
+        Log($"{accepted.Count} of {JobCount} submissions accepted");
+    }
+
+    /// <summary>
+    /// A fault a few seconds after the cluster recovered from the previous one: kill -9 of a random healthy silo (restarted
+    /// at once), once both east silos together, once Azurite. Runs at least those faults and continues while submissions
+    /// are under way. After each fault, measures the
+    /// recovery: the time until a new job is accepted and the whole pool (every region and data center) answers again.
+    /// </summary>
+    private async Task RunFaultsAsync(string run, Task submitting, ConcurrentDictionary<string, bool> accepted, ConcurrentBag<TimeSpan> recoveries)
+    {
+        var planned = new Queue<string>(["silo", "east-zone", "silo", "azurite", "silo"]);
+        var random = new Random(20261125);
+        var measuring = new List<Task>();
+        // Faults start once submissions flow (5% accepted) or after 30 s, whichever comes first: on a saturated machine
+        // the faults must still happen within the submission phase.
+        var flowing = Stopwatch.StartNew();
+        while (accepted.Count < JobCount / 20 && !submitting.IsCompleted && flowing.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.WhenAny(submitting, Task.Delay(TimeSpan.FromMilliseconds(500)));
+        }
+        for (var n = 0; planned.Count > 0 || !submitting.IsCompleted; n++)
+        {
+            // The next fault comes a few seconds after the cluster recovered from the last one: on 2 shared cores a silo
+            // takes 10-60 s to start, and faults faster than that would only measure a cluster that never stands.
+            await Task.WhenAll(measuring);
+            await cluster.WaitAllHealthyAsync();
+            using (var pause = new PeriodicTimer(FaultInterval))
+            {
+                await pause.WaitForNextTickAsync();
+            }
+
+            foreach (var exited in cluster.Processes.Silos.Where(s => !cluster.Processes.IsRunning(s)).ToList())
+            {
+                Log($"{exited} exited by itself (see its log); restarting it");
+                cluster.Processes.StartSilo(exited, exited[..4]);
+            }
+
+            Log($"{accepted.Count} accepted so far");
+            var fault = planned.Count > 0 ? planned.Dequeue() : "silo";
+            var start = _clock.Elapsed;
+            switch (fault)
+            {
+                case "east-zone":
+                    Log("kill -9 east-1 and east-2 (the whole east zone)");
+                    foreach (var name in ClusterFixture.East)
+                    {
+                        cluster.Processes.Kill(name);
+                    }
+
+                    foreach (var name in ClusterFixture.East)
+                    {
+                        cluster.Processes.StartSilo(name, "east");
+                    }
+
+                    break;
+                case "azurite":
+                    Log("restart Azurite (SIGTERM: the emulator loses acknowledged writes on SIGKILL, Azure Storage does not)");
+                    await cluster.Processes.StopAsync("azurite");
+                    await cluster.Processes.StartAzuriteAsync(CancellationToken.None);
+                    break;
+                default:
+                    // A random silo among those that finished starting, so each crash hits a working member.
+                    var healthy = new List<string>();
+                    foreach (var name in cluster.Processes.Silos)
+                    {
+                        if (await cluster.Processes.HealthAsync(name) == "Healthy")
+                        {
+                            healthy.Add(name);
+                        }
+                    }
+
+                    if (healthy.Count == 0)
+                    {
+                        Log("no healthy silo to kill this time");
+                        continue;
+                    }
+
+                    var silo = healthy[random.Next(healthy.Count)];
+                    Log($"kill -9 {silo}");
+                    cluster.Processes.Kill(silo);
+                    cluster.Processes.StartSilo(silo, silo[..4]);
+                    break;
+            }
+
+            var probe = Job(run, -1 - n);
+            measuring.Add(MeasureRecoveryAsync(fault, start, probe, accepted, recoveries));
+        }
+
+        await Task.WhenAll(measuring);
+    }
+
+    private async Task MeasureRecoveryAsync(string fault, TimeSpan start, JobRequest probe, ConcurrentDictionary<string, bool> accepted, ConcurrentBag<TimeSpan> recoveries)
+    {
+        await Retry(async ct =>
+        {
+            await cluster.Grid.SubmitAsync(probe, ct);
+            accepted[probe.JobId!] = true;
+            await cluster.Grid.GetPoolAsync(ct);
+            return true;
+        }, RecoveryLimit, attemptLimit: TimeSpan.FromSeconds(3));
+        var recovery = _clock.Elapsed - start;
+        recoveries.Add(recovery);
+        Log($"recovered from {fault} in {recovery.TotalSeconds:0.0}s");
+    }
+
+    /// <summary>Reads every job until all are terminal or a deadline passes (jobs whose executor died with a silo stay Running).</summary>
+    private async Task<IReadOnlyDictionary<string, JobSnapshot?>> SettleAsync(IReadOnlyList<string> ids)
+    {
+        var jobs = new ConcurrentDictionary<string, JobSnapshot?>(StringComparer.Ordinal);
+        var deadline = Stopwatch.StartNew();
+        IReadOnlyList<string> open = ids;
+        while (true)
+        {
+            foreach (var (id, job) in await ReadAsync(open))
+            {
+                jobs[id] = job;
+            }
+
+            open = [.. open.Where(id => jobs[id] is { } job && !job.State.IsTerminal())];
+            if (open.Count == 0 || deadline.Elapsed > TimeSpan.FromSeconds(45))
+            {
+                return jobs;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>Reads jobs by id (null: unknown to the cluster), 32 at a time.</summary>
+    private async Task<IReadOnlyDictionary<string, JobSnapshot?>> ReadAsync(IReadOnlyList<string> ids)
+    {
+        var jobs = new ConcurrentDictionary<string, JobSnapshot?>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (id, _) =>
+            jobs[id] = await Retry(async ct =>
+            {
+                try
+                {
+                    return (JobSnapshot?)await cluster.Grid.GetJobAsync(id, ct);
+                }
+                catch (ComputeGridNotFoundException)
+                {
+                    return null;
+                }
+            }));
+        return jobs;
+    }
+
+    private static JobRequest Job(string run, int i) => new()
+    {
+        JobId = $"chaos-{run}-{(i < 0 ? $"probe{-i}" : $"{i}")}",
+        Tenant = $"chaos-{(i & int.MaxValue) % 40}",
+        OriginHub = Hubs[(i & int.MaxValue) % Hubs.Length],
+        CpuMillicores = 1000 + (i & int.MaxValue) % 4 * 1000,
+        MemoryMiB = 2048,
+        Gpus = i % 5 == 0 ? 1 : 0,
+        GpuModel = i % 5 == 0 ? "910B" : null,
+        RunTime = TimeSpan.FromMilliseconds(1000 + (i & int.MaxValue) % 3 * 500),
+        LatencyClass = LatencyClass.Batch,
+        Policy = (PlacementPolicy)((i & int.MaxValue) % 4),
+    };
+
+    /// <summary>Calls until it succeeds (each attempt limited, so a call stuck on a dead silo is abandoned) or the overall limit passes.</summary>
+    private static async Task<T> Retry<T>(Func<CancellationToken, Task<T>> call, TimeSpan? limit = null, TimeSpan? attemptLimit = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            using var attempt = new CancellationTokenSource(attemptLimit ?? TimeSpan.FromSeconds(15));
+            try
+            {
+                return await call(attempt.Token);
+            }
+            catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException) && deadline.Elapsed < (limit ?? TimeSpan.FromMinutes(2)))
+            {
+                await Task.Delay(delay);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+            }
+        }
+    }
+
+    private static int Setting(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out var value) && value > 0 ? value : fallback;
+
+    /// <summary>Writes to the test output and, as it happens, to <c>progress.log</c> next to the process logs.</summary>
+    private void Log(string message)
+    {
+        var line = $"[{_clock.Elapsed.TotalSeconds,6:0.0}s] {message}";
+        output.WriteLine(line);
+        lock (_clock)
+        {
+            File.AppendAllLines(Path.Combine(cluster.Processes.LogDirectory, "progress.log"), [line]);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json;
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Gateway.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class JobsApiTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task Submitting_a_job_answers_201_with_its_location_placement_and_the_tenant_of_the_key()
+    {
+        using var http = fixture.Client("acme");
+        var key = Bodies.NewKey("submit");
+
+        using var response = await http.SubmitAsync(Bodies.Job(), key);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal($"/v1/jobs/acme.{key}", response.Headers.Location?.OriginalString);
+        var job = await response.JsonAsync();
+        Assert.Equal($"acme.{key}", job.GetProperty("jobId").GetString());
+        Assert.Equal("acme", job.GetProperty("tenant").GetString());
+        Assert.Equal("Scheduled", job.GetProperty("state").GetString());
+        Assert.Equal(3600, job.GetProperty("runTimeSeconds").GetInt64());
+        Assert.Contains("Fastest", job.GetProperty("placement").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.True(job.GetProperty("placement").GetProperty("estimate").GetProperty("energyKwh").GetDouble() > 0);
+        Assert.Equal("acme", (await fixture.Grid.GetJobAsync($"acme.{key}")).Spec.Tenant);
+    }
+
+    [Fact]
+    public async Task A_submission_without_an_idempotency_key_gets_a_generated_id_under_the_tenant()
+    {
+        using var http = fixture.Client("acme");
+
+        using var response = await http.SubmitAsync(Bodies.Job(), idempotencyKey: null);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.StartsWith("acme.", (await response.JsonAsync()).GetProperty("jobId").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Getting_a_job_returns_its_state_resources_and_every_event()
+    {
+        using var http = fixture.Client("acme");
+        var key = Bodies.NewKey("get");
+        using var submitted = await http.SubmitAsync(Bodies.Job().With(b => b["resources"]!["gpus"] = 1).With(b => b["resources"]!["gpuModel"] = "910B"), key);
+
+        using var response = await http.GetAsync($"/v1/jobs/acme.{key}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var job = await response.JsonAsync();
+        Assert.Equal("910B", job.GetProperty("resources").GetProperty("gpuModel").GetString());
+        Assert.Equal(1, job.GetProperty("resources").GetProperty("gpus").GetInt32());
+        var events = job.GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(["Pending", "Scheduled"], events.Take(2).Select(e => e.GetProperty("state").GetString()));
+        Assert.Equal([1L, 2L], events.Take(2).Select(e => e.GetProperty("sequence").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_job_answers_the_cancelled_job_and_releases_its_capacity()
+    {
+        using var http = fixture.Client("acme");
+        var key = Bodies.NewKey("cancel");
+        using var submitted = await http.SubmitAsync(Bodies.Job(), key);
+
+        using var response = await http.PostAsync($"/v1/jobs/acme.{key}/cancel", content: null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Cancelled", (await response.JsonAsync()).GetProperty("state").GetString());
+        var job = await fixture.Grid.GetJobAsync($"acme.{key}");
+        Assert.Equal(JobState.Cancelled, job.State);
+    }
+
+    [Fact]
+    public async Task Listing_pages_through_the_tenants_jobs_newest_first_with_a_cursor()
+    {
+        using var http = fixture.Client("pager");
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var r = await http.SubmitAsync(Bodies.Job(), Bodies.NewKey($"page{i}"));
+            ids.Add((await r.JsonAsync()).GetProperty("jobId").GetString()!);
+        }
+
+        var seen = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            using var response = await http.GetAsync(cursor is null ? "/v1/jobs?limit=2" : $"/v1/jobs?limit=2&cursor={cursor}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = await response.JsonAsync();
+            Assert.True(page.GetProperty("jobs").GetArrayLength() <= 2);
+            seen.AddRange(page.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("jobId").GetString()!));
+            cursor = page.GetProperty("nextCursor").ValueKind == JsonValueKind.Null ? null : page.GetProperty("nextCursor").GetString();
+            pages++;
+        }
+        while (cursor is not null && pages < 10);
+
+        Assert.Equal(Enumerable.Reverse(ids), seen.Where(ids.Contains));
+        Assert.True(pages >= 3);
+    }
+
+    [Fact]
+    public async Task Listing_by_state_returns_only_jobs_in_that_state()
+    {
+        using var http = fixture.Client("pager");
+        var key = Bodies.NewKey("state");
+        using var submitted = await http.SubmitAsync(Bodies.Job(), key);
+        using var cancelled = await http.PostAsync($"/v1/jobs/pager.{key}/cancel", content: null);
+
+        using var response = await http.GetAsync("/v1/jobs?state=Cancelled&limit=500");
+
+        var jobs = (await response.JsonAsync()).GetProperty("jobs").EnumerateArray().ToList();
+        Assert.Contains(jobs, j => j.GetProperty("jobId").GetString() == $"pager.{key}");
+        Assert.All(jobs, j => Assert.Equal("Cancelled", j.GetProperty("state").GetString()));
+    }
+
+    [Fact]
+    public async Task The_tenant_endpoint_counts_the_callers_jobs_by_state()
+    {
+        using var http = fixture.Client("pager");
+        using var submitted = await http.SubmitAsync(Bodies.Job(), Bodies.NewKey("count"));
+
+        using var response = await http.GetAsync("/v1/tenant");
+
+        var tenant = await response.JsonAsync();
+        Assert.Equal("pager", tenant.GetProperty("tenant").GetString());
+        Assert.True(tenant.GetProperty("jobsByState").EnumerateObject().Sum(s => s.Value.GetInt32()) >= 1);
+    }
+}

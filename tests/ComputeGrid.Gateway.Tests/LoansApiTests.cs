@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json;
+
+namespace ComputeGrid.Gateway.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class LoansApiTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task A_greenest_job_from_Yangtze_shows_its_loan_and_the_loan_is_listed_read_and_counted_in_the_balances()
+    {
+        using var http = fixture.Client("loans");
+        var key = Bodies.NewKey("loan");
+        using var submitted = await http.SubmitAsync(Bodies.Job().With(b => b["policy"] = "Greenest"), key);
+        Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+
+        JsonElement job = default;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var response = await http.GetAsync($"/v1/jobs/loans.{key}");
+                job = await response.JsonAsync();
+                return job.GetProperty("state").GetString() is "Scheduled" or "Running";
+            },
+            "the job is placed under a loan");
+        var placement = job.GetProperty("placement");
+        Assert.Equal("guizhou", placement.GetProperty("hubId").GetString());
+        var loanId = placement.GetProperty("loanId").GetString()!;
+
+        using var one = await http.GetAsync($"/v1/loans/{loanId}");
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        var loan = await one.JsonAsync();
+        Assert.Equal("guizhou", loan.GetProperty("lender").GetString());
+        Assert.Equal("yangtze", loan.GetProperty("borrower").GetString());
+        Assert.Equal("Active", loan.GetProperty("state").GetString());
+        Assert.True(loan.GetProperty("cnyPerCoreHour").GetDouble() > 0);
+        Assert.Equal(["Offered", "Active"], loan.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("state").GetString()));
+        Assert.NotEmpty(loan.GetProperty("slices").EnumerateArray());
+
+        using var list = await http.GetAsync("/v1/loans?hubId=yangtze&state=Active&limit=500");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Contains((await list.JsonAsync()).GetProperty("loans").EnumerateArray(), l => l.GetProperty("loanId").GetString() == loanId);
+
+        using var balances = await http.GetAsync("/v1/balances");
+        Assert.Equal(HttpStatusCode.OK, balances.StatusCode);
+        var rows = (await balances.JsonAsync()).EnumerateArray().ToList();
+        Assert.Equal(fixture.Topology.Hubs.Count, rows.Count);
+        Assert.True(rows.Single(r => r.GetProperty("hubId").GetString() == "guizhou").GetProperty("lentNow").GetProperty("cpuMillicores").GetInt64() >= 4000);
+
+        using var cancelled = await http.PostAsync($"/v1/jobs/loans.{key}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/v1/loans?state=Lent", 400, "state")]
+    [InlineData("/v1/loans?state=active", 400, "state")]
+    [InlineData("/v1/loans?limit=0", 400, "limit")]
+    [InlineData("/v1/loans?limit=501", 400, "limit")]
+    [InlineData("/v1/loans?limit=ten", 400, "limit")]
+    [InlineData("/v1/loans?cursor=abc", 400, "cursor")]
+    [InlineData("/v1/loans?cursor=-1", 400, "cursor")]
+    [InlineData("/v1/loans?hubId=atlantis", 400, "hubId")]
+    [InlineData("/v1/loans/no-such-loan", 404, "loanId")]
+    public async Task A_bad_loan_query_names_the_field_and_the_reason(string path, int status, string field)
+    {
+        using var http = fixture.Client("loans");
+
+        using var response = await http.GetAsync(path);
+
+        await response.AssertProblemAsync(status, field);
+    }
+
+    [Fact]
+    public async Task Loans_need_an_api_key()
+    {
+        using var http = fixture.Client(null);
+
+        using var response = await http.GetAsync("/v1/loans");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+}
