@@ -1,25 +1,31 @@
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Cluster;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 
 namespace ComputeGrid.Benchmarks.Harness;
 
 /// <summary>Where the benchmark silo keeps grain state.</summary>
-/// <param name="AzureTableConnectionString">Null for Orleans memory storage; else Azure Table storage at this connection string.</param>
-public sealed record StorageMode(string? AzureTableConnectionString)
+/// <param name="AzureConnectionString">
+/// Null for Orleans memory storage; else Azure Storage at this connection string, as cluster mode uses it (grain state in
+/// blobs, pub-sub state in a table).
+/// </param>
+public sealed record StorageMode(string? AzureConnectionString)
 {
     /// <summary>Orleans memory grain storage, as the development silo uses.</summary>
     public static readonly StorageMode Memory = new((string?)null);
 
     /// <summary>How the mode is named in tables.</summary>
-    public override string ToString() => AzureTableConnectionString is null ? "memory" : "azure-table";
+    public override string ToString() => AzureConnectionString is null ? "memory" : "azure-storage";
 }
 
 /// <summary>
@@ -52,10 +58,19 @@ public sealed class BenchCluster : IAsyncDisposable
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
-            if (storage.AzureTableConnectionString is { } connection)
+            silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = "east" });
+            if (storage.AzureConnectionString is { } connection)
             {
-                silo.AddAzureTableGrainStorage(GridStorage.Name, o => o.TableServiceClient = new TableServiceClient(connection));
-                silo.AddAzureTableGrainStorage(GridStorage.PubSub, o => o.TableServiceClient = new TableServiceClient(connection));
+                silo.AddAzureBlobGrainStorage(GridStorage.Name, o =>
+                {
+                    o.ContainerName = ClusterStorageNames.GrainStateContainer;
+                    o.BlobServiceClient = new BlobServiceClient(connection);
+                });
+                silo.AddAzureTableGrainStorage(GridStorage.PubSub, o =>
+                {
+                    o.TableName = ClusterStorageNames.PubSubTable;
+                    o.TableServiceClient = new TableServiceClient(connection);
+                });
             }
             else
             {
