@@ -6,19 +6,21 @@ using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.DataCenters;
 
-/// <summary>A data center's persisted state.</summary>
+/// <summary>
+/// A data center's persisted state, apart from its reservations: they grow with the jobs it holds, so they are a
+/// <see cref="ShardedMap{TValue}"/> of their own (id 2 was theirs when they lived here).
+/// </summary>
 [GenerateSerializer, Alias("cg.DataCenterRecord")]
 internal sealed class DataCenterRecord
 {
     [Id(0)] public DataCenterSpec? Spec { get; set; }
 
     [Id(1)] public DataCenterStatus Status { get; set; }
-
-    [Id(2)] public Dictionary<string, ResourceRequest> Reservations { get; set; } = new(StringComparer.Ordinal);
 
     [Id(3)] public Footprint Executed { get; set; }
 
@@ -58,10 +60,14 @@ internal sealed class LoanSliceRecord
 [Placement.ZonePlacement]
 internal sealed partial class DataCenterGrain(
     [PersistentState("datacenter", GridStorage.Name)] IPersistentState<DataCenterRecord> state,
+    IGrainContext grainContext,
+    IPersistentStateFactory stateFactory,
     IJobExecutor executor,
     TopologyCatalog catalog,
     ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain
 {
+    private const int ReservationShards = 64;
+    private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
     private CapacityLedger? _ledger;
 
     private string Id => this.GetPrimaryKeyString();
@@ -70,7 +76,7 @@ internal sealed partial class DataCenterGrain(
 
     private bool Exists => Record.Spec is not null && !Record.Retired;
 
-    private CapacityLedger Ledger => _ledger ??= new CapacityLedger(Record.Spec?.Capacity ?? ResourceVector.Zero, Record.Reservations);
+    private CapacityLedger Ledger => _ledger ??= new CapacityLedger(Record.Spec?.Capacity ?? ResourceVector.Zero, _reservations);
 
     public async Task<AdminResult> ConfigureAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)
     {
@@ -91,7 +97,7 @@ internal sealed partial class DataCenterGrain(
 
         Record.Spec = spec;
         Record.Retired = false;
-        await state.WriteStateAsync(cancellationToken);
+        await WriteStateAsync(cancellationToken);
         LogConfigured(logger, Id, spec.HubId, spec.Capacity);
         return AdminResult.Ok;
     }
@@ -106,7 +112,7 @@ internal sealed partial class DataCenterGrain(
         if (Record.Status != status)
         {
             Record.Status = status;
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
             LogStatus(logger, Id, status);
         }
 
@@ -126,7 +132,7 @@ internal sealed partial class DataCenterGrain(
         }
 
         Record.Retired = true;
-        await state.WriteStateAsync(cancellationToken);
+        await WriteStateAsync(cancellationToken);
         return AdminResult.Ok;
     }
 
@@ -157,7 +163,7 @@ internal sealed partial class DataCenterGrain(
         {
             try
             {
-                await state.WriteStateAsync(cancellationToken);
+                await WriteStateAsync(cancellationToken);
             }
             catch
             {
@@ -188,7 +194,7 @@ internal sealed partial class DataCenterGrain(
         Record.JobsFinished++;
         try
         {
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
         }
         catch
         {
@@ -230,7 +236,7 @@ internal sealed partial class DataCenterGrain(
         Record.Loans[loanId] = slice;
         try
         {
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
         }
         catch
         {
@@ -248,7 +254,7 @@ internal sealed partial class DataCenterGrain(
         if (Record.Loans.TryGetValue(loanId, out var slice) && !slice.Open && !slice.Closed)
         {
             slice.Open = true;
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
         }
     }
 
@@ -269,7 +275,7 @@ internal sealed partial class DataCenterGrain(
         {
             slice.Closed = true;
             slice.Open = false;
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
         }
 
         if (preempt)
@@ -327,6 +333,13 @@ internal sealed partial class DataCenterGrain(
             new DataCenterSnapshot(Record.Spec!, Record.Status, Ledger.Used, Ledger.Free, ownJobs + borrowedJobs, Record.Executed, Record.JobsFinished, lent, borrowedJobs));
     }
 
+    /// <summary>Writes the data center's record and the shards of its reservations that changed.</summary>
+    private async Task WriteStateAsync(CancellationToken cancellationToken)
+    {
+        await state.WriteStateAsync(cancellationToken);
+        await _reservations.WriteChangesAsync(cancellationToken);
+    }
+
     private static string SliceKey(string loanId) => $"loan:{loanId}";
 
     private static ReservationOutcome ToOutcome(ReserveOutcome outcome) => outcome switch
@@ -366,7 +379,7 @@ internal sealed partial class DataCenterGrain(
             slice.Priorities[jobId] = priority;
             try
             {
-                await state.WriteStateAsync(cancellationToken);
+                await WriteStateAsync(cancellationToken);
             }
             catch
             {
@@ -393,7 +406,7 @@ internal sealed partial class DataCenterGrain(
             Record.Loans.Remove(loanId);
         }
 
-        await state.WriteStateAsync(cancellationToken);
+        await WriteStateAsync(cancellationToken);
         var loan = GrainFactory.GetGrain<ILoanGrain>(loanId);
         await loan.OnJobSettledAsync(Id, jobId, resources, ranFor, executed);
         if (drained)
@@ -412,7 +425,7 @@ internal sealed partial class DataCenterGrain(
     {
         Ledger.Release(SliceKey(loanId));
         Record.Loans.Remove(loanId);
-        await state.WriteStateAsync(cancellationToken);
+        await WriteStateAsync(cancellationToken);
         await AnnounceFreedAsync();
     }
 

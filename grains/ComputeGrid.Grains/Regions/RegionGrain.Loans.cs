@@ -116,7 +116,7 @@ internal sealed partial class RegionGrain
 
         if (changed)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
             UpdateRetryTimer();
         }
 
@@ -140,18 +140,18 @@ internal sealed partial class RegionGrain
                 break;
             case OfferAccepted accepted when Record.Lent.TryGetValue(accepted.LoanId, out var lent) && lent.State == LoanState.Offered:
                 Record.Lent[accepted.LoanId] = lent with { State = LoanState.Active, Since = accepted.SentAt };
-                await state.WriteStateAsync();
+                await WriteStateAsync();
                 break;
             case OfferDeclined declined:
                 await ForgetAsync(declined.LoanId);
                 break;
             case RecallNotice recall when Record.Borrowed.TryGetValue(recall.LoanId, out var borrowed) && borrowed.State == LoanState.Active:
                 Record.Borrowed[recall.LoanId] = borrowed with { State = LoanState.Recalling };
-                await state.WriteStateAsync();
+                await WriteStateAsync();
                 break;
             case LoanReturned returned when Record.Lent.TryGetValue(returned.LoanId, out var lent) && !lent.State.IsTerminal():
                 Record.Lent[returned.LoanId] = lent with { State = LoanState.Draining };
-                await state.WriteStateAsync();
+                await WriteStateAsync();
                 break;
             case LoanSettled settled:
                 await ForgetAsync(settled.LoanId);
@@ -203,7 +203,7 @@ internal sealed partial class RegionGrain
             Record.Closed.Remove(old);
         }
 
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         if (wasLent)
         {
             // The capacity is back: our own queue may use it.
@@ -234,7 +234,7 @@ internal sealed partial class RegionGrain
         var refusal = await OfferAsync(request, now);
         if (refusal is not null)
         {
-            await state.WriteStateAsync();
+            await WriteStateAsync();
             LogRefused(logger, HubId, request.FromHub, refusal);
             await SendAsync(request.FromHub, new CapacityRefused($"{request.RequestId}/refused/{HubId}", HubId, now, request.RequestId, refusal));
         }
@@ -249,7 +249,7 @@ internal sealed partial class RegionGrain
 
         // What our own waiting jobs need stays home: we lend only the spare capacity beyond it.
         var nominal = Nominal();
-        var ownNeed = QuotaMath.Sum(Record.Queue.Values.Select(q => q.Spec.Resources));
+        var ownNeed = QuotaMath.Sum(_queue.Values.Select(q => q.Spec.Resources));
         var spare = _view.Values
             .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
             .Aggregate(ResourceVector.Zero, (sum, v) => sum.Plus(QuotaMath.ClipAtZero(v.Free)));
@@ -258,7 +258,7 @@ internal sealed partial class RegionGrain
         {
             return QuotaMath.IsUseless(QuotaMath.LendingRoom(Quota, nominal, LentNow()))
                 ? "our lending limit is reached"
-                : $"no spare capacity beyond what our {Record.Queue.Count} waiting jobs need";
+                : $"no spare capacity beyond what our {_queue.Count} waiting jobs need";
         }
 
         var proposed = new List<LoanSlice>();
@@ -298,7 +298,7 @@ internal sealed partial class RegionGrain
 
         // Count the proposal against the lending limit before the loan holds anything, so a crash cannot over-lend.
         Record.Lent[loanId] = new LentLoanRecord(request.FromHub, proposed, LoanState.Offered, now);
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         var offered = await GrainFactory.GetGrain<ILoanGrain>(loanId).OpenAsync(terms);
         if (offered.State != LoanState.Offered)
         {
@@ -316,7 +316,7 @@ internal sealed partial class RegionGrain
             }
         }
 
-        await state.WriteStateAsync();
+        await WriteStateAsync();
         LogOffering(logger, HubId, request.FromHub, offered.Terms.Amount, offered.Terms.Price.CnyPerCoreHour);
         await SendAsync(request.FromHub, new CapacityOffer($"{loanId}/offer", HubId, now, request.RequestId, offered.Terms));
         return null;
@@ -355,7 +355,7 @@ internal sealed partial class RegionGrain
         }
 
         var waiting = stuck[0];
-        var ownUse = Record.Placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));
+        var ownUse = _placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));
         var feasible = PlacementEngine.Plan(
             waiting.Spec,
             _topology,
@@ -391,7 +391,7 @@ internal sealed partial class RegionGrain
 
         if (recalls.Count > 0)
         {
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
         }
     }
 
@@ -401,7 +401,7 @@ internal sealed partial class RegionGrain
         foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State is LoanState.Active or LoanState.Recalling).ToList())
         {
             var inUse = _loanUse.TryGetValue(loanId, out var byDc) && byDc.Values.Any(v => v.CpuMillicores > 0 || v.MemoryMiB > 0 || v.TotalGpus > 0);
-            var wanted = loan.State == LoanState.Active && Record.Queue.Values.Any(q => loan.Terms.Slices.Any(s => s.Amount.Fits(q.Spec.Resources) && q.Spec.Allows(loan.Terms.Lender)));
+            var wanted = loan.State == LoanState.Active && _queue.Values.Any(q => loan.Terms.Slices.Any(s => s.Amount.Fits(q.Spec.Resources) && q.Spec.Allows(loan.Terms.Lender)));
             if (inUse || wanted)
             {
                 continue;
@@ -410,7 +410,7 @@ internal sealed partial class RegionGrain
             if (await GrainFactory.GetGrain<ILoanGrain>(loanId).ReturnAsync(HubId, "nothing runs on it and nothing waiting needs it", cancellationToken))
             {
                 Record.Borrowed[loanId] = loan with { State = LoanState.Draining };
-                await state.WriteStateAsync(cancellationToken);
+                await WriteStateAsync(cancellationToken);
             }
         }
     }

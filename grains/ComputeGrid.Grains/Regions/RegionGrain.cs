@@ -10,6 +10,7 @@ using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -43,15 +44,14 @@ internal sealed record LentLoanRecord(
 [GenerateSerializer, Alias("cg.BorrowedLoanRecord")]
 internal sealed record BorrowedLoanRecord([property: Id(0)] LoanTerms Terms, [property: Id(1)] LoanState State, [property: Id(2)] DateTimeOffset EndsAt);
 
-/// <summary>A region's persisted state.</summary>
+/// <summary>
+/// A region's persisted state, apart from its queue and its placed jobs: those grow with the work in flight, so each is
+/// a <see cref="ShardedMap{TValue}"/> of its own (ids 0 and 2 were theirs when they lived here).
+/// </summary>
 [GenerateSerializer, Alias("cg.RegionRecord")]
 internal sealed class RegionRecord
 {
-    [Id(0)] public Dictionary<string, QueuedJobRecord> Queue { get; set; } = new(StringComparer.Ordinal);
-
     [Id(1)] public long NextSequence { get; set; }
-
-    [Id(2)] public Dictionary<string, PlacedJobRecord> Placed { get; set; } = new(StringComparer.Ordinal);
 
     [Id(3)] public Dictionary<string, LentLoanRecord> Lent { get; set; } = new(StringComparer.Ordinal);
 
@@ -76,6 +76,8 @@ internal sealed class RegionRecord
 [Placement.ZonePlacement]
 internal sealed partial class RegionGrain(
     [PersistentState("region", GridStorage.Name)] IPersistentState<RegionRecord> state,
+    IGrainContext grainContext,
+    IPersistentStateFactory stateFactory,
     TopologyCatalog catalog,
     GridClock clock,
     IOptions<ComputeGridOptions> options,
@@ -83,7 +85,13 @@ internal sealed partial class RegionGrain(
     ILogger<RegionGrain> logger) : Grain, IRegionGrain
 {
     private static readonly TimeSpan MemoryOfClosed = TimeSpan.FromDays(1);
+    private const int MapShards = 64;
+    private const int NeverFitsShapes = 1024;
+    private readonly Dictionary<(string OriginHub, LatencyClass LatencyClass, string AllowedHubs, ResourceRequest Resources), ValidationError?> _neverFits = [];
+    private readonly ShardedMap<QueuedJobRecord> _queue = new(grainContext, stateFactory, "region-queue", GridStorage.Name, MapShards);
+    private readonly ShardedMap<PlacedJobRecord> _placed = new(grainContext, stateFactory, "region-placed", GridStorage.Name, MapShards);
     private readonly Dictionary<string, CandidateState> _view = new(StringComparer.Ordinal);
+    private readonly List<string> _own = [];
     private readonly Dictionary<string, Dictionary<string, ResourceVector>> _loanUse = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Negotiation> _negotiations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
@@ -109,7 +117,7 @@ internal sealed partial class RegionGrain(
             return;
         }
 
-        foreach (var (_, placed) in Record.Placed)
+        foreach (var (_, placed) in _placed)
         {
             TrackLoanUse(placed, +1);
         }
@@ -129,12 +137,12 @@ internal sealed partial class RegionGrain(
         }
 
         var errors = JobSpecRules.Validate(spec, _topology);
-        var never = errors.Count == 0 ? PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values) : null;
+        var never = errors.Count == 0 ? WhyNeverFits(spec) : null;
         if ((errors.Count > 0 || never is not null) && await RefreshDirectoryAsync(cancellationToken))
         {
             // Our copy of the directory was behind (a data center registered a moment ago): judge again on the new one.
             errors = JobSpecRules.Validate(spec, _topology);
-            never = errors.Count == 0 ? PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values) : null;
+            never = errors.Count == 0 ? WhyNeverFits(spec) : null;
         }
 
         if (errors.Count > 0)
@@ -147,34 +155,34 @@ internal sealed partial class RegionGrain(
             return Rejected(SubmitRefusal.NeverFits, [never]);
         }
 
-        if (Record.Placed.TryGetValue(jobId, out var placedBefore))
+        if (_placed.TryGetValue(jobId, out var placedBefore))
         {
             return new PlaceResult(PlaceOutcome.Placed, placedBefore.Placement, SubmitRefusal.None, []);
         }
 
-        return Record.Queue.ContainsKey(jobId)
+        return _queue.ContainsKey(jobId)
             ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
             : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
 
     public async Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
-        if (Record.Placed.Remove(jobId, out var was))
+        if (_placed.Remove(jobId, out var was))
         {
             TrackLoanUse(was, -1);
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
         }
 
-        return Record.Queue.ContainsKey(jobId)
+        return _queue.ContainsKey(jobId)
             ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
             : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
 
     public async Task DequeueAsync(string jobId)
     {
-        if (Record.Queue.Remove(jobId))
+        if (_queue.Remove(jobId))
         {
-            await state.WriteStateAsync();
+            await WriteStateAsync();
             UpdateRetryTimer();
             await ReturnUnusedLoansAsync(CancellationToken.None);
         }
@@ -192,10 +200,10 @@ internal sealed partial class RegionGrain(
 
     public async Task OnJobReleasedAsync(string jobId)
     {
-        if (Record.Placed.Remove(jobId, out var was))
+        if (_placed.Remove(jobId, out var was))
         {
             TrackLoanUse(was, -1);
-            await state.WriteStateAsync();
+            await WriteStateAsync();
             if (was.Placement.LoanId is not null)
             {
                 await ReturnUnusedLoansAsync(CancellationToken.None);
@@ -212,11 +220,11 @@ internal sealed partial class RegionGrain(
         }
     }
 
-    public Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default) => Task.FromResult(Record.Queue.Count);
+    public Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default) => Task.FromResult(_queue.Count);
 
     public Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<QueueEntry>>(
-            [.. QueueOrder().Select(q => Record.Queue[q.JobId]).Select(q => new QueueEntry(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.EnqueuedAt))]);
+            [.. QueueOrder().Select(q => _queue[q.JobId]).Select(q => new QueueEntry(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.EnqueuedAt))]);
 
     public Task<RegionLoans> GetLoansAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(new RegionLoans(
@@ -234,14 +242,14 @@ internal sealed partial class RegionGrain(
         if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
             AddPlaced(jobId, spec, placement);
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
         var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now);
-        Record.Queue[jobId] = queued;
-        await state.WriteStateAsync(cancellationToken);
-        LogQueued(logger, jobId, HubId, Record.Queue.Count);
+        _queue[jobId] = queued;
+        await WriteStateAsync(cancellationToken);
+        LogQueued(logger, jobId, HubId, _queue.Count);
         UpdateRetryTimer();
         if (wants is not null)
         {
@@ -256,7 +264,7 @@ internal sealed partial class RegionGrain(
 
     private async Task DrainQueueAsync(CancellationToken cancellationToken)
     {
-        if (Record.Queue.Count == 0)
+        if (_queue.Count == 0)
         {
             await ReturnUnusedLoansAsync(cancellationToken);
             return;
@@ -266,7 +274,7 @@ internal sealed partial class RegionGrain(
         var stuck = new List<QueuedJobRecord>();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
-            if (!Record.Queue.TryGetValue(next.JobId, out var queued))
+            if (!_queue.TryGetValue(next.JobId, out var queued))
             {
                 continue;
             }
@@ -284,19 +292,19 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
-            Record.Queue.Remove(queued.JobId);
+            _queue.Remove(queued.JobId);
             AddPlaced(queued.JobId, queued.Spec, placement);
-            await state.WriteStateAsync(cancellationToken);
+            await WriteStateAsync(cancellationToken);
             var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
             if (!accepted)
             {
                 // Cancelled while we reserved: give the capacity straight back.
-                if (Record.Placed.Remove(queued.JobId, out var was))
+                if (_placed.Remove(queued.JobId, out var was))
                 {
                     TrackLoanUse(was, -1);
                 }
 
-                await state.WriteStateAsync(cancellationToken);
+                await WriteStateAsync(cancellationToken);
                 await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReleaseAsync(queued.JobId, default, TimeSpan.Zero, cancellationToken);
             }
         }
@@ -315,13 +323,13 @@ internal sealed partial class RegionGrain(
     private IEnumerable<QueuedJob> QueueOrder()
     {
         var use = new Dictionary<string, ResourceVector>(StringComparer.Ordinal);
-        foreach (var placed in Record.Placed.Values)
+        foreach (var placed in _placed.Values)
         {
             use[placed.Tenant] = use.GetValueOrDefault(placed.Tenant, ResourceVector.Zero).Plus(placed.Resources);
         }
 
         return FairShareQueue.Order(
-            Record.Queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.Spec.Resources)),
+            _queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.Spec.Resources)),
             use,
             _topology.TotalCapacity);
     }
@@ -329,9 +337,9 @@ internal sealed partial class RegionGrain(
     /// <summary>Own data centers, and peers' data centers where an active loan has room (the most roomy slice per data center).</summary>
     private IEnumerable<CandidateState> PlacementCandidates()
     {
-        foreach (var own in _view.Values.Where(v => v.Spec.HubId == HubId))
+        foreach (var id in _own)
         {
-            yield return own;
+            yield return _view[id];
         }
 
         var now = clock.Now;
@@ -425,7 +433,7 @@ internal sealed partial class RegionGrain(
     private void AddPlaced(string jobId, JobSpec spec, JobPlacement placement)
     {
         var placed = new PlacedJobRecord(spec.Tenant, spec.Resources, placement);
-        Record.Placed[jobId] = placed;
+        _placed[jobId] = placed;
         TrackLoanUse(placed, +1);
     }
 
@@ -447,6 +455,28 @@ internal sealed partial class RegionGrain(
 
     private ResourceVector BorrowedNow() => Record.Borrowed.Values.Aggregate(ResourceVector.Zero, (sum, b) => sum.Plus(b.Terms.Amount));
 
+    /// <summary>
+    /// <see cref="PlacementEngine.WhyNeverFits"/> over the whole pool, remembered per job shape until the directory changes:
+    /// the answer depends only on the shape and the directory, and submissions repeat a few shapes.
+    /// </summary>
+    private ValidationError? WhyNeverFits(JobSpec spec)
+    {
+        var shape = (spec.OriginHub, spec.LatencyClass, string.Join(',', spec.AllowedHubs), spec.Resources);
+        if (_neverFits.TryGetValue(shape, out var known))
+        {
+            return known;
+        }
+
+        if (_neverFits.Count >= NeverFitsShapes)
+        {
+            _neverFits.Clear();
+        }
+
+        var never = PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values);
+        _neverFits[shape] = never;
+        return never;
+    }
+
     private async Task<bool> RefreshDirectoryAsync(CancellationToken cancellationToken)
     {
         var directory = await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
@@ -463,6 +493,7 @@ internal sealed partial class RegionGrain(
     {
         _directoryVersion = directory.Version;
         _topology = catalog.WithDataCenters(directory.DataCenters.Select(d => d.Spec));
+        _neverFits.Clear();
         var previous = new Dictionary<string, CandidateState>(_view, StringComparer.Ordinal);
         _view.Clear();
         foreach (var entry in directory.DataCenters)
@@ -472,12 +503,16 @@ internal sealed partial class RegionGrain(
             var free = previous.TryGetValue(entry.Spec.Id, out var seen) && seen.Spec.Capacity.Equals(entry.Spec.Capacity) ? seen.Free : entry.Spec.Capacity;
             _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free);
         }
+
+        // The directory is ordered by id, so our own data centers keep the order the full view gave them.
+        _own.Clear();
+        _own.AddRange(_view.Values.Where(v => v.Spec.HubId == HubId).Select(v => v.Spec.Id));
     }
 
     private void UpdateRetryTimer()
     {
         // Waiting jobs and borrowed loans both need the safety net (a lost signal must not strand a job or keep an unused loan).
-        var needed = Record.Queue.Count > 0 || Record.Borrowed.Count > 0;
+        var needed = _queue.Count > 0 || Record.Borrowed.Count > 0;
         if (needed && _retryTimer is null)
         {
             var interval = options.Value.QueueRetryInterval;
@@ -499,6 +534,14 @@ internal sealed partial class RegionGrain(
         }
 
         await DrainQueueAsync(cancellationToken);
+    }
+
+    /// <summary>Writes the region's record and the shards of its queue and placed jobs that changed.</summary>
+    private async Task WriteStateAsync(CancellationToken cancellationToken = default)
+    {
+        await state.WriteStateAsync(cancellationToken);
+        await _queue.WriteChangesAsync(cancellationToken);
+        await _placed.WriteChangesAsync(cancellationToken);
     }
 
     private static PlaceResult Rejected(SubmitRefusal refusal, IReadOnlyList<ValidationError> errors) =>

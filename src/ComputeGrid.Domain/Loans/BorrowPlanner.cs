@@ -29,8 +29,7 @@ public static class BorrowPlanner
         ScoredCandidate? bestWithLoans,
         Func<string, bool> mayAsk)
     {
-        var ranked = PlacementEngine.Plan(job, topology, pool.Where(c => c.Spec.HubId == job.OriginHub || mayAsk(c.Spec.HubId))).Ranked;
-        var ideal = ranked.Count > 0 ? ranked[0] : null;
+        var ideal = PlacementEngine.Best(job, topology, pool.Where(c => c.Spec.HubId == job.OriginHub || mayAsk(c.Spec.HubId)));
         if (ideal is null || ideal.HubId == job.OriginHub)
         {
             return null;

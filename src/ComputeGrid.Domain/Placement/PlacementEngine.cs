@@ -63,45 +63,28 @@ public static class PlacementEngine
     /// <summary>Ranks <paramref name="candidates"/> for <paramref name="job"/>.</summary>
     public static PlacementPlan Plan(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
     {
-        var feasible = new List<(CandidateState State, double LatencyMs, Footprint Estimate, double Utilisation)>();
         var excluded = new List<RuledOut>();
-        var bound = job.LatencyClass.BoundMs();
-        foreach (var candidate in candidates)
-        {
-            var spec = candidate.Spec;
-            var latency = topology.LatencyMs(job.OriginHub, spec);
-            var verdict = RuleOut(job, candidate, latency, bound);
-            if (verdict is { } reason)
-            {
-                excluded.Add(new RuledOut(spec.Id, spec.HubId, reason.Constraint, reason.Detail));
-                continue;
-            }
+        var scored = Score(job.Policy, Feasible(job, topology, candidates, excluded)).ToList();
+        scored.Sort((a, b) => Compare(job, a, b));
+        return new PlacementPlan(job.Policy, scored, excluded);
+    }
 
-            var transfer = spec.HubId == job.OriginHub ? 0 : job.InputDataGiB;
-            var estimate = FootprintCalculator.Of(job.Resources, job.RunTime, spec.Energy, topology.Power, transfer, topology.TransferCnyPerGiB);
-            var utilisation = spec.Capacity.Minus(candidate.Free).DominantShareOf(spec.Capacity);
-            feasible.Add((candidate, latency, estimate, utilisation));
+    /// <summary>
+    /// The first of <see cref="Plan"/>'s ranking, without the ranking: no sort and no sentence for each data center ruled
+    /// out. For callers that only need the winner (is the job's best place at home?), at a fraction of the cost.
+    /// </summary>
+    public static ScoredCandidate? Best(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
+    {
+        ScoredCandidate? best = null;
+        foreach (var candidate in Score(job.Policy, Feasible(job, topology, candidates, excluded: null)))
+        {
+            if (best is null || Compare(job, candidate, best) < 0)
+            {
+                best = candidate;
+            }
         }
 
-        var scored = Score(job.Policy, feasible).ToList();
-        scored.Sort((a, b) =>
-        {
-            var byScore = Math.Abs(a.Score - b.Score) <= TieEpsilon * Math.Max(1, Math.Abs(a.Score)) ? 0 : a.Score.CompareTo(b.Score);
-            if (byScore != 0)
-            {
-                return byScore;
-            }
-
-            var byHome = (a.HubId == job.OriginHub ? 0 : 1).CompareTo(b.HubId == job.OriginHub ? 0 : 1);
-            if (byHome != 0)
-            {
-                return byHome;
-            }
-
-            var byLatency = a.LatencyMs.CompareTo(b.LatencyMs);
-            return byLatency != 0 ? byLatency : string.CompareOrdinal(a.DataCenterId, b.DataCenterId);
-        });
-        return new PlacementPlan(job.Policy, scored, excluded);
+        return best;
     }
 
     /// <summary>
@@ -156,6 +139,66 @@ public static class PlacementEngine
         return largestMemory < job.Resources.MemoryMiB
             ? new ValidationError("resources.memoryMiB", $"{job.Resources.MemoryMiB} MiB exceed the largest allowed data center ({largestMemory})")
             : new ValidationError("resources", "no single allowed data center has all of the requested resources");
+    }
+
+    private static List<(CandidateState State, double LatencyMs, Footprint Estimate, double Utilisation)> Feasible(
+        JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates, List<RuledOut>? excluded)
+    {
+        var feasible = new List<(CandidateState State, double LatencyMs, Footprint Estimate, double Utilisation)>();
+        var bound = job.LatencyClass.BoundMs();
+        foreach (var candidate in candidates)
+        {
+            var spec = candidate.Spec;
+            var latency = topology.LatencyMs(job.OriginHub, spec);
+            if (excluded is null ? !Fits(job, candidate, latency, bound) : RuleOut(job, candidate, latency, bound) is { } reason && Exclude(excluded, spec, reason))
+            {
+                continue;
+            }
+
+            var transfer = spec.HubId == job.OriginHub ? 0 : job.InputDataGiB;
+            var estimate = FootprintCalculator.Of(job.Resources, job.RunTime, spec.Energy, topology.Power, transfer, topology.TransferCnyPerGiB);
+            var utilisation = spec.Capacity.Minus(candidate.Free).DominantShareOf(spec.Capacity);
+            feasible.Add((candidate, latency, estimate, utilisation));
+        }
+
+        return feasible;
+    }
+
+    private static bool Exclude(List<RuledOut> excluded, DataCenterSpec spec, (string Constraint, string Detail) reason)
+    {
+        excluded.Add(new RuledOut(spec.Id, spec.HubId, reason.Constraint, reason.Detail));
+        return true;
+    }
+
+    /// <summary>Lower score first; ties to the origin's own hub, then lower latency, then id.</summary>
+    private static int Compare(JobSpec job, ScoredCandidate a, ScoredCandidate b)
+    {
+        var byScore = Math.Abs(a.Score - b.Score) <= TieEpsilon * Math.Max(1, Math.Abs(a.Score)) ? 0 : a.Score.CompareTo(b.Score);
+        if (byScore != 0)
+        {
+            return byScore;
+        }
+
+        var byHome = (a.HubId == job.OriginHub ? 0 : 1).CompareTo(b.HubId == job.OriginHub ? 0 : 1);
+        if (byHome != 0)
+        {
+            return byHome;
+        }
+
+        var byLatency = a.LatencyMs.CompareTo(b.LatencyMs);
+        return byLatency != 0 ? byLatency : string.CompareOrdinal(a.DataCenterId, b.DataCenterId);
+    }
+
+    /// <summary>The same rules as <see cref="RuleOut"/>, without building the sentence that explains a failure.</summary>
+    private static bool Fits(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
+    {
+        var spec = candidate.Spec;
+        return candidate.Status == DataCenterStatus.Online
+            && job.Allows(spec.HubId)
+            && !(bound is { } b && latencyMs > b)
+            && !(job.Resources.EffectiveGpuModel is { } model && spec.Capacity.GpusOf(model) == 0)
+            && spec.Capacity.Fits(job.Resources)
+            && candidate.Free.Fits(job.Resources);
     }
 
     private static (string Constraint, string Detail)? RuleOut(JobSpec job, CandidateState candidate, double latencyMs, double? bound)

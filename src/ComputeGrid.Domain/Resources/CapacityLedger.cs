@@ -22,16 +22,18 @@ public enum ReserveOutcome
 /// </summary>
 public sealed class CapacityLedger
 {
-    private readonly Dictionary<string, ResourceRequest> _reservations;
+    private readonly IDictionary<string, ResourceRequest> _reservations;
+    private readonly IReadOnlyDictionary<string, ResourceRequest> _readOnly;
 
     /// <summary>
     /// Creates a ledger over <paramref name="reservations"/> (as restored from storage). The ledger keeps its reservations
-    /// in that very dictionary, so the owner can persist it without copying.
+    /// in that very dictionary, so the owner can persist it without copying (or shard it: any dictionary will do).
     /// </summary>
-    public CapacityLedger(ResourceVector capacity, Dictionary<string, ResourceRequest>? reservations = null)
+    public CapacityLedger(ResourceVector capacity, IDictionary<string, ResourceRequest>? reservations = null)
     {
         Capacity = capacity;
         _reservations = reservations ?? new Dictionary<string, ResourceRequest>(StringComparer.Ordinal);
+        _readOnly = _reservations as IReadOnlyDictionary<string, ResourceRequest> ?? new System.Collections.ObjectModel.ReadOnlyDictionary<string, ResourceRequest>(_reservations);
         Used = _reservations.Values.Aggregate(ResourceVector.Zero, (sum, r) => sum.Plus(r));
     }
 
@@ -45,7 +47,7 @@ public sealed class CapacityLedger
     public ResourceVector Free => Capacity.Minus(Used);
 
     /// <summary>Reservations by job id.</summary>
-    public IReadOnlyDictionary<string, ResourceRequest> Reservations => _reservations;
+    public IReadOnlyDictionary<string, ResourceRequest> Reservations => _readOnly;
 
     /// <summary>Reserves <paramref name="request"/> for <paramref name="jobId"/> if it fits; idempotent by job id.</summary>
     public ReserveOutcome Reserve(string jobId, ResourceRequest request)

@@ -1,0 +1,55 @@
+using ComputeGrid.Benchmarks.Harness;
+
+namespace ComputeGrid.Benchmarks.Scenarios;
+
+/// <summary>
+/// Jobs submitted through the SDK until each is Scheduled (memory storage), against the floor measured in the same run;
+/// then the latency at half the peak rate.
+/// </summary>
+internal static class PlacementScenario
+{
+    /// <summary>The targets.</summary>
+    public const double TargetRatio = 0.25;
+
+    public const double TargetJobsPerSecond = 10_000;
+
+    public const double TargetP99Ms = 20;
+
+    public static async Task RunAsync(BenchOptions options)
+    {
+        var report = new Report(options);
+        var ratio = await MeasureAsync(options, StorageMode.Memory, report, "placement");
+        await report.FinishAsync($"placement/floor = {ratio:F2}");
+    }
+
+    /// <summary>Floor, placement and half-rate placement on one cluster with <paramref name="storage"/>; returns placement/floor.</summary>
+    public static async Task<double> MeasureAsync(BenchOptions options, StorageMode storage, Report report, string name)
+    {
+        var jobs = options.Operations ?? (options.Quick ? 5_000 : 40_000);
+        var floorCalls = options.Quick ? 30_000 : 200_000;
+        if (storage != StorageMode.Memory)
+        {
+            jobs = options.Operations ?? (options.Quick ? 1_000 : 5_000);
+        }
+
+        await using var cluster = await BenchCluster.StartAsync(BenchTopology.NationalScaled(1_000), storage);
+
+        // Warm up both paths (activations, JIT, connections) before anything is measured.
+        await Workload.FloorAsync(cluster, floorCalls / 5, options.Concurrency);
+        await Workload.PlacementAsync(cluster, "warm", jobs / 10, options.Concurrency);
+
+        var floor = await Workload.FloorAsync(cluster, floorCalls, options.Concurrency);
+        report.Add(new Row("floor: no-op grain calls", floor, Note: $"{options.Concurrency} callers"));
+        var placement = await Workload.PlacementAsync(cluster, "peak", jobs, options.Concurrency);
+        report.Add(new Row($"{name}: submit until Scheduled", placement, Note: $"{options.Concurrency} callers, {storage} storage, policy Fastest, 8 origin hubs"));
+        var half = placement.PerSecond / 2;
+        var paced = await Workload.PlacementAtRateAsync(cluster, "half", (int)Math.Max(100, half * (options.Quick ? 3 : 10)), half);
+        report.Add(new Row($"{name} at half the peak rate", paced, Note: $"open loop at {half:F0} jobs/s; latency from each job's scheduled start"));
+
+        var ratio = placement.PerSecond / floor.PerSecond;
+        report.Add(new Row($"{name}/floor", Value: ratio, Note: $"target >= {TargetRatio:F2}"));
+        report.Add(new Row($"{name} jobs/s vs target", Value: placement.PerSecond / TargetJobsPerSecond, Note: $"target >= {TargetJobsPerSecond:N0} jobs/s"));
+        report.Add(new Row($"{name} p99 at half rate vs target", Value: paced.P99Ms / TargetP99Ms, Note: $"target p99 < {TargetP99Ms} ms"));
+        return ratio;
+    }
+}
