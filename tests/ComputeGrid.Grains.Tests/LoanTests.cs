@@ -64,6 +64,22 @@ public sealed class LoanTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_balanced_job_that_borrows_runs_on_the_loan_it_got_instead_of_asking_for_another()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("balanced-dc", "gansu", "BAL", gpus: 4);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("balanced", "BAL", "chengyu", TimeSpan.FromHours(1), id: Jobs.NewId("hold")));
+
+        var placed = await fixture.PlacedAsync(job.JobId);
+
+        Assert.Equal(PlacementPolicy.Balanced, placed.Spec.Policy);
+        Assert.Equal("balanced-dc", placed.Placement!.DataCenterId);
+        var loans = (await Grid.ListLoansAsync("chengyu", limit: 500)).Loans.Where(l => l.Lender == "gansu" && l.Amount.GpusOf("BAL") > 0).ToList();
+        Assert.Single(loans);
+        Assert.Equal(placed.Placement.LoanId, loans[0].LoanId);
+        await Grid.CancelJobAsync(job.JobId);
+    }
+
+    [Fact]
     public async Task Every_hub_racing_to_borrow_one_lenders_spare_GPUs_never_makes_it_over_lend()
     {
         const int Gpus = 6;

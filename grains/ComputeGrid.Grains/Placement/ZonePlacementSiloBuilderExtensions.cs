@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ComputeGrid.Grains.Placement;
 
@@ -13,6 +14,12 @@ public static class ZonePlacementSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddZonePlacement(this ISiloBuilder builder)
     {
+        // Zones travel as silo metadata; a host that did not call UseSiloMetadata gets an empty set (no zone: any silo).
+        if (!builder.Services.Any(d => d.ServiceType == typeof(ISiloMetadataCache)))
+        {
+            builder.UseSiloMetadata(new Dictionary<string, string>());
+        }
+
         builder.Services.AddOptions<ZonePlacementOptions>().BindConfiguration(ZonePlacementOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ZonePlacementOptions>, ZonePlacementOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
