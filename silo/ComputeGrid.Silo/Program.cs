@@ -2,7 +2,9 @@ using ComputeGrid.Silo;
 
 // The development default: one silo with in-memory storage and memory streams, the national topology seeded, the
 // Orleans dashboard at /dashboard/ and health at /health, on http://localhost:8080 unless ASPNETCORE_URLS/--urls say otherwise.
-var builder = WebApplication.CreateBuilder(args);
+// Settings (appsettings.json) are read from the application's directory, whatever the working directory: the cluster
+// script and the cluster tests start the silo from the repository root.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://localhost:8080");

@@ -4,9 +4,11 @@ using ComputeGrid.Gateway.Hosting;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Placement;
 using ComputeGrid.Silo.Cluster;
+using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using OpenTelemetry.Metrics;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ComputeGrid.Silo;
@@ -41,15 +43,18 @@ public static class SiloHost
         });
         builder.Services.AddComputeGridClientOverCluster();
         builder.Services.AddComputeGridGateway();
+        builder.Services.AddSingleton(topology);
         builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(GridMetrics.MeterName).AddPrometheusExporter());
     }
 
-    /// <summary>Maps the endpoints: <c>/health</c>, the Orleans dashboard at <c>/dashboard</c>, and the REST gateway (<c>/v1</c>, <c>/openapi/v1.json</c>, <c>/docs</c>).</summary>
+    /// <summary>Maps the endpoints: <c>/health</c>, Prometheus metrics at <c>/metrics</c>, the Orleans dashboard at <c>/dashboard</c>, and the REST gateway (<c>/v1</c>, <c>/openapi/v1.json</c>, <c>/docs</c>).</summary>
     public static void Map(WebApplication app)
     {
         app.UseComputeGridGateway();
         app.MapComputeGridGateway();
         app.MapHealthChecks("/health");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard/"));
     }

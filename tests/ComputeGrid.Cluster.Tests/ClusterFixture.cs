@@ -56,7 +56,9 @@ public sealed class ClusterFixture : IAsyncLifetime
             o.AzureStorageConnectionString = Processes.ConnectionString;
             o.ClusterId = "chaos";
             o.ServiceId = "chaos";
-            o.ResponseTimeout = TimeSpan.FromSeconds(10);
+            // A fresh cluster activates and persists everything on first use; on shared cores that can take longer than
+            // the silos' own 10 s. Every call the tests make is idempotent, so a long wait is safe.
+            o.ResponseTimeout = TimeSpan.FromSeconds(30);
             o.GatewayRefreshInterval = TimeSpan.FromSeconds(2);
         });
         _client = builder.Build();

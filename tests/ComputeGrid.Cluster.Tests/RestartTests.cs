@@ -17,6 +17,7 @@ public sealed class RestartTests(ClusterFixture cluster)
             $"{tenant}-dc", "Restart test", "ningxia", new GeoPoint(37.5, 105.2),
             ResourceVector.Of(64_000, 262_144, [new("RESTART-GPU", 4)]), new EnergyProfile(1.2, 0.6, 0.8, 0.4));
         await cluster.Grid.Admin.RegisterDataCenterAsync(dataCenter);
+        await Poll.UntilAsync(async () => (await cluster.Grid.Admin.GetDirectoryAsync()).DataCenters.Any(d => d.Spec.Id == dataCenter.Id), "the data center is registered", TimeSpan.FromMinutes(1));
         var finished = await cluster.Grid.SubmitAsync(Job(tenant, "finished", TimeSpan.FromMilliseconds(200)));
         var running = await cluster.Grid.SubmitAsync(Job(tenant, "running", TimeSpan.FromHours(1)));
         await Poll.UntilAsync(async () => (await cluster.Grid.GetJobAsync(finished.JobId)).State == JobState.Succeeded, "the short job succeeded", TimeSpan.FromMinutes(1));

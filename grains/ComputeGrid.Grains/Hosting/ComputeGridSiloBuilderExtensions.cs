@@ -2,6 +2,7 @@ using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Placement;
+using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ public static class ComputeGridSiloBuilderExtensions
     /// <summary>
     /// Adds ComputeGrid to a silo: options (section <c>ComputeGrid</c>, validated at start-up), the loaded topology,
     /// the federation clock (the registered <see cref="GridClock"/>, else the system clock), Orleans' binary serializer for
-    /// grain state, zone placement of regions and data centers (<see cref="ZonePlacementStrategy"/>), the simulated executor unless
+    /// grain state, zone placement of regions and data centers (<see cref="ZonePlacementStrategy"/>), the metrics (<see cref="GridMetrics"/> and its pool poller), the simulated executor unless
     /// another <see cref="IJobExecutor"/> is registered, and the seeding of the pool once the silo is active.
     /// The host adds the storage providers (<see cref="GridStorage"/>) and the <c>grid</c> stream provider.
     /// </summary>
@@ -34,6 +35,10 @@ public static class ComputeGridSiloBuilderExtensions
         builder.Services.Replace(ServiceDescriptor.Singleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>());
         builder.Services.TryAddSingleton<IJobExecutor, SimulatedExecutor>();
         builder.AddZonePlacement();
+        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section);
+        builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton<GridMetrics>();
+        builder.Services.AddHostedService<PoolMetricsPoller>();
         builder.Services.AddSingleton<PoolSeeder>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PoolSeeder>());
         return builder;

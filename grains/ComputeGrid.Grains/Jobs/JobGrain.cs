@@ -5,6 +5,7 @@ using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.Jobs;
@@ -18,6 +19,7 @@ internal sealed partial class JobGrain(
     [PersistentState("job", GridStorage.Name)] IPersistentState<JobRecord> state,
     GridClock clock,
     TopologyCatalog catalog,
+    GridMetrics metrics,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private string JobId => this.GetPrimaryKeyString();
@@ -63,6 +65,7 @@ internal sealed partial class JobGrain(
         }
 
         var events = new List<JobEvent> { Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}") };
+        metrics.JobEntered(spec.OriginHub, null, JobState.Pending);
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
         {
             Record.Placement = placement;
@@ -243,6 +246,13 @@ internal sealed partial class JobGrain(
             throw new InvalidOperationException($"Job {JobId} cannot go from {Record.State} to {next}.");
         }
 
+        var spec = Record.Spec!;
+        if (next == JobState.Scheduled && Record.Placement is { } placement && !Record.History.Any(e => e.State == JobState.Scheduled))
+        {
+            metrics.Placed(spec.OriginHub, placement.HubId, clock.Now - Record.SubmittedAt);
+        }
+
+        metrics.JobEntered(spec.OriginHub, Record.State, next);
         Record.State = next;
         return Append(next, dataCenterId, detail);
     }

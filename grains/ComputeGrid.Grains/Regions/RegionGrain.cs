@@ -343,7 +343,7 @@ internal sealed partial class RegionGrain(
         }
 
         var now = clock.Now;
-        var rooms = new Dictionary<string, ResourceVector>(StringComparer.Ordinal);
+        var rooms = new Dictionary<string, (ResourceVector Amount, ResourceVector Room)>(StringComparer.Ordinal);
         foreach (var (loanId, loan) in Record.Borrowed)
         {
             if (!loan.State.TakesPlacements() || now >= loan.EndsAt)
@@ -354,18 +354,20 @@ internal sealed partial class RegionGrain(
             foreach (var slice in loan.Terms.Slices)
             {
                 var room = SliceRoom(loanId, slice);
-                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || room.DominantShareOf(slice.Amount) > best.DominantShareOf(slice.Amount))
+                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || room.DominantShareOf(slice.Amount) > best.Room.DominantShareOf(best.Amount))
                 {
-                    rooms[slice.DataCenterId] = room;
+                    rooms[slice.DataCenterId] = (slice.Amount, room);
                 }
             }
         }
 
-        foreach (var (dataCenterId, room) in rooms)
+        foreach (var (dataCenterId, (amount, room)) in rooms)
         {
             if (_view.TryGetValue(dataCenterId, out var seen))
             {
-                yield return seen with { Free = room };
+                // The slice is what we may use there: score its load as the slice's, not the whole data center's, or an
+                // unused slice would look full and the job would ask for yet another loan instead of using this one.
+                yield return seen with { Spec = seen.Spec with { Capacity = amount }, Free = room };
             }
         }
     }

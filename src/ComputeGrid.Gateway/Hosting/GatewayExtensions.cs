@@ -95,7 +95,7 @@ public static partial class GatewayExtensions
             .RequireAuthorization(ApiKeys.PartnerPolicy)
             .RequireRateLimiting(RateLimitPolicy)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapPoolApi().MapLoansApi().MapDataCentersApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Globalization;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Replay.Mapping;
+using ComputeGrid.Replay.Reports;
+using ComputeGrid.Replay.Running;
+using ComputeGrid.Replay.Traces;
+using Spectre.Console;
+
+var trace = new Argument<FileInfo>("trace") { Description = "The trace: SWF (.swf, .swf.gz) or an Alibaba GPU openb_pod_list .csv" };
+var maxJobs = new Option<int>("--max-jobs") { Description = "Replay at most this many jobs (after --skip-jobs)", DefaultValueFactory = _ => 2000 };
+var skipJobs = new Option<int>("--skip-jobs") { Description = "Skip this many jobs from the trace's start", DefaultValueFactory = _ => 0 };
+var policies = new Option<string>("--policies")
+{
+    Description = "Comma-separated policies: " + string.Join(", ", ReplayPolicies.All.Select(p => p.Name())),
+    DefaultValueFactory = _ => string.Join(',', ReplayPolicies.All.Select(p => p.Name())),
+};
+var output = new Option<DirectoryInfo>("--out") { Description = "Where report.md, report.json and the SVG charts go", DefaultValueFactory = _ => new DirectoryInfo("replay-out") };
+var origins = new Option<string>("--origin-weights")
+{
+    Description = "Users spread over origin hubs by weight, hub=weight,...; default the eastern hubs by population (millions)",
+    DefaultValueFactory = _ => string.Join(',', OriginRule.EasternPopulation.Select(kv => FormattableString.Invariant($"{kv.Key}={kv.Value}"))),
+};
+var gpuModel = new Option<string>("--gpu-model") { Description = "The topology's GPU model trace GPUs map to", DefaultValueFactory = _ => "910B" };
+var memoryPerCore = new Option<long>("--memory-per-core") { Description = "MiB per core for jobs whose trace gives no memory", DefaultValueFactory = _ => 4096 };
+var settle = new Option<int>("--settle-ms") { Description = "Wall-clock ms newly waiting jobs get to be placed (a loan negotiated) before virtual time moves on", DefaultValueFactory = _ => 300 };
+var budget = new Option<double>("--budget-minutes") { Description = "Wall-clock budget per policy; jobs not ended by then count as not completed", DefaultValueFactory = _ => 10 };
+var topologyPath = new Option<FileInfo?>("--topology") { Description = "The topology file; default the national topology shipped with the silo" };
+
+var root = new RootCommand("Replays a workload trace through an in-process ComputeGrid federation and compares placement policies.")
+{
+    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, memoryPerCore, settle, budget, topologyPath,
+};
+
+root.SetAction(async (parse, cancellationToken) =>
+{
+    var file = parse.GetValue(trace)!;
+    var chosen = new List<ReplayPolicy>();
+    foreach (var name in parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    {
+        if (ReplayPolicies.Parse(name) is not { } policy)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]unknown policy '{name}'[/]");
+            return 2;
+        }
+
+        chosen.Add(policy);
+    }
+
+    OriginRule rule;
+    try
+    {
+        rule = OriginRule.Parse(parse.GetValue(origins)!);
+    }
+    catch (Exception e) when (e is FormatException or ArgumentException)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        return 2;
+    }
+
+    if (!file.Exists)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]no such trace: {file.FullName}[/]");
+        return 2;
+    }
+
+    var topology = TopologyLoader.Load(parse.GetValue(topologyPath)?.FullName ?? Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
+    var unknownHub = rule.Weights.Select(w => w.Key).FirstOrDefault(h => !topology.Hubs.ContainsKey(h));
+    if (unknownHub is not null)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]--origin-weights names an unknown hub '{unknownHub}'[/]");
+        return 2;
+    }
+
+    var read = TraceFile.Read(file.FullName);
+    var jobs = read.Jobs.Skip(Math.Max(0, parse.GetValue(skipJobs))).Take(Math.Max(0, parse.GetValue(maxJobs))).ToList();
+    if (jobs.Count > 0 && jobs[0].Submit > TimeSpan.Zero)
+    {
+        var offset = jobs[0].Submit;
+        jobs = [.. jobs.Select(j => j with { Submit = j.Submit - offset })];
+    }
+
+    AnsiConsole.MarkupLineInterpolated($"[bold]{file.Name}[/]: {read.Format}, {read.Jobs.Count} usable jobs, {read.Malformed} malformed lines, {read.Unusable} unusable jobs{(read.Truncated ? ", file truncated" : string.Empty)}; replaying {jobs.Count}.");
+    AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
+
+    var mapper = new JobMapper(rule, parse.GetValue(memoryPerCore), parse.GetValue(gpuModel)!, Path.GetFileNameWithoutExtension(file.Name).Split('.', '-')[0].ToLowerInvariant());
+    var settings = ReplaySettings.For(mapper) with
+    {
+        Settle = TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(settle))),
+        Budget = TimeSpan.FromMinutes(Math.Max(0.1, parse.GetValue(budget))),
+    };
+    var runner = new ReplayRunner(topology, settings);
+    var results = new List<PolicyResult>();
+    await AnsiConsole.Progress()
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+        .StartAsync(async ctx =>
+        {
+            var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask(p.Name(), autoStart: false, maxValue: Math.Max(1, jobs.Count)));
+            foreach (var policy in chosen)
+            {
+                var task = tasks[policy];
+                task.StartTask();
+                results.Add(await runner.RunAsync(jobs, policy, n => task.Value = n, cancellationToken));
+                task.Value = task.MaxValue;
+                task.StopTask();
+            }
+        });
+
+    var mapping = new[]
+    {
+        $"Mapping: users spread over origin hubs by weight ({string.Join(", ", rule.Weights.Select(w => FormattableString.Invariant($"{w.Key} {w.Value}")))}) by a stable hash of the user; GPU jobs only over hubs with {mapper.GpuModel}.",
+        $"Mapping: processors x 1000 millicores; memory from the trace, else {mapper.MemoryMiBPerCore} MiB per core; trace GPUs become {mapper.GpuModel} GPUs (a fractional GPU counts as one); QoS LS is Regional (20 ms), everything else Batch; run time from the trace, at most 30 days.",
+        $"Replay: virtual clock from event to event; newly waiting jobs get {settings.Settle.TotalMilliseconds} ms of wall time to be placed before virtual time moves on.",
+    };
+    var command = $"dotnet run -c Release --project src/ComputeGrid.Replay -- {string.Join(' ', args)}";
+    var report = ReplayReport.Build(file.Name, read, jobs.Count, command, results, topology, mapping);
+    var dir = parse.GetValue(output)!;
+    dir.Create();
+    var gpu = results.SelectMany(r => r.Jobs).Any(j => j.GpuHours > 0);
+    var charts = new List<string>();
+    foreach (var result in results)
+    {
+        var name = $"utilisation-{result.Policy.Name()}.svg";
+        await File.WriteAllTextAsync(Path.Combine(dir.FullName, name), SvgCharts.Utilisation($"{file.Name}: {(gpu ? "GPU" : "CPU")} utilisation per hub, {result.Policy.Name()}", result.Samples, gpu), cancellationToken);
+        charts.Add(name);
+    }
+
+    await File.WriteAllTextAsync(Path.Combine(dir.FullName, "carbon.svg"), SvgCharts.Carbon($"{file.Name}: carbon per policy (kgCO2)", report.Rows), cancellationToken);
+    charts.Insert(0, "carbon.svg");
+    await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.md"), report.ToMarkdown(charts), cancellationToken);
+    await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.json"), report.ToJson(), cancellationToken);
+
+    var table = new Table().AddColumns("Policy", "Completed", "Mean wait s", "p95 wait s", "Latency viol.", "kWh", "kgCO2", "CNY", "West", "Loans", "CO2 saved", "CNY saved");
+    foreach (var r in report.Rows)
+    {
+        var c = CultureInfo.InvariantCulture;
+        table.AddRow(
+            r.Policy + (r.TimedOut ? " (budget)" : string.Empty), $"{r.Completed}/{r.Submitted}", r.MeanWaitS.ToString("F0", c), r.P95WaitS.ToString("F0", c),
+            r.LatencyViolations.ToString(c), r.EnergyKwh.ToString("N0", c), r.CarbonKg.ToString("N0", c), r.CostCny.ToString("N0", c), r.WestShare.ToString("P0", c),
+            r.LoansMade.ToString(c), r.CarbonSaving?.ToString("P1", c) ?? "n/a", r.CostSaving?.ToString("P1", c) ?? "n/a");
+    }
+
+    AnsiConsole.Write(table);
+    AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
+    AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
+    return report.Rows.Any(r => r.LatencyViolations > 0) ? 1 : 0;
+});
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Execution;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Configuration;
+
+namespace ComputeGrid.Replay.Running;
+
+/// <summary>
+/// A fresh in-process federation for one policy: one silo with the national topology, memory storage and streams, the
+/// replay executor and a virtual clock; the SDK talks to it through the silo's own cluster client.
+/// </summary>
+public sealed class ReplayFederation : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ReplayFederation(IHost host, FakeTimeProvider time)
+    {
+        _host = host;
+        Time = time;
+        Grid = new ComputeGridClient(host.Services.GetRequiredService<IClusterClient>());
+        Executor = host.Services.GetRequiredService<ReplayExecutor>();
+    }
+
+    /// <summary>The federation's virtual clock.</summary>
+    public FakeTimeProvider Time { get; }
+
+    /// <summary>The SDK.</summary>
+    public IComputeGridClient Grid { get; }
+
+    /// <summary>The executor that runs the jobs.</summary>
+    public ReplayExecutor Executor { get; }
+
+    /// <summary>Starts a federation whose clock starts at <paramref name="start"/>; loans on or off.</summary>
+    public static async Task<ReplayFederation> StartAsync(NationalTopology topology, DateTimeOffset start, bool loansEnabled, CancellationToken cancellationToken)
+    {
+        var time = new FakeTimeProvider(start);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(new GridClock(time));
+        builder.Services.AddSingleton(sp => new ReplayExecutor(sp.GetRequiredService<IGrainFactory>(), time, sp.GetRequiredService<ILogger<ReplayExecutor>>()));
+        builder.Services.AddSingleton<IJobExecutor>(sp => sp.GetRequiredService<ReplayExecutor>());
+        var serviceId = "replay-" + Guid.NewGuid().ToString("n")[..8];
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: serviceId, clusterId: serviceId);
+            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddMemoryGrainStorage(GridStorage.PubSub);
+            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.AddComputeGrid(topology);
+            silo.Services.Configure<LoanOptions>(o =>
+            {
+                o.Enabled = loansEnabled;
+
+                // Offers close as soon as every asked peer answered; the window only bounds a slow peer on wall time.
+                o.OfferWindow = TimeSpan.FromMilliseconds(500);
+                o.TickInterval = TimeSpan.FromMilliseconds(50);
+                o.QueuePressureThreshold = TimeSpan.Zero;
+            });
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
+        });
+
+        var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        var federation = new ReplayFederation(host, time);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while ((await federation.Grid.Admin.GetDirectoryAsync(cancellationToken)).DataCenters.Count < topology.DataCenters.Count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the pool was not seeded within 60 s");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return federation;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

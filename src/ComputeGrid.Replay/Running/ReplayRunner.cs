@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using ComputeGrid.Client;
+using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Replay.Mapping;
+using ComputeGrid.Replay.Traces;
+
+namespace ComputeGrid.Replay.Running;
+
+/// <summary>How a replay runs, apart from the trace and the policy.</summary>
+/// <param name="Mapper">How trace jobs become requests.</param>
+/// <param name="Start">Where the virtual clock starts (the trace's time zero).</param>
+/// <param name="Settle">
+/// How long, on the wall clock, the driver lets newly waiting jobs be placed (a loan negotiated) before it moves the
+/// virtual clock on; jobs still waiting then wait in virtual time too. Default 300 ms.
+/// </param>
+/// <param name="Budget">Wall-clock budget per policy; jobs not ended by then are reported as not completed. Default 10 min.</param>
+/// <param name="Samples">Utilisation samples over the trace's span. Default 200.</param>
+public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, TimeSpan Settle, TimeSpan Budget, int Samples = 200)
+{
+    /// <summary>Defaults for a mapper.</summary>
+    public static ReplaySettings For(JobMapper mapper) =>
+        new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
+}
+
+/// <summary>
+/// Replays trace jobs through a fresh federation under one policy. The virtual clock jumps from event to event (the next
+/// submission, the next job end, the next sample) and stands still while grains react, so run and wait times are exact.
+/// </summary>
+public sealed class ReplayRunner(NationalTopology topology, ReplaySettings settings)
+{
+    private readonly IReadOnlyList<string> _hubs = [.. topology.Hubs.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>Replays <paramref name="jobs"/> (in submission order) under <paramref name="policy"/>.</summary>
+    /// <param name="jobs">The trace jobs.</param>
+    /// <param name="policy">The policy.</param>
+    /// <param name="progress">Called with the number of jobs submitted so far.</param>
+    /// <param name="cancellationToken">Cancels the replay.</param>
+    public async Task<PolicyResult> RunAsync(IReadOnlyList<TraceJob> jobs, ReplayPolicy policy, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        var wall = Stopwatch.StartNew();
+        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), cancellationToken);
+        var time = federation.Time;
+        var executor = federation.Executor;
+        var span = jobs.Count == 0 ? TimeSpan.Zero : jobs.Max(j => j.Submit + j.RunTime);
+        var sampleEvery = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, span.Ticks / Math.Max(1, settings.Samples)));
+        var nextSample = settings.Start;
+        var samples = new List<UtilisationSample>();
+        var accepted = new List<(string JobId, JobRequest Request)>();
+        int next = 0, rejected = 0;
+        long lastWaiting = 0;
+        var timedOut = false;
+
+        while (next < jobs.Count || executor.NextEnd is not null)
+        {
+            if (wall.Elapsed > settings.Budget)
+            {
+                timedOut = true;
+                break;
+            }
+
+            var due = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
+            if (due > time.GetUtcNow())
+            {
+                time.SetUtcNow(due);
+            }
+
+            await QuietAsync(executor, cancellationToken);
+            if (time.GetUtcNow() >= nextSample)
+            {
+                samples.Add(await SampleAsync(federation.Grid, time.GetUtcNow() - settings.Start, cancellationToken));
+                nextSample += sampleEvery;
+            }
+
+            while (next < jobs.Count && settings.Start + jobs[next].Submit <= time.GetUtcNow())
+            {
+                var request = settings.Mapper.ToRequest(jobs[next], next, policy, topology, _hubs);
+                try
+                {
+                    await federation.Grid.SubmitAsync(request, cancellationToken);
+                    accepted.Add((request.JobId!, request));
+                }
+                catch (Exception e) when (e is JobRejectedException or ComputeGridValidationException)
+                {
+                    rejected++;
+                }
+
+                next++;
+            }
+
+            progress?.Invoke(next);
+            lastWaiting = await SettleAsync(executor, accepted.Count, lastWaiting, cancellationToken);
+        }
+
+        var outcomes = new List<JobOutcome>(accepted.Count);
+        foreach (var (jobId, request) in accepted)
+        {
+            outcomes.Add(Outcome(await federation.Grid.GetJobAsync(jobId, cancellationToken), request, time.GetUtcNow()));
+        }
+
+        var pool = await federation.Grid.GetPoolAsync(cancellationToken);
+        var balances = await federation.Grid.GetHubBalancesAsync(cancellationToken);
+        return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset? b, DateTimeOffset c) =>
+        new[] { a, b, c }.Where(x => x is not null).Min()!.Value;
+
+    private static async Task QuietAsync(ReplayExecutor executor, CancellationToken cancellationToken)
+    {
+        while (executor.InFlight > 0)
+        {
+            await Task.Delay(1, cancellationToken);
+        }
+    }
+
+    // Jobs that wait because their hub is negotiating a loan get the settle time to be placed; jobs that already waited
+    // through one settle (a genuinely full pool) are not waited for again, so a long queue does not slow the replay.
+    private async Task<long> SettleAsync(ReplayExecutor executor, int accepted, long lastWaiting, CancellationToken cancellationToken)
+    {
+        await QuietAsync(executor, cancellationToken);
+        var waiting = accepted - executor.Started;
+        if (waiting <= lastWaiting)
+        {
+            return Math.Max(0, waiting);
+        }
+
+        var quietSince = Stopwatch.StartNew();
+        var started = executor.Started;
+        while (accepted - executor.Started > 0 && quietSince.Elapsed < settings.Settle)
+        {
+            await Task.Delay(2, cancellationToken);
+            if (executor.Started != started)
+            {
+                started = executor.Started;
+                quietSince.Restart();
+            }
+        }
+
+        await QuietAsync(executor, cancellationToken);
+        return Math.Max(0, accepted - executor.Started);
+    }
+
+    private async Task<UtilisationSample> SampleAsync(IComputeGridClient grid, TimeSpan at, CancellationToken cancellationToken)
+    {
+        var pool = await grid.GetPoolAsync(cancellationToken);
+        var cpu = new Dictionary<string, double>(StringComparer.Ordinal);
+        var gpu = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var hub in pool.Hubs)
+        {
+            cpu[hub.Hub.Id] = hub.Capacity.CpuMillicores == 0 ? 0 : (double)hub.Used.CpuMillicores / hub.Capacity.CpuMillicores;
+            gpu[hub.Hub.Id] = hub.Capacity.TotalGpus == 0 ? 0 : (double)hub.Used.TotalGpus / hub.Capacity.TotalGpus;
+        }
+
+        return new UtilisationSample(at, cpu, gpu);
+    }
+
+    private JobOutcome Outcome(Contracts.Jobs.JobSnapshot job, JobRequest request, DateTimeOffset now)
+    {
+        var placement = job.Placement;
+        var ran = job.StartedAt is { } started ? (job.FinishedAt ?? now) - started : TimeSpan.Zero;
+        var bound = JobMapper.LatencyBoundMs(request.LatencyClass);
+        var ranAnywhere = job.StartedAt is not null && placement is not null;
+        return new JobOutcome(
+            job.JobId,
+            request.OriginHub,
+            ranAnywhere ? placement!.HubId : null,
+            job.State,
+            job.StartedAt - job.SubmittedAt,
+            job.Actual ?? Footprint.Zero,
+            ranAnywhere && bound is { } b && placement!.LatencyMs > b,
+            ranAnywhere ? request.CpuMillicores / 1000.0 * ran.TotalHours : 0,
+            ranAnywhere ? request.Gpus * ran.TotalHours : 0,
+            ranAnywhere && placement!.LoanId is not null);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using ComputeGrid.Gateway.Security;
+using ComputeGrid.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Ops.Tests;
+
+/// <summary>
+/// The real silo host (silo, gateway, /metrics) as <see cref="SiloHost"/> builds it, on free loopback ports, with the
+/// development operator key, a partner key of tenant <c>ops</c>, the system clock and a fast metrics poll.
+/// </summary>
+public sealed class SiloHostFixture : IAsyncLifetime
+{
+    /// <summary>The development operator key (docs/api.md), the CLI's default.</summary>
+    public const string OperatorKey = "cg-dev-operator";
+
+    /// <summary>The test partner key; its tenant is <c>ops</c>.</summary>
+    public const string PartnerKey = "test-key-ops";
+
+    private WebApplication? _app;
+
+    /// <summary>The host's address, for example <c>http://127.0.0.1:41234</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:ClusterId"] = $"ops-tests-{Guid.NewGuid():n}",
+            ["Silo:ServiceId"] = "ops-tests",
+            ["Metrics:PollInterval"] = "00:00:00.200",
+            ["Gateway:ApiKeys:0:Name"] = "operator",
+            ["Gateway:ApiKeys:0:Tenant"] = "operators",
+            ["Gateway:ApiKeys:0:Role"] = nameof(GatewayRole.Operator),
+            ["Gateway:ApiKeys:0:Sha256"] = ApiKeyHash.Of(OperatorKey),
+            ["Gateway:ApiKeys:1:Name"] = "ops-partner",
+            ["Gateway:ApiKeys:1:Tenant"] = "ops",
+            ["Gateway:ApiKeys:1:Role"] = nameof(GatewayRole.Partner),
+            ["Gateway:ApiKeys:1:Sha256"] = ApiKeyHash.Of(PartnerKey),
+            ["Gateway:RateLimit:PermitLimit"] = "100000",
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        SiloHost.Configure(builder, SiloHost.LoadTopology(builder.Configuration));
+        _app = builder.Build();
+        SiloHost.Map(_app);
+        await _app.StartAsync();
+        BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var http = Client(OperatorKey);
+        await Eventually.TrueAsync(
+            async () => (await http.GetAsync(new Uri("v1/pool", UriKind.Relative))).StatusCode == HttpStatusCode.OK
+                && (await http.GetFromJsonAsync<JsonElement>(new Uri("v1/pool", UriKind.Relative))).GetProperty("dataCenters").GetInt32() >= 10,
+            "the pool is seeded");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>An HTTP client of the host sending <paramref name="apiKey"/>.</summary>
+    public HttpClient Client(string apiKey)
+    {
+        var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Add(ApiKeys.Header, apiKey);
+        return http;
+    }
+
+    /// <summary>Submits a job as the partner and returns its JSON.</summary>
+    public async Task<JsonElement> SubmitAsync(object body)
+    {
+        using var http = Client(PartnerKey);
+        using var response = await http.PostAsJsonAsync(new Uri("v1/jobs", UriKind.Relative), body);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode, json.ToString());
+        return json;
+    }
+
+    /// <summary>The job's state now.</summary>
+    public async Task<string> StateOfAsync(string jobId)
+    {
+        using var http = Client(PartnerKey);
+        return (await http.GetFromJsonAsync<JsonElement>(new Uri($"v1/jobs/{jobId}", UriKind.Relative))).GetProperty("state").GetString()!;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SiloHostCollection : ICollectionFixture<SiloHostFixture>
+{
+    public const string Name = "silo-host";
+}
+
+/// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>
+public static class Eventually
+{
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var delay = 5;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
+
+            await Task.Delay(delay);
+            delay = Math.Min(delay * 2, 100);
+        }
+    }
+}

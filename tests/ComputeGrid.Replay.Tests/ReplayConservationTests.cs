@@ -1,0 +1,61 @@
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Replay.Mapping;
+using ComputeGrid.Replay.Reports;
+using ComputeGrid.Replay.Running;
+using ComputeGrid.Replay.Traces;
+
+namespace ComputeGrid.Replay.Tests;
+
+/// <summary>Replays of a real slice (the KTH excerpt) through a real in-process federation.</summary>
+public sealed class ReplayConservationTests
+{
+    private static readonly NationalTopology Topology = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
+
+    [Theory]
+    [InlineData(ReplayPolicy.OriginOnly)]
+    [InlineData(ReplayPolicy.Greenest)]
+    public async Task Every_job_of_a_slice_is_counted_once_and_the_energy_is_the_sum_of_its_jobs(ReplayPolicy policy)
+    {
+        var jobs = TraceFile.Read(TestData.KthExcerpt).Jobs.Take(20).ToList();
+        var runner = new ReplayRunner(Topology, ReplaySettings.For(new JobMapper(new OriginRule(OriginRule.EasternPopulation), TenantPrefix: "kth")) with { Budget = TimeSpan.FromMinutes(1) });
+
+        var result = await runner.RunAsync(jobs, policy, null, CancellationToken.None);
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(jobs.Count, result.Submitted);
+        Assert.Equal(jobs.Count, result.Jobs.Select(j => j.JobId).Distinct().Count());
+        Assert.All(result.Jobs, j => Assert.Equal(JobState.Succeeded, j.State));
+        Assert.Equal(result.PoolExecuted.EnergyKwh, result.Total.EnergyKwh, 6);
+        Assert.Equal(result.PoolExecuted.CarbonKg, result.Total.CarbonKg, 6);
+        Assert.Equal(0, result.LatencyViolations);
+    }
+
+    [Fact]
+    public async Task Each_job_runs_for_exactly_its_trace_run_time_on_the_virtual_clock()
+    {
+        var jobs = TraceFile.Read(TestData.KthExcerpt).Jobs.Take(10).ToList();
+        var runner = new ReplayRunner(Topology, ReplaySettings.For(new JobMapper(new OriginRule(OriginRule.EasternPopulation), TenantPrefix: "kth")));
+
+        var result = await runner.RunAsync(jobs, ReplayPolicy.OriginOnly, null, CancellationToken.None);
+
+        var expected = jobs.Sum(j => j.CpuMillicores / 1000.0 * j.RunTime.TotalHours);
+        Assert.Equal(expected, result.Jobs.Sum(j => j.CoreHours), 6);
+    }
+
+    [Fact]
+    public void The_report_saves_nothing_against_itself_and_its_charts_are_well_formed_svg()
+    {
+        var read = TraceFile.Read(TestData.KthExcerpt);
+        var job = new JobOutcome("kth-1", "yangtze", "yangtze", JobState.Succeeded, TimeSpan.Zero, new(10, 5, 6), false, 4, 0, false);
+        var sample = new UtilisationSample(TimeSpan.FromDays(1), new Dictionary<string, double> { ["yangtze"] = 0.5 }, new Dictionary<string, double> { ["yangtze"] = 0 });
+        var result = new PolicyResult(ReplayPolicy.OriginOnly, 1, 0, [job], new(10, 5, 6), 0, [sample], TimeSpan.FromSeconds(1), false);
+
+        var report = ReplayReport.Build("kth.swf", read, 1, "replay kth.swf", [result], Topology, []);
+
+        Assert.Equal(0, report.Rows.Single().CarbonSaving);
+        Assert.Contains(read.Citation, report.ToMarkdown([]), StringComparison.Ordinal);
+        _ = System.Xml.Linq.XDocument.Parse(SvgCharts.Carbon("carbon <per> policy", report.Rows));
+        _ = System.Xml.Linq.XDocument.Parse(SvgCharts.Utilisation("utilisation", [sample], gpu: false));
+    }
+}
