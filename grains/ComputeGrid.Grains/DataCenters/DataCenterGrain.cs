@@ -66,7 +66,7 @@ internal sealed partial class DataCenterGrain(
     TopologyCatalog catalog,
     ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain
 {
-    private const int ReservationShards = 64;
+    private const int ReservationShards = 16;
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
     private CapacityLedger? _ledger;
 

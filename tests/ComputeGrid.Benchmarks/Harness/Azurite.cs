@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace ComputeGrid.Benchmarks.Harness;
 
 /// <summary>
-/// A private in-memory Azurite (npm <c>azurite</c>) on free loopback ports, installed under artifacts/azurite on first use
-/// and stopped by its process id.
+/// A private in-memory Azurite (npm <c>azurite</c>) on free loopback ports, stopped by its process id: the one pinned in
+/// tools/azurite when it is installed there (as for the cluster tests), else installed under artifacts/azurite on first use.
 /// </summary>
 public sealed class Azurite : IAsyncDisposable
 {
@@ -25,8 +25,9 @@ public sealed class Azurite : IAsyncDisposable
     /// <summary>Installs Azurite if needed, starts it and waits until its table endpoint accepts connections.</summary>
     public static async Task<Azurite> StartAsync(string root, CancellationToken cancellationToken = default)
     {
+        var pinned = Path.Combine(root, "tools", "azurite", "node_modules", ".bin", "azurite");
         var prefix = Path.Combine(root, "artifacts", "azurite");
-        var bin = Path.Combine(prefix, "node_modules", ".bin", "azurite");
+        var bin = File.Exists(pinned) ? pinned : Path.Combine(prefix, "node_modules", ".bin", "azurite");
         if (!File.Exists(bin))
         {
             Directory.CreateDirectory(prefix);

@@ -22,8 +22,16 @@ internal static class MemoryScenario
         var dataCenters = options.Quick ? 200 : 1_000;
         var jobs = options.Operations ?? (options.Quick ? 5_000 : 20_000);
 
-        // One data center per hub, loans off: what does not fit at home waits in the home queue.
-        await using var cluster = await BenchCluster.StartAsync(BenchTopology.Generated(Workload.Hubs.Length, 1), StorageMode.Memory, loans: false);
+        // One data center per hub with room for one benchmark job, loans off: what does not fit at home waits in the home queue.
+        var generated = BenchTopology.Generated(Workload.Hubs.Length, 1);
+        var topology = new NationalTopology(
+            generated.Hubs.Values,
+            generated.DataCenters.Values.Select(d => d with { Capacity = ResourceVector.Of(1_500, 2_048) }),
+            generated.Power,
+            generated.Latency,
+            generated.TransferCnyPerGiB,
+            generated.Assumptions);
+        await using var cluster = await BenchCluster.StartAsync(topology, StorageMode.Memory, loans: false);
         var grid = cluster.Grid;
 
         var before = Heap();
@@ -37,12 +45,7 @@ internal static class MemoryScenario
         report.Add(new Row("managed bytes per data center", Value: perDataCenter, Unit: "B", Note: $"{dataCenters:N0} registered through the admin SDK"));
 
         // Fill the home data center so every benchmark job waits.
-        var home = (await grid.Admin.GetDirectoryAsync()).DataCenters.Single(d => d.Spec.HubId == Hub).Spec;
-        await Workload.SubmitScheduledAsync(grid, Workload.HomeJob("filler", 0) with
-        {
-            OriginHub = Hub,
-            CpuMillicores = home.Capacity.CpuMillicores - 500,
-        });
+        await Workload.SubmitScheduledAsync(grid, Workload.HomeJob("filler", 0) with { OriginHub = Hub });
 
         before = Heap();
         var queued = await LoadDriver.ClosedLoopAsync(jobs, options.Concurrency, i => SubmitQueuedAsync(grid, i));
