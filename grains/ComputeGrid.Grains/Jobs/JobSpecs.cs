@@ -15,5 +15,16 @@ internal static class JobSpecs
         && a.Priority == b.Priority
         && a.Policy == b.Policy
         && a.InputDataGiB.Equals(b.InputDataGiB)
-        && a.AllowedHubs.ToHashSet(StringComparer.Ordinal).SetEquals(b.AllowedHubs ?? []);
+        && a.AllowedHubs.ToHashSet(StringComparer.Ordinal).SetEquals(b.AllowedHubs ?? [])
+        && SameCommand(a.Command, b.Command);
+
+    private static bool SameCommand(JobCommand? a, JobCommand? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a.Executable == b.Executable
+              && a.Arguments.SequenceEqual(b.Arguments)
+              && a.Environment.Count == b.Environment.Count
+              && a.Environment.All(e => b.Environment.TryGetValue(e.Key, out var v) && v == e.Value)
+              && a.WorkingDirectory == b.WorkingDirectory
+              && a.RequeueIfLost == b.RequeueIfLost;
 }

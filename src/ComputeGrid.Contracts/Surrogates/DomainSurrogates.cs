@@ -148,13 +148,14 @@ internal readonly struct JobSpecSurrogate
     [Id(6)] public int Priority { get; init; }
     [Id(7)] public PlacementPolicy Policy { get; init; }
     [Id(8)] public double InputDataGiB { get; init; }
+    [Id(9)] public JobCommand? Command { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -167,6 +168,7 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         Priority = v.Priority,
         Policy = v.Policy,
         InputDataGiB = v.InputDataGiB,
+        Command = v.Command,
     };
 }
 
@@ -288,4 +290,30 @@ internal sealed class LoanUsageConverter : IConverter<LoanUsage, LoanUsageSurrog
 
     public LoanUsageSurrogate ConvertToSurrogate(in LoanUsage v) =>
         new() { Jobs = v.Jobs, CoreHours = v.CoreHours, GpuHours = v.GpuHours, Footprint = v.Footprint, AtHome = v.AtHome, ChargeCny = v.ChargeCny };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.JobCommand")]
+internal readonly struct JobCommandSurrogate
+{
+    [Id(0)] public string Executable { get; init; }
+    [Id(1)] public string[] Arguments { get; init; }
+    [Id(2)] public Dictionary<string, string> Environment { get; init; }
+    [Id(3)] public string? WorkingDirectory { get; init; }
+    [Id(4)] public bool RequeueIfLost { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class JobCommandConverter : IConverter<JobCommand, JobCommandSurrogate>
+{
+    public JobCommand ConvertFromSurrogate(in JobCommandSurrogate s) =>
+        new(s.Executable, s.Arguments ?? [], s.Environment ?? new Dictionary<string, string>(StringComparer.Ordinal), s.WorkingDirectory, s.RequeueIfLost);
+
+    public JobCommandSurrogate ConvertToSurrogate(in JobCommand v) => new()
+    {
+        Executable = v.Executable,
+        Arguments = [.. v.Arguments ?? []],
+        Environment = new Dictionary<string, string>(v.Environment ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+        WorkingDirectory = v.WorkingDirectory,
+        RequeueIfLost = v.RequeueIfLost,
+    };
 }

@@ -53,6 +53,7 @@ public static class LatencyClasses
 /// <param name="Priority">Higher runs first, 0..1000.</param>
 /// <param name="Policy">What placement optimises.</param>
 /// <param name="InputDataGiB">Input data in GiB that moves when the job runs outside its origin hub; 0 if none.</param>
+/// <param name="Command">What an agent runs; null for a simulated job that takes its run time. With a command, <paramref name="RunTime"/> is the wall-time limit.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -62,7 +63,8 @@ public sealed record JobSpec(
     IReadOnlyList<string> AllowedHubs,
     int Priority,
     PlacementPolicy Policy,
-    double InputDataGiB = 0)
+    double InputDataGiB = 0,
+    JobCommand? Command = null)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);

@@ -124,6 +124,11 @@ public static class JobSpecRules
             errors.Add(new("allowedHubs", "must not contain empty hub ids"));
         }
 
+        if (spec.Command is { } command)
+        {
+            errors.AddRange(JobCommand.Validate(command));
+        }
+
         return errors;
     }
 
