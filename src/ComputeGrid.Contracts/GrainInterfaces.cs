@@ -20,8 +20,11 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("Submit")]
     Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default);
 
-    /// <summary>The job, or null when no job has this id.</summary>
-    [Alias("Get")]
+    /// <summary>
+    /// The job, or null when no job has this id. Interleaves with the job's other calls: data centers and regions read
+    /// jobs while reconciling, and a job may be waiting on them at that moment.
+    /// </summary>
+    [AlwaysInterleave, Alias("Get")]
     Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Cancels the job in any non-terminal state and releases its capacity; a terminal job is returned unchanged.</summary>
@@ -46,6 +49,14 @@ public interface IJobGrain : IGrainWithStringKey
     /// </summary>
     [OneWay, Alias("Preempt")]
     Task PreemptAsync(string dataCenterId, string reason);
+
+    /// <summary>
+    /// Reconciliation drives the job on from wherever a crash left it: placed again when it is Pending, Queued or
+    /// Preempted and no region holds it; its exit (release, region, tenant) repeated when it ended; its execution
+    /// restarted when it holds capacity. Idempotent.
+    /// </summary>
+    [OneWay, Alias("Drive")]
+    Task DriveAsync();
 }
 
 /// <summary>One data center (key: data-center id): the single authority over its capacity.</summary>
@@ -95,9 +106,12 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("GetLoanSlices")]
     Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Hands a scheduled job to the executor; idempotent.</summary>
+    /// <summary>
+    /// Hands a scheduled job to its executor (the simulated one for the rest of its run time since
+    /// <paramref name="startedAt"/>, or the data center's agents when it has a command); idempotent.
+    /// </summary>
     [Alias("Start")]
-    Task StartAsync(string jobId, TimeSpan runTime, CancellationToken cancellationToken = default);
+    Task StartAsync(string jobId, JobSpec spec, DateTimeOffset? startedAt, CancellationToken cancellationToken = default);
 
     /// <summary>Tells the executor to stop a job; idempotent.</summary>
     [Alias("Stop")]
@@ -119,6 +133,13 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>A preempted job asks to be placed again (at home, on a loan, or queued).</summary>
     [Alias("Requeue")]
     Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// True when the region has placed the job at <paramref name="dataCenterId"/> (a data center asks before it releases a
+    /// reservation its job does not know of yet). Interleaves: the region may be waiting on that data center.
+    /// </summary>
+    [AlwaysInterleave, Alias("HoldsPlacement")]
+    Task<bool> HoldsPlacementAsync(string jobId, string dataCenterId);
 
     /// <summary>The hub's open loans, lent and borrowed, with its lending and borrowing room.</summary>
     [Alias("GetLoans")]

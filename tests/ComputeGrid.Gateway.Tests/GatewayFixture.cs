@@ -64,6 +64,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(GridStorage.PubSub);
             silo.AddMemoryStreams(GridStreams.Provider);
             silo.Services.AddSingleton(new GridClock(Time));
+            silo.UseInMemoryReminderService();
             silo.AddComputeGrid(Topology);
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(GridStreams.Provider));

@@ -50,10 +50,13 @@ public sealed class GridClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(Gate);
             silo.Services.AddSingleton<SimulatedExecutor>();
             silo.Services.AddSingleton<IJobExecutor, HoldingExecutor>();
+            silo.UseInMemoryReminderService();
             silo.AddComputeGrid(Topology);
 
             // Offer windows close as soon as every asked peer answered; the long window only covers cold activations
             // on shared cores. Loans check their deadlines often, so tests that advance the clock see them act quickly.
+            // Reconciliation passes every second here, so the tests that break records see them repaired in seconds.
+            silo.Services.Configure<ComputeGridOptions>(o => o.ReconcileInterval = TimeSpan.FromSeconds(1));
             silo.Services.Configure<LoanOptions>(o =>
             {
                 o.OfferWindow = TimeSpan.FromSeconds(10);
@@ -116,9 +119,18 @@ public sealed class GridClusterFixture : IAsyncLifetime
 }
 
 /// <summary>The simulated executor, except that jobs whose id starts with "hold-" stay Scheduled until the test releases them.</summary>
-internal sealed class HoldingExecutor(SimulatedExecutor inner, ExecutorGate gate) : IJobExecutor
+internal sealed class HoldingExecutor : IJobExecutor
 {
     public const string HoldPrefix = "hold-";
+    private readonly SimulatedExecutor inner;
+    private readonly ExecutorGate gate;
+
+    public HoldingExecutor(SimulatedExecutor inner, ExecutorGate gate)
+    {
+        this.inner = inner;
+        this.gate = gate;
+        gate.Executors.Add(inner);
+    }
 
     public void Start(string dataCenterId, string jobId, TimeSpan runTime)
     {
@@ -142,6 +154,9 @@ internal sealed class HoldingExecutor(SimulatedExecutor inner, ExecutorGate gate
 public sealed class ExecutorGate
 {
     public ConcurrentDictionary<string, string> Held { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every silo's simulated executor: a test stops a job in all of them to lose its execution as a crashed silo would.</summary>
+    internal ConcurrentBag<SimulatedExecutor> Executors { get; } = [];
 }
 
 [CollectionDefinition(Name)]

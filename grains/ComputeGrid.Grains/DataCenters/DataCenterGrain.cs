@@ -1,13 +1,16 @@
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Grains.DataCenters;
 
@@ -64,10 +67,14 @@ internal sealed partial class DataCenterGrain(
     IPersistentStateFactory stateFactory,
     IJobExecutor executor,
     TopologyCatalog catalog,
-    ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain
+    GridClock clock,
+    IOptions<ComputeGridOptions> options,
+    ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain, IRemindable
 {
     private const int ReservationShards = 16;
+    private const string WakeReminder = "wake";
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
+    private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
     private CapacityLedger? _ledger;
 
     private string Id => this.GetPrimaryKeyString();
@@ -77,6 +84,20 @@ internal sealed partial class DataCenterGrain(
     private bool Exists => Record.Spec is not null && !Record.Retired;
 
     private CapacityLedger Ledger => _ledger ??= new CapacityLedger(Record.Spec?.Capacity ?? ResourceVector.Zero, _reservations);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var interval = options.Value.ReconcileInterval;
+        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = false });
+        if (Exists)
+        {
+            // The timer lives only while the grain is active; the reminder wakes it after a restart of the whole cluster,
+            // so executions lost with the silos are restarted without waiting for somebody to call.
+            await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
+        }
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
     public async Task<AdminResult> ConfigureAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)
     {
@@ -98,6 +119,7 @@ internal sealed partial class DataCenterGrain(
         Record.Spec = spec;
         Record.Retired = false;
         await WriteStateAsync(cancellationToken);
+        await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         LogConfigured(logger, Id, spec.HubId, spec.Capacity);
         return AdminResult.Ok;
     }
@@ -133,6 +155,11 @@ internal sealed partial class DataCenterGrain(
 
         Record.Retired = true;
         await WriteStateAsync(cancellationToken);
+        if (await this.GetReminder(WakeReminder, cancellationToken) is { } wake)
+        {
+            await this.UnregisterReminder(wake, cancellationToken);
+        }
+
         return AdminResult.Ok;
     }
 
@@ -303,15 +330,78 @@ internal sealed partial class DataCenterGrain(
                 l.Value.Priorities.Count == 0 ? null : l.Value.Priorities.Values.Max());
         })]);
 
-    public Task StartAsync(string jobId, TimeSpan runTime, CancellationToken cancellationToken = default)
+    public Task StartAsync(string jobId, JobSpec spec, DateTimeOffset? startedAt, CancellationToken cancellationToken = default)
     {
-        if (Ledger.Reservations.ContainsKey(jobId) || Record.Loans.Values.Any(l => l.Reservations.ContainsKey(jobId)))
+        if (Holds(jobId))
         {
-            executor.Start(Id, jobId, runTime);
+            executor.Start(Id, jobId, Reconciliation.RemainingRunTime(spec.RunTime, startedAt, clock.Now));
         }
 
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// One reconciliation pass over the jobs holding capacity here, each asked where it stands (its record is the truth):
+    /// executions lost with a silo are restarted; a job that ended is told to finish its exit again; a reservation whose
+    /// job holds no capacity here is released once it has disagreed for <see cref="ComputeGridOptions.ReconcilePasses"/>
+    /// passes in a row. Idempotent, so it can run any number of times.
+    /// </summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        if (!Exists)
+        {
+            return;
+        }
+
+        var held = Ledger.Reservations.Keys.Where(k => !k.StartsWith("loan:", StringComparison.Ordinal))
+            .Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys))
+            .ToList();
+        foreach (var gone in _suspects.Keys.Except(held, StringComparer.Ordinal).ToList())
+        {
+            _suspects.Remove(gone);
+        }
+
+        foreach (var jobId in held)
+        {
+            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
+            JobSnapshot? snapshot;
+            try
+            {
+                snapshot = await job.GetAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                LogReconcileSkipped(logger, Id, jobId, e);
+                continue;
+            }
+
+            switch (Reconciliation.JudgeReservation(Id, snapshot?.State, snapshot?.Placement?.DataCenterId))
+            {
+                case ReservationVerdict.KeepAndRun:
+                    _suspects.Remove(jobId);
+                    await StartAsync(jobId, snapshot!.Spec, snapshot.StartedAt, cancellationToken);
+                    break;
+                case ReservationVerdict.FinishExit:
+                    await job.DriveAsync();
+                    break;
+                case ReservationVerdict.Suspect when Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses):
+                    if (snapshot is { } waiting && await GrainFactory.GetGrain<IRegionGrain>(waiting.Spec.OriginHub).HoldsPlacementAsync(jobId, Id))
+                    {
+                        // Its region placed it here and the job has not recorded it yet (slow, or cut short by a crash):
+                        // the region's own reconciliation settles that first.
+                        break;
+                    }
+
+                    _suspects.Remove(jobId);
+                    LogOrphanReleased(logger, Id, jobId, snapshot?.State, snapshot?.Placement?.DataCenterId);
+                    executor.Stop(jobId);
+                    await ReleaseAsync(jobId, Footprint.Zero, TimeSpan.Zero, cancellationToken);
+                    break;
+            }
+        }
+    }
+
+    private bool Holds(string jobId) => Ledger.Reservations.ContainsKey(jobId) || Record.Loans.Values.Any(l => l.Reservations.ContainsKey(jobId));
 
     public Task StopAsync(string jobId, CancellationToken cancellationToken = default)
     {
@@ -443,6 +533,12 @@ internal sealed partial class DataCenterGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} holds {Amount} for loan {LoanId} to {Borrower}")]
     private static partial void LogHeld(ILogger logger, string dataCenterId, string loanId, string borrower, ResourceRequest amount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} released the reservation of job {JobId}: the job is {State} at {PlacedAt}")]
+    private static partial void LogOrphanReleased(ILogger logger, string dataCenterId, string jobId, JobState? state, string? placedAt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Data center {DataCenterId} could not read job {JobId} this pass")]
+    private static partial void LogReconcileSkipped(ILogger logger, string dataCenterId, string jobId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string dataCenterId, DataCenterStatus status);

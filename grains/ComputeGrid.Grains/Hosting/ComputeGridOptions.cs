@@ -25,6 +25,25 @@ public sealed class ComputeGridOptions
 
     /// <summary>How many queued jobs one queue pass considers, in queue order. Default 256; 1..100000.</summary>
     public int QueueScanLimit { get; set; } = 256;
+
+    /// <summary>
+    /// How often data centers and regions reconcile their records with the jobs' (restart executions lost with a silo,
+    /// release reservations and drop placements whose job is elsewhere or gone, drive stuck jobs on). Default 10 s;
+    /// 100 ms..10 min.
+    /// </summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many reconciliation passes in a row must find a record disagreeing with its job before it is repaired (the
+    /// moment between a reservation and the job's assignment disagrees too, briefly). Default 3; 2..100.
+    /// </summary>
+    public int ReconcilePasses { get; set; } = 3;
+
+    /// <summary>
+    /// The period of the reminder that wakes every data center and region after a restart of the whole cluster (their
+    /// timers live only while they are active). Default 1 min; 1 min..1 h.
+    /// </summary>
+    public TimeSpan WakeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
@@ -51,6 +70,21 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.QueueScanLimit is < 1 or > 100_000)
         {
             failures.Add($"ComputeGrid:QueueScanLimit must be between 1 and 100000 (was {options.QueueScanLimit})");
+        }
+
+        if (options.ReconcileInterval < TimeSpan.FromMilliseconds(100) || options.ReconcileInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"ComputeGrid:ReconcileInterval must be between 00:00:00.1 and 00:10:00 (was {options.ReconcileInterval})");
+        }
+
+        if (options.ReconcilePasses is < 2 or > 100)
+        {
+            failures.Add($"ComputeGrid:ReconcilePasses must be between 2 and 100 (was {options.ReconcilePasses})");
+        }
+
+        if (options.WakeReminderPeriod < TimeSpan.FromMinutes(1) || options.WakeReminderPeriod > TimeSpan.FromHours(1))
+        {
+            failures.Add($"ComputeGrid:WakeReminderPeriod must be between 00:01:00 and 01:00:00 (was {options.WakeReminderPeriod})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -120,15 +120,22 @@ internal sealed partial class JobGrain(
             return Record.Placement?.DataCenterId == placement.DataCenterId;
         }
 
-        if (Record.State is not (JobState.Queued or JobState.Preempted))
+        if (Record.Spec is not { } spec || Record.State is not (JobState.Queued or JobState.Preempted or JobState.Pending))
         {
             return false;
         }
 
+        var events = new List<JobEvent>();
+        if (Record.History.Count == 0)
+        {
+            // Placed by a region after a crash cut the submission short: record the acceptance first.
+            events.Add(Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}"));
+        }
+
         Record.Placement = placement;
-        var scheduled = Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason);
+        events.Add(Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason));
         await state.WriteStateAsync(cancellationToken);
-        await PublishAsync([scheduled]);
+        await PublishAsync(events);
         await StartAsync(cancellationToken);
         return true;
     }
@@ -176,22 +183,78 @@ internal sealed partial class JobGrain(
             Record.Actual = (Record.Actual ?? Footprint.Zero) + run;
         }
 
+        Record.LastRun = run;
         var finished = Enter(terminal, dataCenterId, detail);
         await state.WriteStateAsync(cancellationToken);
         await PublishAsync([finished]);
         LogFinished(logger, JobId, terminal, dataCenterId);
-        if (dataCenterId is null)
+        if (dataCenterId is not null)
+        {
+            await ExitAsync(dataCenterId, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Gives the capacity back and books the run: only after the terminal state is durable, so a crash in between leaves
+    /// a reservation whose job is terminal (reconciliation repeats this exit), never a running job without a reservation.
+    /// Every step is idempotent.
+    /// </summary>
+    private async Task ExitAsync(string dataCenterId, CancellationToken cancellationToken)
+    {
+        var spec = Record.Spec!;
+        var run = Record.LastRun ?? Footprint.Zero;
+        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
+        await dataCenter.StopAsync(JobId, cancellationToken);
+        await dataCenter.ReleaseAsync(JobId, run, Record.FinishedAt is { } end ? RanFor(end) : TimeSpan.Zero, cancellationToken);
+        await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
+        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, run);
+    }
+
+    public async Task DriveAsync()
+    {
+        if (Record.Spec is not { } spec)
         {
             return;
         }
 
-        // Capacity goes back only after the terminal state is durable: a crash in between leaves a reservation
-        // whose job is terminal, which reconciliation (issue #4) releases; never a running job without a reservation.
-        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
-        await dataCenter.StopAsync(JobId, cancellationToken);
-        await dataCenter.ReleaseAsync(JobId, run, RanFor(now), cancellationToken);
-        await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
-        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, run);
+        if (Record.State.IsTerminal())
+        {
+            // The finished event says where it ran, if anywhere.
+            if (Record.History.LastOrDefault(e => e.State == Record.State)?.DataCenterId is { } ranAt)
+            {
+                await ExitAsync(ranAt, CancellationToken.None);
+            }
+
+            return;
+        }
+
+        if (Record.State.HoldsCapacity())
+        {
+            await StartAsync(CancellationToken.None);
+            return;
+        }
+
+        // Pending, Queued or Preempted, and no region holds it (reconciliation dropped the disagreeing record): place it again.
+        var placed = Record.State == JobState.Preempted
+            ? await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec)
+            : await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec);
+        LogDriven(logger, JobId, Record.State, placed.Outcome);
+        if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
+        {
+            await AssignAsync(placement);
+        }
+        else if (placed.Outcome == PlaceOutcome.Queued && Record.State is JobState.Pending or JobState.Preempted)
+        {
+            var events = new List<JobEvent>();
+            if (Record.History.Count == 0)
+            {
+                events.Add(Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}"));
+            }
+
+            events.Add(Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue (driven on by reconciliation)"));
+            await state.WriteStateAsync();
+            await PublishAsync(events);
+        }
     }
 
     public async Task PreemptAsync(string dataCenterId, string reason)
@@ -237,7 +300,7 @@ internal sealed partial class JobGrain(
     private TimeSpan RanFor(DateTimeOffset now) => Record.StartedAt is { } started && now > started ? now - started : TimeSpan.Zero;
 
     private Task StartAsync(CancellationToken cancellationToken) =>
-        GrainFactory.GetGrain<IDataCenterGrain>(Record.Placement!.DataCenterId).StartAsync(JobId, Record.Spec!.RunTime, cancellationToken);
+        GrainFactory.GetGrain<IDataCenterGrain>(Record.Placement!.DataCenterId).StartAsync(JobId, Record.Spec!, Record.StartedAt, cancellationToken);
 
     private JobEvent Enter(JobState next, string? dataCenterId, string detail)
     {
@@ -303,6 +366,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} preempted in {DataCenterId}: {Reason}")]
     private static partial void LogPreempted(ILogger logger, string jobId, string dataCenterId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation drove job {JobId} on from {State}: {Outcome}")]
+    private static partial void LogDriven(ILogger logger, string jobId, JobState state, PlaceOutcome outcome);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of job {JobId} failed; they stay in its history")]
     private static partial void LogPublishFailed(ILogger logger, string jobId, Exception exception);

@@ -23,4 +23,7 @@ internal sealed class JobRecord
     [Id(7)] public Footprint? Actual { get; set; }
 
     [Id(8)] public List<JobEvent> History { get; set; } = [];
+
+    /// <summary>The footprint of the last run, booked when it ended (kept so that a repeated exit books the same).</summary>
+    [Id(9)] public Footprint? LastRun { get; set; }
 }

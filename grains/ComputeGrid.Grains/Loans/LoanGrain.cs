@@ -53,19 +53,21 @@ internal sealed partial class LoanGrain(
     TopologyCatalog catalog,
     GridClock clock,
     IOptions<LoanOptions> options,
-    ILogger<LoanGrain> logger) : Grain, ILoanGrain
+    IOptions<ComputeGridOptions> gridOptions,
+    ILogger<LoanGrain> logger) : Grain, ILoanGrain, IRemindable
 {
+    private const string DeadlineReminder = "deadline";
     private IGrainTimer? _timer;
+    private bool? _reminded;
 
     private string LoanId => this.GetPrimaryKeyString();
 
     private LoanRecord Record => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        UpdateTimer();
-        return Task.CompletedTask;
-    }
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => UpdateDeadlinesAsync();
+
+    /// <summary>The reminder only wakes an open loan after a restart of the whole cluster; its timer checks the deadlines.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status) => TickAsync();
 
     public async Task<LoanSnapshot> OpenAsync(LoanTerms proposed, CancellationToken cancellationToken = default)
     {
@@ -104,7 +106,7 @@ internal sealed partial class LoanGrain(
         }
 
         await AnnounceAsync();
-        UpdateTimer();
+        await UpdateDeadlinesAsync();
         return Snapshot();
     }
 
@@ -140,7 +142,7 @@ internal sealed partial class LoanGrain(
         LogAccepted(logger, LoanId, terms.Lender, borrower);
         await SendAsync(terms.Lender, new OfferAccepted(MessageId("accepted"), borrower, now, LoanId));
         await AnnounceAsync();
-        UpdateTimer();
+        await UpdateDeadlinesAsync();
         return new AcceptResult(AcceptOutcome.Accepted, Snapshot());
     }
 
@@ -169,7 +171,7 @@ internal sealed partial class LoanGrain(
 
         // No new placements from now on; an unused loan comes back at once.
         await CloseSlicesAsync(LoanState.Recalled, preempt: false, reason, cancellationToken, stayRecalling: true);
-        UpdateTimer();
+        await UpdateDeadlinesAsync();
         return true;
     }
 
@@ -182,7 +184,7 @@ internal sealed partial class LoanGrain(
 
         await SendAsync(terms.Lender, new LoanReturned(MessageId("returned"), borrower, clock.Now, LoanId, reason));
         await CloseSlicesAsync(LoanState.Returned, preempt: false, $"returned by {borrower}: {reason}", cancellationToken);
-        UpdateTimer();
+        await UpdateDeadlinesAsync();
         return true;
     }
 
@@ -238,7 +240,7 @@ internal sealed partial class LoanGrain(
                 break;
         }
 
-        UpdateTimer();
+        await UpdateDeadlinesAsync();
     }
 
     public Task<LoanSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
@@ -256,7 +258,7 @@ internal sealed partial class LoanGrain(
         await state.WriteStateAsync(cancellationToken);
         await SendAsync(terms.Lender, new OfferDeclined(MessageId("declined"), terms.Borrower, clock.Now, LoanId, reason));
         await SettledAsync();
-        UpdateTimer();
+        await UpdateDeadlinesAsync();
     }
 
     private async Task CloseSlicesAsync(LoanState final, bool preempt, string reason, CancellationToken cancellationToken, bool stayRecalling = false)
@@ -372,9 +374,29 @@ internal sealed partial class LoanGrain(
     private Task AnnounceAsync() =>
         GrainFactory.GetGrain<ILoanBookGrain>(PoolGrainKey.National).OnLoanChangedAsync(Snapshot().Summarize());
 
-    private void UpdateTimer()
+    /// <summary>
+    /// While the loan is open: a timer checks its deadlines against the federation clock, and a durable reminder wakes the
+    /// loan if the whole cluster restarts (an offer lapsing, a term ending or a recall notice running out must still
+    /// happen). Both go when the loan settles.
+    /// </summary>
+    private async Task UpdateDeadlinesAsync()
     {
         var needed = Record.Terms is not null && !Record.State.IsTerminal();
+        if (_reminded != needed)
+        {
+            if (needed)
+            {
+                var period = gridOptions.Value.WakeReminderPeriod;
+                await this.RegisterOrUpdateReminder(DeadlineReminder, period, period);
+            }
+            else if (Record.Terms is not null && await this.GetReminder(DeadlineReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _reminded = needed;
+        }
+
         if (needed && _timer is null)
         {
             var every = options.Value.TickInterval;

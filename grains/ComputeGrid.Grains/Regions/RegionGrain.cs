@@ -82,8 +82,9 @@ internal sealed partial class RegionGrain(
     GridClock clock,
     IOptions<ComputeGridOptions> options,
     IOptions<LoanOptions> loanOptions,
-    ILogger<RegionGrain> logger) : Grain, IRegionGrain
+    ILogger<RegionGrain> logger) : Grain, IRegionGrain, IRemindable
 {
+    private const string WakeReminder = "wake";
     private static readonly TimeSpan MemoryOfClosed = TimeSpan.FromDays(1);
     private const int MapShards = 64;
     private const int NeverFitsShapes = 1024;
@@ -96,6 +97,7 @@ internal sealed partial class RegionGrain(
     private readonly Dictionary<string, Negotiation> _negotiations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _backoff = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
     private NationalTopology _topology = catalog.Seed;
     private long _directoryVersion = -1;
     private IGrainTimer? _retryTimer;
@@ -127,7 +129,14 @@ internal sealed partial class RegionGrain(
             .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, HubId))
             .SubscribeAsync((message, _) => OnLoanMessageAsync(message));
         UpdateRetryTimer();
+        var interval = options.Value.ReconcileInterval;
+        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = false });
+
+        // Wakes the region after a restart of the whole cluster: its queue and loans need it active to move.
+        await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
     }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
     public async Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
@@ -177,6 +186,9 @@ internal sealed partial class RegionGrain(
             ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
             : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
+
+    public Task<bool> HoldsPlacementAsync(string jobId, string dataCenterId) =>
+        Task.FromResult(_placed.TryGetValue(jobId, out var placed) && placed.Placement.DataCenterId == dataCenterId);
 
     public async Task DequeueAsync(string jobId)
     {
@@ -234,6 +246,69 @@ internal sealed partial class RegionGrain(
             Record.Borrowed.ToDictionary(b => b.Key, b => b.Value.Terms.Amount, StringComparer.Ordinal),
             QuotaMath.LendingRoom(Quota, Nominal(), LentNow()),
             QuotaMath.BorrowingRoom(Quota, BorrowedNow())));
+
+    /// <summary>
+    /// One reconciliation pass over the jobs this region believes placed, each asked where it stands (its record is the
+    /// truth). A placement whose job ended is dropped (its release notice was lost); one whose job does not hold that
+    /// capacity is dropped once it disagreed for <see cref="ComputeGridOptions.ReconcilePasses"/> passes in a row, and a
+    /// job left waiting by it (a crash between our placement and its assignment, or its preemption and requeue) is driven on.
+    /// </summary>
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        // Queue entries need no pass: placing one asks the job first (AssignAsync), so an entry whose job is gone or
+        // placed already is dropped then.
+        var records = _placed.Select(p => (Key: p.Key, At: (string?)p.Value.Placement.DataCenterId)).ToList();
+        foreach (var gone in _suspects.Keys.Except(records.Select(r => r.Key), StringComparer.Ordinal).ToList())
+        {
+            _suspects.Remove(gone);
+        }
+
+        var changed = false;
+        foreach (var (jobId, recordedAt) in records)
+        {
+            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
+            JobSnapshot? snapshot;
+            try
+            {
+                snapshot = await job.GetAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                continue;
+            }
+
+            var verdict = Reconciliation.JudgeRegionRecord(recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
+            if (verdict == RegionVerdict.Agrees || (verdict == RegionVerdict.Suspect && !Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses)))
+            {
+                if (verdict == RegionVerdict.Agrees)
+                {
+                    _suspects.Remove(jobId);
+                }
+
+                continue;
+            }
+
+            _suspects.Remove(jobId);
+            LogRecordDropped(logger, HubId, jobId, recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
+            if (_placed.Remove(jobId, out var was))
+            {
+                TrackLoanUse(was, -1);
+            }
+
+            changed = true;
+            if (snapshot is { } s && !s.State.IsTerminal() && !s.State.HoldsCapacity())
+            {
+                // Nobody holds it now: the job places itself again (one-way, as it will call us back).
+                await job.DriveAsync();
+            }
+        }
+
+        if (changed)
+        {
+            await WriteStateAsync(cancellationToken);
+            UpdateRetryTimer();
+        }
+    }
 
     private async Task<PlaceResult> PlaceOrQueueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -546,6 +621,9 @@ internal sealed partial class RegionGrain(
 
     private static PlaceResult Rejected(SubmitRefusal refusal, IReadOnlyList<ValidationError> errors) =>
         new(PlaceOutcome.Rejected, null, refusal, errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} dropped its record of job {JobId} at {RecordedAt}: the job is {State} at {PlacedAt}")]
+    private static partial void LogRecordDropped(ILogger logger, string hubId, string jobId, string? recordedAt, JobState? state, string? placedAt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} queued in {HubId} ({QueueLength} waiting)")]
     private static partial void LogQueued(ILogger logger, string jobId, string hubId, int queueLength);

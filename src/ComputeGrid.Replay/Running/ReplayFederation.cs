@@ -53,6 +53,7 @@ public sealed class ReplayFederation : IAsyncDisposable
             silo.AddMemoryGrainStorage(GridStorage.Name);
             silo.AddMemoryGrainStorage(GridStorage.PubSub);
             silo.AddMemoryStreams(GridStreams.Provider);
+            silo.UseInMemoryReminderService();
             silo.AddComputeGrid(topology);
             silo.Services.Configure<LoanOptions>(o =>
             {

@@ -80,6 +80,7 @@ public sealed class BenchCluster : IAsyncDisposable
 
             silo.AddMemoryStreams(GridStreams.Provider);
             silo.Services.AddSingleton(new GridClock(TimeProvider.System));
+            silo.UseInMemoryReminderService();
             silo.AddComputeGrid(topology);
             silo.Services.Configure<LoanOptions>(o => o.Enabled = loans);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = CallTimeout);

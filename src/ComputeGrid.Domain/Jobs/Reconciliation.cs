@@ -1,0 +1,76 @@
+namespace ComputeGrid.Domain.Jobs;
+
+/// <summary>What a data center does about one reservation after it asked the job where it stands.</summary>
+public enum ReservationVerdict
+{
+    /// <summary>The job holds its capacity here: keep the reservation and make sure the job is being executed.</summary>
+    KeepAndRun,
+
+    /// <summary>The job ended but its reservation outlived it (a crash between the two writes): let the job finish its exit again.</summary>
+    FinishExit,
+
+    /// <summary>
+    /// The job does not hold capacity here (unknown, waiting, or placed elsewhere). Normal for the moment between a
+    /// reservation and the job's assignment, so it is released only when the verdict stays the same over several passes.
+    /// </summary>
+    Suspect,
+}
+
+/// <summary>What a region does about one job it believes placed (or queued) after it asked the job where it stands.</summary>
+public enum RegionVerdict
+{
+    /// <summary>The region's record agrees with the job's.</summary>
+    Agrees,
+
+    /// <summary>The job ended: drop the record now (its release notice was lost).</summary>
+    Drop,
+
+    /// <summary>
+    /// The job disagrees (not holding the placement the region recorded, or queued here but holding capacity elsewhere):
+    /// drop the record and drive the job on when the disagreement lasts several passes.
+    /// </summary>
+    Suspect,
+}
+
+/// <summary>
+/// The pure rules of reconciliation: the job's own record is the truth about where it is; reservations, placements and
+/// queue entries that disagree with it are repaired. Every rule is safe to apply any number of times.
+/// </summary>
+public static class Reconciliation
+{
+    /// <summary>Judges a reservation held at <paramref name="dataCenterId"/> for a job in <paramref name="state"/> (null: no such job) placed at <paramref name="placedAt"/>.</summary>
+    public static ReservationVerdict JudgeReservation(string dataCenterId, JobState? state, string? placedAt) => state switch
+    {
+        { } s when s.IsTerminal() => ReservationVerdict.FinishExit,
+        { } s when s.HoldsCapacity() && placedAt == dataCenterId => ReservationVerdict.KeepAndRun,
+        _ => ReservationVerdict.Suspect,
+    };
+
+    /// <summary>Judges a region's record that the job is placed at <paramref name="recordedAt"/> (null: queued in the region).</summary>
+    public static RegionVerdict JudgeRegionRecord(string? recordedAt, JobState? state, string? placedAt) => state switch
+    {
+        null => RegionVerdict.Suspect,
+        { } s when s.IsTerminal() => RegionVerdict.Drop,
+        { } s when recordedAt is null => s.HoldsCapacity() ? RegionVerdict.Suspect : RegionVerdict.Agrees,
+        { } s when s.HoldsCapacity() => placedAt == recordedAt ? RegionVerdict.Agrees : RegionVerdict.Suspect,
+        _ => RegionVerdict.Suspect,
+    };
+
+    /// <summary>
+    /// The run time a simulated job has left: its declared run time less what it ran since <paramref name="startedAt"/>
+    /// (all of it when it has not started), never negative.
+    /// </summary>
+    public static TimeSpan RemainingRunTime(TimeSpan runTime, DateTimeOffset? startedAt, DateTimeOffset now)
+    {
+        var ran = startedAt is { } s && now > s ? now - s : TimeSpan.Zero;
+        return ran >= runTime ? TimeSpan.Zero : runTime - ran;
+    }
+
+    /// <summary>Counts consecutive suspicious passes; true when <paramref name="key"/> has been suspect for <paramref name="passes"/> passes in a row.</summary>
+    public static bool Persisted(IDictionary<string, int> suspects, string key, int passes)
+    {
+        var count = suspects.TryGetValue(key, out var seen) ? seen + 1 : 1;
+        suspects[key] = count;
+        return count >= passes;
+    }
+}

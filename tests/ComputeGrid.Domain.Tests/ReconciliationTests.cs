@@ -1,0 +1,79 @@
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Domain.Tests;
+
+public class ReconciliationTests
+{
+    private const string Here = "guian";
+    private const string There = "zhongwei";
+
+    public static TheoryData<JobState?, string?, ReservationVerdict> Reservations => new()
+    {
+        { JobState.Scheduled, Here, ReservationVerdict.KeepAndRun },
+        { JobState.Running, Here, ReservationVerdict.KeepAndRun },
+        { JobState.Succeeded, Here, ReservationVerdict.FinishExit },
+        { JobState.Failed, Here, ReservationVerdict.FinishExit },
+        { JobState.Cancelled, null, ReservationVerdict.FinishExit },
+        { JobState.Scheduled, There, ReservationVerdict.Suspect },
+        { JobState.Running, There, ReservationVerdict.Suspect },
+        { JobState.Pending, null, ReservationVerdict.Suspect },
+        { JobState.Queued, null, ReservationVerdict.Suspect },
+        { JobState.Preempted, Here, ReservationVerdict.Suspect },
+        { null, null, ReservationVerdict.Suspect },
+    };
+
+    [Theory]
+    [MemberData(nameof(Reservations))]
+    public void A_reservation_is_kept_only_while_its_job_holds_capacity_here_and_an_ended_job_repeats_its_exit(JobState? state, string? placedAt, ReservationVerdict expected) =>
+        Assert.Equal(expected, Reconciliation.JudgeReservation(Here, state, placedAt));
+
+    public static TheoryData<string?, JobState?, string?, RegionVerdict> RegionRecords => new()
+    {
+        { Here, JobState.Scheduled, Here, RegionVerdict.Agrees },
+        { Here, JobState.Running, Here, RegionVerdict.Agrees },
+        { Here, JobState.Running, There, RegionVerdict.Suspect },
+        { Here, JobState.Queued, null, RegionVerdict.Suspect },
+        { Here, JobState.Preempted, Here, RegionVerdict.Suspect },
+        { Here, JobState.Pending, null, RegionVerdict.Suspect },
+        { Here, JobState.Succeeded, Here, RegionVerdict.Drop },
+        { Here, JobState.Cancelled, null, RegionVerdict.Drop },
+        { Here, null, null, RegionVerdict.Suspect },
+        { null, JobState.Queued, null, RegionVerdict.Agrees },
+        { null, JobState.Preempted, Here, RegionVerdict.Agrees },
+        { null, JobState.Running, Here, RegionVerdict.Suspect },
+        { null, JobState.Failed, Here, RegionVerdict.Drop },
+    };
+
+    [Theory]
+    [MemberData(nameof(RegionRecords))]
+    public void A_region_record_agrees_only_with_a_job_in_the_same_place_and_an_ended_job_drops_it_at_once(string? recordedAt, JobState? state, string? placedAt, RegionVerdict expected) =>
+        Assert.Equal(expected, Reconciliation.JudgeRegionRecord(recordedAt, state, placedAt));
+
+    [Theory]
+    [InlineData(60, null, 0, 60)]
+    [InlineData(60, 0, 0, 60)]
+    [InlineData(60, 0, 25, 35)]
+    [InlineData(60, 0, 60, 0)]
+    [InlineData(60, 0, 600, 0)]
+    [InlineData(60, 30, 10, 60)]
+    public void A_restarted_simulated_job_runs_only_what_is_left_of_its_run_time(int runMinutes, int? startedMinute, int nowMinute, int leftMinutes)
+    {
+        var epoch = new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
+        DateTimeOffset? started = startedMinute is { } s ? epoch.AddMinutes(s) : null;
+        Assert.Equal(TimeSpan.FromMinutes(leftMinutes), Reconciliation.RemainingRunTime(TimeSpan.FromMinutes(runMinutes), started, epoch.AddMinutes(nowMinute)));
+    }
+
+    [Fact]
+    public void A_record_is_repaired_only_after_disagreeing_for_the_required_passes_in_a_row()
+    {
+        var suspects = new Dictionary<string, int>(StringComparer.Ordinal);
+        Assert.False(Reconciliation.Persisted(suspects, "job-1", 3));
+        Assert.False(Reconciliation.Persisted(suspects, "job-1", 3));
+        Assert.True(Reconciliation.Persisted(suspects, "job-1", 3));
+        Assert.False(Reconciliation.Persisted(suspects, "job-2", 3));
+
+        // An agreeing pass in between starts the count again (the caller forgets the key).
+        suspects.Remove("job-1");
+        Assert.False(Reconciliation.Persisted(suspects, "job-1", 3));
+    }
+}

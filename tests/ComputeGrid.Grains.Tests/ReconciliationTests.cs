@@ -1,0 +1,74 @@
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Resources;
+
+namespace ComputeGrid.Grains.Tests;
+
+/// <summary>
+/// Reconciliation repairs what a crash between two writes leaves behind. These tests break the records the way a crash
+/// would (an execution lost with its silo, a reservation nobody owns, a reservation outliving its job) and watch the
+/// passes (every second here) repair them.
+/// </summary>
+[Collection(GridCollection.Name)]
+public sealed class ReconciliationTests(GridClusterFixture fixture)
+{
+    private IComputeGridClient Grid => fixture.Grid;
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    [Fact]
+    public async Task A_running_job_whose_execution_was_lost_with_its_silo_is_restarted_and_ends_once()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rc-lost", "ningxia", "RLOST", gpus: 2, cores: 8);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("rc-lost", "RLOST", "ningxia", TimeSpan.FromMinutes(20)));
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(job.JobId)).State == JobState.Running, "the job runs");
+
+        // As a kill -9 of the silo running it would: the simulated execution (its timer) is gone everywhere.
+        foreach (var executor in fixture.Gate.Executors)
+        {
+            executor.Stop(job.JobId);
+        }
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(21));
+
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(job.JobId)).State == JobState.Succeeded, "reconciliation restarts the execution and the job succeeds", TimeSpan.FromSeconds(60));
+        var done = await Grid.GetJobAsync(job.JobId);
+        Assert.Equal([JobState.Pending, JobState.Scheduled, JobState.Running, JobState.Succeeded], done.History.Select(e => e.State));
+        await Eventually.TrueAsync(async () => (await Snapshot("rc-lost")).Reservations == 0, "its capacity is back");
+    }
+
+    [Fact]
+    public async Task A_reservation_no_job_owns_is_released_after_the_reconcile_passes_and_the_capacity_is_free_again()
+    {
+        var spec = await fixture.RegisterPrivateDataCenterAsync("rc-orphan", "gansu", "RORPH", gpus: 2, cores: 8);
+        var dataCenter = Grains.GetGrain<IDataCenterGrain>(spec.Id);
+
+        // As a crash of a region between its reservation and recording the job would leave it: nobody knows this job.
+        var reserved = await dataCenter.ReserveAsync("rc-orphan-nobody", new ResourceRequest(2000, 2048, 1, "RORPH"), "gansu", null, 100);
+        Assert.Equal(ReservationOutcome.Reserved, reserved.Outcome);
+        Assert.Equal(1, (await Snapshot(spec.Id)).Reservations);
+
+        await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the orphaned reservation is released", TimeSpan.FromSeconds(60));
+        Assert.Equal(spec.Capacity, (await Snapshot(spec.Id)).Free);
+    }
+
+    [Fact]
+    public async Task A_reservation_outliving_its_finished_job_is_released_by_the_job_repeating_its_exit()
+    {
+        var spec = await fixture.RegisterPrivateDataCenterAsync("rc-ended", "guizhou", "RENDED", gpus: 2, cores: 8);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("rc-ended", "RENDED", "guizhou", TimeSpan.FromMinutes(10)));
+        await Grid.CancelJobAsync(job.JobId, "test");
+        await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the cancelled job's capacity is back");
+
+        // As a crash between the job's terminal write and its release would leave it: the reservation is still there.
+        var dataCenter = Grains.GetGrain<IDataCenterGrain>(spec.Id);
+        Assert.Equal(ReservationOutcome.Reserved, (await dataCenter.ReserveAsync(job.JobId, job.Spec.Resources, "guizhou", null, 100)).Outcome);
+
+        await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the job's exit runs again and releases it", TimeSpan.FromSeconds(60));
+        Assert.Equal(JobState.Cancelled, (await Grid.GetJobAsync(job.JobId)).State);
+    }
+
+    private async Task<DataCenterSnapshot> Snapshot(string id) => (await Grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync())!;
+}
