@@ -1,3 +1,4 @@
+using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
@@ -39,9 +40,9 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("ReportRunning")]
     Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default);
 
-    /// <summary>Called by the executor when the job ended in <paramref name="dataCenterId"/>.</summary>
+    /// <summary>Called by the executor when the job ended in <paramref name="dataCenterId"/>, with its process's outcome when it had one.</summary>
     [Alias("ReportFinished")]
-    Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, CancellationToken cancellationToken = default);
+    Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, JobOutcome? outcome = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Takes the job off <paramref name="dataCenterId"/> (a recalled or expired loan, or a lost data center) and sends it
@@ -57,6 +58,14 @@ public interface IJobGrain : IGrainWithStringKey
     /// </summary>
     [OneWay, Alias("Drive")]
     Task DriveAsync();
+
+    /// <summary>
+    /// What the agent at <paramref name="dataCenterId"/> saw of the job's process, forwarded by the data center once it
+    /// recorded it: Started (Running), Exited or Rejected (Succeeded or Failed with the outcome), Lost (placed again
+    /// elsewhere when the command allows it, else Failed). One-way, idempotent.
+    /// </summary>
+    [OneWay, Alias("AgentReport")]
+    Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail);
 }
 
 /// <summary>One data center (key: data-center id): the single authority over its capacity.</summary>
@@ -120,6 +129,22 @@ public interface IDataCenterGrain : IGrainWithStringKey
     /// <summary>Capacity, use and status now; null when not registered.</summary>
     [Alias("GetSnapshot")]
     Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Issues a credential for a new agent that runs commands of <paramref name="allowedTenants"/> (<c>*</c>: every tenant); the token is returned only here.</summary>
+    [Alias("IssueAgent")]
+    Task<AgentIssueResult> IssueAgentAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes an agent's credential: its next sync is refused, and its jobs go elsewhere when it stays silent.</summary>
+    [Alias("RevokeAgent")]
+    Task<AdminResult> RevokeAgentAsync(string agentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The data center's agents, revoked ones included.</summary>
+    [Alias("ListAgents")]
+    Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>An agent's sync: authenticates it, records its reports, and answers with what to start and to kill.</summary>
+    [Alias("SyncAgent")]
+    Task<AgentSyncResult> SyncAgentAsync(string agentId, string secret, AgentSyncRequest request, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One hub node (key: hub id): places jobs from its origin and keeps its queue.</summary>
@@ -202,6 +227,13 @@ public interface IPoolGrain : IGrainWithStringKey
     /// <summary>Every hub and data center with capacity, use, queues and totals.</summary>
     [Alias("GetPool")]
     Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A data center changed on its own: its agents went silent or came back (<paramref name="status"/>), or operators
+    /// issued or revoked agent credentials (<paramref name="commandTenants"/>). One-way: the pool may be calling it.
+    /// </summary>
+    [OneWay, Alias("DataCenterChanged")]
+    Task OnDataCenterChangedAsync(string dataCenterId, DataCenterStatus status, IReadOnlyList<string>? commandTenants);
 }
 
 /// <summary>

@@ -32,6 +32,15 @@ internal sealed class DataCenterRecord
     [Id(5)] public bool Retired { get; set; }
 
     [Id(6)] public Dictionary<string, LoanSliceRecord> Loans { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Its agents' credentials and what they reported, by agent id.</summary>
+    [Id(7)] public Dictionary<string, AgentRecord> Agents { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Jobs with a command placed here, by job id, until they release their capacity.</summary>
+    [Id(8)] public Dictionary<string, CommandRecord> Commands { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Offline because its agents went silent (it comes back by itself when one syncs), not by an operator's hand.</summary>
+    [Id(9)] public bool OfflineBySilence { get; set; }
 }
 
 /// <summary>
@@ -69,6 +78,7 @@ internal sealed partial class DataCenterGrain(
     TopologyCatalog catalog,
     GridClock clock,
     IOptions<ComputeGridOptions> options,
+    IOptions<AgentOptions> agentOptions,
     ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain, IRemindable
 {
     private const int ReservationShards = 16;
@@ -95,6 +105,8 @@ internal sealed partial class DataCenterGrain(
             // so executions lost with the silos are restarted without waiting for somebody to call.
             await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         }
+
+        StartHeartbeatWatch();
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
@@ -217,6 +229,7 @@ internal sealed partial class DataCenterGrain(
 
         var held = Ledger.Reservations[jobId];
         Ledger.Release(jobId);
+        Record.Commands.Remove(jobId, out var command);
         Record.Executed += executed;
         Record.JobsFinished++;
         try
@@ -226,6 +239,11 @@ internal sealed partial class DataCenterGrain(
         catch
         {
             Ledger.Reserve(jobId, held);
+            if (command is not null)
+            {
+                Record.Commands[jobId] = command;
+            }
+
             Record.Executed -= executed;
             Record.JobsFinished--;
             throw;
@@ -330,14 +348,26 @@ internal sealed partial class DataCenterGrain(
                 l.Value.Priorities.Count == 0 ? null : l.Value.Priorities.Values.Max());
         })]);
 
-    public Task StartAsync(string jobId, JobSpec spec, DateTimeOffset? startedAt, CancellationToken cancellationToken = default)
+    public async Task StartAsync(string jobId, JobSpec spec, DateTimeOffset? startedAt, CancellationToken cancellationToken = default)
     {
-        if (Holds(jobId))
+        if (!Holds(jobId))
         {
-            executor.Start(Id, jobId, Reconciliation.RemainingRunTime(spec.RunTime, startedAt, clock.Now));
+            return;
         }
 
-        return Task.CompletedTask;
+        if (spec.Command is { } command)
+        {
+            // An agent starts it at its next sync; the record is durable so that it does, whatever restarts between.
+            if (!Record.Commands.ContainsKey(jobId))
+            {
+                Record.Commands[jobId] = new CommandRecord { Tenant = spec.Tenant, Command = command, WallTime = spec.RunTime };
+                await WriteStateAsync(cancellationToken);
+            }
+
+            return;
+        }
+
+        executor.Start(Id, jobId, Reconciliation.RemainingRunTime(spec.RunTime, startedAt, clock.Now));
     }
 
     /// <summary>
@@ -380,6 +410,12 @@ internal sealed partial class DataCenterGrain(
                 case ReservationVerdict.KeepAndRun:
                     _suspects.Remove(jobId);
                     await StartAsync(jobId, snapshot!.Spec, snapshot.StartedAt, cancellationToken);
+                    if (Record.Commands.TryGetValue(jobId, out var ended) && ended.Ended is { } report)
+                    {
+                        // Recorded here, but the job has not heard yet (the one-way forward was lost): tell it again.
+                        await job.OnAgentReportAsync(Id, report.Phase, report.Outcome, report.Detail);
+                    }
+
                     break;
                 case ReservationVerdict.FinishExit:
                     await job.DriveAsync();
@@ -486,6 +522,7 @@ internal sealed partial class DataCenterGrain(
     {
         var resources = slice.Reservations[jobId];
         slice.Reservations.Remove(jobId);
+        Record.Commands.Remove(jobId);
         slice.Priorities.Remove(jobId);
         Record.Executed += executed;
         Record.JobsFinished++;

@@ -72,7 +72,7 @@ internal sealed partial class SimulatedExecutor(IGrainFactory grains, GridClock 
 
         execution.Dispose();
         var job = grains.GetGrain<IJobGrain>(jobId);
-        await ReportAsync(jobId, execution, ct => job.ReportFinishedAsync(execution.DataCenterId, true, "ran for its declared run time", ct), ignoreStop: true);
+        await ReportAsync(jobId, execution, ct => job.ReportFinishedAsync(execution.DataCenterId, true, "ran for its declared run time", cancellationToken: ct), ignoreStop: true);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
@@ -153,12 +154,36 @@ internal sealed partial class JobGrain(
         await PublishAsync([running]);
     }
 
-    public async Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, CancellationToken cancellationToken = default)
+    public async Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail)
+    {
+        switch (phase)
+        {
+            case AgentJobPhase.Started:
+                await ReportRunningAsync(dataCenterId);
+                break;
+            case AgentJobPhase.Exited:
+                await ReportFinishedAsync(dataCenterId, outcome is { ExitCode: 0, TimedOut: false }, detail, outcome);
+                break;
+            case AgentJobPhase.Rejected:
+                await ReportFinishedAsync(dataCenterId, false, detail, outcome);
+                break;
+            case AgentJobPhase.Lost when Record.Spec?.Command is { RequeueIfLost: true }:
+                await PreemptAsync(dataCenterId, detail);
+                break;
+            case AgentJobPhase.Lost:
+                await ReportFinishedAsync(dataCenterId, false, $"{detail}; the command does not allow running it again", outcome);
+                break;
+        }
+    }
+
+    public async Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, JobOutcome? outcome = null, CancellationToken cancellationToken = default)
     {
         if (!Record.State.HoldsCapacity() || Record.Placement?.DataCenterId != dataCenterId)
         {
             return;
         }
+
+        Record.Outcome = outcome;
 
         if (Record.State == JobState.Scheduled)
         {
@@ -356,7 +381,8 @@ internal sealed partial class JobGrain(
         Record.FinishedAt,
         Record.Placement,
         Record.Actual,
-        [.. Record.History]);
+        [.. Record.History],
+        Record.Outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Tenant} accepted: {State} at {DataCenterId}")]
     private static partial void LogSubmitted(ILogger logger, string jobId, string tenant, JobState state, string? dataCenterId);

@@ -26,4 +26,7 @@ internal sealed class JobRecord
 
     /// <summary>The footprint of the last run, booked when it ended (kept so that a repeated exit books the same).</summary>
     [Id(9)] public Footprint? LastRun { get; set; }
+
+    /// <summary>How its process ended, for a job with a command.</summary>
+    [Id(10)] public JobOutcome? Outcome { get; set; }
 }

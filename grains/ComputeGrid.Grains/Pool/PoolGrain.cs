@@ -139,6 +139,24 @@ internal sealed partial class PoolGrain(
             hubs.Aggregate(Footprint.Zero, (sum, h) => sum + h.Executed));
     }
 
+    public async Task OnDataCenterChangedAsync(string dataCenterId, DataCenterStatus status, IReadOnlyList<string>? commandTenants)
+    {
+        if (!Record.DataCenters.TryGetValue(dataCenterId, out var entry))
+        {
+            return;
+        }
+
+        var tenants = commandTenants is null ? null : (IReadOnlyList<string>)[.. commandTenants.Order(StringComparer.Ordinal)];
+        if (entry.Status == status && (entry.CommandTenants ?? []).SequenceEqual(tenants ?? []) && (entry.CommandTenants is null) == (tenants is null))
+        {
+            return;
+        }
+
+        Record.DataCenters[dataCenterId] = entry with { Status = status, CommandTenants = tenants };
+        await CommitAsync(CancellationToken.None);
+        LogStatusChanged(logger, dataCenterId, status);
+    }
+
     private async Task<AdminResult> SetStatusAsync(string dataCenterId, DataCenterStatus status, CancellationToken cancellationToken)
     {
         if (dataCenterId is null || !Record.DataCenters.TryGetValue(dataCenterId, out var entry))

@@ -146,12 +146,12 @@ internal sealed partial class RegionGrain(
         }
 
         var errors = JobSpecRules.Validate(spec, _topology);
-        var never = errors.Count == 0 ? WhyNeverFits(spec) : null;
+        var never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
         if ((errors.Count > 0 || never is not null) && await RefreshDirectoryAsync(cancellationToken))
         {
             // Our copy of the directory was behind (a data center registered a moment ago): judge again on the new one.
             errors = JobSpecRules.Validate(spec, _topology);
-            never = errors.Count == 0 ? WhyNeverFits(spec) : null;
+            never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
         }
 
         if (errors.Count > 0)
@@ -552,6 +552,12 @@ internal sealed partial class RegionGrain(
         return never;
     }
 
+    /// <summary>A job with a command needs an agent (online or not, it may come back) that runs its tenant's commands in an allowed hub.</summary>
+    private ValidationError? WhyNoAgent(JobSpec spec) =>
+        spec.Command is null || _view.Values.Any(v => v.CommandTenants is not null && spec.Allows(v.Spec.HubId) && v.CanRun(spec))
+            ? null
+            : new ValidationError("command", $"no data center in an allowed hub has an agent that runs commands of tenant '{spec.Tenant}'");
+
     private async Task<bool> RefreshDirectoryAsync(CancellationToken cancellationToken)
     {
         var directory = await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
@@ -576,7 +582,7 @@ internal sealed partial class RegionGrain(
             // Keep what we learnt of a known data center's free capacity; a new one starts optimistic (fully free)
             // and its first reservation answer corrects us.
             var free = previous.TryGetValue(entry.Spec.Id, out var seen) && seen.Spec.Capacity.Equals(entry.Spec.Capacity) ? seen.Free : entry.Spec.Capacity;
-            _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free);
+            _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free, entry.CommandTenants);
         }
 
         // The directory is ordered by id, so our own data centers keep the order the full view gave them.

@@ -91,3 +91,72 @@ public sealed record AgentSyncResponse(
     [property: Id(2)] IReadOnlyList<string> Kill,
     [property: Id(3)] IReadOnlyList<string> Acknowledged,
     [property: Id(4)] TimeSpan SyncInterval);
+
+/// <summary>A new agent credential, shown once: only its hash is kept.</summary>
+/// <param name="AgentId">The agent's id within its data center.</param>
+/// <param name="DataCenterId">The data center it may act for.</param>
+/// <param name="Token">The bearer token the agent presents: <c>cga.{dataCenterId}.{agentId}.{secret}</c>.</param>
+[GenerateSerializer, Immutable, Alias("cg.AgentCredential")]
+public sealed record AgentCredential([property: Id(0)] string AgentId, [property: Id(1)] string DataCenterId, [property: Id(2)] string Token)
+{
+    /// <summary>The token's prefix.</summary>
+    public const string Prefix = "cga";
+
+    /// <summary>Splits a token into data center, agent and secret; false when it is not an agent token.</summary>
+    public static bool TryParse(string? token, out string dataCenterId, out string agentId, out string secret)
+    {
+        dataCenterId = agentId = secret = string.Empty;
+        var parts = token?.Split('.') ?? [];
+        if (parts.Length != 4 || parts[0] != Prefix || parts.Skip(1).Any(string.IsNullOrWhiteSpace) || token!.Length > 512)
+        {
+            return false;
+        }
+
+        (dataCenterId, agentId, secret) = (parts[1], parts[2], parts[3]);
+        return true;
+    }
+}
+
+/// <summary>An agent as operators see it.</summary>
+/// <param name="AgentId">Its id.</param>
+/// <param name="Name">The operator's name for it.</param>
+/// <param name="AllowedTenants">Tenants whose commands it runs; <c>*</c> for every tenant.</param>
+/// <param name="IssuedAt">When its credential was issued.</param>
+/// <param name="RevokedAt">When its credential was revoked, if it was.</param>
+/// <param name="LastSyncAt">Its last sync, if any.</param>
+/// <param name="Online">It synced within the heartbeat timeout.</param>
+/// <param name="InstanceId">The agent process instance of the last sync.</param>
+/// <param name="Capacity">The capacity it reported.</param>
+/// <param name="Version">The version it reported.</param>
+/// <param name="Running">Jobs it runs now.</param>
+[GenerateSerializer, Immutable, Alias("cg.AgentInfo")]
+public sealed record AgentInfo(
+    [property: Id(0)] string AgentId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] IReadOnlyList<string> AllowedTenants,
+    [property: Id(3)] DateTimeOffset IssuedAt,
+    [property: Id(4)] DateTimeOffset? RevokedAt,
+    [property: Id(5)] DateTimeOffset? LastSyncAt,
+    [property: Id(6)] bool Online,
+    [property: Id(7)] string? InstanceId,
+    [property: Id(8)] AgentCapacity? Capacity,
+    [property: Id(9)] string? Version,
+    [property: Id(10)] int Running);
+
+/// <summary>The answer to a sync: refused (unknown or revoked credential, or a bad request), or the data center's response.</summary>
+[GenerateSerializer, Immutable, Alias("cg.AgentSyncResult")]
+public sealed record AgentSyncResult(
+    [property: Id(0)] bool Authorized,
+    [property: Id(1)] AgentSyncResponse? Response,
+    [property: Id(2)] IReadOnlyList<Domain.ValidationError> Errors)
+{
+    /// <summary>The credential is unknown or revoked.</summary>
+    public static AgentSyncResult Unauthorized { get; } = new(false, null, []);
+}
+
+/// <summary>The answer to issuing an agent credential: the credential, or the errors (then nothing changed).</summary>
+[GenerateSerializer, Immutable, Alias("cg.AgentIssueResult")]
+public sealed record AgentIssueResult(
+    [property: Id(0)] AgentCredential? Credential,
+    [property: Id(1)] IReadOnlyList<Domain.ValidationError> Errors,
+    [property: Id(2)] bool NotFound);

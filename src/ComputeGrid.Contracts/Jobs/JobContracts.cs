@@ -49,6 +49,7 @@ public sealed record JobEvent(
 /// <param name="Placement">Where it runs or ran, and why; null while pending or queued.</param>
 /// <param name="Actual">Its actual footprint, once it finished after running.</param>
 /// <param name="History">Every transition, oldest first.</param>
+/// <param name="Outcome">For a job with a command that ended: its exit code and the tail of its output.</param>
 [GenerateSerializer, Immutable, Alias("cg.JobSnapshot")]
 public sealed record JobSnapshot(
     [property: Id(0)] string JobId,
@@ -59,7 +60,15 @@ public sealed record JobSnapshot(
     [property: Id(5)] DateTimeOffset? FinishedAt,
     [property: Id(6)] JobPlacement? Placement,
     [property: Id(7)] Footprint? Actual,
-    [property: Id(8)] IReadOnlyList<JobEvent> History);
+    [property: Id(8)] IReadOnlyList<JobEvent> History,
+    [property: Id(9)] JobOutcome? Outcome = null);
+
+/// <summary>How a job's process ended, as its agent reported it.</summary>
+/// <param name="ExitCode">The exit code (128 + signal when killed by one); null when the process was lost or never started.</param>
+/// <param name="OutputTail">The last bytes of its stdout and stderr together (at most 4 KiB).</param>
+/// <param name="TimedOut">Killed at its wall-time limit.</param>
+[GenerateSerializer, Immutable, Alias("cg.JobOutcome")]
+public sealed record JobOutcome([property: Id(0)] int? ExitCode, [property: Id(1)] string? OutputTail, [property: Id(2)] bool TimedOut);
 
 /// <summary>Why a submission was refused.</summary>
 [GenerateSerializer, Alias("cg.SubmitRefusal")]

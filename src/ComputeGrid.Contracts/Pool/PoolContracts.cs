@@ -6,8 +6,14 @@ using ComputeGrid.Domain.Topology;
 namespace ComputeGrid.Contracts.Pool;
 
 /// <summary>A data center as the pool's directory lists it.</summary>
+/// <param name="Spec">Its description.</param>
+/// <param name="Status">Online, Draining or Offline.</param>
+/// <param name="CommandTenants">Tenants whose commands its agents run (<c>*</c>: every tenant); null when it has no agent.</param>
 [GenerateSerializer, Immutable, Alias("cg.DirectoryEntry")]
-public sealed record DirectoryEntry([property: Id(0)] DataCenterSpec Spec, [property: Id(1)] DataCenterStatus Status);
+public sealed record DirectoryEntry(
+    [property: Id(0)] DataCenterSpec Spec,
+    [property: Id(1)] DataCenterStatus Status,
+    [property: Id(2)] IReadOnlyList<string>? CommandTenants = null);
 
 /// <summary>The pool's data centers at one version; every change bumps the version.</summary>
 [GenerateSerializer, Immutable, Alias("cg.PoolDirectory")]

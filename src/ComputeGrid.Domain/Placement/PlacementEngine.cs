@@ -9,7 +9,19 @@ namespace ComputeGrid.Domain.Placement;
 /// <param name="Spec">Its static description.</param>
 /// <param name="Status">Whether it takes new work.</param>
 /// <param name="Free">Its free capacity as last seen.</param>
-public sealed record CandidateState(DataCenterSpec Spec, DataCenterStatus Status, ResourceVector Free);
+/// <param name="CommandTenants">Tenants whose commands its agents run (<c>*</c>: every tenant); null when it has no agent.</param>
+public sealed record CandidateState(DataCenterSpec Spec, DataCenterStatus Status, ResourceVector Free, IReadOnlyCollection<string>? CommandTenants = null)
+{
+    /// <summary>Every tenant, in <see cref="CommandTenants"/>.</summary>
+    public const string AnyTenant = "*";
+
+    /// <summary>True when the job can run here as far as its command goes: it has none, or an agent here runs its tenant's commands.</summary>
+    public bool CanRun(JobSpec job) => job.Command is null || RunsCommandsOf(CommandTenants, job.Tenant);
+
+    /// <summary>True when <paramref name="tenants"/> (an agent allow-list) admits <paramref name="tenant"/>.</summary>
+    public static bool RunsCommandsOf(IReadOnlyCollection<string>? tenants, string tenant) =>
+        tenants is not null && (tenants.Contains(AnyTenant) || tenants.Contains(tenant));
+}
 
 /// <summary>A feasible data center with its score (lower is better) and the numbers behind it.</summary>
 /// <param name="DataCenterId">The data center.</param>
@@ -23,7 +35,7 @@ public sealed record ScoredCandidate(string DataCenterId, string HubId, double L
 /// <summary>Why a data center was ruled out for a job.</summary>
 /// <param name="DataCenterId">The data center.</param>
 /// <param name="HubId">Its hub.</param>
-/// <param name="Constraint">The constraint that ruled it out: status, residency, latency, gpuModel, size or capacity.</param>
+/// <param name="Constraint">The constraint that ruled it out: status, agent, residency, latency, gpuModel, size or capacity.</param>
 /// <param name="Detail">The numbers, in a sentence.</param>
 public sealed record RuledOut(string DataCenterId, string HubId, string Constraint, string Detail);
 
@@ -194,6 +206,7 @@ public static class PlacementEngine
     {
         var spec = candidate.Spec;
         return candidate.Status == DataCenterStatus.Online
+            && candidate.CanRun(job)
             && job.Allows(spec.HubId)
             && !(bound is { } b && latencyMs > b)
             && !(job.Resources.EffectiveGpuModel is { } model && spec.Capacity.GpusOf(model) == 0)
@@ -207,6 +220,11 @@ public static class PlacementEngine
         if (candidate.Status != DataCenterStatus.Online)
         {
             return ("status", $"{spec.Id} is {candidate.Status} and takes no new work");
+        }
+
+        if (!candidate.CanRun(job))
+        {
+            return ("agent", candidate.CommandTenants is null ? $"{spec.Id} has no agent to run commands" : $"no agent at {spec.Id} runs commands of tenant {job.Tenant}");
         }
 
         if (!job.Allows(spec.HubId))

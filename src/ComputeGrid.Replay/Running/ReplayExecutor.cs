@@ -85,7 +85,7 @@ public sealed partial class ReplayExecutor(IGrainFactory grains, TimeProvider ti
         }
 
         Interlocked.Increment(ref _inFlight);
-        _ = ReportAsync(jobId, ct => grains.GetGrain<IJobGrain>(jobId).ReportFinishedAsync(dataCenterId, true, "ran for its trace run time", ct));
+        _ = ReportAsync(jobId, ct => grains.GetGrain<IJobGrain>(jobId).ReportFinishedAsync(dataCenterId, true, "ran for its trace run time", cancellationToken: ct));
     }
 
     private async Task ReportAsync(string jobId, Func<CancellationToken, Task> report)

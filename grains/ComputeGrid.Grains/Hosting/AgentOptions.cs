@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+
+namespace ComputeGrid.Grains.Hosting;
+
+/// <summary>How data centers deal with their agents (configuration section <c>ComputeGrid:Agents</c>).</summary>
+public sealed class AgentOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "ComputeGrid:Agents";
+
+    /// <summary>How often agents sync (told to them in every response). Default 2 s; 100 ms..1 min.</summary>
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a data center with agents waits without a sync from any of them before it marks itself Offline and
+    /// preempts its jobs (they are placed again elsewhere). Default 15 s; at least 3 sync intervals, at most 1 h.
+    /// </summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>Fails start-up with the option's name and the reason when <see cref="AgentOptions"/> is out of range.</summary>
+internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentOptions options)
+    {
+        var failures = new List<string>();
+        if (options.SyncInterval < TimeSpan.FromMilliseconds(100) || options.SyncInterval > TimeSpan.FromMinutes(1))
+        {
+            failures.Add($"{AgentOptions.Section}:SyncInterval must be between 00:00:00.1 and 00:01:00 (was {options.SyncInterval})");
+        }
+
+        if (options.HeartbeatTimeout < 3 * options.SyncInterval || options.HeartbeatTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{AgentOptions.Section}:HeartbeatTimeout must be at least 3 sync intervals ({3 * options.SyncInterval}) and at most 01:00:00 (was {options.HeartbeatTimeout})");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
