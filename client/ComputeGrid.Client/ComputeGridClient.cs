@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
@@ -22,6 +23,9 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     /// <inheritdoc />
     public IComputeGridAdmin Admin => this;
 
+    /// <summary>Whether this client may submit jobs with a command (see <see cref="ComputeGridClientOptions.AllowCommands"/>).</summary>
+    public bool AllowCommands { get; init; }
+
     /// <inheritdoc />
     public async Task<JobSnapshot> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
@@ -30,6 +34,11 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
         if (errors.Count > 0)
         {
             throw new ComputeGridValidationException(errors);
+        }
+
+        if (request.Command is not null && !AllowCommands)
+        {
+            throw new ComputeGridForbiddenException("command", "this client may not submit jobs with a command; set ComputeGridClientOptions.AllowCommands");
         }
 
         var jobId = request.JobId ?? Guid.NewGuid().ToString("n");
@@ -204,6 +213,44 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     /// <inheritdoc />
     public async Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
         Check(await Pool.RemoveDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default)
+    {
+        var result = await cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId)).IssueAgentAsync(name, allowedTenants ?? [], cancellationToken);
+        Check(new AdminResult(result.Errors, result.NotFound));
+        return result.Credential!;
+    }
+
+    /// <inheritdoc />
+    public async Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default) =>
+        Check(await cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId)).RevokeAgentAsync(agentId, cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default)
+    {
+        var dataCenter = cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId));
+        _ = await dataCenter.GetSnapshotAsync(cancellationToken) ?? throw new ComputeGridNotFoundException($"no data center '{dataCenterId}'");
+        return await dataCenter.ListAgentsAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<AgentSyncResponse> SyncAgentAsync(string token, AgentSyncRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!AgentCredential.TryParse(token, out var dataCenterId, out var agentId, out var secret) || !DataCenterRules.IsValidId(dataCenterId))
+        {
+            throw new ComputeGridUnauthorizedException("not an agent credential");
+        }
+
+        var result = await cluster.GetGrain<IDataCenterGrain>(dataCenterId).SyncAgentAsync(agentId, secret, request, cancellationToken);
+        if (!result.Authorized)
+        {
+            throw new ComputeGridUnauthorizedException("the agent credential is unknown or revoked");
+        }
+
+        return result.Errors.Count > 0 ? throw new ComputeGridValidationException(result.Errors) : result.Response!;
+    }
 
     /// <inheritdoc />
     public Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default) => Pool.GetDirectoryAsync(cancellationToken);

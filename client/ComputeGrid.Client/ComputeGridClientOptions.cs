@@ -34,4 +34,11 @@ public sealed class ComputeGridClientOptions
     /// this long, so clusters that must recover fast set it lower (the cluster tests use 10 s).
     /// </summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether this client may submit jobs with a command (real processes on data-center agents). Default false: an
+    /// application must be given the permission explicitly. The REST gateway's own client allows it and checks each
+    /// partner key's permission instead.
+    /// </summary>
+    public bool AllowCommands { get; set; }
 }

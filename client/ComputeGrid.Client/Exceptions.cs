@@ -133,3 +133,51 @@ public sealed class ComputeGridNotFoundException : ComputeGridException
     {
     }
 }
+
+/// <summary>The caller is not allowed to do this (for example submit a job with a command without the permission).</summary>
+public sealed class ComputeGridForbiddenException : ComputeGridException
+{
+    /// <summary>Creates the exception for the field that needs the permission.</summary>
+    public ComputeGridForbiddenException(string field, string reason)
+        : base($"{field}: {reason}")
+    {
+        Field = field;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridForbiddenException()
+    {
+        Field = string.Empty;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridForbiddenException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Field = string.Empty;
+    }
+
+    /// <summary>The field that needs the permission.</summary>
+    public string Field { get; }
+}
+
+/// <summary>The credential is not valid (unknown, revoked or malformed).</summary>
+public sealed class ComputeGridUnauthorizedException : ComputeGridException
+{
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridUnauthorizedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridUnauthorizedException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridUnauthorizedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

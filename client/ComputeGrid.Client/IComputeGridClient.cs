@@ -1,3 +1,4 @@
+using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
@@ -91,4 +92,26 @@ public interface IComputeGridAdmin
 
     /// <summary>The pool's data centers and their status.</summary>
     Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Issues a credential for a new agent of a data center; its token is shown only in this answer.</summary>
+    /// <param name="dataCenterId">The data center.</param>
+    /// <param name="name">The operator's name for the agent (a host name, say).</param>
+    /// <param name="allowedTenants">Tenants whose commands the agent runs; <c>*</c> for every tenant.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
+    /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was changed.</exception>
+    Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes an agent's credential; its jobs are placed again elsewhere.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such data center or agent.</exception>
+    Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default);
+
+    /// <summary>A data center's agents, revoked ones included.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
+    Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>An agent's sync (what the REST gateway's <c>POST /v1/agent/sync</c> forwards).</summary>
+    /// <exception cref="ComputeGridUnauthorizedException">The token is not an agent credential, or it is unknown or revoked.</exception>
+    /// <exception cref="ComputeGridValidationException">The request is malformed; nothing was recorded.</exception>
+    Task<AgentSyncResponse> SyncAgentAsync(string token, AgentSyncRequest request, CancellationToken cancellationToken = default);
 }

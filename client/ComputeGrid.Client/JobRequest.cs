@@ -53,6 +53,13 @@ public sealed partial record JobRequest
     /// <summary>Input data in GiB that moves when the job runs outside its origin hub (priced per GiB); default 0.</summary>
     public double InputDataGiB { get; init; }
 
+    /// <summary>
+    /// What a data-center agent runs (a local process); null (default) for a simulated job. With a command, the job is
+    /// placed only where an agent runs the tenant's commands, <see cref="RunTime"/> is its wall-time limit, and the
+    /// client must be allowed to submit commands (<see cref="ComputeGridClientOptions.AllowCommands"/>).
+    /// </summary>
+    public JobCommand? Command { get; init; }
+
     /// <summary>The domain specification of this request.</summary>
     public JobSpec ToSpec() => new(
         Tenant,
@@ -63,7 +70,8 @@ public sealed partial record JobRequest
         AllowedHubs ?? [],
         Priority,
         Policy,
-        InputDataGiB);
+        InputDataGiB,
+        Command);
 
     /// <summary>Checks everything that can be checked without the pool; an empty list means the shape is valid.</summary>
     public IReadOnlyList<ValidationError> Validate()

@@ -46,16 +46,18 @@ public static class ServiceCollectionExtensions
             });
             client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
         });
-        return services.AddComputeGridClientOverCluster();
+        return services.AddComputeGridClientOverCluster(options.AllowCommands);
     }
 
     /// <summary>
     /// Registers <see cref="IComputeGridClient"/> over the <see cref="IClusterClient"/> already in the container (a silo
     /// host co-hosting the SDK, or an app that configures its Orleans client itself).
     /// </summary>
-    public static IServiceCollection AddComputeGridClientOverCluster(this IServiceCollection services)
+    /// <param name="services">The container.</param>
+    /// <param name="allowCommands">Whether the client may submit jobs with a command (see <see cref="ComputeGridClientOptions.AllowCommands"/>).</param>
+    public static IServiceCollection AddComputeGridClientOverCluster(this IServiceCollection services, bool allowCommands = false)
     {
-        services.AddSingleton<ComputeGridClient>();
+        services.AddSingleton(sp => new ComputeGridClient(sp.GetRequiredService<IClusterClient>()) { AllowCommands = allowCommands });
         services.AddSingleton<IComputeGridClient>(sp => sp.GetRequiredService<ComputeGridClient>());
         return services;
     }

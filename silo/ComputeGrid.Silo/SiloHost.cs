@@ -41,7 +41,8 @@ public static class SiloHost
             o.ClusterId = host.ClusterId;
             o.ServiceId = host.ServiceId;
         });
-        builder.Services.AddComputeGridClientOverCluster();
+        // The gateway checks each API key's permission to submit commands, so its client may pass them on.
+        builder.Services.AddComputeGridClientOverCluster(allowCommands: true);
         builder.Services.AddComputeGridGateway();
         builder.Services.AddSingleton(topology);
         builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");

@@ -10,7 +10,12 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://localhost:8081");
 }
 
-builder.Services.AddComputeGridClient(o => builder.Configuration.GetSection(ComputeGridClientOptions.Section).Bind(o));
+// The gateway checks each API key's permission to submit commands, so its client may pass them on.
+builder.Services.AddComputeGridClient(o =>
+{
+    builder.Configuration.GetSection(ComputeGridClientOptions.Section).Bind(o);
+    o.AllowCommands = true;
+});
 builder.Services.AddComputeGridGateway();
 try
 {

@@ -79,7 +79,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         web.WebHost.UseUrls("http://127.0.0.1:0");
         web.Logging.ClearProviders();
         web.Services.AddSingleton(_cluster.Client);
-        web.Services.AddComputeGridClientOverCluster();
+        web.Services.AddComputeGridClientOverCluster(allowCommands: true);
         web.Services.AddComputeGridGateway();
         _app = web.Build();
         _app.UseComputeGridGateway();

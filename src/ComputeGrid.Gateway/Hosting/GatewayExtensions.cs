@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using ComputeGrid.Gateway.Agents;
 using ComputeGrid.Gateway.DataCenters;
 using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Jobs;
@@ -95,7 +96,8 @@ public static partial class GatewayExtensions
             .RequireAuthorization(ApiKeys.PartnerPolicy)
             .RequireRateLimiting(RateLimitPolicy)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi();
+        endpoints.MapAgentSync();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o

@@ -34,6 +34,12 @@ public sealed class ApiKeyOptions
 
     /// <summary>SHA-256 of the key's UTF-8 bytes as 64 hexadecimal characters (<c>printf %s KEY | sha256sum</c>).</summary>
     public string Sha256 { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Whether the key may submit jobs with a command (real processes run by data-center agents); default false. Without
+    /// it a job with a command answers 403 naming the field.
+    /// </summary>
+    public bool AllowCommands { get; set; }
 }
 
 /// <summary>Fixed-window request limits per tenant: every key of a tenant shares its tenant's window.</summary>

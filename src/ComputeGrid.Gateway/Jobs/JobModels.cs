@@ -45,6 +45,13 @@ public sealed class SubmitJobBody
     [Range(0, 1048576)]
     public double InputDataGiB { get; init; }
 
+    /// <summary>
+    /// What a data-center agent runs (a local process, no shell unless the executable is one); absent for a simulated job
+    /// that takes its run time. The job then runs only where an agent runs the tenant's commands, runTimeSeconds is its
+    /// wall-time limit, and the API key needs the permission to submit commands (else 403).
+    /// </summary>
+    public CommandBody? Command { get; init; }
+
     /// <summary>Longest declared run time, seconds (30 days).</summary>
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
@@ -64,8 +71,50 @@ public sealed class SubmitJobBody
         Priority = Priority,
         Policy = Policy,
         InputDataGiB = InputDataGiB,
+        Command = Command?.ToCommand(),
     };
 }
+
+/// <summary>A job's command: what its agent runs.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class CommandBody
+{
+    /// <summary>The program: a path, or a name on the agent's PATH.</summary>
+    /// <example>sh</example>
+    public required string Executable { get; init; }
+
+    /// <summary>Its arguments, passed as they are; at most 256.</summary>
+    /// <example>["-c", "echo hi; exit 0"]</example>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Environment variables added to the job's minimal environment; at most 128.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Relative to the job's own directory on the agent; absent for that directory.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Run it again elsewhere when its agent loses the process (true, default), or fail it (false).</summary>
+    public bool RequeueIfLost { get; init; } = true;
+
+    internal JobCommand ToCommand() => new(Executable, Arguments ?? [], Environment ?? new Dictionary<string, string>(), WorkingDirectory, RequeueIfLost);
+}
+
+/// <summary>A job's command as submitted.</summary>
+/// <param name="Executable">The program.</param>
+/// <param name="Arguments">Its arguments.</param>
+/// <param name="Environment">Variables added to its environment.</param>
+/// <param name="WorkingDirectory">Relative to the job's directory; null for that directory.</param>
+/// <param name="RequeueIfLost">Run again elsewhere when the agent loses the process.</param>
+public sealed record CommandView(string Executable, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, string? WorkingDirectory, bool RequeueIfLost)
+{
+    internal static CommandView Of(JobCommand c) => new(c.Executable, c.Arguments, c.Environment, c.WorkingDirectory, c.RequeueIfLost);
+}
+
+/// <summary>How a job's process ended.</summary>
+/// <param name="ExitCode">Its exit code (128 + signal when killed by one); null when the process was lost or never started.</param>
+/// <param name="OutputTail">The last bytes of its stdout and stderr together, at most 4 KiB.</param>
+/// <param name="TimedOut">Killed at its wall-time limit.</param>
+public sealed record OutcomeView(int? ExitCode, string? OutputTail, bool TimedOut);
 
 /// <summary>Resources one job needs.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -145,6 +194,8 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="Placement">Where it runs or ran and why; null while pending or queued.</param>
 /// <param name="Actual">Its measured footprint once it finished after running.</param>
 /// <param name="Events">Every transition, oldest first.</param>
+/// <param name="Command">What its agent runs; null for a simulated job.</param>
+/// <param name="Outcome">For a job with a command that ended: its exit code and output tail.</param>
 public sealed record JobView(
     string JobId,
     string Tenant,
@@ -162,7 +213,9 @@ public sealed record JobView(
     DateTimeOffset? FinishedAt,
     PlacementView? Placement,
     FootprintView? Actual,
-    IReadOnlyList<JobEventView> Events)
+    IReadOnlyList<JobEventView> Events,
+    CommandView? Command,
+    OutcomeView? Outcome)
 {
     internal static JobView Of(JobSnapshot job)
     {
@@ -186,7 +239,9 @@ public sealed record JobView(
             job.FinishedAt,
             placement,
             job.Actual is { } a ? FootprintView.Of(a) : null,
-            [.. job.History.Select(JobEventView.Of)]);
+            [.. job.History.Select(JobEventView.Of)],
+            spec.Command is { } c ? CommandView.Of(c) : null,
+            job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null);
     }
 }
 

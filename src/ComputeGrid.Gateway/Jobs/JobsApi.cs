@@ -43,7 +43,7 @@ public static partial class JobsApi
                 "the same key with a different body answers 422. The job's id is the tenant, a dot and the key.")
             .Accepts<SubmitJobBody>("application/json")
             .Produces<JobView>(StatusCodes.Status201Created)
-            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
+            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
         jobs.MapGet("/", ListAsync)
             .WithName("ListJobs")
@@ -101,6 +101,12 @@ public static partial class JobsApi
             return problem;
         }
 
+        if (body!.Command is not null && !user.HasClaim(ApiKeys.CommandsClaim, "true"))
+        {
+            return TypedResults.Problem(Problems.Create(
+                StatusCodes.Status403Forbidden, "Forbidden", "command", "this API key may not submit jobs with a command; ask the operators for the permission"));
+        }
+
         var jobId = $"{tenant}.{idempotencyKey ?? Guid.NewGuid().ToString("n")}";
         var jobRequest = body!.ToRequest(jobId, tenant);
         var errors = new List<ValidationError>();
@@ -127,6 +133,10 @@ public static partial class JobsApi
         catch (ComputeGridValidationException e)
         {
             return Problems.Invalid(Rename(e.Errors));
+        }
+        catch (ComputeGridForbiddenException e)
+        {
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", e.Field, e.Message));
         }
         catch (JobConflictException)
         {

@@ -21,6 +21,9 @@ public static class ApiKeys
     /// <summary>The claim that carries the key's tenant.</summary>
     public const string TenantClaim = "computegrid/tenant";
 
+    /// <summary>The claim present (value <c>true</c>) when the key may submit jobs with a command.</summary>
+    public const string CommandsClaim = "computegrid/commands";
+
     /// <summary>Any valid key (partner or operator).</summary>
     public const string PartnerPolicy = "computegrid-partner";
 
@@ -61,6 +64,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
                 new Claim(ClaimTypes.Name, key.Name),
                 new Claim(ApiKeys.TenantClaim, key.Tenant),
                 new Claim(ClaimTypes.Role, key.Role.ToString()),
+                .. key.AllowCommands ? [new Claim(ApiKeys.CommandsClaim, "true")] : Array.Empty<Claim>(),
             ],
             ApiKeys.Scheme);
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeys.Scheme)));
