@@ -118,6 +118,13 @@ internal static class AgentCli
     /// <summary>Runs the host until it stops; an invalid option ends it with exit code 2 and the reasons on <paramref name="error"/>.</summary>
     public static async Task<int> RunHostAsync(AgentOptions options, Credential credential, TextWriter error, CancellationToken cancellationToken, Action<IServiceCollection>? configure = null)
     {
+        // Validated before the host is built, so a bad option ends with its reason and not a host failure's stack trace.
+        var validation = new AgentOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            return Fail(error, validation.Failures ?? []);
+        }
+
         using var host = AgentHost.Build(options, credential, configure);
         try
         {

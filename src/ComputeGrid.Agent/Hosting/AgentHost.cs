@@ -30,6 +30,8 @@ internal static class AgentHost
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
         });
+        // The HTTP client's own logs repeat every failed sync with a stack trace; the sync loop logs each failure once.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         var services = builder.Services;
         services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
