@@ -73,6 +73,10 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         {
             errors.Add(userError);
         }
+        else if (JobRunner.MissingTool(user) is { } missing)
+        {
+            errors.Add(missing);
+        }
         else if (user.Switch && !string.IsNullOrWhiteSpace(options.WorkRoot) && FirstClosedAncestor(options.WorkRoot) is { } closed)
         {
             errors.Add($"--work-root (CG_AGENT_WORK_ROOT): jobs run as '{user.Name}', who cannot pass through '{closed}' (it needs the execute bit for others, o+x)");

@@ -17,7 +17,8 @@ namespace ComputeGrid.Agent.Running;
 /// calls setsid() and then execs (it forks only when already a group leader, which a child of the agent never is): the
 /// pid the agent gets is the job's own, and its session and group id, before any job code runs. When the agent is root
 /// it then execs <c>setpriv</c>, which drops to the job user (with its groups, no capabilities, no new privileges)
-/// and execs the job.
+/// and execs the job. Last, coreutils <c>env --default-signal</c> restores every signal's default disposition: .NET
+/// ignores SIGPIPE, an ignored signal survives exec, and a job's pipelines (<c>yes | head</c>) must end as they do in a shell.
 /// </remarks>
 internal sealed partial class JobRunner
 {
@@ -28,6 +29,7 @@ internal sealed partial class JobRunner
     private readonly ILogger<JobRunner> _logger;
     private readonly string _setsid;
     private readonly string? _setpriv;
+    private readonly string _env;
 
     /// <summary>A runner for <paramref name="user"/>; throws when <c>setsid</c> (or, to change user, <c>setpriv</c>) is not on PATH.</summary>
     public JobRunner(AgentOptions options, JobUser user, JobDirectories directories, TimeProvider time, ILogger<JobRunner> logger)
@@ -37,8 +39,45 @@ internal sealed partial class JobRunner
         _directories = directories;
         _time = time;
         _logger = logger;
-        _setsid = FindOnPath("setsid") ?? throw new InvalidOperationException("setsid (util-linux) is not on PATH");
-        _setpriv = user.Switch ? FindOnPath("setpriv") ?? throw new InvalidOperationException("setpriv (util-linux) is not on PATH") : null;
+        if (MissingTool(user) is { } missing)
+        {
+            throw new InvalidOperationException(missing);
+        }
+
+        _setsid = FindOnPath("setsid")!;
+        _setpriv = user.Switch ? FindOnPath("setpriv") : null;
+        _env = FindOnPath("env")!;
+    }
+
+    /// <summary>What is missing to start jobs for <paramref name="user"/> (setsid, setpriv to change user, env with --default-signal), or null.</summary>
+    public static string? MissingTool(JobUser user)
+    {
+        if (FindOnPath("setsid") is null)
+        {
+            return "setsid (util-linux) is not on PATH";
+        }
+
+        if (user.Switch && FindOnPath("setpriv") is null)
+        {
+            return $"setpriv (util-linux) is not on PATH; it is needed to run jobs as '{user.Name}'";
+        }
+
+        if (FindOnPath("env") is not { } env)
+        {
+            return "env (coreutils) is not on PATH";
+        }
+
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo(env) { ArgumentList = { "--default-signal", "--", "true" }, RedirectStandardError = true })!;
+            probe.StandardError.ReadToEnd();
+            probe.WaitForExit();
+            return probe.ExitCode == 0 ? null : "env on PATH does not support --default-signal (coreutils 8.31 or later is needed)";
+        }
+        catch (Win32Exception e)
+        {
+            return $"env on PATH cannot run: {e.Message}";
+        }
     }
 
     /// <summary>The agent's PATH, which jobs get too and bare executable names are looked up on.</summary>
@@ -81,6 +120,9 @@ internal sealed partial class JobRunner
             start.ArgumentList.Add("--");
         }
 
+        start.ArgumentList.Add(_env);
+        start.ArgumentList.Add("--default-signal");
+        start.ArgumentList.Add("--");
         start.ArgumentList.Add(executable);
         foreach (var argument in command.Arguments ?? [])
         {
