@@ -136,6 +136,21 @@ public sealed class SyncLoopTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_restarted_agent_kills_a_job_it_crashed_while_starting_found_by_its_environment()
+    {
+        var start = new ProcessStartInfo("setsid") { ArgumentList = { "--", "sh", "-c", "sleep 600 & wait" } };
+        start.Environment["CG_JOB_ID"] = "acme.half";
+        using var half = Process.Start(start)!;
+        await Eventually.TrueAsync(() => Processes.OfJob("acme.half").Count >= 2, "the half-started job runs");
+        new StateStore(_directory.State).Save(new AgentStateFile([new JobRecord("acme.half", 0, 0, 0)], []));
+
+        await StartAgentAsync();
+
+        await Eventually.TrueAsync(() => _gateway.Requests.Any(r => r.Reports.Any(p => p is { JobId: "acme.half", Phase: AgentJobPhase.Lost })), "the job is reported lost");
+        await Eventually.TrueAsync(() => Processes.OfJob("acme.half").Count == 0, "its processes are dead");
+    }
+
+    [Fact]
     public async Task A_restarted_agent_leaves_alone_a_process_that_reused_a_recorded_pid()
     {
         using var stranger = Process.Start("setsid", ["--", "sleep", "600"]);

@@ -26,6 +26,32 @@ internal readonly record struct ProcStat(int ProcessGroup, ulong StartTime)
         return Parse(text);
     }
 
+    /// <summary>Processes whose environment has <c>CG_JOB_ID=<paramref name="jobId"/></c>, as every job process of this agent does.</summary>
+    public static List<ProcStat> WithJobId(string jobId)
+    {
+        var marker = $"\0CG_JOB_ID={jobId}\0";
+        var found = new List<ProcStat>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                try
+                {
+                    if (("\0" + File.ReadAllText(Path.Combine(directory, "environ"))).Contains(marker, StringComparison.Ordinal) && Read(pid) is { } stat)
+                    {
+                        found.Add(stat);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Gone, or not ours to read.
+                }
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Parses one stat line; the command name (field 2) may hold spaces and parentheses, so fields are counted after its last ')'.</summary>
     public static ProcStat? Parse(string text)
     {

@@ -33,6 +33,7 @@ internal sealed partial class JobReconciler(
     private readonly List<AgentJobReport> _reports = [];
     private readonly SemaphoreSlim _reported = new(0);
     private readonly HashSet<string> _allowedTenants = new(options.AllowedTenants, StringComparer.Ordinal);
+    private string? _starting;
     private bool _stopping;
 
     /// <summary>This process's identity towards the data center: new on every start.</summary>
@@ -189,6 +190,9 @@ internal sealed partial class JobReconciler(
             return;
         }
 
+        // Recorded before the process exists (pid 0), so a crash between its start and the next save still leaves a trace.
+        _starting = assignment.JobId;
+        SaveLocked();
         RunningJob job;
         try
         {
@@ -196,12 +200,15 @@ internal sealed partial class JobReconciler(
         }
         catch (Exception e) when (e is JobRejectedException or IOException or UnauthorizedAccessException)
         {
+            _starting = null;
             RejectLocked(assignment.JobId, e.Message);
             return;
         }
 
+        _starting = null;
         _running[assignment.JobId] = job;
         AddReportLocked(new AgentJobReport(assignment.JobId, AgentJobPhase.Started, time.GetUtcNow()));
+        SaveLocked();
         _ = job.Exit.ContinueWith(exit => OnExited(job, exit.Result, assignment.WallTime), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -260,7 +267,10 @@ internal sealed partial class JobReconciler(
 
     private void SaveLocked() =>
         store.Save(new AgentStateFile(
-            [.. _running.Values.Select(j => new JobRecord(j.JobId, j.Pid, j.ProcessGroup, j.StartTime))],
+            [
+                .. _running.Values.Select(j => new JobRecord(j.JobId, j.Pid, j.ProcessGroup, j.StartTime)),
+                .. _starting is null ? [] : new[] { new JobRecord(_starting, 0, 0, 0) },
+            ],
             [.. _reports]));
 
     /// <summary>
@@ -269,6 +279,14 @@ internal sealed partial class JobReconciler(
     /// </summary>
     private static bool KillOrphan(JobRecord job)
     {
+        if (job.Pid == 0)
+        {
+            // Crashed while starting it: its pid never reached the file, but its environment names it.
+            var found = ProcStat.WithJobId(job.JobId);
+            found.ForEach(p => Native.KillGroup(p.ProcessGroup));
+            return found.Count > 0;
+        }
+
         if (ProcStat.Read(job.Pid) is { } now && job.StartTime != 0 && now.StartTime != job.StartTime)
         {
             return false;
