@@ -39,7 +39,6 @@ public static class OpsApi
     public static IEndpointRouteBuilder MapOpsPage(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/ops", (HttpContext context) => OpsAssets.Page.Serve(context)).ExcludeFromDescription();
-        endpoints.MapGet("/ops/", () => Results.Redirect("/ops")).ExcludeFromDescription();
         endpoints.MapGet("/ops/ops.js", (HttpContext context) => OpsAssets.Script.Serve(context)).ExcludeFromDescription();
         endpoints.MapGet("/ops/ops.css", (HttpContext context) => OpsAssets.Styles.Serve(context)).ExcludeFromDescription();
         return endpoints;

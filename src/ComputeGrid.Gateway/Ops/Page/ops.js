@@ -11,7 +11,7 @@
   const SVG = "http://www.w3.org/2000/svg";
 
   // Equirectangular projection around 32°N, wide enough for every national hub.
-  const MAP = { lonMin: 100, lonMax: 125, latMin: 19, latMax: 44, scale: 24, left: 40, top: 20, cosLat: Math.cos(32 * Math.PI / 180) };
+  const MAP = { lonMin: 96, lonMax: 126, latMin: 19, latMax: 44, scale: 24, left: 40, top: 20, cosLat: Math.cos(32 * Math.PI / 180) };
   const project = (lat, lon) => [MAP.left + (lon - MAP.lonMin) * MAP.cosLat * MAP.scale, MAP.top + (MAP.latMax - lat) * MAP.scale];
 
   const $ = (id) => document.getElementById(id);
@@ -166,20 +166,27 @@
       const [x2] = project(lat, MAP.lonMax);
       g.append(svg("line", { x1, y1: y, x2, y2: y }), svg("text", { x: x1 + 2, y: y - 3 }, `${lat}°N`));
     }
-    const [wx, wy] = project(42.5, 101);
+    const [wx, wy] = project(42.5, 98);
     const [ex, ey] = project(42.5, 119);
     g.append(svg("text", { x: wx, y: wy, class: "zone-label" }, "WEST · resource side"), svg("text", { x: ex, y: ey, class: "zone-label" }, "EAST · demand side"));
   }
 
   function radiusOf(hub, largest) {
-    return 10 + 22 * Math.sqrt(largest > 0 ? cores(hub.capacity) / largest : 0);
+    return 8 + 18 * Math.sqrt(largest > 0 ? cores(hub.capacity) / largest : 0);
+  }
+
+  // A hub's label goes to its left when another hub sits just to its right (Inner Mongolia beside Beijing).
+  function labelsLeft(points) {
+    return new Set(points.filter(([, x, y]) => points.some(([, ox, oy]) => ox - x > 0 && ox - x < 170 && Math.abs(oy - y) < 50)).map(([id]) => id));
   }
 
   function renderMap(feed, hubs) {
     const largest = Math.max(...feed.hubs.map((h) => cores(h.capacity)), 0);
+    const left = labelsLeft(feed.hubs.map((h) => [h.id, ...project(h.location.lat, h.location.lon)]));
     const nodes = feed.hubs.map((h) => {
       const [x, y] = project(h.location.lat, h.location.lon);
       const r = radiusOf(h, largest);
+      const side = left.has(h.id) ? { x: -(r + 10), "text-anchor": "end" } : { x: r + 10 };
       const util = h.targets.utilisation.value;
       const circumference = 2 * Math.PI * (r + 4);
       const g = svg("g", { class: `hub ${h.zone.toLowerCase()}`, "data-hub": h.id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
@@ -191,9 +198,9 @@
           class: "ring", r: (r + 4).toFixed(1), transform: "rotate(-90)",
           "stroke-dasharray": `${(Math.min(1, util) * circumference).toFixed(1)} ${circumference.toFixed(1)}`,
         }),
-        svg("text", { class: "name", x: r + 10, y: -4 }, `${h.nameZh} ${h.id}`),
-        svg("text", { class: "use", x: r + 10, y: 10, "data-value": cores(h.used) }, `${fmt(cores(h.used))}/${fmt(cores(h.capacity))} cores · ${pct(util)}`),
-        svg("text", { class: `queue${h.queueLength > 0 ? " waiting" : ""}`, x: r + 10, y: 23, "data-value": h.queueLength }, `queue ${h.queueLength}`));
+        svg("text", { class: "name", ...side, y: -4 }, `${h.nameZh} ${h.id}`),
+        svg("text", { class: "use", ...side, y: 10, "data-value": cores(h.used) }, `${fmt(cores(h.used))}/${fmt(cores(h.capacity))} cores · ${pct(util)}`),
+        svg("text", { class: `queue${h.queueLength > 0 ? " waiting" : ""}`, ...side, y: 23, "data-value": h.queueLength }, `queue ${h.queueLength}`));
       return g;
     });
     els.hubs.replaceChildren(...nodes);
