@@ -173,7 +173,14 @@ public sealed class OpsPageTests(SiloHostFixture host)
                 start.ArgumentList.Add(argument);
             }
 
-            return new BrowserTest(Process.Start(start)!, screenshot);
+            try
+            {
+                return new BrowserTest(Process.Start(start)!, screenshot);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException($"node could not be started ({e.Message}): Node.js must be on PATH for the ops page's browser test", e);
+            }
         }
 
         /// <summary>The script's next JSON line, within a deadline.</summary>
