@@ -175,9 +175,13 @@
     return 8 + 18 * Math.sqrt(largest > 0 ? cores(hub.capacity) / largest : 0);
   }
 
-  // A hub's label goes to its left when another hub sits just to its right (Inner Mongolia beside Beijing).
+  // A hub's label goes to its left when another hub sits just to its right (Inner Mongolia beside Beijing) or the
+  // label would leave the map (Yangtze River Delta on the coast).
   function labelsLeft(points) {
-    return new Set(points.filter(([, x, y]) => points.some(([, ox, oy]) => ox - x > 0 && ox - x < 170 && Math.abs(oy - y) < 50)).map(([id]) => id));
+    const [right] = project(0, MAP.lonMax);
+    return new Set(points
+      .filter(([, x, y]) => x > right - 170 || points.some(([, ox, oy]) => ox - x > 0 && ox - x < 170 && Math.abs(oy - y) < 50))
+      .map(([id]) => id));
   }
 
   function renderMap(feed, hubs) {
@@ -246,11 +250,14 @@
     els.hubRows.replaceChildren(...hubs.map((h) => {
       const tr = el("tr", { "data-hub-row": h.id });
       const cell = (col, value, display) => el("td", { "data-col": col, "data-value": value }, display);
-      const name = el("td", { class: "text" });
-      name.append(el("strong", {}, h.id), document.createTextNode(` ${h.name} ${h.nameZh}`));
+      const name = el("td", { class: "text", title: h.name });
+      name.append(el("strong", {}, h.id), document.createTextNode(` ${h.nameZh}`));
       tr.append(
         name,
         el("td", { class: "text" }, h.zone),
+        reading(h.targets.pue, (v) => v.toFixed(3), `≤ ${h.targets.pue.target}`),
+        reading(h.targets.utilisation, pct),
+        reading(h.targets.greenShare, pct),
         cell("dcs", h.dataCenters, h.dataCenters),
         cell("used", cores(h.used), `${fmt(cores(h.used))} / ${fmt(cores(h.capacity))}`),
         cell("gpus", gpus(h.used), `${fmt(gpus(h.used))} / ${fmt(gpus(h.capacity))}`),
@@ -260,10 +267,7 @@
         cell("borrowed-jobs", h.borrowedJobs, h.borrowedJobs),
         cell("energy", h.executed.energyKwh, fmt(h.executed.energyKwh)),
         cell("carbon", h.executed.carbonKg, fmt(h.executed.carbonKg)),
-        cell("cost", h.executed.costCny, fmt(h.executed.costCny)),
-        reading(h.targets.pue, (v) => v.toFixed(3), `≤ ${h.targets.pue.target}`),
-        reading(h.targets.utilisation, pct),
-        reading(h.targets.greenShare, pct));
+        cell("cost", h.executed.costCny, fmt(h.executed.costCny)));
       return tr;
     }));
   }
