@@ -68,6 +68,7 @@ internal static class OpsCli
         var dataCenterId = new Argument<string>("data-center") { Description = "The data center's id" };
         var hub = new Option<string?>("--hub") { Description = "Only this hub" };
         var state = new Option<string?>("--state") { Description = "Only this state" };
+        var tenant = new Option<string?>("--tenant") { Description = "Another tenant's jobs (operator keys); default the key's own tenant" };
         var file = new Option<FileInfo>("--file") { Description = "The data center as JSON (the body of POST /v1/data-centers)", Required = true };
 
         root.Subcommands.Add(Leaf("pool", "The pool's totals", (_, g, ct) => PoolAsync(console, g, ct)));
@@ -89,9 +90,9 @@ internal static class OpsCli
             }, dataCenterId),
         };
         root.Subcommands.Add(dataCenters);
-        root.Subcommands.Add(new Command("jobs", "The key's tenant's jobs: list, show, cancel")
+        root.Subcommands.Add(new Command("jobs", "Jobs: list (the key's tenant, or any tenant's with --tenant), show, cancel")
         {
-            Leaf("list", "Jobs, newest first", (p, g, ct) => JobsAsync(console, g, p.GetValue(state), ct), state),
+            Leaf("list", "Jobs, newest first", (p, g, ct) => JobsAsync(console, g, p.GetValue(tenant), p.GetValue(state), ct), tenant, state),
             Leaf("show", "One job and its history", (p, g, ct) => JobAsync(console, g, p.GetValue(jobId)!, ct), jobId),
             Leaf("cancel", "Cancel a job", async (p, g, ct) =>
             {
@@ -184,10 +185,21 @@ internal static class OpsCli
         console.MarkupLineInterpolated($"{done} [green]{Str(changed, "id")}[/] (now {Str(changed, "status")})");
     }
 
-    private static async Task JobsAsync(IAnsiConsole console, GatewayConnection gateway, string? state, CancellationToken ct)
+    private static async Task JobsAsync(IAnsiConsole console, GatewayConnection gateway, string? tenant, string? state, CancellationToken ct)
     {
-        var page = await gateway.GetAsync(state is null ? "v1/jobs?limit=500" : $"v1/jobs?limit=500&state={Uri.EscapeDataString(state)}", ct);
-        var table = new Table().Title("Jobs").AddColumns("Job", "State", "Origin", "Data center", "Submitted (UTC)");
+        var query = "v1/jobs?limit=500";
+        if (tenant is not null)
+        {
+            query += $"&tenant={Uri.EscapeDataString(tenant)}";
+        }
+
+        if (state is not null)
+        {
+            query += $"&state={Uri.EscapeDataString(state)}";
+        }
+
+        var page = await gateway.GetAsync(query, ct);
+        var table = new Table().Title(tenant is null ? "Jobs" : $"Jobs of {tenant}").AddColumns("Job", "State", "Origin", "Data center", "Submitted (UTC)");
         foreach (var j in page.GetProperty("jobs").EnumerateArray())
         {
             table.AddRow(Str(j, "jobId"), Str(j, "state"), Str(j, "originHub"), Str(j, "dataCenterId"), Str(j, "submittedAt"));

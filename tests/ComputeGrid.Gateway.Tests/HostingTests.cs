@@ -44,7 +44,7 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
     }
 
     [Fact]
-    public async Task The_standalone_host_serves_the_api_as_an_orleans_client_of_the_cluster()
+    public async Task The_standalone_host_serves_the_api_and_the_ops_page_as_an_orleans_client_of_the_cluster()
     {
         var port = FreePort();
         const string key = "standalone-test-key";
@@ -88,10 +88,15 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
 
             using var submitted = await http.SubmitAsync(Bodies.Job(), idempotencyKey);
             using var read = await http.GetAsync($"/v1/jobs/standalone.{idempotencyKey}");
+            using var opsPage = await http.GetAsync("/ops");
+            using var opsScript = await http.GetAsync("/ops/ops.js");
 
             Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
             Assert.Equal("standalone", (await read.JsonAsync()).GetProperty("tenant").GetString());
             Assert.Equal("standalone", (await silo.Grid.GetJobAsync($"standalone.{idempotencyKey}")).Spec.Tenant);
+            Assert.Equal(HttpStatusCode.OK, opsPage.StatusCode);
+            Assert.Contains("/v1/ops/federation", await opsPage.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, opsScript.StatusCode);
         }
         finally
         {

@@ -117,6 +117,56 @@ public sealed class JobsApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task An_operator_lists_another_tenants_jobs_by_naming_the_tenant()
+    {
+        using var partner = fixture.Client("globex");
+        var key = Bodies.NewKey("listed-by-operator");
+        using var submitted = await partner.SubmitAsync(Bodies.Job(), key);
+        using var cancelled = await partner.PostAsync($"/v1/jobs/globex.{key}/cancel", content: null);
+        using var operatorClient = fixture.Client("operator");
+
+        using var response = await operatorClient.GetAsync("/v1/jobs?tenant=globex&limit=500");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var jobs = (await response.JsonAsync()).GetProperty("jobs").EnumerateArray().ToList();
+        Assert.Contains(jobs, j => j.GetProperty("jobId").GetString() == $"globex.{key}");
+        Assert.All(jobs, j => Assert.StartsWith("globex.", j.GetProperty("jobId").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_partner_naming_another_tenant_is_refused_with_403_on_the_tenant_field()
+    {
+        using var http = fixture.Client("pager");
+
+        using var response = await http.GetAsync("/v1/jobs?tenant=globex");
+
+        await response.AssertProblemAsync(403, "tenant", "only operator keys");
+    }
+
+    [Fact]
+    public async Task A_partner_may_name_its_own_tenant()
+    {
+        using var http = fixture.Client("pager");
+
+        using var response = await http.GetAsync("/v1/jobs?tenant=pager&limit=1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("Globex")]
+    [InlineData("-")]
+    [InlineData("a_b")]
+    public async Task A_tenant_that_is_not_a_tenant_name_answers_400_on_the_tenant_field(string tenant)
+    {
+        using var http = fixture.Client("operator");
+
+        using var response = await http.GetAsync($"/v1/jobs?tenant={Uri.EscapeDataString(tenant)}");
+
+        await response.AssertProblemAsync(400, "tenant");
+    }
+
+    [Fact]
     public async Task The_tenant_endpoint_counts_the_callers_jobs_by_state()
     {
         using var http = fixture.Client("pager");

@@ -92,6 +92,35 @@ public sealed class CliTests(SiloHostFixture host)
     }
 
     [Fact]
+    public async Task Jobs_list_with_tenant_shows_another_tenants_jobs_to_an_operator()
+    {
+        var job = await host.SubmitAsync(new { originHub = "chengyu", resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, runTimeSeconds = 3600, allowedHubs = new[] { "chengyu" } });
+        var jobId = job.GetProperty("jobId").GetString()!;
+        try
+        {
+            var (code, listed) = await RunAsync("jobs", "list", "--tenant", "ops");
+
+            Assert.Equal(0, code);
+            Assert.Contains("Jobs of ops", listed, StringComparison.Ordinal);
+            Assert.Contains(jobId, listed, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await RunAsync("--key", SiloHostFixture.PartnerKey, "jobs", "cancel", jobId);
+        }
+    }
+
+    [Fact]
+    public async Task Jobs_list_with_another_tenant_fails_for_a_partner_key_with_the_gateways_reason()
+    {
+        var (code, output) = await RunAsync("--key", SiloHostFixture.PartnerKey, "jobs", "list", "--tenant", "operators");
+
+        Assert.Equal(1, code);
+        Assert.Contains("403", output, StringComparison.Ordinal);
+        Assert.Contains("only operator keys", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Loans_and_balances_show_their_tables()
     {
         var (loansCode, loans) = await RunAsync("loans");

@@ -6,6 +6,7 @@ using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Loans;
 using ComputeGrid.Gateway.OpenApi;
+using ComputeGrid.Gateway.Ops;
 using ComputeGrid.Gateway.Pool;
 using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -14,6 +15,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -40,6 +42,7 @@ public static partial class GatewayExtensions
         }
 
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayJson>();
         services.AddSingleton<JsonBody>();
         services.ConfigureHttpJsonOptions(o => GatewayJson.Configure(o.SerializerOptions));
@@ -86,9 +89,8 @@ public static partial class GatewayExtensions
     }
 
     /// <summary>
-    /// Maps the <c>/v1</c> API (jobs, hubs, pool, operators' data centers), the OpenAPI document at
-    /// <c>/openapi/v1.json</c> and the API reference at <c>/docs</c>. Further resources (loans and hub balances, issue #3)
-    /// map their own groups onto the same <c>/v1</c> group.
+    /// Maps the <c>/v1</c> API (jobs, hubs, pool, loans, operators' data centers and federation feed), the OpenAPI
+    /// document at <c>/openapi/v1.json</c>, the API reference at <c>/docs</c> and the operators' page at <c>/ops</c>.
     /// </summary>
     public static RouteGroupBuilder MapComputeGridGateway(this IEndpointRouteBuilder endpoints)
     {
@@ -96,8 +98,9 @@ public static partial class GatewayExtensions
             .RequireAuthorization(ApiKeys.PartnerPolicy)
             .RequireRateLimiting(RateLimitPolicy)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi();
         endpoints.MapAgentSync();
+        endpoints.MapOpsPage();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o

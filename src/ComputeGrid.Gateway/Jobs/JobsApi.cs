@@ -48,8 +48,8 @@ public static partial class JobsApi
         jobs.MapGet("/", ListAsync)
             .WithName("ListJobs")
             .WithSummary("List the caller's jobs")
-            .WithDescription("The caller's tenant's jobs, newest first, a page at a time. Pass the page's nextCursor as cursor to get the next page; a null nextCursor ends the listing.")
-            .ProducesApiProblem(StatusCodes.Status400BadRequest);
+            .WithDescription("The caller's tenant's jobs, newest first, a page at a time. Pass the page's nextCursor as cursor to get the next page; a null nextCursor ends the listing. Operators may name any tenant with tenant.")
+            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden);
 
         jobs.MapGet("/{jobId}", GetAsync)
             .WithName("GetJob")
@@ -152,8 +152,20 @@ public static partial class JobsApi
         [FromQuery] string? state,
         [FromQuery] string? limit,
         [FromQuery] string? cursor,
+        [FromQuery] string? tenant,
         CancellationToken cancellationToken)
     {
+        var own = ApiKeys.TenantOf(user);
+        if (tenant is not null && !TenantNames.IsValid(tenant))
+        {
+            return Problems.Invalid("tenant", "must be 1-64 characters of a-z, 0-9 and '-'");
+        }
+
+        if (tenant is not null && tenant != own && !user.IsInRole(nameof(GatewayRole.Operator)))
+        {
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", "tenant", "names another tenant; only operator keys may list another tenant's jobs"));
+        }
+
         JobState? wanted = null;
         if (state is not null)
         {
@@ -176,7 +188,7 @@ public static partial class JobsApi
             return Problems.Invalid("cursor", "is not a cursor this API returned");
         }
 
-        var page = await grid.ListJobsAsync(ApiKeys.TenantOf(user), wanted, size, cursor, cancellationToken);
+        var page = await grid.ListJobsAsync(tenant ?? own, wanted, size, cursor, cancellationToken);
         return TypedResults.Ok(new JobPageView([.. page.Jobs.Select(JobSummaryView.Of)], page.NextCursor));
     }
 

@@ -85,6 +85,10 @@ internal static class GatewayOpenApi
             case "cursor":
                 parameter.Description = "The nextCursor of the previous page; absent for the first page. Opaque.";
                 break;
+            case "tenant":
+                parameter.Description = "Operators only: list this tenant's jobs (1-64 of a-z, 0-9 and '-'); absent for the key's own tenant. A partner key may name only its own tenant (else 403).";
+                parameter.Example = JsonValue.Create("acme");
+                break;
             case "jobId":
                 parameter.Description = "The job's id as the submission returned it.";
                 parameter.Example = JsonValue.Create("acme.etl-2026-11-25");

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace ComputeGrid.Ops.Tests;
+
+/// <summary>
+/// The federation view in a real browser: headless Chromium (Debian package <c>chromium</c>) driven by playwright-core from
+/// <c>browser/ops-page.mjs</c> (<c>npm ci</c> there; CI does it in .ci/run) against the real silo host, while jobs flow.
+/// </summary>
+[Collection(SiloHostCollection.Name)]
+public sealed class OpsPageTests(SiloHostFixture host)
+{
+    private static readonly string[] Hubs = ["bth", "yangtze", "gba", "chengyu", "inner-mongolia", "guizhou", "gansu", "ningxia"];
+
+    [Fact]
+    public async Task The_ops_page_draws_every_hub_and_updates_loans_and_totals_live_as_jobs_flow()
+    {
+        var browser = BrowserTest.Start(host.BaseAddress, SiloHostFixture.OperatorKey, SiloHostFixture.PartnerKey, "yangtze->guizhou");
+        string? borrowingJobId = null;
+        try
+        {
+            var ready = await browser.NextAsync();
+            Assert.True(ready.GetProperty("event").GetString() == "ready", ready.ToString());
+            var before = ready.GetProperty("snapshot");
+            Assert.Equal(Hubs.Order(), Strings(before, "hubsOnMap").Order());
+            Assert.Equal(Hubs.Order(), Strings(before, "hubRows").Order());
+            Assert.Equal("/dashboard/", before.GetProperty("dashboardLink").GetString());
+            Assert.False(before.GetProperty("keyFormVisible").GetBoolean(), "the key form gives way to the view");
+            Assert.Equal(3, before.GetProperty("targets").GetProperty("guizhou").GetArrayLength());
+
+            // A Greenest batch job from Yangtze runs in Guizhou under a loan; a short job in the GBA finishes.
+            var borrowing = await host.SubmitAsync(new { originHub = "yangtze", resources = new { cpuMillicores = 4000, memoryMiB = 8192 }, runTimeSeconds = 3600, latencyClass = "Batch", policy = "Greenest" });
+            borrowingJobId = borrowing.GetProperty("jobId").GetString()!;
+            var finishing = await host.SubmitAsync(new { originHub = "gba", resources = new { cpuMillicores = 2000, memoryMiB = 4096 }, runTimeSeconds = 1, allowedHubs = new[] { "gba" } });
+            var finishingJobId = finishing.GetProperty("jobId").GetString()!;
+            await Eventually.TrueAsync(async () => await host.StateOfAsync(borrowingJobId) is "Scheduled" or "Running", "the Yangtze job is placed under a loan", TimeSpan.FromSeconds(60));
+            await Eventually.TrueAsync(async () => await host.StateOfAsync(finishingJobId) == "Succeeded", "the GBA job succeeds", TimeSpan.FromSeconds(60));
+            await browser.SendAsync("jobs-submitted");
+
+            var changed = await browser.NextAsync();
+            Assert.True(changed.GetProperty("event").GetString() == "changed", changed.ToString());
+            var after = changed.GetProperty("snapshot");
+            Assert.True(after.GetProperty("sameDocument").GetBoolean(), "the page updated without reloading");
+            var arrow = after.GetProperty("arrows").EnumerateArray().Single(a => a.GetProperty("id").GetString() == "yangtze->guizhou");
+            Assert.True(arrow.GetProperty("cores").GetDouble() >= 4, arrow.ToString());
+            Assert.True(arrow.GetProperty("eastToWest").GetBoolean());
+            Assert.Contains("cores", arrow.GetProperty("label").GetString(), StringComparison.Ordinal);
+            Assert.True(Number(after, "totals", "energy") > Number(before, "totals", "energy"), "total energy grew");
+            Assert.True(Number(after, "totals", "carbon") > Number(before, "totals", "carbon"), "total carbon grew");
+            Assert.True(Number(after, "totals", "finished") > Number(before, "totals", "finished"), "finished jobs grew");
+            Assert.True(Number(after, "totals", "loans") >= 1);
+            Assert.True(Number(after, "hubUsedCores", "guizhou") >= Number(before, "hubUsedCores", "guizhou") + 4, "Guizhou's use grew by the loan");
+            Assert.True(Number(after, "flow", "borrowed-cores") >= Number(before, "flow", "borrowed-cores") + 4, "the east-to-west flow grew");
+            Assert.True(after.GetProperty("openLoanRows").GetInt32() >= 1);
+            Assert.True(new FileInfo(browser.Screenshot).Length > 10_000, $"{browser.Screenshot} holds a screenshot");
+        }
+        finally
+        {
+            await browser.DisposeAsync();
+            if (borrowingJobId is not null)
+            {
+                using var http = host.Client(SiloHostFixture.PartnerKey);
+                using var cancelled = await http.PostAsync(new Uri($"v1/jobs/{borrowingJobId}/cancel", UriKind.Relative), null);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_ops_page_is_served_without_a_key_under_a_policy_that_keeps_it_to_its_own_origin()
+    {
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+
+        using var page = await http.GetAsync(new Uri("ops", UriKind.Relative));
+        using var script = await http.GetAsync(new Uri("ops/ops.js", UriKind.Relative));
+        using var styles = await http.GetAsync(new Uri("ops/ops.css", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/dashboard/\"", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, styles.StatusCode);
+        Assert.Equal("text/css", styles.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task The_federation_feed_answers_operators_and_refuses_partners_and_requests_without_a_key()
+    {
+        using var anonymous = new HttpClient { BaseAddress = host.BaseAddress };
+        using var partner = host.Client(SiloHostFixture.PartnerKey);
+        using var operatorClient = host.Client(SiloHostFixture.OperatorKey);
+        var feed = new Uri("v1/ops/federation", UriKind.Relative);
+
+        using var none = await anonymous.GetAsync(feed);
+        using var refused = await partner.GetAsync(feed);
+        using var answered = await operatorClient.GetAsync(feed);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("X-API-Key", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.True(answered.Headers.CacheControl?.NoStore);
+        var view = await answered.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(8, view.GetProperty("hubs").GetArrayLength());
+        var guizhou = view.GetProperty("hubs").EnumerateArray().Single(h => h.GetProperty("id").GetString() == "guizhou");
+        Assert.Equal("West", guizhou.GetProperty("zone").GetString());
+        Assert.Equal(1.2, guizhou.GetProperty("targets").GetProperty("pue").GetProperty("target").GetDouble());
+        Assert.Equal(0.8, view.GetProperty("targets").GetProperty("minGreenShare").GetDouble());
+    }
+
+    private static IEnumerable<string> Strings(JsonElement snapshot, string property) =>
+        snapshot.GetProperty(property).EnumerateArray().Select(e => e.GetString()!);
+
+    private static double Number(JsonElement snapshot, string group, string name) => snapshot.GetProperty(group).GetProperty(name).GetDouble();
+
+    /// <summary>The node script as a process: one JSON object per stdout line, commands on stdin.</summary>
+    private sealed class BrowserTest : IAsyncDisposable
+    {
+        private static readonly TimeSpan LineTimeout = TimeSpan.FromSeconds(120);
+        private readonly Process _process;
+        private readonly StringWriter _stderr = new();
+
+        private BrowserTest(Process process, string screenshot)
+        {
+            _process = process;
+            Screenshot = screenshot;
+            _process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    lock (_stderr)
+                    {
+                        _stderr.WriteLine(e.Data);
+                    }
+                }
+            };
+            _process.BeginErrorReadLine();
+        }
+
+        public string Screenshot { get; }
+
+        public static BrowserTest Start(Uri baseAddress, string operatorKey, string partnerKey, string expectArrow)
+        {
+            var folder = Path.Combine(RepositoryRoot(), "tests", "ComputeGrid.Ops.Tests", "browser");
+            Assert.True(
+                Directory.Exists(Path.Combine(folder, "node_modules", "playwright-core")),
+                $"playwright-core is missing: run 'npm ci' in {folder} (.ci/run does it; node must be on PATH)");
+            var chromium = Chromium();
+            Assert.True(
+                chromium is not null,
+                "Chromium is missing: install the Debian package 'chromium' (apt-get install -y chromium; .ci/run does it) or set CHROMIUM_PATH");
+            var screenshot = Path.Combine(RepositoryRoot(), "artifacts", "ops-page.png");
+            var start = new ProcessStartInfo("node")
+            {
+                WorkingDirectory = folder,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var argument in new[]
+            {
+                "ops-page.mjs", "--url", baseAddress.ToString(), "--key", operatorKey, "--partner-key", partnerKey,
+                "--chromium", chromium!, "--screenshot", screenshot, "--expect-arrow", expectArrow,
+            })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            try
+            {
+                return new BrowserTest(Process.Start(start)!, screenshot);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException($"node could not be started ({e.Message}): Node.js must be on PATH for the ops page's browser test", e);
+            }
+        }
+
+        /// <summary>The script's next JSON line, within a deadline.</summary>
+        public async Task<JsonElement> NextAsync()
+        {
+            using var timeout = new CancellationTokenSource(LineTimeout);
+            string? line;
+            try
+            {
+                line = await _process.StandardOutput.ReadLineAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"ops-page.mjs printed nothing within {LineTimeout.TotalSeconds} s; stderr: {Errors()}");
+            }
+
+            Assert.True(line is not null, $"ops-page.mjs ended without an answer; stderr: {Errors()}");
+            return JsonDocument.Parse(line!).RootElement.Clone();
+        }
+
+        public async Task SendAsync(string command)
+        {
+            await _process.StandardInput.WriteLineAsync(command);
+            await _process.StandardInput.FlushAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.StandardInput.Close();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await _process.WaitForExitAsync(timeout.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+
+            _process.Dispose();
+        }
+
+        private string Errors()
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+
+        private static string? Chromium()
+        {
+            var configured = Environment.GetEnvironmentVariable("CHROMIUM_PATH");
+            if (!string.IsNullOrEmpty(configured))
+            {
+                return File.Exists(configured) ? configured : null;
+            }
+
+            return new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
+        }
+
+        private static string RepositoryRoot()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "ComputeGrid.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new DirectoryNotFoundException("ComputeGrid.sln not found above the test assembly");
+        }
+    }
+}
