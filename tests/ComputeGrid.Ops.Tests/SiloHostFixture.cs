@@ -19,7 +19,7 @@ namespace ComputeGrid.Ops.Tests;
 /// The real silo host (silo, gateway, /metrics) as <see cref="SiloHost"/> builds it, on free loopback ports, with the
 /// development operator key, a partner key of tenant <c>ops</c>, the system clock and a fast metrics poll.
 /// </summary>
-public sealed class SiloHostFixture : IAsyncLifetime
+public class SiloHostFixture : IAsyncLifetime
 {
     /// <summary>The development operator key (docs/api.md), the CLI's default.</summary>
     public const string OperatorKey = "cg-dev-operator";
@@ -29,10 +29,16 @@ public sealed class SiloHostFixture : IAsyncLifetime
 
     private WebApplication? _app;
 
+    /// <summary>Settings a derived fixture adds to (or overrides in) the host's configuration.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
+
+    /// <summary>The host's services (the SDK, the silo's).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The host is not started.");
+
     /// <summary>The host's address, for example <c>http://127.0.0.1:41234</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
@@ -53,6 +59,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
             ["Gateway:ApiKeys:1:Sha256"] = ApiKeyHash.Of(PartnerKey),
             ["Gateway:RateLimit:PermitLimit"] = "100000",
         });
+        builder.Configuration.AddInMemoryCollection(ExtraSettings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         SiloHost.Configure(builder, SiloHost.LoadTopology(builder.Configuration));
@@ -67,7 +74,7 @@ public sealed class SiloHostFixture : IAsyncLifetime
             "the pool is seeded");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {
