@@ -296,8 +296,7 @@ internal sealed partial class DataCenterGrain
 
         // Its jobs are placed again elsewhere; when an agent comes back it is told to kill what it still runs of them.
         var reason = $"data center {Id} went Offline: no agent synced for {agentOptions.Value.HeartbeatTimeout.TotalSeconds:0.#} s";
-        var held = Ledger.Reservations.Keys.Where(k => !k.StartsWith("loan:", StringComparison.Ordinal)).Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys)).ToList();
-        foreach (var jobId in held)
+        foreach (var jobId in HeldJobs())
         {
             await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, reason);
         }

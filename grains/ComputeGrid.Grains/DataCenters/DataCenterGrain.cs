@@ -1,5 +1,4 @@
 using ComputeGrid.Contracts;
-using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
@@ -8,6 +7,7 @@ using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Jobs;
 using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -383,28 +383,16 @@ internal sealed partial class DataCenterGrain(
             return;
         }
 
-        var held = Ledger.Reservations.Keys.Where(k => !k.StartsWith("loan:", StringComparison.Ordinal))
-            .Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys))
-            .ToList();
+        var held = HeldJobs();
         foreach (var gone in _suspects.Keys.Except(held, StringComparer.Ordinal).ToList())
         {
             _suspects.Remove(gone);
         }
 
-        foreach (var jobId in held)
+        var snapshots = await JobReads.ReadAsync(GrainFactory, held, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
+        foreach (var (jobId, snapshot) in snapshots)
         {
             var job = GrainFactory.GetGrain<IJobGrain>(jobId);
-            JobSnapshot? snapshot;
-            try
-            {
-                snapshot = await job.GetAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException)
-            {
-                LogReconcileSkipped(logger, Id, jobId, e);
-                continue;
-            }
-
             switch (Reconciliation.JudgeReservation(Id, snapshot?.State, snapshot?.Placement?.DataCenterId))
             {
                 case ReservationVerdict.KeepAndRun:
@@ -436,6 +424,10 @@ internal sealed partial class DataCenterGrain(
             }
         }
     }
+
+    /// <summary>Every job holding capacity here: own reservations (not loan slices) and borrowers' jobs inside the slices.</summary>
+    private List<string> HeldJobs() =>
+        [.. Ledger.Reservations.Keys.Where(k => !k.StartsWith("loan:", StringComparison.Ordinal)).Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys))];
 
     private bool Holds(string jobId) => Ledger.Reservations.ContainsKey(jobId) || Record.Loans.Values.Any(l => l.Reservations.ContainsKey(jobId));
 
@@ -573,9 +565,6 @@ internal sealed partial class DataCenterGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} released the reservation of job {JobId}: the job is {State} at {PlacedAt}")]
     private static partial void LogOrphanReleased(ILogger logger, string dataCenterId, string jobId, JobState? state, string? placedAt);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Data center {DataCenterId} could not read job {JobId} this pass")]
-    private static partial void LogReconcileSkipped(ILogger logger, string dataCenterId, string jobId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string dataCenterId, DataCenterStatus status);

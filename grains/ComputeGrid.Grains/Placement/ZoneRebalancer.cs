@@ -106,8 +106,10 @@ internal sealed partial class ZoneRebalancer(
                 {
                     await RebalanceOnceAsync(cancellationToken);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // Orleans' own cancellations (a message that expired while a silo died) included: only the silo's
+                    // stop ends the loop.
                     LogPassFailed(logger, e);
                 }
             }

@@ -10,6 +10,7 @@ using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Jobs;
 using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -264,19 +265,15 @@ internal sealed partial class RegionGrain(
         }
 
         var changed = false;
+        var snapshots = await JobReads.ReadAsync(GrainFactory, [.. records.Select(r => r.Key)], JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
         foreach (var (jobId, recordedAt) in records)
         {
-            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
-            JobSnapshot? snapshot;
-            try
-            {
-                snapshot = await job.GetAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException)
+            if (!snapshots.TryGetValue(jobId, out var snapshot))
             {
                 continue;
             }
 
+            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
             var verdict = Reconciliation.JudgeRegionRecord(recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
             if (verdict == RegionVerdict.Agrees || (verdict == RegionVerdict.Suspect && !Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses)))
             {

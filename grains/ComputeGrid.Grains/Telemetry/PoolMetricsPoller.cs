@@ -44,9 +44,11 @@ internal sealed partial class PoolMetricsPoller(
             var page = await book.ListAsync(null, LoanState.Active, 500, null, cancellationToken);
             metrics.Observe(pool, balances, page.Loans);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            // Until the silo is active (or while it stops) grain calls fail; the gauges keep their last values.
+            // Until the silo is active (or while it stops, or while a crashed silo is not yet declared dead) grain calls
+            // fail, Orleans' own cancellations ("message expired") included; the gauges keep their last values. Only the
+            // host's own stop ends the loop: an escaping exception would fail this BackgroundService and stop the silo.
             LogPollFailed(logger, e);
         }
     }

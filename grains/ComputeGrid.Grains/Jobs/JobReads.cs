@@ -1,0 +1,34 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
+
+namespace ComputeGrid.Grains.Jobs;
+
+/// <summary>Reads many jobs at once for reconciliation, each within a deadline.</summary>
+internal static class JobReads
+{
+    /// <summary>
+    /// The jobs' snapshots (null for a job that does not exist), read concurrently. A job that did not answer within
+    /// <paramref name="deadline"/> (its silo crashed and is not yet declared dead, say) is left out: the caller's pass
+    /// must not hold its grain for a whole response timeout, and the next pass reads it again.
+    /// </summary>
+    public static async Task<Dictionary<string, JobSnapshot?>> ReadAsync(IGrainFactory grains, IReadOnlyCollection<string> jobIds, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(deadline);
+        var reads = await Task.WhenAll(jobIds.Select(async id =>
+        {
+            try
+            {
+                return (Id: id, Read: true, Snapshot: await grains.GetGrain<IJobGrain>(id).GetAsync(timeout.Token));
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return (Id: id, Read: false, Snapshot: (JobSnapshot?)null);
+            }
+        }));
+        return reads.Where(r => r.Read).ToDictionary(r => r.Id, r => r.Snapshot, StringComparer.Ordinal);
+    }
+
+    /// <summary>How long one reconciliation pass waits for the jobs it reads: half its interval, at most 3 s.</summary>
+    public static TimeSpan DeadlineFor(TimeSpan reconcileInterval) => TimeSpan.FromTicks(Math.Min(reconcileInterval.Ticks / 2, TimeSpan.FromSeconds(3).Ticks));
+}
