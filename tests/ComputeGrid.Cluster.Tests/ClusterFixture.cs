@@ -65,6 +65,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         await _client.StartAsync();
     }
 
+    /// <summary>The test's Orleans client of the cluster (the SDK's), for management calls.</summary>
+    public IClusterClient Orleans => (_client ?? throw new InvalidOperationException("The cluster is not started.")).Services.GetRequiredService<IClusterClient>();
+
     /// <summary>Waits until every silo process answers Healthy.</summary>
     public Task WaitAllHealthyAsync() =>
         Task.WhenAll(Processes.Silos.Select(s => Processes.WaitHealthyAsync(s, SiloStartLimit, CancellationToken.None)));

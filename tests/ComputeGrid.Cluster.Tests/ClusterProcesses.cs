@@ -83,6 +83,15 @@ public sealed class ClusterProcesses : IDisposable
         });
     }
 
+    /// <summary>The zone of the silo process listening on silo port <paramref name="siloPort"/>, or null when none is ours.</summary>
+    public string? ZoneOfSiloPort(int siloPort)
+    {
+        lock (_gate)
+        {
+            return _silos.Values.FirstOrDefault(p => p.Silo == siloPort)?.Zone;
+        }
+    }
+
     /// <summary>Waits until the silo's <c>/health</c> answers Healthy (it is active and the pool answers through it).</summary>
     /// <remarks>Fails at once, with the end of its log, when the process has exited.</remarks>
     public Task WaitHealthyAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) =>

@@ -48,33 +48,62 @@ public static class ComputeGridSiloBuilderExtensions
 }
 
 /// <summary>
-/// Seeds the pool's directory from the topology file when the silo becomes active (idempotent across silos). A cold
-/// cluster (several silos starting at once, storage warming up) can miss the call timeout, so a timed-out seed is retried
-/// a few times before the silo gives up starting.
+/// Seeds the pool's directory from the topology file once the silo is active (idempotent across silos and restarts).
+/// The seed runs in the background and retries with backoff until it succeeds or the silo stops: a cold or loaded
+/// cluster (several silos starting at once, storage warming up, a peer dying) can miss call timeouts for a while, and a
+/// silo must not fail to start, or stop, because of that; the pool of a restarted cluster is already seeded anyway.
 /// </summary>
-internal sealed partial class PoolSeeder(IGrainFactory grains, TopologyCatalog catalog, ILogger<PoolSeeder> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class PoolSeeder(IGrainFactory grains, TopologyCatalog catalog, ILogger<PoolSeeder> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    private const int Attempts = 5;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _seeding = Task.CompletedTask;
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(PoolSeeder), ServiceLifecycleStage.Active, SeedAsync);
+        lifecycle.Subscribe(
+            nameof(PoolSeeder),
+            ServiceLifecycleStage.Active,
+            _ =>
+            {
+                _seeding = Task.Run(() => SeedAsync(_stopping.Token), CancellationToken.None);
+                return Task.CompletedTask;
+            },
+            async _ =>
+            {
+                await _stopping.CancelAsync();
+                await _seeding;
+            });
+
+    public void Dispose() => _stopping.Dispose();
 
     private async Task SeedAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var backoff = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 1; !cancellationToken.IsCancellationRequested; attempt++)
         {
             try
             {
                 await grains.GetGrain<IPoolGrain>(PoolGrainKey.National).SeedAsync([.. catalog.Seed.DataCenters.Values], cancellationToken);
                 return;
             }
-            catch (TimeoutException e) when (attempt < Attempts)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 LogSeedRetry(logger, attempt, e);
             }
+
+            try
+            {
+                await Task.Delay(backoff, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Seeding the pool timed out (attempt {Attempt}); retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Seeding the pool failed (attempt {Attempt}); retrying")]
     private static partial void LogSeedRetry(ILogger logger, int attempt, Exception exception);
 }
