@@ -141,6 +141,11 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     AnsiConsole.Write(table);
+    foreach (var r in results)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
+    }
+
     AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
     AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
     return report.Rows.Any(r => r.LatencyViolations > 0) ? 1 : 0;

@@ -39,7 +39,9 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     public async Task<PolicyResult> RunAsync(IReadOnlyList<TraceJob> jobs, ReplayPolicy policy, Action<int>? progress, CancellationToken cancellationToken)
     {
         var wall = Stopwatch.StartNew();
+        var phases = new PhaseClock();
         await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), cancellationToken);
+        phases.Lap(Phase.Startup);
         var time = federation.Time;
         var executor = federation.Executor;
         var span = jobs.Count == 0 ? TimeSpan.Zero : jobs.Max(j => j.Submit + j.RunTime);
@@ -66,10 +68,12 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
             }
 
             await QuietAsync(executor, cancellationToken);
+            phases.Lap(Phase.Events);
             if (time.GetUtcNow() >= nextSample)
             {
                 samples.Add(await SampleAsync(federation.Grid, time.GetUtcNow() - settings.Start, cancellationToken));
                 nextSample += sampleEvery;
+                phases.Lap(Phase.Sampling);
             }
 
             while (next < jobs.Count && settings.Start + jobs[next].Submit <= time.GetUtcNow())
@@ -88,8 +92,10 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
                 next++;
             }
 
+            phases.Lap(Phase.Submitting);
             progress?.Invoke(next);
             lastWaiting = await SettleAsync(executor, accepted.Count, lastWaiting, cancellationToken);
+            phases.Lap(Phase.Settling);
         }
 
         var outcomes = new List<JobOutcome>(accepted.Count);
@@ -100,7 +106,11 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
 
         var pool = await federation.Grid.GetPoolAsync(cancellationToken);
         var balances = await federation.Grid.GetHubBalancesAsync(cancellationToken);
-        return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut);
+        phases.Lap(Phase.Collecting);
+        return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut)
+        {
+            Phases = phases.Totals,
+        };
     }
 
     private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset? b, DateTimeOffset c) =>
