@@ -12,7 +12,8 @@ namespace ComputeGrid.Replay.Mapping;
 /// models in the cluster's proportions, and an 8-GPU pod gets a model that came in 8-GPU nodes.</item>
 /// <item>The trace model becomes a topology model by a table. By default (ASSUMPTION: the trace names no vendor for G2
 /// and G3, and the topology has no T4, P100 or V100) a model whose largest node has 8 or more GPUs (training servers:
-/// G2, G3, V100M32) becomes A800, any other (V100M16, P100, T4, A10) 910B; <c>--gpu-map</c> overrides entries.</item>
+/// G2, G3 and both V100s in the shared node list) becomes A800, any other (T4, P100, A10) 910B; <c>--gpu-map</c>
+/// overrides entries.</item>
 /// </list>
 /// Without a node list every GPU job gets the fallback model.
 /// </summary>
