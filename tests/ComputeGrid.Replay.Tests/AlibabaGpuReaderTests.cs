@@ -68,10 +68,8 @@ public sealed class AlibabaGpuReaderTests
     public void A_gpu_spec_lists_the_trace_models_a_pod_may_use()
     {
         var read = AlibabaGpuReader.Read(new StringReader(
-            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time
-"
-            + "openb-pod-x,8000,16384,1,1000,V100M16|V100M32,BE,Succeeded,10,70,10
-"));
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n"
+            + "openb-pod-x,8000,16384,1,1000,V100M16|V100M32,BE,Succeeded,10,70,10\n"));
 
         Assert.Equal(["V100M16", "V100M32"], Assert.Single(read.Jobs).GpuSpec!);
     }
