@@ -21,15 +21,19 @@ var origins = new Option<string>("--origin-weights")
     Description = "Users spread over origin hubs by weight, hub=weight,...; default the eastern hubs by population (millions)",
     DefaultValueFactory = _ => string.Join(',', OriginRule.EasternPopulation.Select(kv => FormattableString.Invariant($"{kv.Key}={kv.Value}"))),
 };
-var gpuModel = new Option<string>("--gpu-model") { Description = "The topology's GPU model trace GPUs map to", DefaultValueFactory = _ => "910B" };
+var gpuModel = new Option<string>("--gpu-model") { Description = "The topology GPU model for trace GPUs of a non-training model, or all of them without a node list", DefaultValueFactory = _ => "910B" };
+var trainingGpuModel = new Option<string>("--training-gpu-model") { Description = "The topology GPU model for trace models that come in nodes of 8+ GPUs", DefaultValueFactory = _ => "A800" };
+var gpuMap = new Option<string>("--gpu-map") { Description = "Trace GPU model to topology model, overriding the default: G2=A800,T4=910B,...", DefaultValueFactory = _ => string.Empty };
+var nodeList = new Option<FileInfo?>("--node-list") { Description = "The Alibaba trace's openb_node_list .csv; default the one next to the pod list, if any" };
 var memoryPerCore = new Option<long>("--memory-per-core") { Description = "MiB per core for jobs whose trace gives no memory", DefaultValueFactory = _ => 4096 };
 var settle = new Option<int>("--settle-ms") { Description = "Wall-clock ms newly waiting jobs get to be placed (a loan negotiated) before virtual time moves on", DefaultValueFactory = _ => 300 };
+var streamPoll = new Option<int>("--stream-poll-ms") { Description = "How often the federation's loan streams poll, wall-clock ms (Orleans' default is 100)", DefaultValueFactory = _ => 5 };
 var budget = new Option<double>("--budget-minutes") { Description = "Wall-clock budget per policy; jobs not ended by then count as not completed", DefaultValueFactory = _ => 10 };
 var topologyPath = new Option<FileInfo?>("--topology") { Description = "The topology file; default the national topology shipped with the silo" };
 
 var root = new RootCommand("Replays a workload trace through an in-process ComputeGrid federation and compares placement policies.")
 {
-    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, memoryPerCore, settle, budget, topologyPath,
+    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, trainingGpuModel, gpuMap, nodeList, memoryPerCore, settle, streamPoll, budget, topologyPath,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -48,9 +52,11 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     OriginRule rule;
+    IReadOnlyDictionary<string, string> gpuOverrides;
     try
     {
         rule = OriginRule.Parse(parse.GetValue(origins)!);
+        gpuOverrides = GpuModelRule.ParseTable(parse.GetValue(gpuMap)!);
     }
     catch (Exception e) when (e is FormatException or ArgumentException)
     {
@@ -73,6 +79,18 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     var read = TraceFile.Read(file.FullName);
+    var nodes = parse.GetValue(nodeList) ?? (read.Format.StartsWith("Alibaba", StringComparison.Ordinal)
+        ? file.Directory?.GetFiles("openb_node_list*.csv*").OrderBy(f => f.Name, StringComparer.Ordinal).FirstOrDefault()
+        : null);
+    var inventory = nodes is { Exists: true } ? AlibabaNodeReader.Read(nodes.FullName) : null;
+    var unknownModel = gpuOverrides.Values.Append(parse.GetValue(gpuModel)!).Append(parse.GetValue(trainingGpuModel)!)
+        .FirstOrDefault(m => !topology.DataCenters.Values.Any(d => d.Capacity.GpusOf(m) > 0));
+    if (unknownModel is not null)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]no data center of the topology has GPU model '{unknownModel}'[/]");
+        return 2;
+    }
+
     var jobs = read.Jobs.Skip(Math.Max(0, parse.GetValue(skipJobs))).Take(Math.Max(0, parse.GetValue(maxJobs))).ToList();
     if (jobs.Count > 0 && jobs[0].Submit > TimeSpan.Zero)
     {
@@ -81,13 +99,22 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     AnsiConsole.MarkupLineInterpolated($"[bold]{file.Name}[/]: {read.Format}, {read.Jobs.Count} usable jobs, {read.Malformed} malformed lines, {read.Unusable} unusable jobs{(read.Truncated ? ", file truncated" : string.Empty)}; replaying {jobs.Count}.");
+    if (inventory is not null)
+    {
+        AnsiConsole.MarkupLineInterpolated($"{nodes!.Name}: {inventory.Describe()}");
+    }
+
     AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
 
-    var mapper = new JobMapper(rule, parse.GetValue(memoryPerCore), parse.GetValue(gpuModel)!, Path.GetFileNameWithoutExtension(file.Name).Split('.', '-')[0].ToLowerInvariant());
+    var mapper = new JobMapper(rule, parse.GetValue(memoryPerCore), parse.GetValue(gpuModel)!, Path.GetFileNameWithoutExtension(file.Name).Split('.', '-')[0].ToLowerInvariant())
+    {
+        GpuModels = inventory is null ? null : GpuModelRule.ForInventory(inventory, parse.GetValue(trainingGpuModel)!, parse.GetValue(gpuModel)!, gpuOverrides),
+    };
     var settings = ReplaySettings.For(mapper) with
     {
         Settle = TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(settle))),
         Budget = TimeSpan.FromMinutes(Math.Max(0.1, parse.GetValue(budget))),
+        StreamPoll = TimeSpan.FromMilliseconds(Math.Clamp(parse.GetValue(streamPoll), 1, 1000)),
     };
     var runner = new ReplayRunner(topology, settings);
     var results = new List<PolicyResult>();
@@ -108,12 +135,13 @@ root.SetAction(async (parse, cancellationToken) =>
 
     var mapping = new[]
     {
-        $"Mapping: users spread over origin hubs by weight ({string.Join(", ", rule.Weights.Select(w => FormattableString.Invariant($"{w.Key} {w.Value}")))}) by a stable hash of the user; GPU jobs only over hubs with {mapper.GpuModel}.",
-        $"Mapping: processors x 1000 millicores; memory from the trace, else {mapper.MemoryMiBPerCore} MiB per core; trace GPUs become {mapper.GpuModel} GPUs (a fractional GPU counts as one); QoS LS is Regional (20 ms), everything else Batch; run time from the trace, at most 30 days.",
+        $"Mapping: users spread over origin hubs by weight ({string.Join(", ", rule.Weights.Select(w => FormattableString.Invariant($"{w.Key} {w.Value}")))}) by a stable hash of the user (Alibaba: of the pod name, as the pod list names no user; the tenant is the QoS class); a GPU job only over hubs with its GPU model.",
+        $"Mapping: processors x 1000 millicores; memory from the trace, else {mapper.MemoryMiBPerCore} MiB per core; a fractional GPU counts as one; QoS LS is Regional (20 ms), everything else Batch; run time from the trace, at most 30 days.",
+        mapper.GpuModels?.Describe() ?? $"Mapping: trace GPUs become {mapper.GpuModel} GPUs (no node list).",
         $"Replay: virtual clock from event to event; newly waiting jobs get {settings.Settle.TotalMilliseconds} ms of wall time to be placed before virtual time moves on.",
     };
     var command = $"dotnet run -c Release --project src/ComputeGrid.Replay -- {string.Join(' ', args)}";
-    var report = ReplayReport.Build(file.Name, read, jobs.Count, command, results, topology, mapping);
+    var report = ReplayReport.Build(file.Name, read, jobs.Count, command, results, topology, mapping, inventory is null ? null : $"{nodes!.Name}: {inventory.Describe()}");
     var dir = parse.GetValue(output)!;
     dir.Create();
     var gpu = results.SelectMany(r => r.Jobs).Any(j => j.GpuHours > 0);
@@ -141,6 +169,11 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     AnsiConsole.Write(table);
+    foreach (var r in results)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
+    }
+
     AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
     AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
     return report.Rows.Any(r => r.LatencyViolations > 0) ? 1 : 0;

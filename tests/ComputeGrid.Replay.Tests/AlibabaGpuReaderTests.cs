@@ -43,4 +43,34 @@ public sealed class AlibabaGpuReaderTests
         Assert.Equal(unusable, read.Unusable);
         Assert.Equal(TimeSpan.FromSeconds(60), Assert.Single(read.Jobs).RunTime);
     }
+
+    [Fact]
+    public void A_pods_tenant_is_its_QoS_class_and_its_origin_key_is_its_name_as_the_pod_list_names_no_user()
+    {
+        var pod = TraceFile.Read(TestData.AlibabaExcerpt).Jobs.Single(j => j.Id == "openb-pod-0001");
+
+        Assert.Equal("LS", pod.User);
+        Assert.Equal("openb-pod-0001", pod.OriginKey);
+    }
+
+    [Fact]
+    public void Pods_of_one_QoS_class_come_from_several_origin_hubs()
+    {
+        var mapper = new ComputeGrid.Replay.Mapping.JobMapper(new ComputeGrid.Replay.Mapping.OriginRule(ComputeGrid.Replay.Mapping.OriginRule.EasternPopulation));
+        var topology = ComputeGrid.Domain.Topology.TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
+
+        var origins = TraceFile.Read(TestData.AlibabaExcerpt).Jobs.Where(j => j.User == "LS").Select(j => mapper.OriginOf(j, topology)).Distinct().Count();
+
+        Assert.True(origins > 1);
+    }
+
+    [Fact]
+    public void A_gpu_spec_lists_the_trace_models_a_pod_may_use()
+    {
+        var read = AlibabaGpuReader.Read(new StringReader(
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n"
+            + "openb-pod-x,8000,16384,1,1000,V100M16|V100M32,BE,Succeeded,10,70,10\n"));
+
+        Assert.Equal(["V100M16", "V100M32"], Assert.Single(read.Jobs).GpuSpec!);
+    }
 }

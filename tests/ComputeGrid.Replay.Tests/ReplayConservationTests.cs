@@ -32,6 +32,25 @@ public sealed class ReplayConservationTests
     }
 
     [Fact]
+    public async Task Gpu_pods_of_several_mapped_models_are_each_counted_once_and_the_energy_is_the_sum_of_the_pods()
+    {
+        var pods = TraceFile.Read(TestData.AlibabaExcerpt).Jobs.Take(12).ToList();
+        var mapper = new JobMapper(new OriginRule(OriginRule.EasternPopulation), TenantPrefix: "openb")
+        {
+            GpuModels = GpuModelRule.ForInventory(AlibabaNodeReader.Read(TestData.AlibabaNodeExcerpt), "A800", "910B"),
+        };
+        var runner = new ReplayRunner(Topology, ReplaySettings.For(mapper) with { Budget = TimeSpan.FromMinutes(1) });
+
+        var result = await runner.RunAsync(pods, ReplayPolicy.Greenest, null, CancellationToken.None);
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(pods.Count, result.Jobs.Select(j => j.JobId).Distinct().Count());
+        Assert.Equal(result.PoolExecuted.EnergyKwh, result.Total.EnergyKwh, 6);
+        Assert.Equal(0, result.LatencyViolations);
+        Assert.True(result.Phases.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b) <= result.WallTime);
+    }
+
+    [Fact]
     public async Task Each_job_runs_for_exactly_its_trace_run_time_on_the_virtual_clock()
     {
         var jobs = TraceFile.Read(TestData.KthExcerpt).Jobs.Take(10).ToList();
@@ -55,6 +74,7 @@ public sealed class ReplayConservationTests
 
         Assert.Equal(0, report.Rows.Single().CarbonSaving);
         Assert.Contains(read.Citation, report.ToMarkdown([]), StringComparison.Ordinal);
+        Assert.Contains("Trace cluster: 40 nodes", ReplayReport.Build("pods.csv", read, 1, "replay", [result], Topology, [], "40 nodes").ToMarkdown([]), StringComparison.Ordinal);
         _ = System.Xml.Linq.XDocument.Parse(SvgCharts.Carbon("carbon <per> policy", report.Rows));
         _ = System.Xml.Linq.XDocument.Parse(SvgCharts.Utilisation("utilisation", [sample], gpu: false));
     }

@@ -9,18 +9,27 @@ namespace ComputeGrid.Replay.Mapping;
 /// <summary>How trace jobs become ComputeGrid requests (tenants, origins, resources, latency class).</summary>
 /// <param name="Origins">Which hub each user submits from.</param>
 /// <param name="MemoryMiBPerCore">Memory for a job whose trace gives none, per requested core, MiB; default 4096 (the topology's 4 GiB per core).</param>
-/// <param name="GpuModel">The GPU model trace GPUs map to (the traces' own models are not in the national topology); default 910B.</param>
+/// <param name="GpuModel">The GPU model trace GPUs map to when <see cref="GpuModels"/> does not say (the traces' own models are not in the national topology); default 910B.</param>
 /// <param name="TenantPrefix">Tenants are <c>prefix-user</c>.</param>
 public sealed partial record JobMapper(OriginRule Origins, long MemoryMiBPerCore = 4096, string GpuModel = "910B", string TenantPrefix = "trace")
 {
     /// <summary>The longest run time ComputeGrid accepts; longer trace jobs are clamped to it (and counted).</summary>
     public static readonly TimeSpan MaxRunTime = TimeSpan.FromDays(30);
 
-    /// <summary>The origin hub of a trace job under <paramref name="topology"/>.</summary>
-    public string OriginOf(TraceJob job, NationalTopology topology) =>
-        job.Gpus > 0
-            ? Origins.OriginOf(job.User, hub => topology.DataCentersOf(hub).Any(d => d.Capacity.GpusOf(GpuModel) >= job.Gpus))
-            : Origins.OriginOf(job.User);
+    /// <summary>How trace GPU models become topology models (from the trace's node list); null to map every GPU to <see cref="GpuModel"/>.</summary>
+    public GpuModelRule? GpuModels { get; init; }
+
+    /// <summary>The topology GPU model a trace job asks for; null for a job without GPUs.</summary>
+    public string? GpuModelOf(TraceJob job) => job.Gpus == 0 ? null : GpuModels?.TopologyModelOf(job) ?? GpuModel;
+
+    /// <summary>The origin hub of a trace job under <paramref name="topology"/>: by its origin key (else its user); a GPU job only from a hub with its model.</summary>
+    public string OriginOf(TraceJob job, NationalTopology topology)
+    {
+        var key = job.OriginKey ?? job.User;
+        return GpuModelOf(job) is { } model
+            ? Origins.OriginOf(key, hub => topology.DataCentersOf(hub).Any(d => d.Capacity.GpusOf(model) >= job.Gpus))
+            : Origins.OriginOf(key);
+    }
 
     /// <summary>The request for job number <paramref name="index"/> of the trace under <paramref name="policy"/>.</summary>
     public JobRequest ToRequest(TraceJob job, int index, ReplayPolicy policy, NationalTopology topology, IReadOnlyList<string> hubs)
@@ -35,7 +44,7 @@ public sealed partial record JobMapper(OriginRule Origins, long MemoryMiBPerCore
             CpuMillicores = job.CpuMillicores,
             MemoryMiB = job.MemoryMiB ?? cores * MemoryMiBPerCore,
             Gpus = job.Gpus,
-            GpuModel = job.Gpus > 0 ? GpuModel : null,
+            GpuModel = GpuModelOf(job),
             RunTime = job.RunTime > MaxRunTime ? MaxRunTime : job.RunTime,
             LatencyClass = job.LatencySensitive ? LatencyClass.Regional : LatencyClass.Batch,
             AllowedHubs = policy.AllowedHubs(index, origin, hubs),

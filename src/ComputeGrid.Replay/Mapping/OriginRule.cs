@@ -64,34 +64,6 @@ public sealed class OriginRule
             candidates = _weights;
         }
 
-        var point = Fraction(user) * candidates.Sum(w => w.Value);
-        foreach (var (hub, weight) in candidates)
-        {
-            point -= weight;
-            if (point < 0)
-            {
-                return hub;
-            }
-        }
-
-        return candidates[^1].Key;
-    }
-
-    // FNV-1a, stable across processes and .NET versions unlike string.GetHashCode, then MurmurHash3's finaliser: names
-    // that differ only in their last characters ("user17", "user18") would otherwise land close together.
-    private static double Fraction(string user)
-    {
-        var hash = 2166136261u;
-        foreach (var c in user)
-        {
-            hash = unchecked((hash ^ c) * 16777619u);
-        }
-
-        hash ^= hash >> 16;
-        hash = unchecked(hash * 0x85ebca6bu);
-        hash ^= hash >> 13;
-        hash = unchecked(hash * 0xc2b2ae35u);
-        hash ^= hash >> 16;
-        return hash / ((double)uint.MaxValue + 1);
+        return StableHash.Pick(user, candidates);
     }
 }

@@ -28,6 +28,7 @@ namespace ComputeGrid.Replay.Reports;
 /// <param name="CostSaving">Cost saved against origin-only, 0..1.</param>
 /// <param name="EnergySaving">Energy saved against origin-only, 0..1.</param>
 /// <param name="TimedOut">True when the wall-clock budget ended the policy's replay early.</param>
+/// <param name="WallSeconds">How long the policy's replay took on the wall clock, s (federation start included).</param>
 public sealed record PolicyRow(
     string Policy,
     int Submitted,
@@ -47,7 +48,8 @@ public sealed record PolicyRow(
     double? CarbonSaving,
     double? CostSaving,
     double? EnergySaving,
-    bool TimedOut);
+    bool TimedOut,
+    double WallSeconds);
 
 /// <summary>A replay's report: the trace, how it was read and mapped, and one row per policy; written as Markdown, JSON and SVG.</summary>
 /// <param name="Trace">The trace file's name.</param>
@@ -69,7 +71,16 @@ public sealed record ReplayReport(
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Builds the report from each policy's result; savings are against the origin-only row when it ran.</summary>
-    public static ReplayReport Build(string trace, TraceReadResult read, int replayed, string command, IReadOnlyList<PolicyResult> results, NationalTopology topology, IEnumerable<string> mapping)
+    /// <param name="trace">The trace file's name.</param>
+    /// <param name="read">What the reader made of it.</param>
+    /// <param name="replayed">Jobs replayed.</param>
+    /// <param name="command">The command line.</param>
+    /// <param name="results">One result per policy.</param>
+    /// <param name="topology">The topology replayed on.</param>
+    /// <param name="mapping">The mapping rules, one sentence each.</param>
+    /// <param name="cluster">The trace cluster's inventory in one line (the Alibaba node list); null when the trace has none.</param>
+    public static ReplayReport Build(
+        string trace, TraceReadResult read, int replayed, string command, IReadOnlyList<PolicyResult> results, NationalTopology topology, IEnumerable<string> mapping, string? cluster = null)
     {
         var gpuTrace = results.SelectMany(r => r.Jobs).Any(j => j.GpuHours > 0);
         var baseline = results.FirstOrDefault(r => r.Policy == ReplayPolicy.OriginOnly)?.Total;
@@ -101,12 +112,13 @@ public sealed record ReplayReport(
                 total.EnergyKwh, total.CarbonKg, total.CostCny, r.PoolExecuted.EnergyKwh, all == 0 ? 0 : west / all, utilisation,
                 r.LoansMade, r.JobsOnLoan,
                 Saving(total.CarbonKg, baseline?.CarbonKg), Saving(total.CostCny, baseline?.CostCny), Saving(total.EnergyKwh, baseline?.EnergyKwh),
-                r.TimedOut);
+                r.TimedOut,
+                r.WallTime.TotalSeconds);
         }).ToList();
         return new ReplayReport(
             Path.GetFileName(trace),
             read.Citation,
-            new TraceSummary(read.Format, read.Jobs.Count, read.Malformed, read.Unusable, read.Truncated, read.Jobs.Count(j => j.RunTime > JobMapper.MaxRunTime)),
+            new TraceSummary(read.Format, read.Jobs.Count, read.Malformed, read.Unusable, read.Truncated, read.Jobs.Count(j => j.RunTime > JobMapper.MaxRunTime), cluster),
             replayed,
             command,
             rows,
@@ -123,6 +135,11 @@ public sealed record ReplayReport(
         var c = CultureInfo.InvariantCulture;
         md.AppendLine(c, $"# Replay of {Trace}").AppendLine();
         md.AppendLine(c, $"Trace: {Read.Format}; {Read.Jobs} usable jobs, {Read.Malformed} malformed lines, {Read.Unusable} unusable jobs, truncated: {(Read.Truncated ? "yes" : "no")}, {Read.Clamped} run times clamped to 30 days. Replayed: {Replayed} jobs.").AppendLine();
+        if (Read.Cluster is not null)
+        {
+            md.AppendLine(c, $"Trace cluster: {Read.Cluster}").AppendLine();
+        }
+
         md.AppendLine(c, $"Command: `{Command}`").AppendLine();
         md.AppendLine(c, $"Citation: {Citation}").AppendLine();
         md.AppendLine("| Policy | Submitted | Rejected | Completed | Mean wait (s) | p95 wait (s) | Latency violations | Energy (kWh) | Carbon (kgCO2) | Cost (CNY) | West share | Loans | Jobs on loan | Carbon saved | Cost saved | Energy saved |");
@@ -132,6 +149,7 @@ public sealed record ReplayReport(
             md.AppendLine(c, $"| {r.Policy}{(r.TimedOut ? " (budget ran out)" : string.Empty)} | {r.Submitted} | {r.Rejected} | {r.Completed} | {r.MeanWaitS:F0} | {r.P95WaitS:F0} | {r.LatencyViolations} | {r.EnergyKwh:N0} | {r.CarbonKg:N0} | {r.CostCny:N0} | {r.WestShare:P1} | {r.LoansMade} | {r.JobsOnLoan} | {Percent(r.CarbonSaving)} | {Percent(r.CostSaving)} | {Percent(r.EnergySaving)} |");
         }
 
+        md.AppendLine().AppendLine(c, $"Wall time per policy (federation start included): {string.Join(", ", Rows.Select(r => string.Create(c, $"{r.Policy} {r.WallSeconds:F1} s")))}.");
         md.AppendLine().AppendLine("Mean utilisation per hub over the trace's span:").AppendLine();
         var hubs = Rows.SelectMany(r => r.Utilisation.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         md.AppendLine("| Policy | " + string.Join(" | ", hubs) + " |");
@@ -166,4 +184,5 @@ public sealed record ReplayReport(
 /// <param name="Unusable">Jobs with no run time or no processors.</param>
 /// <param name="Truncated">The file ended mid-stream.</param>
 /// <param name="Clamped">Jobs whose run time exceeds 30 days (replayed for 30 days).</param>
-public sealed record TraceSummary(string Format, int Jobs, int Malformed, int Unusable, bool Truncated, int Clamped);
+/// <param name="Cluster">The trace cluster's nodes and GPU models (Alibaba node list); null when the trace has none.</param>
+public sealed record TraceSummary(string Format, int Jobs, int Malformed, int Unusable, bool Truncated, int Clamped, string? Cluster = null);

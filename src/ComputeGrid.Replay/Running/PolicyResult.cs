@@ -54,6 +54,9 @@ public sealed record PolicyResult(
     TimeSpan WallTime,
     bool TimedOut)
 {
+    /// <summary>Wall time per phase of the replay (where the time goes); empty when not measured.</summary>
+    public IReadOnlyDictionary<Phase, TimeSpan> Phases { get; init; } = new Dictionary<Phase, TimeSpan>();
+
     /// <summary>Jobs that ran to success.</summary>
     public int Completed => Jobs.Count(j => j.State == JobState.Succeeded);
 

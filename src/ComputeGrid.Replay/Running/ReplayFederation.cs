@@ -39,7 +39,14 @@ public sealed class ReplayFederation : IAsyncDisposable
     public ReplayExecutor Executor { get; }
 
     /// <summary>Starts a federation whose clock starts at <paramref name="start"/>; loans on or off.</summary>
-    public static async Task<ReplayFederation> StartAsync(NationalTopology topology, DateTimeOffset start, bool loansEnabled, CancellationToken cancellationToken)
+    /// <param name="topology">The hubs and data centers.</param>
+    /// <param name="start">Where the virtual clock starts.</param>
+    /// <param name="loansEnabled">Whether hubs may borrow from each other.</param>
+    /// <param name="streamPoll">How often the loan streams' pulling agent polls its queues, wall clock (Orleans' default is 100 ms).</param>
+    /// <param name="offerWindow">How long a borrower collects offers at most, wall clock (it closes earlier when every asked peer answered).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<ReplayFederation> StartAsync(
+        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, CancellationToken cancellationToken)
     {
         var time = new FakeTimeProvider(start);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -52,7 +59,9 @@ public sealed class ReplayFederation : IAsyncDisposable
             silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: serviceId, clusterId: serviceId);
             silo.AddMemoryGrainStorage(GridStorage.Name);
             silo.AddMemoryGrainStorage(GridStorage.PubSub);
-            silo.AddMemoryStreams(GridStreams.Provider);
+            // Loan messages travel on these streams; the pulling agent's default 100 ms poll made every hop of a
+            // negotiation (request, offer, answer) wait on the wall clock while the virtual clock stood still.
+            silo.AddMemoryStreams(GridStreams.Provider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = streamPoll)));
             silo.UseInMemoryReminderService();
             silo.AddComputeGrid(topology);
             silo.Services.Configure<LoanOptions>(o =>
@@ -60,7 +69,7 @@ public sealed class ReplayFederation : IAsyncDisposable
                 o.Enabled = loansEnabled;
 
                 // Offers close as soon as every asked peer answered; the window only bounds a slow peer on wall time.
-                o.OfferWindow = TimeSpan.FromMilliseconds(500);
+                o.OfferWindow = offerWindow;
                 o.TickInterval = TimeSpan.FromMilliseconds(50);
                 o.QueuePressureThreshold = TimeSpan.Zero;
             });

@@ -18,6 +18,16 @@ namespace ComputeGrid.Replay.Running;
 /// <param name="Samples">Utilisation samples over the trace's span. Default 200.</param>
 public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, TimeSpan Settle, TimeSpan Budget, int Samples = 200)
 {
+    /// <summary>
+    /// How often the federation's loan streams poll for messages, wall clock. Default 5 ms: every hop of a loan
+    /// negotiation waits for a poll while the virtual clock stands still, and Orleans' default (100 ms) made a replay
+    /// with one loan per job spend most of its time there.
+    /// </summary>
+    public TimeSpan StreamPoll { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The longest a borrowing hub collects offers, wall clock; it closes earlier once every asked peer answered. Default 200 ms.</summary>
+    public TimeSpan OfferWindow { get; init; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -39,7 +49,9 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     public async Task<PolicyResult> RunAsync(IReadOnlyList<TraceJob> jobs, ReplayPolicy policy, Action<int>? progress, CancellationToken cancellationToken)
     {
         var wall = Stopwatch.StartNew();
-        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), cancellationToken);
+        var phases = new PhaseClock();
+        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, cancellationToken);
+        phases.Lap(Phase.Startup);
         var time = federation.Time;
         var executor = federation.Executor;
         var span = jobs.Count == 0 ? TimeSpan.Zero : jobs.Max(j => j.Submit + j.RunTime);
@@ -66,10 +78,12 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
             }
 
             await QuietAsync(executor, cancellationToken);
+            phases.Lap(Phase.Events);
             if (time.GetUtcNow() >= nextSample)
             {
                 samples.Add(await SampleAsync(federation.Grid, time.GetUtcNow() - settings.Start, cancellationToken));
                 nextSample += sampleEvery;
+                phases.Lap(Phase.Sampling);
             }
 
             while (next < jobs.Count && settings.Start + jobs[next].Submit <= time.GetUtcNow())
@@ -88,8 +102,10 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
                 next++;
             }
 
+            phases.Lap(Phase.Submitting);
             progress?.Invoke(next);
             lastWaiting = await SettleAsync(executor, accepted.Count, lastWaiting, cancellationToken);
+            phases.Lap(Phase.Settling);
         }
 
         var outcomes = new List<JobOutcome>(accepted.Count);
@@ -100,7 +116,11 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
 
         var pool = await federation.Grid.GetPoolAsync(cancellationToken);
         var balances = await federation.Grid.GetHubBalancesAsync(cancellationToken);
-        return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut);
+        phases.Lap(Phase.Collecting);
+        return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut)
+        {
+            Phases = phases.Totals,
+        };
     }
 
     private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset? b, DateTimeOffset c) =>

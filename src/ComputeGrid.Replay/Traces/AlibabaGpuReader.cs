@@ -7,6 +7,10 @@ namespace ComputeGrid.Replay.Traces;
 /// gpu_milli, gpu_spec, qos, pod_phase, creation_time, deletion_time, scheduled_time (seconds). A pod's run time is
 /// deletion minus scheduled time (creation time when it was never scheduled); a pod with no deletion time or a run time
 /// of zero is unusable. Rows with another field count or non-numbers are malformed.
+/// The pod list names no user, project or job group (<c>name</c> is a serial number, the other fields are resources,
+/// times and the QoS class), so the QoS class is the only grouping: it becomes the job's user (its tenant), and the pod
+/// name becomes its origin key, so pods spread over origin hubs by the origin rule's weights instead of all pods of one
+/// QoS class coming from one hub.
 /// </summary>
 public static class AlibabaGpuReader
 {
@@ -90,13 +94,13 @@ public static class AlibabaGpuReader
             scheduled = s;
         }
 
-        return new Row(f[0], cpu, memory, (int)Math.Min(gpus, int.MaxValue), gpuMilli, f[6], created, deleted, scheduled);
+        return new Row(f[0], cpu, memory, (int)Math.Min(gpus, int.MaxValue), gpuMilli, f[5], f[6], created, deleted, scheduled);
     }
 
     private static bool Long(string s, out long value) =>
         long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out value) && value >= 0;
 
-    private sealed record Row(string Name, long CpuMilli, long MemoryMiB, int Gpus, long GpuMilli, string Qos, long Created, long? Deleted, long? Scheduled)
+    private sealed record Row(string Name, long CpuMilli, long MemoryMiB, int Gpus, long GpuMilli, string GpuSpec, string Qos, long Created, long? Deleted, long? Scheduled)
     {
         public TraceJob? ToJob()
         {
@@ -115,7 +119,9 @@ public static class AlibabaGpuReader
                 MemoryMiB > 0 ? MemoryMiB : null,
                 gpus,
                 Qos.Length > 0 ? Qos : "unknown",
-                string.Equals(Qos, "LS", StringComparison.OrdinalIgnoreCase));
+                string.Equals(Qos, "LS", StringComparison.OrdinalIgnoreCase),
+                GpuSpec.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Name);
         }
     }
 }

@@ -25,7 +25,8 @@ public static class TraceFile
         throw new NotSupportedException($"'{path}': expected .swf, .swf.gz or an Alibaba openb_pod_list .csv");
     }
 
-    private static StreamReader OpenText(string path)
+    /// <summary>Opens a trace file as text, decompressing it when its name ends in <c>.gz</c>.</summary>
+    internal static StreamReader OpenText(string path)
     {
         Stream file = File.OpenRead(path);
         if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))

@@ -7,8 +7,10 @@ namespace ComputeGrid.Replay.Traces;
 /// <param name="CpuMillicores">Requested CPU in millicores (1000 = one core).</param>
 /// <param name="MemoryMiB">Requested memory in MiB; null when the trace does not say.</param>
 /// <param name="Gpus">Whole GPUs (a fractional GPU share counts as one).</param>
-/// <param name="User">Who submitted it (SWF user, Alibaba QoS class); decides tenant and origin hub.</param>
+/// <param name="User">Who submitted it (SWF user, Alibaba QoS class); decides the tenant, and the origin hub unless <paramref name="OriginKey"/> is set.</param>
 /// <param name="LatencySensitive">True when the trace marks the job latency-sensitive (Alibaba QoS <c>LS</c>).</param>
+/// <param name="GpuSpec">The trace GPU models the job may run on (Alibaba <c>gpu_spec</c>, <c>|</c>-separated); empty when any model will do.</param>
+/// <param name="OriginKey">What the origin hub is hashed from when the trace names no user (Alibaba: the pod name); null to use <paramref name="User"/>.</param>
 public sealed record TraceJob(
     string Id,
     TimeSpan Submit,
@@ -17,7 +19,9 @@ public sealed record TraceJob(
     long? MemoryMiB,
     int Gpus,
     string User,
-    bool LatencySensitive);
+    bool LatencySensitive,
+    IReadOnlyList<string>? GpuSpec = null,
+    string? OriginKey = null);
 
 /// <summary>What a reader made of a trace file: the usable jobs and a count of every line it could not use.</summary>
 /// <param name="Format">The trace format, for example <c>SWF</c>.</param>
