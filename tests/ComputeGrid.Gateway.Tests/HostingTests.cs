@@ -152,7 +152,7 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
 }
 
 /// <summary>The silo of the one run command (its appsettings.json, topology and development keys) on free ports.</summary>
-public sealed class DevelopmentSilo : IAsyncLifetime
+public class DevelopmentSilo : IAsyncLifetime
 {
     private readonly int _gatewayPort = HostingTests.FreePort();
     private WebApplication? _app;
@@ -167,6 +167,9 @@ public sealed class DevelopmentSilo : IAsyncLifetime
 
     public IComputeGridClient Grid => _app!.Services.GetRequiredService<IComputeGridClient>();
 
+    /// <summary>Settings a derived fixture adds to the development configuration (more keys, for example).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
+
     public async Task InitializeAsync()
     {
         var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
@@ -178,6 +181,7 @@ public sealed class DevelopmentSilo : IAsyncLifetime
             ["Silo:ClusterId"] = ClusterId,
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        web.Configuration.AddInMemoryCollection(ExtraSettings);
         SiloHost.Configure(web, SiloHost.LoadTopology(web.Configuration));
         _app = web.Build();
         SiloHost.Map(_app);
