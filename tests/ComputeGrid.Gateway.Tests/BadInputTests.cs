@@ -215,6 +215,8 @@ public sealed class BadInputTests(GatewayFixture fixture)
         List("a negative cursor is refused", "cursor=-1", "cursor", "not a cursor");
         List("a cursor in exponent form is refused", "cursor=1e3", "cursor", "not a cursor");
         List("a cursor beyond 64 bits is refused", "cursor=99999999999999999999", "cursor", "not a cursor");
+        List("the state is checked before the limit and the cursor", "state=Done&limit=0&cursor=abc", "state", "must be one of");
+        List("the limit is checked before the cursor", "limit=0&cursor=abc", "limit", "between 1 and 500");
 
         // Unknown ids and paths.
         void Get(string name, HttpMethod method, string path, int status, string field, string reason, params (string, string)[] headers) =>

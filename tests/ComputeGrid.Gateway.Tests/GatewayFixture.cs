@@ -143,26 +143,6 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
     public const string Name = "gateway";
 }
 
-/// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>
-public static class Eventually
-{
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        var delay = 5;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-
-            await Task.Delay(delay);
-            delay = Math.Min(delay * 2, 100);
-        }
-    }
-}
-
 /// <summary>Reads responses the way a partner would.</summary>
 public static class Http
 {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using ComputeGrid.Client;
 using ComputeGrid.Gateway.Security;
 using ComputeGrid.Silo;
@@ -46,7 +45,7 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
     [Fact]
     public async Task The_standalone_host_serves_the_api_and_the_ops_page_as_an_orleans_client_of_the_cluster()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         const string key = "standalone-test-key";
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[]
@@ -142,19 +141,12 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
         Assert.True(File.Exists(path), $"{path} is missing: build src/ComputeGrid.Gateway.Host");
         return path;
     }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>The silo of the one run command (its appsettings.json, topology and development keys) on free ports.</summary>
-public sealed class DevelopmentSilo : IAsyncLifetime
+public class DevelopmentSilo : IAsyncLifetime
 {
-    private readonly int _gatewayPort = HostingTests.FreePort();
+    private readonly int _gatewayPort = Loopback.FreePort();
     private WebApplication? _app;
 
     public Uri BaseAddress { get; private set; } = null!;
@@ -167,17 +159,21 @@ public sealed class DevelopmentSilo : IAsyncLifetime
 
     public IComputeGridClient Grid => _app!.Services.GetRequiredService<IComputeGridClient>();
 
+    /// <summary>Settings a derived fixture adds to the development configuration (more keys, for example).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>();
+
     public async Task InitializeAsync()
     {
         var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
         web.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
-            ["Silo:SiloPort"] = HostingTests.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = ClusterId,
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        web.Configuration.AddInMemoryCollection(ExtraSettings);
         SiloHost.Configure(web, SiloHost.LoadTopology(web.Configuration));
         _app = web.Build();
         SiloHost.Map(_app);

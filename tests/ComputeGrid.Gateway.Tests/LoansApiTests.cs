@@ -52,22 +52,33 @@ public sealed class LoansApiTests(GatewayFixture fixture)
     }
 
     [Theory]
-    [InlineData("/v1/loans?state=Lent", 400, "state")]
-    [InlineData("/v1/loans?state=active", 400, "state")]
-    [InlineData("/v1/loans?limit=0", 400, "limit")]
-    [InlineData("/v1/loans?limit=501", 400, "limit")]
-    [InlineData("/v1/loans?limit=ten", 400, "limit")]
-    [InlineData("/v1/loans?cursor=abc", 400, "cursor")]
-    [InlineData("/v1/loans?cursor=-1", 400, "cursor")]
-    [InlineData("/v1/loans?hubId=atlantis", 400, "hubId")]
-    [InlineData("/v1/loans/no-such-loan", 404, "loanId")]
-    public async Task A_bad_loan_query_names_the_field_and_the_reason(string path, int status, string field)
+    [InlineData("/v1/loans?state=Lent", 400, "state", "must be one of Offered, Active")]
+    [InlineData("/v1/loans?state=active", 400, "state", "must be one of Offered")]
+    [InlineData("/v1/loans?state=1", 400, "state", "must be one of Offered")]
+    [InlineData("/v1/loans?state=", 400, "state", "must be one of Offered")]
+    [InlineData("/v1/loans?limit=0", 400, "limit", "must be a whole number between 1 and 500")]
+    [InlineData("/v1/loans?limit=501", 400, "limit", "must be a whole number between 1 and 500")]
+    [InlineData("/v1/loans?limit=ten", 400, "limit", "must be a whole number between 1 and 500")]
+    [InlineData("/v1/loans?limit=-1", 400, "limit", "must be a whole number between 1 and 500")]
+    [InlineData("/v1/loans?limit=1.5", 400, "limit", "must be a whole number between 1 and 500")]
+    [InlineData("/v1/loans?limit=99999999999", 400, "limit", "must be a whole number between 1 and 500")]
+    [InlineData("/v1/loans?cursor=abc", 400, "cursor", "is not a cursor this API returned")]
+    [InlineData("/v1/loans?cursor=-1", 400, "cursor", "is not a cursor this API returned")]
+    [InlineData("/v1/loans?cursor=0", 400, "cursor", "is not a cursor this API returned")]
+    [InlineData("/v1/loans?cursor=1e3", 400, "cursor", "is not a cursor this API returned")]
+    [InlineData("/v1/loans?cursor=99999999999999999999", 400, "cursor", "is not a cursor this API returned")]
+    [InlineData("/v1/loans?state=Lent&limit=0&cursor=abc", 400, "state", "must be one of")]
+    [InlineData("/v1/loans?limit=0&cursor=abc&hubId=atlantis", 400, "limit", "between 1 and 500")]
+    [InlineData("/v1/loans?cursor=abc&hubId=atlantis", 400, "cursor", "is not a cursor")]
+    [InlineData("/v1/loans?hubId=atlantis", 400, "hubId", "no hub with this id")]
+    [InlineData("/v1/loans/no-such-loan", 404, "loanId", "no loan with this id")]
+    public async Task A_bad_loan_query_names_the_first_bad_field_and_the_reason(string path, int status, string field, string reason)
     {
         using var http = fixture.Client("loans");
 
         using var response = await http.GetAsync(path);
 
-        await response.AssertProblemAsync(status, field);
+        await response.AssertProblemAsync(status, field, reason);
     }
 
     [Fact]

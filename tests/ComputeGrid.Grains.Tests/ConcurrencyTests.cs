@@ -46,7 +46,7 @@ public sealed class ConcurrencyTests(GridClusterFixture fixture)
             {
                 // The batch may already have ended (then the next check sees the successes): progress either way.
                 await Eventually.TrueAsync(
-                    async () => await CountAsync(requests, JobState.Running) == expectedRunning || await CountAsync(requests, JobState.Succeeded) > succeeded,
+                    async () => await Grid.CountAsync(requests, JobState.Running) == expectedRunning || await Grid.CountAsync(requests, JobState.Succeeded) > succeeded,
                     $"{expectedRunning} jobs run",
                     TimeSpan.FromSeconds(60));
             }
@@ -57,7 +57,7 @@ public sealed class ConcurrencyTests(GridClusterFixture fixture)
 
             fixture.Time.Advance(TimeSpan.FromHours(1));
             var before = succeeded;
-            await Eventually.TrueAsync(async () => (succeeded = await CountAsync(requests, JobState.Succeeded)) > before, "a batch finishes", TimeSpan.FromSeconds(60));
+            await Eventually.TrueAsync(async () => (succeeded = await Grid.CountAsync(requests, JobState.Succeeded)) > before, "a batch finishes", TimeSpan.FromSeconds(60));
         }
 
         await stop.CancelAsync();
@@ -84,11 +84,5 @@ public sealed class ConcurrencyTests(GridClusterFixture fixture)
         return string.Join(", ", jobs.GroupBy(j => j.State).Select(g => $"{g.Key}={g.Count()}"))
             + $"; queue={queue.Count}; reservations={dc!.Reservations}; free={dc.Free}; stuck: "
             + string.Join(" | ", jobs.Where(j => !j.State.IsTerminal()).Take(5).Select(j => $"{j.JobId} {j.State} {string.Join(">", j.History.Select(h => h.State))}"));
-    }
-
-    private async Task<int> CountAsync(IEnumerable<JobRequest> requests, JobState state)
-    {
-        var jobs = await Task.WhenAll(requests.Select(r => Grid.GetJobAsync(r.JobId!)));
-        return jobs.Count(j => j.State == state);
     }
 }

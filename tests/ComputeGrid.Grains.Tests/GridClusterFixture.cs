@@ -164,23 +164,3 @@ public sealed class GridCollection : ICollectionFixture<GridClusterFixture>
 {
     public const string Name = "grid cluster";
 }
-
-/// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>
-public static class Eventually
-{
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, Func<Task<string>>? describe = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        var delay = 5;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}." + (describe is null ? string.Empty : $" Now: {await describe()}"));
-            }
-
-            await Task.Delay(delay);
-            delay = Math.Min(delay * 2, 100);
-        }
-    }
-}

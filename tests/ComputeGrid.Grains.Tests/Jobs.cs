@@ -3,7 +3,7 @@ using ComputeGrid.Domain.Jobs;
 
 namespace ComputeGrid.Grains.Tests;
 
-/// <summary>Builds job requests for tests.</summary>
+/// <summary>Builds job requests for tests and counts how they stand.</summary>
 internal static class Jobs
 {
     private static long _next;
@@ -36,4 +36,11 @@ internal static class Jobs
         Priority = priority,
         Policy = PlacementPolicy.Balanced,
     };
+
+    /// <summary>How many of <paramref name="requests"/> are in one of <paramref name="states"/> now (each read once, concurrently).</summary>
+    public static async Task<int> CountAsync(this IComputeGridClient grid, IEnumerable<JobRequest> requests, params JobState[] states)
+    {
+        var jobs = await Task.WhenAll(requests.Select(r => grid.GetJobAsync(r.JobId!)));
+        return jobs.Count(j => states.Contains(j.State));
+    }
 }

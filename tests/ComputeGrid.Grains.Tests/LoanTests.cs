@@ -103,7 +103,7 @@ public sealed class LoanTests(GridClusterFixture fixture)
         var requests = borrowers.SelectMany(hub => Enumerable.Range(0, 3).Select(_ => Jobs.OnGpu($"race-{hub}", "LEND", hub, TimeSpan.FromHours(2)))).ToList();
         await Task.WhenAll(requests.Select(r => Task.Run(() => Grid.SubmitAsync(r))));
 
-        await Eventually.TrueAsync(async () => await CountAsync(requests, JobState.Scheduled, JobState.Running) == Gpus, $"{Gpus} borrowed jobs hold the lender's GPUs", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () => await Grid.CountAsync(requests, JobState.Scheduled, JobState.Running) == Gpus, $"{Gpus} borrowed jobs hold the lender's GPUs", TimeSpan.FromSeconds(60));
         await stop.CancelAsync();
         await observer;
 
@@ -259,12 +259,6 @@ public sealed class LoanTests(GridClusterFixture fixture)
         }
 
         return string.Join("; ", parts);
-    }
-
-    private async Task<int> CountAsync(IEnumerable<Client.JobRequest> requests, params JobState[] states)
-    {
-        var jobs = await Task.WhenAll(requests.Select(r => Grid.GetJobAsync(r.JobId!)));
-        return jobs.Count(j => states.Contains(j.State));
     }
 
     private async Task CancelAllAsync(IEnumerable<Client.JobRequest> requests) => await CancelAllAsync(requests.Select(r => r.JobId!));

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using ComputeGrid.Gateway.Security;
 using ComputeGrid.Silo;
@@ -44,8 +43,8 @@ public class SiloHostFixture : IAsyncLifetime
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Silo:SiloPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Silo:GatewayPort"] = FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Silo:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = $"ops-tests-{Guid.NewGuid():n}",
             ["Silo:ServiceId"] = "ops-tests",
             ["Metrics:PollInterval"] = "00:00:00.200",
@@ -107,37 +106,10 @@ public class SiloHostFixture : IAsyncLifetime
         using var http = Client(PartnerKey);
         return (await http.GetFromJsonAsync<JsonElement>(new Uri($"v1/jobs/{jobId}", UriKind.Relative))).GetProperty("state").GetString()!;
     }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 [CollectionDefinition(Name)]
 public sealed class SiloHostCollection : ICollectionFixture<SiloHostFixture>
 {
     public const string Name = "silo-host";
-}
-
-/// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>
-public static class Eventually
-{
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        var delay = 5;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            }
-
-            await Task.Delay(delay);
-            delay = Math.Min(delay * 2, 100);
-        }
-    }
 }

@@ -166,29 +166,12 @@ public static partial class JobsApi
             return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", "tenant", "names another tenant; only operator keys may list another tenant's jobs"));
         }
 
-        JobState? wanted = null;
-        if (state is not null)
+        if (!Paging.TryRead<JobState>(state, limit, cursor, out var query, out var problem))
         {
-            if (!Enum.GetNames<JobState>().Contains(state, StringComparer.Ordinal))
-            {
-                return Problems.Invalid("state", $"must be one of {string.Join(", ", Enum.GetNames<JobState>())}");
-            }
-
-            wanted = Enum.Parse<JobState>(state);
+            return problem;
         }
 
-        var size = 50;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > 500))
-        {
-            return Problems.Invalid("limit", "must be a whole number between 1 and 500");
-        }
-
-        if (cursor is not null && !IsCursor(cursor))
-        {
-            return Problems.Invalid("cursor", "is not a cursor this API returned");
-        }
-
-        var page = await grid.ListJobsAsync(tenant ?? own, wanted, size, cursor, cancellationToken);
+        var page = await grid.ListJobsAsync(tenant ?? own, query.State, query.Limit, query.Cursor, cancellationToken);
         return TypedResults.Ok(new JobPageView([.. page.Jobs.Select(JobSummaryView.Of)], page.NextCursor));
     }
 
@@ -278,9 +261,6 @@ public static partial class JobsApi
         [.. errors.Select(e => e.Field == "runTime" ? e with { Field = "runTimeSeconds" } : e)];
 
     private static bool IsIdempotencyKey(string key) => key.Length is > 0 and <= MaxIdempotencyKeyLength && KeyPattern().IsMatch(key);
-
-    private static bool IsCursor(string cursor) =>
-        cursor.Length <= 19 && long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c >= 1;
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex KeyPattern();

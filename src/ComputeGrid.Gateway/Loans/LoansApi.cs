@@ -1,4 +1,3 @@
-using System.Globalization;
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Gateway.Errors;
@@ -46,26 +45,9 @@ public static class LoansApi
         [FromQuery] string? cursor,
         CancellationToken cancellationToken)
     {
-        LoanState? wanted = null;
-        if (state is not null)
+        if (!Paging.TryRead<LoanState>(state, limit, cursor, out var query, out var problem))
         {
-            if (!Enum.GetNames<LoanState>().Contains(state, StringComparer.Ordinal))
-            {
-                return Problems.Invalid("state", $"must be one of {string.Join(", ", Enum.GetNames<LoanState>())}");
-            }
-
-            wanted = Enum.Parse<LoanState>(state);
-        }
-
-        var size = 50;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > 500))
-        {
-            return Problems.Invalid("limit", "must be a whole number between 1 and 500");
-        }
-
-        if (cursor is not null && (cursor.Length > 19 || !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var c) || c < 1))
-        {
-            return Problems.Invalid("cursor", "is not a cursor this API returned");
+            return problem;
         }
 
         if (hubId is not null && (await grid.GetPoolAsync(cancellationToken)).Hubs.All(h => h.Hub.Id != hubId))
@@ -73,7 +55,7 @@ public static class LoansApi
             return Problems.Invalid("hubId", "no hub with this id; GET /v1/hubs lists them");
         }
 
-        var page = await grid.ListLoansAsync(hubId, wanted, size, cursor, cancellationToken);
+        var page = await grid.ListLoansAsync(hubId, query.State, query.Limit, query.Cursor, cancellationToken);
         return TypedResults.Ok(new LoanPageView([.. page.Loans.Select(LoanSummaryView.Of)], page.NextCursor));
     }
 
