@@ -202,7 +202,8 @@ internal sealed partial class DataCenterGrain(
         {
             try
             {
-                await WriteStateAsync(cancellationToken);
+                // A reservation of our own changes only its shard of the reservations, never the record: one write, not two.
+                await _reservations.WriteChangesAsync(cancellationToken);
             }
             catch
             {
