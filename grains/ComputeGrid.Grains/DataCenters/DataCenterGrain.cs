@@ -198,6 +198,9 @@ internal sealed partial class DataCenterGrain(
         }
 
         var outcome = Ledger.Reserve(jobId, resources);
+
+        // Whoever asked is about to record the placement: reconciliation starts counting its passes again from here.
+        _suspects.Remove(jobId);
         if (outcome == ReserveOutcome.Reserved)
         {
             try
@@ -477,6 +480,7 @@ internal sealed partial class DataCenterGrain(
         }
 
         var ledger = slice.Ledger();
+        _suspects.Remove(jobId);
         if (slice.Reservations.ContainsKey(jobId))
         {
             return new ReservationResult(ToOutcome(ledger.Reserve(jobId, resources)), ledger.Free, Record.Status);
