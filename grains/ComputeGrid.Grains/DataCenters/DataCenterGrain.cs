@@ -205,8 +205,7 @@ internal sealed partial class DataCenterGrain(
         {
             try
             {
-                // A reservation of our own changes only its shard of the reservations, never the record: one write, not two.
-                await _reservations.WriteChangesAsync(cancellationToken);
+                await WriteStateAsync(cancellationToken);
             }
             catch
             {
