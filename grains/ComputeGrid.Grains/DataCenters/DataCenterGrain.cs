@@ -205,6 +205,9 @@ internal sealed partial class DataCenterGrain(
         {
             try
             {
+                // The record is written too, though a reservation leaves it unchanged: its ETag fences the whole data
+                // center. After a crash a grain can be active twice for a moment; a stale activation writing only a
+                // shard the new one has not written yet would succeed and grant capacity the new one never sees.
                 await WriteStateAsync(cancellationToken);
             }
             catch
