@@ -23,23 +23,8 @@ public static class AlibabaGpuReader
         var jobs = new List<TraceJob>();
         int malformed = 0, unusable = 0;
         var truncated = false;
-        var first = true;
-        foreach (var raw in LineSource.Lines(reader, () => truncated = true))
+        foreach (var fields in LineSource.CsvRows(reader, Header, () => truncated = true))
         {
-            if (raw.Length == 0)
-            {
-                continue;
-            }
-
-            var fields = raw.Split(',');
-            if (first)
-            {
-                first = false;
-                if (fields.SequenceEqual(Header, StringComparer.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-            }
 
             if (fields.Length != Header.Length)
             {

@@ -16,23 +16,8 @@ public static class AlibabaNodeReader
         var nodes = new List<TraceNode>();
         var malformed = 0;
         var truncated = false;
-        var first = true;
-        foreach (var raw in LineSource.Lines(reader, () => truncated = true))
+        foreach (var fields in LineSource.CsvRows(reader, Header, () => truncated = true))
         {
-            if (raw.Length == 0)
-            {
-                continue;
-            }
-
-            var fields = raw.Split(',');
-            if (first)
-            {
-                first = false;
-                if (fields.SequenceEqual(Header, StringComparer.OrdinalIgnoreCase))
-                {
-                    continue;
-                }
-            }
 
             if (fields.Length != Header.Length || !Long(fields[1], out var cpu) || !Long(fields[2], out var memory) || !Long(fields[3], out var gpus)
                 || gpus > int.MaxValue || (gpus > 0 && fields[4].Trim().Length == 0))

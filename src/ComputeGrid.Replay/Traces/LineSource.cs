@@ -52,4 +52,32 @@ internal static class LineSource
             }
         }
     }
+
+    /// <summary>
+    /// The comma-separated rows of a CSV text: empty lines skipped, and the first line skipped when it is
+    /// <paramref name="header"/> (compared case-insensitively). A last line without a line end calls <paramref name="onTruncated"/>.
+    /// </summary>
+    public static IEnumerable<string[]> CsvRows(TextReader reader, IReadOnlyList<string> header, Action onTruncated)
+    {
+        var first = true;
+        foreach (var raw in Lines(reader, onTruncated))
+        {
+            if (raw.Length == 0)
+            {
+                continue;
+            }
+
+            var fields = raw.Split(',');
+            if (first)
+            {
+                first = false;
+                if (fields.SequenceEqual(header, StringComparer.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+            }
+
+            yield return fields;
+        }
+    }
 }
