@@ -301,6 +301,13 @@ public interface ILoanBookGrain : IGrainWithStringKey
 [Alias("cg.ITenantGrain")]
 public interface ITenantGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// A job of this tenant was accepted: its first row, awaited by the submission so that an acknowledged job is listed
+    /// and jobs submitted one after another are listed in that order.
+    /// </summary>
+    [Alias("Register")]
+    Task RegisterAsync(JobSummary job);
+
     /// <summary>A job of this tenant changed state.</summary>
     [OneWay, Alias("JobChanged")]
     Task OnJobChangedAsync(JobSummary job);

@@ -76,4 +76,44 @@ public class ReconciliationTests
         suspects.Remove("job-1");
         Assert.False(Reconciliation.Persisted(suspects, "job-1", 3));
     }
+
+    [Fact]
+    public void A_pass_reads_at_most_a_batch_and_every_held_record_once_per_round()
+    {
+        var rotation = new ReconcileRotation();
+        var held = Enumerable.Range(0, 7).Select(i => $"job-{i}").ToList();
+
+        var first = rotation.Next(held, 3);
+        var second = rotation.Next(held, 3);
+        var third = rotation.Next(held, 3);
+
+        Assert.Equal(3, first.Count);
+        Assert.Equal(3, second.Count);
+        Assert.Single(third);
+        Assert.Equal(held, first.Concat(second).Concat(third));
+        Assert.Equal(0, rotation.Remaining);
+    }
+
+    [Fact]
+    public void A_record_added_during_a_round_waits_for_the_next_round()
+    {
+        var rotation = new ReconcileRotation();
+        var held = new List<string> { "a", "b", "c" };
+        Assert.Equal(["a", "b"], rotation.Next(held, 2));
+
+        held.Add("d");
+        Assert.Equal(["c"], rotation.Next(held, 2));
+        Assert.Equal(["a", "b"], rotation.Next(held, 2));
+        Assert.Equal(["c", "d"], rotation.Next(held, 2));
+    }
+
+    [Fact]
+    public void With_fewer_records_than_a_batch_every_pass_reads_them_all()
+    {
+        var rotation = new ReconcileRotation();
+        string[] held = ["a", "b"];
+        Assert.Equal(held, rotation.Next(held, 500));
+        Assert.Equal(held, rotation.Next(held, 500));
+        Assert.Empty(rotation.Next([], 500));
+    }
 }

@@ -190,6 +190,25 @@ public sealed class JobLifecycleTests(GridClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task An_acknowledged_job_is_listed_at_once_and_in_the_order_it_was_submitted()
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await Grid.SubmitAsync(Jobs.Batch("at-once"))).JobId);
+
+            // No polling: the submission is acknowledged only once its tenant lists it.
+            var listed = await Grid.ListJobsAsync("at-once", limit: 500);
+            Assert.Equal(Enumerable.Reverse(ids), listed.Jobs.Select(j => j.JobId));
+        }
+
+        foreach (var id in ids)
+        {
+            await Grid.CancelJobAsync(id);
+        }
+    }
+
     private async Task<Contracts.Pool.DataCenterSnapshot> DataCenterAsync(string id) =>
         (await Grid.GetPoolAsync()).Hubs.SelectMany(h => h.DataCenters).Single(d => d.Spec.Id == id);
 }

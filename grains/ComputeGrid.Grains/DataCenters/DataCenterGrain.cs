@@ -85,6 +85,7 @@ internal sealed partial class DataCenterGrain(
     private const string WakeReminder = "wake";
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
+    private readonly ReconcileRotation _rotation = new();
     private CapacityLedger? _ledger;
 
     private string Id => this.GetPrimaryKeyString();
@@ -395,7 +396,8 @@ internal sealed partial class DataCenterGrain(
             _suspects.Remove(gone);
         }
 
-        var snapshots = await JobReads.ReadAsync(GrainFactory, held, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
+        var turn = _rotation.Next(held, options.Value.ReconcileBatch).Where(Holds).ToList();
+        var snapshots = await JobReads.ReadAsync(GrainFactory, turn, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
         foreach (var (jobId, snapshot) in snapshots)
         {
             var job = GrainFactory.GetGrain<IJobGrain>(jobId);

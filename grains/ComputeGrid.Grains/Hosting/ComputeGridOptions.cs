@@ -40,6 +40,13 @@ public sealed class ComputeGridOptions
     public int ReconcilePasses { get; set; } = 3;
 
     /// <summary>
+    /// Most jobs one reconciliation pass of a data center or region reads; when it holds more, passes take turns over
+    /// them, so a pass's cost stays bounded whatever the number of jobs held (a job is then looked at every
+    /// held / ReconcileBatch passes). Default 500; 10..100,000.
+    /// </summary>
+    public int ReconcileBatch { get; set; } = 500;
+
+    /// <summary>
     /// The period of the reminder that wakes every data center and region after a restart of the whole cluster (their
     /// timers live only while they are active). Default 1 min; 1 min..1 h.
     /// </summary>
@@ -80,6 +87,11 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.ReconcilePasses is < 2 or > 100)
         {
             failures.Add($"ComputeGrid:ReconcilePasses must be between 2 and 100 (was {options.ReconcilePasses})");
+        }
+
+        if (options.ReconcileBatch is < 10 or > 100_000)
+        {
+            failures.Add($"ComputeGrid:ReconcileBatch must be between 10 and 100000 (was {options.ReconcileBatch})");
         }
 
         if (options.WakeReminderPeriod < TimeSpan.FromMinutes(1) || options.WakeReminderPeriod > TimeSpan.FromHours(1))

@@ -48,25 +48,38 @@ internal sealed partial class JobGrain(
             {
                 return SubmitResult.Refused(SubmitRefusal.Invalid, errors);
             }
-
-            // Persist before placing, so a crash while placing leaves a record that reconciliation (issue #4) can drive on;
-            // a retry of the same submission while Pending places it again.
-            Record.Spec = spec;
-            Record.State = JobState.Pending;
-            Record.SubmittedAt = clock.Now;
-            await state.WriteStateAsync(cancellationToken);
         }
 
+        // One write per submission, after placing: until it is durable nothing was acknowledged. A crash in between leaves
+        // at most a placement (and its reservation) that no job record owns: a retry of the same submission finds it
+        // (the region answers with the placement it holds), and otherwise reconciliation releases it (the region drops
+        // a record whose job is unknown, then the data center releases a reservation no region holds).
         var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
         if (placed.Outcome == PlaceOutcome.Rejected)
         {
-            await state.ClearStateAsync(cancellationToken);
+            if (state.RecordExists)
+            {
+                await state.ClearStateAsync(cancellationToken);
+            }
+
             state.State = new JobRecord();
             return SubmitResult.Refused(placed.Refusal, placed.Errors);
         }
 
-        var events = new List<JobEvent> { Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}") };
-        metrics.JobEntered(spec.OriginHub, null, JobState.Pending);
+        if (Record.Spec is null)
+        {
+            Record.Spec = spec;
+            Record.State = JobState.Pending;
+            Record.SubmittedAt = clock.Now;
+        }
+
+        var events = new List<JobEvent>();
+        if (Record.History.Count == 0)
+        {
+            events.Add(Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}"));
+            metrics.JobEntered(spec.OriginHub, null, JobState.Pending);
+        }
+
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
         {
             Record.Placement = placement;
@@ -355,8 +368,27 @@ internal sealed partial class JobGrain(
     private async Task PublishAsync(IReadOnlyList<JobEvent> events)
     {
         var spec = Record.Spec!;
-        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).OnJobChangedAsync(
-            new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count));
+        var tenant = GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant);
+        var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
+        if (events.Any(e => e.Sequence == 1))
+        {
+            try
+            {
+                // Acceptance: listed before the submission is acknowledged, so jobs submitted in turn are listed in turn.
+                await tenant.RegisterAsync(row);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                // The job is durable already: its row comes with this notice or with its next transition.
+                LogRegisterFailed(logger, JobId, spec.Tenant, e);
+                await tenant.OnJobChangedAsync(row);
+            }
+        }
+        else
+        {
+            await tenant.OnJobChangedAsync(row);
+        }
+
         try
         {
             var provider = this.GetStreamProvider(GridStreams.Provider);
@@ -395,6 +427,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation drove job {JobId} on from {State}: {Outcome}")]
     private static partial void LogDriven(ILogger logger, string jobId, JobState state, PlaceOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listing job {JobId} in tenant {Tenant}'s index failed; its row follows one-way")]
+    private static partial void LogRegisterFailed(ILogger logger, string jobId, string tenant, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of job {JobId} failed; they stay in its history")]
     private static partial void LogPublishFailed(ILogger logger, string jobId, Exception exception);

@@ -99,6 +99,7 @@ internal sealed partial class RegionGrain(
     private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _backoff = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
+    private readonly ReconcileRotation _rotation = new();
     private NationalTopology _topology = catalog.Seed;
     private long _directoryVersion = -1;
     private IGrainTimer? _retryTimer;
@@ -258,16 +259,23 @@ internal sealed partial class RegionGrain(
     {
         // Queue entries need no pass: placing one asks the job first (AssignAsync), so an entry whose job is gone or
         // placed already is dropped then.
-        var records = _placed.Select(p => (Key: p.Key, At: (string?)p.Value.Placement.DataCenterId)).ToList();
-        foreach (var gone in _suspects.Keys.Except(records.Select(r => r.Key), StringComparer.Ordinal).ToList())
+        var records = _placed.Keys;
+        foreach (var gone in _suspects.Keys.Except(records, StringComparer.Ordinal).ToList())
         {
             _suspects.Remove(gone);
         }
 
         var changed = false;
-        var snapshots = await JobReads.ReadAsync(GrainFactory, [.. records.Select(r => r.Key)], JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
-        foreach (var (jobId, recordedAt) in records)
+        var turn = _rotation.Next(records, options.Value.ReconcileBatch).Where(_placed.ContainsKey).ToList();
+        var snapshots = await JobReads.ReadAsync(GrainFactory, turn, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
+        foreach (var jobId in turn)
         {
+            if (!_placed.TryGetValue(jobId, out var record))
+            {
+                continue;
+            }
+
+            var recordedAt = (string?)record.Placement.DataCenterId;
             if (!snapshots.TryGetValue(jobId, out var snapshot))
             {
                 continue;

@@ -5,10 +5,15 @@ using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Persistence;
 
 namespace ComputeGrid.Grains.Tenants;
 
-/// <summary>A tenant's persisted job index and accounting.</summary>
+/// <summary>
+/// A tenant's persisted accounting. Its job index and the ids of the runs it booked grow with the tenant's work, so each
+/// is a <see cref="ShardedMap{TValue}"/> of its own; ids 0, 1 and 3 were theirs (and the next sequence number's) when
+/// they lived here, and are moved to the shards on activation.
+/// </summary>
 [GenerateSerializer, Alias("cg.TenantRecord")]
 internal sealed class TenantRecord
 {
@@ -21,42 +26,91 @@ internal sealed class TenantRecord
     [Id(3)] public HashSet<string> Booked { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>One tenant: the index its job listing reads, and the footprint of its finished work (booked once per job).</summary>
+/// <summary>
+/// One tenant: the index its job listing reads, and the footprint of its finished work (booked once per job). A change
+/// to one job writes one shard of the index, so its cost does not grow with the tenant's jobs.
+/// </summary>
 internal sealed class TenantGrain(
-    [PersistentState("tenant", GridStorage.Name)] IPersistentState<TenantRecord> state) : Grain, ITenantGrain
+    [PersistentState("tenant", GridStorage.Name)] IPersistentState<TenantRecord> state,
+    IGrainContext grainContext,
+    IPersistentStateFactory stateFactory) : Grain, ITenantGrain
 {
     /// <summary>Most rows in one page.</summary>
     public const int MaxPageSize = 500;
 
+    private const int JobShards = 64;
+    private const int BookedShards = 16;
+    private readonly ShardedMap<JobSummary> _jobs = new(grainContext, stateFactory, "tenant-jobs", GridStorage.Name, JobShards);
+    private readonly ShardedMap<Footprint> _booked = new(grainContext, stateFactory, "tenant-booked", GridStorage.Name, BookedShards);
+    private long _nextSequence = 1;
+    private Footprint _executed;
+
     private TenantRecord Record => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Record.Jobs.Count > 0 || Record.Booked.Count > 0)
+        {
+            // Written by a version that kept everything in one record: move it to the shards once.
+            foreach (var (id, job) in Record.Jobs)
+            {
+                _jobs[id] = job;
+            }
+
+            foreach (var id in Record.Booked)
+            {
+                // Their footprints are in the record's Executed already: booked again they would count twice.
+                _booked[id] = Footprint.Zero;
+            }
+
+            await _jobs.WriteChangesAsync(cancellationToken);
+            await _booked.WriteChangesAsync(cancellationToken);
+            Record.Jobs.Clear();
+            Record.Booked.Clear();
+            await state.WriteStateAsync(cancellationToken);
+        }
+
+        // Every row keeps its sequence number, so the next one follows from the index itself (no counter to write).
+        _nextSequence = Math.Max(Record.NextSequence, _jobs.Values.Select(j => j.Sequence).DefaultIfEmpty(0).Max() + 1);
+
+        // Each booking keeps its footprint in its shard, so booking is one atomic write and the total follows from them
+        // (plus what a version that kept only the total had booked).
+        _executed = _booked.Values.Aggregate(Record.Executed, (sum, f) => sum + f);
+    }
+
+    /// <summary>The first row of a job, awaited by its submission: an acknowledged job is listed, in submission order.</summary>
+    public Task RegisterAsync(JobSummary job) => OnJobChangedAsync(job);
 
     public async Task OnJobChangedAsync(JobSummary job)
     {
-        if (Record.Jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version)
+        if (_jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version)
         {
-            // One-way notifications may arrive out of order; never let a job's row go back in time.
+            // Notifications may arrive out of order; never let a job's row go back in time.
             return;
         }
 
-        var sequence = known?.Sequence ?? Record.NextSequence++;
-        Record.Jobs[job.JobId] = job with { Sequence = sequence };
-        await state.WriteStateAsync();
+        var sequence = known?.Sequence ?? _nextSequence++;
+        _jobs[job.JobId] = job with { Sequence = sequence };
+        await _jobs.WriteChangesAsync(CancellationToken.None);
     }
 
     public async Task BookAsync(string jobId, Footprint footprint)
     {
-        if (Record.Booked.Add(jobId))
+        if (_booked.ContainsKey(jobId))
         {
-            Record.Executed += footprint;
-            await state.WriteStateAsync();
+            return;
         }
+
+        _booked[jobId] = footprint;
+        await _booked.WriteChangesAsync(CancellationToken.None);
+        _executed += footprint;
     }
 
     public Task<JobPage> ListJobsAsync(JobState? state, int limit, string? cursor, CancellationToken cancellationToken = default)
     {
         limit = Math.Clamp(limit, 1, MaxPageSize);
         var before = cursor is null ? long.MaxValue : long.Parse(cursor, CultureInfo.InvariantCulture);
-        var page = Record.Jobs.Values
+        var page = _jobs.Values
             .Where(j => j.Sequence < before && (state is null || j.State == state))
             .OrderByDescending(j => j.Sequence)
             .Take(limit + 1)
@@ -68,6 +122,6 @@ internal sealed class TenantGrain(
     public Task<TenantSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(new TenantSummary(
             this.GetPrimaryKeyString(),
-            Record.Jobs.Values.GroupBy(j => j.State).ToDictionary(g => g.Key, g => g.Count()),
-            Record.Executed));
+            _jobs.Values.GroupBy(j => j.State).ToDictionary(g => g.Key, g => g.Count()),
+            _executed));
 }

@@ -74,3 +74,38 @@ public static class Reconciliation
         return count >= passes;
     }
 }
+
+/// <summary>
+/// Which held records a reconciliation pass looks at: at most a batch of them, in turns, so that the cost of a pass is
+/// bounded whatever the number held, and every record is looked at once per round (a round is held / batch passes).
+/// A round is the set held when it began; records released since are skipped by the caller, records added wait for the
+/// next round.
+/// </summary>
+public sealed class ReconcileRotation
+{
+    private readonly Queue<string> _round = new();
+
+    /// <summary>Records left in the current round.</summary>
+    public int Remaining => _round.Count;
+
+    /// <summary>The next at most <paramref name="batch"/> records; starts a new round from <paramref name="held"/> when the last one is done.</summary>
+    public IReadOnlyList<string> Next(IEnumerable<string> held, int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        if (_round.Count == 0)
+        {
+            foreach (var key in held)
+            {
+                _round.Enqueue(key);
+            }
+        }
+
+        var taken = new List<string>(Math.Min(batch, _round.Count));
+        while (taken.Count < batch && _round.TryDequeue(out var key))
+        {
+            taken.Add(key);
+        }
+
+        return taken;
+    }
+}
