@@ -105,10 +105,13 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
             inbox.Writer.TryWrite(evt);
             return Task.CompletedTask;
         });
+        var job = cluster.GetGrain<IJobGrain>(jobId);
+        var watcherId = Guid.NewGuid();
         try
         {
+            // Each read of the history (re-)registers this watcher: the job publishes on its stream only while watched.
             var last = 0L;
-            var pending = (await GetJobAsync(jobId, cancellationToken)).History;
+            var pending = (await job.WatchAsync(watcherId, cancellationToken) ?? throw NoJob(jobId)).History;
             while (true)
             {
                 foreach (var evt in pending.Where(e => e.Sequence > last).OrderBy(e => e.Sequence))
@@ -129,12 +132,13 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
                 var next = await NextAsync(inbox.Reader, cancellationToken);
                 pending = next is not null && next.Sequence <= last + 1
                     ? [next]
-                    : (await GetJobAsync(jobId, cancellationToken)).History;
+                    : (await job.WatchAsync(watcherId, cancellationToken) ?? throw NoJob(jobId)).History;
             }
         }
         finally
         {
             await subscription.UnsubscribeAsync();
+            await job.UnwatchAsync(watcherId);
         }
     }
 

@@ -28,6 +28,19 @@ public interface IJobGrain : IGrainWithStringKey
     [AlwaysInterleave, Alias("Get")]
     Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="GetAsync"/> for a watcher of the job's stream, which it registers: the job publishes its events on its
+    /// stream only while somebody watches (a stream per job costs a pub-sub registration per job, and most jobs are
+    /// never watched). Registrations live as long as the activation; a watcher calls this again whenever it
+    /// resynchronises from the history, so it re-registers with a new activation. Idempotent per watcher id.
+    /// </summary>
+    [AlwaysInterleave, Alias("Watch")]
+    Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets a watcher registered by <see cref="WatchAsync"/>.</summary>
+    [AlwaysInterleave, OneWay, Alias("Unwatch")]
+    Task UnwatchAsync(Guid watcherId);
+
     /// <summary>Cancels the job in any non-terminal state and releases its capacity; a terminal job is returned unchanged.</summary>
     [Alias("Cancel")]
     Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default);

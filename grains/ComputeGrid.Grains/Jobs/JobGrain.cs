@@ -23,6 +23,8 @@ internal sealed partial class JobGrain(
     GridMetrics metrics,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
+    private readonly HashSet<Guid> _watchers = [];
+
     private string JobId => this.GetPrimaryKeyString();
 
     private JobRecord Record => state.State;
@@ -103,6 +105,19 @@ internal sealed partial class JobGrain(
 
     public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(Record.Spec is null ? null : Snapshot());
+
+    public Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
+    {
+        // Registered before the snapshot is taken: every event is either in this snapshot's history or published after.
+        _watchers.Add(watcherId);
+        return GetAsync(cancellationToken);
+    }
+
+    public Task UnwatchAsync(Guid watcherId)
+    {
+        _watchers.Remove(watcherId);
+        return Task.CompletedTask;
+    }
 
     public async Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default)
     {
@@ -392,10 +407,12 @@ internal sealed partial class JobGrain(
         try
         {
             var provider = this.GetStreamProvider(GridStreams.Provider);
-            var jobStream = provider.GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, JobId));
-            var tenantStream = provider.GetStream<JobEvent>(StreamId.Create(GridStreams.TenantNamespace, spec.Tenant));
-            await jobStream.OnNextBatchAsync(events);
-            await tenantStream.OnNextBatchAsync(events);
+            if (_watchers.Count > 0)
+            {
+                await provider.GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, JobId)).OnNextBatchAsync(events);
+            }
+
+            await provider.GetStream<JobEvent>(StreamId.Create(GridStreams.TenantNamespace, spec.Tenant)).OnNextBatchAsync(events);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
         {

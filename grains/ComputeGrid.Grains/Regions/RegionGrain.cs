@@ -102,6 +102,7 @@ internal sealed partial class RegionGrain(
     private readonly ReconcileRotation _rotation = new();
     private NationalTopology _topology = catalog.Seed;
     private long _directoryVersion = -1;
+    private bool _recordChanged;
     private IGrainTimer? _retryTimer;
 
     private string HubId => this.GetPrimaryKeyString();
@@ -322,7 +323,7 @@ internal sealed partial class RegionGrain(
         if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
             AddPlaced(jobId, spec, placement);
-            await WriteStateAsync(cancellationToken);
+            await WritePlacementsAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
@@ -374,7 +375,7 @@ internal sealed partial class RegionGrain(
 
             _queue.Remove(queued.JobId);
             AddPlaced(queued.JobId, queued.Spec, placement);
-            await WriteStateAsync(cancellationToken);
+            await WritePlacementsAsync(cancellationToken);
             var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
             if (!accepted)
             {
@@ -503,6 +504,7 @@ internal sealed partial class RegionGrain(
                 {
                     // The slice closed (a recall or the end of the term we have not heard of yet): stop placing on it.
                     Record.Borrowed[loanId] = loan with { State = LoanState.Draining };
+                    _recordChanged = true;
                 }
             }
         }
@@ -625,7 +627,26 @@ internal sealed partial class RegionGrain(
     /// <summary>Writes the region's record and the shards of its queue and placed jobs that changed.</summary>
     private async Task WriteStateAsync(CancellationToken cancellationToken = default)
     {
+        _recordChanged = false;
         await state.WriteStateAsync(cancellationToken);
+        await _queue.WriteChangesAsync(cancellationToken);
+        await _placed.WriteChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A placement's write: the shards it changed, and the record only when placing changed it (a loan found closed).
+    /// Unlike a data center's record, the region's is no fence: the data center's ledger is the authority over capacity
+    /// (it refuses what it does not hold), so a placed-job entry that a stale activation wrote is dropped by
+    /// reconciliation and one it lost costs only the loan and fair-share accounting of a job that is placed anyway.
+    /// </summary>
+    private async Task WritePlacementsAsync(CancellationToken cancellationToken)
+    {
+        if (_recordChanged)
+        {
+            await WriteStateAsync(cancellationToken);
+            return;
+        }
+
         await _queue.WriteChangesAsync(cancellationToken);
         await _placed.WriteChangesAsync(cancellationToken);
     }
