@@ -99,6 +99,10 @@ internal sealed partial class JobGrain(
         {
             await StartAsync(cancellationToken);
         }
+        else
+        {
+            RestWhileQueued();
+        }
 
         return SubmitResult.Accepted(Snapshot());
     }
@@ -347,6 +351,20 @@ internal sealed partial class JobGrain(
             var queued = Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue after preemption" + (placed.Detail is { } why ? $": {why}" : string.Empty));
             await state.WriteStateAsync();
             await PublishAsync([queued]);
+            RestWhileQueued();
+        }
+    }
+
+    /// <summary>
+    /// A queued job waits in its region's queue (with its spec) and in storage: its activation is let go once this call
+    /// returns, so a deep queue costs no activations (the region's assignment, a read or a cancel activates it again).
+    /// Not while somebody watches it, whose registration lives in the activation.
+    /// </summary>
+    private void RestWhileQueued()
+    {
+        if (Record.State == JobState.Queued && _watchers.Count == 0)
+        {
+            DeactivateOnIdle();
         }
     }
 
