@@ -20,6 +20,10 @@ public static class Workload
     public static Task<RunResult> FloorAsync(BenchCluster cluster, int operations, int concurrency) =>
         LoadDriver.ClosedLoopAsync(operations, concurrency, i => cluster.Client.GetGrain<IPingGrain>(i % PingGrains).PingAsync(i));
 
+    /// <summary>The persisted floor: every call a new grain that writes its state once (see <see cref="IRecordGrain"/>).</summary>
+    public static Task<RunResult> PersistedFloorAsync(BenchCluster cluster, string run, int operations, int concurrency) =>
+        LoadDriver.ClosedLoopAsync(operations, concurrency, i => cluster.Client.GetGrain<IRecordGrain>($"{run}-{i}").RecordAsync(i));
+
     /// <summary>A 1-core, 1 GiB, one-hour batch job that stays at home (policy Fastest): the pure placement path.</summary>
     public static JobRequest HomeJob(string run, int i) => new()
     {

@@ -40,6 +40,9 @@ internal static class PlacementScenario
 
         var floor = await Workload.FloorAsync(cluster, floorCalls, options.Concurrency);
         report.Add(new Row("floor: no-op grain calls", floor, Note: $"{options.Concurrency} callers"));
+        await Workload.PersistedFloorAsync(cluster, "warm", jobs / 10, options.Concurrency);
+        var persisted = await Workload.PersistedFloorAsync(cluster, "floor", jobs, options.Concurrency);
+        report.Add(new Row("persisted floor: new grain, one write", persisted, Note: $"{options.Concurrency} callers, {storage} storage"));
         var placement = await Workload.PlacementAsync(cluster, "peak", jobs, options.Concurrency);
         report.Add(new Row($"{name}: submit until Scheduled", placement, Note: $"{options.Concurrency} callers, {storage} storage, policy Fastest, 8 origin hubs"));
         var half = placement.PerSecond / 2;
@@ -47,6 +50,8 @@ internal static class PlacementScenario
         report.Add(new Row($"{name} at half the peak rate", paced, Note: $"open loop at {half:F0} jobs/s; latency from each job's scheduled start"));
 
         var ratio = placement.PerSecond / floor.PerSecond;
+        report.Add(new Row("persisted floor/floor", Value: persisted.PerSecond / floor.PerSecond, Note: "what activating and persisting a grain per job costs alone"));
+        report.Add(new Row($"{name}/persisted floor", Value: placement.PerSecond / persisted.PerSecond, Note: "placement against a new grain with one write per job"));
         report.Add(new Row($"{name}/floor", Value: ratio, Note: $"target >= {TargetRatio:F2}"));
         report.Add(new Row($"{name} jobs/s vs target", Value: placement.PerSecond / TargetJobsPerSecond, Note: $"target >= {TargetJobsPerSecond:N0} jobs/s"));
         report.Add(new Row($"{name} p99 at half rate vs target", Value: paced.P99Ms / TargetP99Ms, Note: $"target p99 < {TargetP99Ms} ms"));
