@@ -93,14 +93,16 @@ internal sealed partial class JobGrain(
         }
 
         await state.WriteStateAsync(cancellationToken);
-        await PublishAsync(events);
         LogSubmitted(logger, JobId, spec.Tenant, Record.State, Record.Placement?.DataCenterId);
         if (Record.State == JobState.Scheduled)
         {
-            await StartAsync(cancellationToken);
+            // Both only need the transition durable, not each other: the data center's running report waits for this
+            // turn, so Running still comes after Scheduled everywhere.
+            await Task.WhenAll(PublishAsync(events), StartAsync(cancellationToken));
         }
         else
         {
+            await PublishAsync(events);
             RestWhileQueued();
         }
 
