@@ -28,6 +28,8 @@ internal sealed partial class PoolGrain(
     TopologyCatalog catalog,
     ILogger<PoolGrain> logger) : Grain, IPoolGrain
 {
+    private PoolDirectory? _directory;
+
     private PoolRecord Record => state.State;
 
     public async Task SeedAsync(IReadOnlyList<DataCenterSpec> dataCenters, CancellationToken cancellationToken = default)
@@ -113,11 +115,22 @@ internal sealed partial class PoolGrain(
     public async Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default)
     {
         var snapshots = await Task.WhenAll(Record.DataCenters.Keys.Select(id => DataCenter(id).GetSnapshotAsync(cancellationToken)));
+        return Summarise(catalog.Seed.Hubs.Values, snapshots.OfType<DataCenterSnapshot>(), await QueueLengthsAsync(GrainFactory, catalog, cancellationToken));
+    }
+
+    /// <summary>Each hub's queue length, by hub id.</summary>
+    internal static async Task<Dictionary<string, int>> QueueLengthsAsync(IGrainFactory grains, TopologyCatalog catalog, CancellationToken cancellationToken)
+    {
         var queues = await Task.WhenAll(catalog.Seed.Hubs.Keys.Select(async hub =>
-            (hub, Count: await GrainFactory.GetGrain<IRegionGrain>(hub).GetQueueLengthAsync(cancellationToken))));
-        var queueByHub = queues.ToDictionary(q => q.hub, q => q.Count, StringComparer.Ordinal);
-        var byHub = snapshots.OfType<DataCenterSnapshot>().ToLookup(s => s.Spec.HubId);
-        var hubs = catalog.Seed.Hubs.Values
+            (hub, Count: await grains.GetGrain<IRegionGrain>(hub).GetQueueLengthAsync(cancellationToken))));
+        return queues.ToDictionary(q => q.hub, q => q.Count, StringComparer.Ordinal);
+    }
+
+    /// <summary>The pool's snapshot from its data centers' snapshots and the hubs' queue lengths: per-hub and national totals.</summary>
+    internal static PoolSnapshot Summarise(IEnumerable<Hub> hubList, IEnumerable<DataCenterSnapshot> snapshots, IReadOnlyDictionary<string, int> queueByHub)
+    {
+        var byHub = snapshots.ToLookup(s => s.Spec.HubId);
+        var hubs = hubList
             .OrderBy(h => h.Zone).ThenBy(h => h.Id, StringComparer.Ordinal)
             .Select(hub =>
             {
@@ -187,8 +200,14 @@ internal sealed partial class PoolGrain(
         }
     }
 
+    /// <summary>
+    /// The directory at the current version, built on its first read (it is immutable, so every caller shares it): a
+    /// change bumps the version in the same turn it is made, except seeding, which ends by bumping it.
+    /// </summary>
     private PoolDirectory Directory() =>
-        new(Record.Version, [.. Record.DataCenters.Values.OrderBy(d => d.Spec.Id, StringComparer.Ordinal)]);
+        _directory is { } known && known.Version == Record.Version
+            ? known
+            : _directory = new(Record.Version, [.. Record.DataCenters.Values.OrderBy(d => d.Spec.Id, StringComparer.Ordinal)]);
 
     private IDataCenterGrain DataCenter(string id) => GrainFactory.GetGrain<IDataCenterGrain>(id);
 

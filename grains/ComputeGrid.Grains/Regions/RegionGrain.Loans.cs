@@ -312,7 +312,7 @@ internal sealed partial class RegionGrain
         {
             if (_view.TryGetValue(slice.DataCenterId, out var seen))
             {
-                _view[slice.DataCenterId] = seen with { Free = QuotaMath.ClipAtZero(seen.Free.Minus(slice.Amount)) };
+                See(seen with { Free = QuotaMath.ClipAtZero(seen.Free.Minus(slice.Amount)) });
             }
         }
 

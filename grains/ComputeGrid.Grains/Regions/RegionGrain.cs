@@ -93,7 +93,6 @@ internal sealed partial class RegionGrain(
     private readonly ShardedMap<QueuedJobRecord> _queue = new(grainContext, stateFactory, "region-queue", GridStorage.Name, MapShards);
     private readonly ShardedMap<PlacedJobRecord> _placed = new(grainContext, stateFactory, "region-placed", GridStorage.Name, MapShards);
     private readonly Dictionary<string, CandidateState> _view = new(StringComparer.Ordinal);
-    private readonly List<string> _own = [];
     private readonly Dictionary<string, Dictionary<string, ResourceVector>> _loanUse = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Negotiation> _negotiations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
@@ -101,6 +100,9 @@ internal sealed partial class RegionGrain(
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
     private readonly ReconcileRotation _rotation = new();
     private NationalTopology _topology = catalog.Seed;
+
+    // The view in placement's orders, so a placement costs the same with 10 data centers or 10,000; Apply replaces it.
+    private CandidateIndex _candidates = new(catalog.Seed, string.Empty, []);
     private long _directoryVersion = -1;
     private bool _recordChanged;
     private IGrainTimer? _retryTimer;
@@ -207,7 +209,7 @@ internal sealed partial class RegionGrain(
     {
         if (_view.TryGetValue(dataCenterId, out var seen))
         {
-            _view[dataCenterId] = seen with { Free = free };
+            See(seen with { Free = free });
         }
 
         await DrainQueueAsync(CancellationToken.None);
@@ -318,7 +320,7 @@ internal sealed partial class RegionGrain(
 
     private async Task<PlaceResult> PlaceOrQueueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
     {
-        var plan = PlacementEngine.Plan(spec, _topology, PlacementCandidates());
+        var plan = Shortlist(spec);
         var wants = WantsLoanFrom(spec, plan);
         if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
@@ -360,7 +362,7 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
-            var plan = PlacementEngine.Plan(queued.Spec, _topology, PlacementCandidates());
+            var plan = Shortlist(queued.Spec);
             if (WantsLoanFrom(queued.Spec, plan) is { } hub)
             {
                 (wanting.TryGetValue(hub, out var list) ? list : wanting[hub] = []).Add(queued);
@@ -415,14 +417,16 @@ internal sealed partial class RegionGrain(
             _topology.TotalCapacity);
     }
 
-    /// <summary>Own data centers, and peers' data centers where an active loan has room (the most roomy slice per data center).</summary>
-    private IEnumerable<CandidateState> PlacementCandidates()
-    {
-        foreach (var id in _own)
-        {
-            yield return _view[id];
-        }
+    /// <summary>
+    /// The head of the job's ranking over our own data centers (from the index) and the loan slices we may use, with the
+    /// counts its reason states: what <see cref="PlacementEngine.Plan"/> over both would rank first.
+    /// </summary>
+    private PlacementShortlist Shortlist(JobSpec spec) =>
+        _candidates.Shortlist(spec, hub => hub == HubId, [.. LoanCandidates()], options.Value.MaxPlacementAttempts);
 
+    /// <summary>Peers' data centers where an active loan has room (the most roomy slice per data center), as placement scores them.</summary>
+    private IEnumerable<CandidateState> LoanCandidates()
+    {
         var now = clock.Now;
         var rooms = new Dictionary<string, (ResourceVector Amount, ResourceVector Room)>(StringComparer.Ordinal);
         foreach (var (loanId, loan) in Record.Borrowed)
@@ -456,15 +460,18 @@ internal sealed partial class RegionGrain(
     private ResourceVector SliceRoom(string loanId, LoanSlice slice) =>
         slice.Amount.Minus(_loanUse.TryGetValue(loanId, out var byDc) && byDc.TryGetValue(slice.DataCenterId, out var used) ? used : ResourceVector.Zero);
 
-    private string? WantsLoanFrom(JobSpec spec, PlacementPlan plan) =>
-        Loans.Enabled ? BorrowPlanner.WantsLoanFrom(spec, _topology, _view.Values, plan.Ranked.Count > 0 ? plan.Ranked[0] : null, MayAsk) : null;
+    /// <summary>The loan wish (<see cref="BorrowPlanner.WantsLoanFrom(JobSpec, NationalTopology, IEnumerable{CandidateState}, ScoredCandidate?, Func{string, bool})"/>) with the pool's best place from the index.</summary>
+    private string? WantsLoanFrom(JobSpec spec, PlacementShortlist plan) =>
+        Loans.Enabled
+            ? BorrowPlanner.WantsLoanFrom(spec, _candidates.Best(spec, hub => hub == spec.OriginHub || MayAsk(hub)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
+            : null;
 
     private bool MayAsk(string hub) =>
         hub != HubId
         && !(_backoff.TryGetValue(hub, out var until) && clock.Now < until)
         && (QuotaMath.BorrowingRoom(Quota, BorrowedNow()) is not { } room || !QuotaMath.IsUseless(room));
 
-    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementPlan plan, CancellationToken cancellationToken)
+    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
     {
         foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
         {
@@ -475,7 +482,7 @@ internal sealed partial class RegionGrain(
                 var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, null, spec.Priority, cancellationToken);
                 if (_view.TryGetValue(candidate.DataCenterId, out var seen))
                 {
-                    _view[candidate.DataCenterId] = seen with { Free = result.Free, Status = result.Status };
+                    See(seen with { Free = result.Free, Status = result.Status });
                 }
 
                 if (result.Holds)
@@ -561,7 +568,7 @@ internal sealed partial class RegionGrain(
 
     /// <summary>A job with a command needs an agent (online or not, it may come back) that runs its tenant's commands in an allowed hub.</summary>
     private ValidationError? WhyNoAgent(JobSpec spec) =>
-        spec.Command is null || _view.Values.Any(v => v.CommandTenants is not null && spec.Allows(v.Spec.HubId) && v.CanRun(spec))
+        spec.Command is null || _candidates.AnyAgentRuns(spec)
             ? null
             : new ValidationError("command", $"no data center in an allowed hub has an agent that runs commands of tenant '{spec.Tenant}'");
 
@@ -592,9 +599,15 @@ internal sealed partial class RegionGrain(
             _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free, entry.CommandTenants);
         }
 
-        // The directory is ordered by id, so our own data centers keep the order the full view gave them.
-        _own.Clear();
-        _own.AddRange(_view.Values.Where(v => v.Spec.HubId == HubId).Select(v => v.Spec.Id));
+        // The directory is ordered by id: the index keeps that order for the jobs that take the full scan.
+        _candidates = new CandidateIndex(_topology, HubId, _view.Values);
+    }
+
+    /// <summary>Records what we now know of a data center, in the view and in its index.</summary>
+    private void See(CandidateState seen)
+    {
+        _view[seen.Spec.Id] = seen;
+        _candidates.Update(seen.Spec.Id, seen.Free, seen.Status);
     }
 
     private void UpdateRetryTimer()
@@ -616,9 +629,9 @@ internal sealed partial class RegionGrain(
     private async Task RetryAsync(CancellationToken cancellationToken)
     {
         // The safety net for lost signals: forget what we think is full and ask again.
-        foreach (var (id, seen) in _view.ToList())
+        foreach (var seen in _view.Values.ToList())
         {
-            _view[id] = seen with { Free = seen.Spec.Capacity };
+            See(seen with { Free = seen.Spec.Capacity });
         }
 
         await DrainQueueAsync(cancellationToken);

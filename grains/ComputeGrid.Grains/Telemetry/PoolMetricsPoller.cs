@@ -1,5 +1,8 @@
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Pool;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,15 +17,30 @@ public sealed class MetricsOptions
 
     /// <summary>How often the pool's snapshot, loans and balances are read for the gauges; default 2 s, at least 100 ms. Wall clock.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Most data centers one poll reads, those read longest ago first; default 500, at least 1. A hub's gauges sum the
+    /// last read of each of its data centers, so with more data centers than this each is read every
+    /// ceil(data centers / this) polls: what the gauges cost stays the same however large the pool grows.
+    /// </summary>
+    public int MaxDataCenterReadsPerPoll { get; set; } = 500;
 }
 
-/// <summary>Reads the pool's snapshot, active loans and hub balances on an interval and hands them to <see cref="GridMetrics"/>.</summary>
+/// <summary>
+/// Reads the pool's data centers (a bounded number per poll, in turns), active loans and hub balances on an interval and
+/// hands them to <see cref="GridMetrics"/>.
+/// </summary>
 internal sealed partial class PoolMetricsPoller(
     IGrainFactory grains,
     GridMetrics metrics,
+    TopologyCatalog catalog,
     IOptions<MetricsOptions> options,
     ILogger<PoolMetricsPoller> logger) : BackgroundService
 {
+    private readonly Dictionary<string, DataCenterSnapshot> _seen = new(StringComparer.Ordinal);
+    private long _directoryVersion = -1;
+    private int _next;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The interval is wall-clock on purpose: the federation clock may be virtual (tests, trace replay) and stand still.
@@ -38,7 +56,9 @@ internal sealed partial class PoolMetricsPoller(
     {
         try
         {
-            var pool = await grains.GetGrain<IPoolGrain>(PoolGrainKey.National).GetPoolAsync(cancellationToken);
+            var directory = await grains.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
+            await ReadSomeAsync(directory, cancellationToken);
+            var pool = PoolGrain.Summarise(catalog.Seed.Hubs.Values, _seen.Values, await PoolGrain.QueueLengthsAsync(grains, catalog, cancellationToken));
             var book = grains.GetGrain<ILoanBookGrain>(PoolGrainKey.National);
             var balances = await book.GetBalancesAsync(cancellationToken);
             var page = await book.ListAsync(null, LoanState.Active, 500, null, cancellationToken);
@@ -51,6 +71,47 @@ internal sealed partial class PoolMetricsPoller(
             // host's own stop ends the loop: an escaping exception would fail this BackgroundService and stop the silo.
             LogPollFailed(logger, e);
         }
+    }
+
+    /// <summary>Reads the next data centers of the directory in turn (at most the option's number), forgetting removed ones.</summary>
+    private async Task ReadSomeAsync(PoolDirectory directory, CancellationToken cancellationToken)
+    {
+        var ids = directory.DataCenters;
+        if (directory.Version != _directoryVersion)
+        {
+            _directoryVersion = directory.Version;
+            var known = ids.Select(d => d.Spec.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var gone in _seen.Keys.Where(id => !known.Contains(id)).ToList())
+            {
+                _seen.Remove(gone);
+            }
+        }
+
+        var turn = Turn([.. ids.Select(d => d.Spec.Id)], _next, options.Value.MaxDataCenterReadsPerPoll, out _next);
+        var snapshots = await Task.WhenAll(turn.Select(id => grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync(cancellationToken)));
+        for (var i = 0; i < turn.Count; i++)
+        {
+            if (snapshots[i] is { } snapshot)
+            {
+                _seen[turn[i]] = snapshot;
+            }
+            else
+            {
+                _seen.Remove(turn[i]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The data centers one poll reads: at most <paramref name="max"/> (at least 1) of <paramref name="ids"/> from position
+    /// <paramref name="next"/> on, wrapping round, none twice; <paramref name="after"/> is where the next poll starts.
+    /// </summary>
+    internal static List<string> Turn(IReadOnlyList<string> ids, int next, int max, out int after)
+    {
+        var count = Math.Min(ids.Count, Math.Max(1, max));
+        var start = ids.Count == 0 ? 0 : next % ids.Count;
+        after = ids.Count == 0 ? 0 : (start + count) % ids.Count;
+        return [.. Enumerable.Range(0, count).Select(i => ids[(start + i) % ids.Count])];
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -30,13 +30,15 @@ public static class BorrowPlanner
         Func<string, bool> mayAsk)
     {
         var ideal = PlacementEngine.Best(job, topology, pool.Where(c => c.Spec.HubId == job.OriginHub || mayAsk(c.Spec.HubId)));
-        if (ideal is null || ideal.HubId == job.OriginHub)
-        {
-            return null;
-        }
-
-        return bestWithLoans?.HubId == ideal.HubId ? null : ideal.HubId;
+        return WantsLoanFrom(job, ideal, bestWithLoans);
     }
+
+    /// <summary>
+    /// The same decision given <paramref name="ideal"/>, the job's best feasible data center among the origin's own and
+    /// those of the hubs it may ask (as <see cref="CandidateIndex.Best"/> finds it without scanning the pool).
+    /// </summary>
+    public static string? WantsLoanFrom(JobSpec job, ScoredCandidate? ideal, ScoredCandidate? bestWithLoans) =>
+        ideal is null || ideal.HubId == job.OriginHub || bestWithLoans?.HubId == ideal.HubId ? null : ideal.HubId;
 
     /// <summary>True when some data center of <paramref name="hubId"/> could ever run the job (constraints and size, not free capacity).</summary>
     public static bool CouldRunIn(JobSpec job, NationalTopology topology, string hubId) =>

@@ -46,21 +46,43 @@ public sealed record RuledOut(string DataCenterId, string HubId, string Constrai
 public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredCandidate> Ranked, IReadOnlyList<RuledOut> Excluded)
 {
     /// <summary>Why <paramref name="chosen"/> won, in a sentence that names the policy, the deciding number and the runner-up.</summary>
-    public string ReasonFor(ScoredCandidate chosen)
+    public string ReasonFor(ScoredCandidate chosen) => Reason(Policy, chosen, Ranked, Ranked.Count, Ranked.Count + Excluded.Count);
+
+    /// <summary>
+    /// The sentence of <see cref="ReasonFor"/> from the head of a ranking: the runner-up is the first of
+    /// <paramref name="ranked"/> that is not <paramref name="chosen"/>.
+    /// </summary>
+    internal static string Reason(PlacementPolicy policy, ScoredCandidate chosen, IEnumerable<ScoredCandidate> ranked, int feasible, int total)
     {
-        var runnerUp = Ranked.FirstOrDefault(c => c.DataCenterId != chosen.DataCenterId);
-        var (what, value) = Policy switch
+        var runnerUp = ranked.FirstOrDefault(c => c.DataCenterId != chosen.DataCenterId);
+        var (what, value) = policy switch
         {
             PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => $"{c.Estimate.CarbonKg:G3} kgCO2")),
             PlacementPolicy.Cheapest => ("lowest cost", c => $"{c.Estimate.CostCny:G3} CNY"),
             PlacementPolicy.Fastest => ("lowest latency", c => $"{c.LatencyMs:0.##} ms"),
             _ => ("best balance of carbon, cost, latency and load", c => $"score {c.Score:G3}"),
         };
-        var feasible = Ranked.Count;
-        var total = Ranked.Count + Excluded.Count;
         var versus = runnerUp is null ? "the only feasible data center" : $"next {runnerUp.DataCenterId} {value(runnerUp)}";
-        return $"{Policy}: {what} {value(chosen)} ({versus}); {feasible} of {total} data centers feasible";
+        return $"{policy}: {what} {value(chosen)} ({versus}); {feasible} of {total} data centers feasible";
     }
+}
+
+/// <summary>
+/// The head of a placement ranking, what a placement attempt needs of <see cref="PlacementPlan"/> without the whole of
+/// it: the first candidates, best first, and how many were feasible of how many considered.
+/// </summary>
+/// <param name="Policy">The policy that ranked them.</param>
+/// <param name="Ranked">The first of the ranking, best first: as many as asked for and at least two when two are feasible (the runner-up of the reason).</param>
+/// <param name="Feasible">How many candidates were feasible (the length of the whole ranking).</param>
+/// <param name="Total">How many candidates were considered, feasible or not.</param>
+public sealed record PlacementShortlist(PlacementPolicy Policy, IReadOnlyList<ScoredCandidate> Ranked, int Feasible, int Total)
+{
+    /// <summary>The sentence <see cref="PlacementPlan.ReasonFor"/> gives for <paramref name="chosen"/>, one of <see cref="Ranked"/>.</summary>
+    public string ReasonFor(ScoredCandidate chosen) => PlacementPlan.Reason(Policy, chosen, Ranked, Feasible, Total);
+
+    /// <summary>The head of <paramref name="plan"/>: its first <paramref name="count"/> candidates (at least two) and its counts.</summary>
+    public static PlacementShortlist Of(PlacementPlan plan, int count) =>
+        new(plan.Policy, [.. plan.Ranked.Take(Math.Max(count, 2))], plan.Ranked.Count, plan.Ranked.Count + plan.Excluded.Count);
 }
 
 /// <summary>
@@ -70,7 +92,8 @@ public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredC
 /// </summary>
 public static class PlacementEngine
 {
-    private const double TieEpsilon = 1e-9;
+    /// <summary>Scores closer than this, relative to the first (at least 1), tie and go to the tie-breaks.</summary>
+    internal const double TieEpsilon = 1e-9;
 
     /// <summary>Ranks <paramref name="candidates"/> for <paramref name="job"/>.</summary>
     public static PlacementPlan Plan(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
@@ -167,10 +190,7 @@ public static class PlacementEngine
                 continue;
             }
 
-            var transfer = spec.HubId == job.OriginHub ? 0 : job.InputDataGiB;
-            var estimate = FootprintCalculator.Of(job.Resources, job.RunTime, spec.Energy, topology.Power, transfer, topology.TransferCnyPerGiB);
-            var utilisation = spec.Capacity.Minus(candidate.Free).DominantShareOf(spec.Capacity);
-            feasible.Add((candidate, latency, estimate, utilisation));
+            feasible.Add((candidate, latency, EstimateAt(job, topology, spec), UtilisationOf(candidate)));
         }
 
         return feasible;
@@ -182,8 +202,25 @@ public static class PlacementEngine
         return true;
     }
 
+    /// <summary>The job's footprint at <paramref name="spec"/>: input data moves (and costs) only outside the origin hub.</summary>
+    internal static Footprint EstimateAt(JobSpec job, NationalTopology topology, DataCenterSpec spec) =>
+        FootprintCalculator.Of(job.Resources, job.RunTime, spec.Energy, topology.Power, spec.HubId == job.OriginHub ? 0 : job.InputDataGiB, topology.TransferCnyPerGiB);
+
+    /// <summary>The candidate's dominant-resource utilisation before the job, 0..1.</summary>
+    internal static double UtilisationOf(CandidateState candidate) =>
+        candidate.Spec.Capacity.Minus(candidate.Free).DominantShareOf(candidate.Spec.Capacity);
+
+    /// <summary>The score of every policy but Balanced, which needs the whole feasible set: one data center's numbers suffice.</summary>
+    internal static double ScoreOf(PlacementPolicy policy, double latencyMs, Footprint estimate, double utilisation) => policy switch
+    {
+        PlacementPolicy.Greenest => estimate.CarbonKg,
+        PlacementPolicy.Cheapest => estimate.CostCny,
+        PlacementPolicy.Fastest => latencyMs + (utilisation * 1e-3),
+        _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Balanced scores over the whole feasible set"),
+    };
+
     /// <summary>Lower score first; ties to the origin's own hub, then lower latency, then id.</summary>
-    private static int Compare(JobSpec job, ScoredCandidate a, ScoredCandidate b)
+    internal static int Compare(JobSpec job, ScoredCandidate a, ScoredCandidate b)
     {
         var byScore = Math.Abs(a.Score - b.Score) <= TieEpsilon * Math.Max(1, Math.Abs(a.Score)) ? 0 : a.Score.CompareTo(b.Score);
         if (byScore != 0)
@@ -202,7 +239,7 @@ public static class PlacementEngine
     }
 
     /// <summary>The same rules as <see cref="RuleOut"/>, without building the sentence that explains a failure.</summary>
-    private static bool Fits(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
+    internal static bool Fits(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
     {
         var spec = candidate.Spec;
         return candidate.Status == DataCenterStatus.Online
@@ -269,13 +306,9 @@ public static class PlacementEngine
         var maxLatency = Math.Max(feasible.Max(f => f.LatencyMs), double.Epsilon);
         foreach (var (state, latency, estimate, utilisation) in feasible)
         {
-            var score = policy switch
-            {
-                PlacementPolicy.Greenest => estimate.CarbonKg,
-                PlacementPolicy.Cheapest => estimate.CostCny,
-                PlacementPolicy.Fastest => latency + (utilisation * 1e-3),
-                _ => ((estimate.CarbonKg / maxCarbon) + (estimate.CostCny / maxCost) + (latency / maxLatency) + utilisation) / 4,
-            };
+            var score = policy is PlacementPolicy.Greenest or PlacementPolicy.Cheapest or PlacementPolicy.Fastest
+                ? ScoreOf(policy, latency, estimate, utilisation)
+                : ((estimate.CarbonKg / maxCarbon) + (estimate.CostCny / maxCost) + (latency / maxLatency) + utilisation) / 4;
             yield return new ScoredCandidate(state.Spec.Id, state.Spec.HubId, latency, estimate, utilisation, score);
         }
     }

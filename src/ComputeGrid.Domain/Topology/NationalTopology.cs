@@ -7,6 +7,8 @@ public sealed class NationalTopology
 {
     private readonly Dictionary<string, Hub> _hubs;
     private readonly Dictionary<string, DataCenterSpec> _dataCenters;
+    private readonly Lazy<IReadOnlySet<string>> _gpuModels;
+    private readonly Lazy<ResourceVector> _totalCapacity;
 
     /// <summary>Creates a topology; use <see cref="TopologyLoader"/> to read and validate one from JSON.</summary>
     public NationalTopology(
@@ -23,6 +25,11 @@ public sealed class NationalTopology
         Latency = latency;
         TransferCnyPerGiB = transferCnyPerGiB;
         Assumptions = [.. assumptions];
+
+        // Both walk every data center: a submission's validation and every queue pass ask for them, so they are worked
+        // out once (the topology never changes; a changed pool is a new topology).
+        _gpuModels = new(() => _dataCenters.Values.SelectMany(d => d.Capacity.Gpus.Keys).Concat(Power.GpuWatts.Keys).ToHashSet(StringComparer.Ordinal));
+        _totalCapacity = new(() => _dataCenters.Values.Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity)));
     }
 
     /// <summary>Hubs by id.</summary>
@@ -44,8 +51,7 @@ public sealed class NationalTopology
     public IReadOnlyList<string> Assumptions { get; }
 
     /// <summary>Every GPU model any data center has, or the power model knows.</summary>
-    public IReadOnlySet<string> GpuModels =>
-        _dataCenters.Values.SelectMany(d => d.Capacity.Gpus.Keys).Concat(Power.GpuWatts.Keys).ToHashSet(StringComparer.Ordinal);
+    public IReadOnlySet<string> GpuModels => _gpuModels.Value;
 
     /// <summary>The data centers of one hub.</summary>
     public IEnumerable<DataCenterSpec> DataCentersOf(string hubId) => _dataCenters.Values.Where(d => d.HubId == hubId);
@@ -72,5 +78,5 @@ public sealed class NationalTopology
         new(_hubs.Values, _dataCenters.Values.Where(d => d.Id != dataCenter.Id).Append(dataCenter), Power, Latency, TransferCnyPerGiB, Assumptions);
 
     /// <summary>The total capacity of all data centers.</summary>
-    public ResourceVector TotalCapacity => _dataCenters.Values.Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity));
+    public ResourceVector TotalCapacity => _totalCapacity.Value;
 }
