@@ -32,17 +32,25 @@ internal static class PlacementScenario
             jobs = options.Operations ?? (options.Quick ? 1_000 : 5_000);
         }
 
+        // The persisted floor on a cluster of its own (same process, same storage), so that neither measurement runs
+        // among the other's thousands of live activations.
+        RunResult persisted;
+        await using (var own = await BenchCluster.StartAsync(BenchTopology.NationalScaled(1_000), storage))
+        {
+            await Workload.PersistedFloorAsync(own, "warm", Math.Max(200, jobs / 5), options.Concurrency);
+            persisted = await Workload.PersistedFloorAsync(own, "floor", jobs, options.Concurrency);
+        }
+
         await using var cluster = await BenchCluster.StartAsync(BenchTopology.NationalScaled(1_000), storage);
 
         // Warm up both paths (activations, JIT, connections) before anything is measured.
         await Workload.FloorAsync(cluster, floorCalls / 5, options.Concurrency);
-        await Workload.PlacementAsync(cluster, "warm", jobs / 10, options.Concurrency);
+        var warm = await Workload.WarmUpPlacementAsync(cluster, "warm", Math.Max(200, jobs / 10), options.Concurrency, TimeSpan.FromSeconds(options.Quick ? 20 : 60));
+        report.Add(new Row("warm-up placement batches", Value: warm.Count, Note: $"jobs/s: {string.Join(", ", warm.Select(r => r.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}"));
 
         var floor = await Workload.FloorAsync(cluster, floorCalls, options.Concurrency);
         report.Add(new Row("floor: no-op grain calls", floor, Note: $"{options.Concurrency} callers"));
-        await Workload.PersistedFloorAsync(cluster, "warm", jobs / 10, options.Concurrency);
-        var persisted = await Workload.PersistedFloorAsync(cluster, "floor", jobs, options.Concurrency);
-        report.Add(new Row("persisted floor: new grain, one write", persisted, Note: $"{options.Concurrency} callers, {storage} storage"));
+        report.Add(new Row("persisted floor: new grain, one write", persisted, Note: $"{options.Concurrency} callers, {storage} storage, a cluster of its own"));
         var placement = await Workload.PlacementAsync(cluster, "peak", jobs, options.Concurrency);
         report.Add(new Row($"{name}: submit until Scheduled", placement, Note: $"{options.Concurrency} callers, {storage} storage, policy Fastest, 8 origin hubs"));
         var half = placement.PerSecond / 2;
