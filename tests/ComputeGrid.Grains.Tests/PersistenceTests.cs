@@ -2,6 +2,8 @@ using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComputeGrid.Grains.Tests;
 
@@ -91,5 +93,56 @@ public sealed class PersistenceTests(GridClusterFixture fixture)
 
         await Grid.CancelJobAsync(job.JobId);
         await Eventually.TrueAsync(async () => (await Grid.GetLoanAsync(loanId)).State == Domain.Loans.LoanState.Returned, "the reactivated loan is returned and settles");
+    }
+
+    [Fact]
+    public async Task A_tenants_listing_order_and_next_sequence_survive_its_reactivation()
+    {
+        var first = await Grid.SubmitAsync(Jobs.Batch("persist-tenant"));
+        var second = await Grid.SubmitAsync(Jobs.Batch("persist-tenant"));
+
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<ITenantGrain>("persist-tenant"));
+        var third = await Grid.SubmitAsync(Jobs.Batch("persist-tenant"));
+
+        var listed = await Grid.ListJobsAsync("persist-tenant", limit: 500);
+        Assert.Equal([third.JobId, second.JobId, first.JobId], listed.Jobs.Select(j => j.JobId));
+        Assert.Equal(listed.Jobs.Select(j => j.Sequence).Order().Distinct().Count(), listed.Jobs.Count);
+        foreach (var job in new[] { first, second, third })
+        {
+            await Grid.CancelJobAsync(job.JobId);
+        }
+    }
+
+    [Fact]
+    public async Task A_tenant_stored_as_one_record_by_an_earlier_version_keeps_its_rows_order_and_bookings()
+    {
+        const string tenant = "legacy-tenant";
+        var at = fixture.Time.GetUtcNow();
+        var legacy = new Tenants.TenantRecord
+        {
+            NextSequence = 3,
+            Executed = new Domain.Accounting.Footprint(1, 2, 3),
+            Jobs =
+            {
+                ["legacy-1"] = new Contracts.Jobs.JobSummary("legacy-1", tenant, JobState.Succeeded, "yangtze", "yangtze-1", at, 1, 4),
+                ["legacy-2"] = new Contracts.Jobs.JobSummary("legacy-2", tenant, JobState.Failed, "yangtze", "yangtze-1", at, 2, 4),
+            },
+            Booked = { "legacy-1" },
+        };
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
+        await storage.WriteStateAsync("tenant", GrainId.Create("tenant", tenant), new GrainState<Tenants.TenantRecord>(legacy));
+
+        var submitted = await Grid.SubmitAsync(Jobs.Batch(tenant));
+        var listed = await Grid.ListJobsAsync(tenant, limit: 500);
+        Assert.Equal([submitted.JobId, "legacy-2", "legacy-1"], listed.Jobs.Select(j => j.JobId));
+        Assert.Equal(3, listed.Jobs[0].Sequence);
+
+        // Booking legacy-1 again changes nothing; a new booking adds to the old total.
+        var tenantGrain = Grains.GetGrain<ITenantGrain>(tenant);
+        await tenantGrain.BookAsync("legacy-1", new Domain.Accounting.Footprint(100, 100, 100));
+        await tenantGrain.BookAsync("legacy-3", new Domain.Accounting.Footprint(10, 10, 10));
+        await Eventually.TrueAsync(async () => (await Grid.GetTenantSummaryAsync(tenant)).Executed != new Domain.Accounting.Footprint(1, 2, 3), "the new booking is counted");
+        Assert.Equal(new Domain.Accounting.Footprint(11, 12, 13), (await Grid.GetTenantSummaryAsync(tenant)).Executed);
+        await Grid.CancelJobAsync(submitted.JobId);
     }
 }
