@@ -638,26 +638,25 @@ internal sealed partial class RegionGrain(
     }
 
     /// <summary>Writes the region's record and the shards of its queue and placed jobs that changed.</summary>
-    private async Task WriteStateAsync(CancellationToken cancellationToken = default)
+    private Task WriteStateAsync(CancellationToken cancellationToken = default)
     {
-        _recordChanged = false;
-        await state.WriteStateAsync(cancellationToken);
-        await _queue.WriteChangesAsync(cancellationToken);
-        await _placed.WriteChangesAsync(cancellationToken);
+        _recordChanged = true;
+        return WritePlacementsAsync(cancellationToken);
     }
 
     /// <summary>
-    /// A placement's write: the shards it changed, and the record only when placing changed it (a loan found closed).
-    /// Unlike a data center's record, the region's is no fence: the data center's ledger is the authority over capacity
-    /// (it refuses what it does not hold), so a placed-job entry that a stale activation wrote is dropped by
-    /// reconciliation and one it lost costs only the loan and fair-share accounting of a job that is placed anyway.
+    /// A placement's write: the shards it changed, and the record only when something changed it (a loan found closed
+    /// while placing, or any caller of <see cref="WriteStateAsync"/>). Unlike a data center's record, the region's is no
+    /// fence: the data center's ledger is the authority over capacity (it refuses what it does not hold), so a placed-job
+    /// entry that a stale activation wrote is dropped by reconciliation and one it lost costs only the loan and
+    /// fair-share accounting of a job that is placed anyway.
     /// </summary>
     private async Task WritePlacementsAsync(CancellationToken cancellationToken)
     {
         if (_recordChanged)
         {
-            await WriteStateAsync(cancellationToken);
-            return;
+            await state.WriteStateAsync(cancellationToken);
+            _recordChanged = false;
         }
 
         await _queue.WriteChangesAsync(cancellationToken);
