@@ -25,6 +25,9 @@ internal sealed partial class JobGrain(
 {
     private readonly HashSet<Guid> _watchers = [];
 
+    // What storage holds: reads see only durable states, never one a turn is still writing (or failed to write).
+    private JobSnapshot? _durable;
+
     private string JobId => this.GetPrimaryKeyString();
 
     private JobRecord Record => state.State;
@@ -65,6 +68,7 @@ internal sealed partial class JobGrain(
             }
 
             state.State = new JobRecord();
+            _durable = null;
             return SubmitResult.Refused(placed.Refusal, placed.Errors);
         }
 
@@ -92,7 +96,7 @@ internal sealed partial class JobGrain(
             events.Add(Enter(JobState.Queued, null, placed.Detail ?? $"no feasible data center has room now; waiting in {spec.OriginHub}'s queue"));
         }
 
-        await state.WriteStateAsync(cancellationToken);
+        await PersistAsync(cancellationToken);
         LogSubmitted(logger, JobId, spec.Tenant, Record.State, Record.Placement?.DataCenterId);
         if (Record.State == JobState.Scheduled)
         {
@@ -109,8 +113,18 @@ internal sealed partial class JobGrain(
         return SubmitResult.Accepted(Snapshot());
     }
 
-    public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(Record.Spec is null ? null : Snapshot());
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _durable = Record.Spec is null ? null : Snapshot();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The job as storage holds it. It interleaves with the job's other calls (reconciliation reads jobs that may be
+    /// waiting on it), so it must not show a transition a turn has made in memory but not yet written: a data center or
+    /// region acting on such a state (a duplicate activation's, after a crash) could release capacity a durable job holds.
+    /// </summary>
+    public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(_durable);
 
     public Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
     {
@@ -169,7 +183,7 @@ internal sealed partial class JobGrain(
 
         Record.Placement = placement;
         events.Add(Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason));
-        await state.WriteStateAsync(cancellationToken);
+        await PersistAsync(cancellationToken);
         await PublishAsync(events);
         await StartAsync(cancellationToken);
         return true;
@@ -184,7 +198,7 @@ internal sealed partial class JobGrain(
 
         Record.StartedAt = clock.Now;
         var running = Enter(JobState.Running, dataCenterId, $"started in {dataCenterId}");
-        await state.WriteStateAsync(cancellationToken);
+        await PersistAsync(cancellationToken);
         await PublishAsync([running]);
     }
 
@@ -244,7 +258,7 @@ internal sealed partial class JobGrain(
 
         Record.LastRun = run;
         var finished = Enter(terminal, dataCenterId, detail);
-        await state.WriteStateAsync(cancellationToken);
+        await PersistAsync(cancellationToken);
         await PublishAsync([finished]);
         LogFinished(logger, JobId, terminal, dataCenterId);
         if (dataCenterId is not null)
@@ -311,7 +325,7 @@ internal sealed partial class JobGrain(
             }
 
             events.Add(Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue (driven on by reconciliation)"));
-            await state.WriteStateAsync();
+            await PersistAsync(CancellationToken.None);
             await PublishAsync(events);
         }
     }
@@ -333,7 +347,7 @@ internal sealed partial class JobGrain(
         Record.Actual = (Record.Actual ?? Footprint.Zero) + used;
         Record.StartedAt = null;
         var preempted = Enter(JobState.Preempted, dataCenterId, $"preempted in {dataCenterId}: {reason}");
-        await state.WriteStateAsync();
+        await PersistAsync(CancellationToken.None);
         await PublishAsync([preempted]);
         LogPreempted(logger, JobId, dataCenterId, reason);
 
@@ -351,7 +365,7 @@ internal sealed partial class JobGrain(
         else if (Record.State == JobState.Preempted)
         {
             var queued = Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue after preemption" + (placed.Detail is { } why ? $": {why}" : string.Empty));
-            await state.WriteStateAsync();
+            await PersistAsync(CancellationToken.None);
             await PublishAsync([queued]);
             RestWhileQueued();
         }
@@ -368,6 +382,25 @@ internal sealed partial class JobGrain(
         {
             DeactivateOnIdle();
         }
+    }
+
+    /// <summary>
+    /// Writes the record and makes it what reads see. A failed write (a conflicting ETag from a duplicate activation,
+    /// storage down) leaves memory ahead of storage: this activation then goes, and the next one reads the truth.
+    /// </summary>
+    private async Task PersistAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+
+        _durable = Snapshot();
     }
 
     private TimeSpan RanFor(DateTimeOffset now) => Record.StartedAt is { } started && now > started ? now - started : TimeSpan.Zero;
