@@ -29,7 +29,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     /// </summary>
     private static int JobCount => Setting("CHAOS_JOBS", 3000);
 
-    [Fact, Trait("Category", "Chaos")]
+    [ChaosFact, Trait("Category", "Chaos")]
     public async Task Crashing_silos_a_whole_zone_and_storage_loses_no_accepted_job_runs_none_twice_and_overcommits_no_data_center()
     {
         var before = (await Retry(ct => cluster.Grid.GetPoolAsync(ct))).Hubs.SelectMany(h => h.DataCenters).ToDictionary(d => d.Spec.Id, d => d.Reservations, StringComparer.Ordinal);
