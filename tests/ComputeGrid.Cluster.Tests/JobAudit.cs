@@ -30,6 +30,7 @@ public sealed record JobAudit(
         IReadOnlyDictionary<string, int> reservationsBefore)
     {
         var findings = new List<string>();
+        var notes = new List<string>(); // jobs legitimately still open, listed after the failures
         int terminal = 0, running = 0, queued = 0, lost = 0, duplicated = 0;
         var holding = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (id, job) in jobs)
@@ -54,10 +55,12 @@ public sealed record JobAudit(
             else if (job.State == JobState.Queued)
             {
                 queued++;
+                notes.Add($"still queued: {id}");
             }
             else
             {
                 running++;
+                notes.Add($"still {job.State}: {id} at {job.Placement!.DataCenterId}");
                 var dataCenter = job.Placement!.DataCenterId;
                 holding[dataCenter] = holding.GetValueOrDefault(dataCenter) + 1;
             }
@@ -73,11 +76,19 @@ public sealed record JobAudit(
                 findings.Add($"overcommitted: {id} uses {dataCenter.Used} of {dataCenter.Spec.Capacity}");
             }
 
-            var expected = reservationsBefore.GetValueOrDefault(id) + holding.GetValueOrDefault(id);
-            if (dataCenter.Reservations < holding.GetValueOrDefault(id))
+            if (dataCenter.Reservations < 0)
             {
-                lost += holding[id] - dataCenter.Reservations;
-                findings.Add($"lost: {id} holds {dataCenter.Reservations} reservations for {holding[id]} jobs placed there");
+                // Its record lists more loan slices than its ledger holds: capacity it lent is free for its own jobs too.
+                overcommitted++;
+                findings.Add($"overcommitted: {id} lists loan slices its ledger does not hold (reservations {dataCenter.Reservations})");
+            }
+
+            var placedThere = holding.GetValueOrDefault(id);
+            var expected = reservationsBefore.GetValueOrDefault(id) + placedThere;
+            if (Math.Max(0, dataCenter.Reservations) < placedThere)
+            {
+                lost += placedThere - Math.Max(0, dataCenter.Reservations);
+                findings.Add($"lost: {id} holds {dataCenter.Reservations} reservations for {placedThere} jobs placed there");
             }
             else if (dataCenter.Reservations > expected)
             {
@@ -86,7 +97,7 @@ public sealed record JobAudit(
             }
         }
 
-        return new JobAudit(jobs.Count, terminal, running, queued, lost, duplicated, overcommitted, leaked, findings);
+        return new JobAudit(jobs.Count, terminal, running, queued, lost, duplicated, overcommitted, leaked, [.. findings, .. notes]);
     }
 
     /// <summary>Why the job's history shows it ran twice, or null: more than one terminal event, or within one run (between

@@ -27,6 +27,24 @@ public class ReconciliationTests
     public void A_reservation_is_kept_only_while_its_job_holds_capacity_here_and_an_ended_job_repeats_its_exit(JobState? state, string? placedAt, ReservationVerdict expected) =>
         Assert.Equal(expected, Reconciliation.JudgeReservation(Here, state, placedAt));
 
+    [Fact]
+    public void A_loan_the_record_lists_but_the_ledger_does_not_hold_is_missing_and_a_held_slice_of_an_unlisted_loan_is_stray()
+    {
+        var (missing, stray) = Reconciliation.CompareLoanSlices(held: ["loan-b", "loan-c", "loan-z"], recorded: ["loan-a", "loan-c", "loan-d"]);
+
+        Assert.Equal(["loan-a", "loan-d"], missing);
+        Assert.Equal(["loan-b", "loan-z"], stray);
+    }
+
+    [Fact]
+    public void A_ledger_that_holds_exactly_the_recorded_loans_needs_no_repair()
+    {
+        var (missing, stray) = Reconciliation.CompareLoanSlices(held: ["loan-a", "loan-b"], recorded: ["loan-b", "loan-a"]);
+
+        Assert.Empty(missing);
+        Assert.Empty(stray);
+    }
+
     public static TheoryData<string?, JobState?, string?, RegionVerdict> RegionRecords => new()
     {
         { Here, JobState.Scheduled, Here, RegionVerdict.Agrees },

@@ -145,4 +145,87 @@ public sealed class PersistenceTests(GridClusterFixture fixture)
         Assert.Equal(new Domain.Accounting.Footprint(11, 12, 13), (await Grid.GetTenantSummaryAsync(tenant)).Executed);
         await Grid.CancelJobAsync(submitted.JobId);
     }
+    [Fact]
+    public async Task A_loan_slice_the_record_lists_is_held_again_after_a_crash_between_the_record_and_reservation_writes()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("torn-loan-dc", "guizhou", "TL", gpus: 2);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("torn-loan", "TL", "gba", TimeSpan.FromHours(100), id: Jobs.NewId("torn")));
+        var slice = $"loan:{(await fixture.PlacedAsync(job.JobId)).Placement!.LoanId!}";
+        var dataCenter = Grains.GetGrain<IDataCenterGrain>("torn-loan-dc");
+        var before = await dataCenter.GetSnapshotAsync();
+
+        // The record (with the loan) was written, the shard with the slice's reservation was not.
+        await fixture.Cluster.DeactivateAsync(dataCenter);
+        await EditStoredReservationAsync("torn-loan-dc", slice, null);
+        Assert.DoesNotContain(slice, (await StoredReservationsAsync("torn-loan-dc")).Keys);
+
+        var after = await dataCenter.GetSnapshotAsync();
+        Assert.Equal(before!.Free, after!.Free);
+        Assert.Equal(before.Used, after.Used);
+        Assert.Equal(before.Reservations, after.Reservations);
+        Assert.Contains(slice, (await StoredReservationsAsync("torn-loan-dc")).Keys);
+        await Grid.CancelJobAsync(job.JobId);
+    }
+
+    [Fact]
+    public async Task A_loan_slice_held_for_a_loan_the_record_no_longer_lists_is_released_on_activation()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("stray-slice-dc", "gansu", "SS", gpus: 2);
+        var dataCenter = Grains.GetGrain<IDataCenterGrain>("stray-slice-dc");
+        var before = await dataCenter.GetSnapshotAsync();
+
+        // The record dropped the loan, the shard still held its slice.
+        await fixture.Cluster.DeactivateAsync(dataCenter);
+        await EditStoredReservationAsync("stray-slice-dc", "loan:gone", new Domain.Resources.ResourceRequest(8000, 16384, 1, "SS"));
+        Assert.Contains("loan:gone", (await StoredReservationsAsync("stray-slice-dc")).Keys);
+
+        var after = await dataCenter.GetSnapshotAsync();
+        Assert.Equal(before!.Free, after!.Free);
+        Assert.Equal(0, after.Reservations);
+        Assert.DoesNotContain("loan:gone", (await StoredReservationsAsync("stray-slice-dc")).Keys);
+    }
+
+    private Orleans.Storage.IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
+
+    private static GrainId DataCenterGrainId(string dataCenterId) => GrainId.Create("datacenter", dataCenterId);
+
+    /// <summary>Every reservation a data center's shards hold in grain storage (as a new activation would read them).</summary>
+    private async Task<Dictionary<string, Domain.Resources.ResourceRequest>> StoredReservationsAsync(string dataCenterId)
+    {
+        var all = new Dictionary<string, Domain.Resources.ResourceRequest>(StringComparer.Ordinal);
+        for (var i = 0; i < DataCenters.DataCenterGrain.ReservationShards; i++)
+        {
+            var shard = new GrainState<Persistence.MapShard<Domain.Resources.ResourceRequest>>(new());
+            await Storage.ReadStateAsync($"datacenter-reservations-{i}", DataCenterGrainId(dataCenterId), shard);
+            shard.State ??= new(); // never written
+            foreach (var (key, value) in shard.State.Items)
+            {
+                all[key] = value;
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// Sets (<paramref name="value"/>) or removes (null) one reservation of a (deactivated) data center straight in grain
+    /// storage, in the shard its key belongs to: one shard write, as a crashed grain would have left it.
+    /// </summary>
+    private async Task EditStoredReservationAsync(string dataCenterId, string key, Domain.Resources.ResourceRequest? value)
+    {
+        var name = $"datacenter-reservations-{Persistence.ShardedMap<Domain.Resources.ResourceRequest>.ShardOf(key, DataCenters.DataCenterGrain.ReservationShards)}";
+        var shard = new GrainState<Persistence.MapShard<Domain.Resources.ResourceRequest>>(new());
+        await Storage.ReadStateAsync(name, DataCenterGrainId(dataCenterId), shard);
+        shard.State ??= new(); // never written
+        if (value is null)
+        {
+            shard.State.Items.Remove(key);
+        }
+        else
+        {
+            shard.State.Items[key] = value;
+        }
+
+        await Storage.WriteStateAsync(name, DataCenterGrainId(dataCenterId), shard);
+    }
 }

@@ -81,8 +81,9 @@ internal sealed partial class DataCenterGrain(
     IOptions<AgentOptions> agentOptions,
     ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain, IRemindable
 {
-    private const int ReservationShards = 16;
+    internal const int ReservationShards = 16;
     private const string WakeReminder = "wake";
+    private const string SlicePrefix = "loan:";
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
     private readonly ReconcileRotation _rotation = new();
@@ -98,6 +99,7 @@ internal sealed partial class DataCenterGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        await RepairLoanSlicesAsync(cancellationToken);
         var interval = options.Value.ReconcileInterval;
         this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = false });
         if (Exists)
@@ -435,7 +437,7 @@ internal sealed partial class DataCenterGrain(
 
     /// <summary>Every job holding capacity here: own reservations (not loan slices) and borrowers' jobs inside the slices.</summary>
     private List<string> HeldJobs() =>
-        [.. Ledger.Reservations.Keys.Where(k => !k.StartsWith("loan:", StringComparison.Ordinal)).Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys))];
+        [.. Ledger.Reservations.Keys.Where(k => !k.StartsWith(SlicePrefix, StringComparison.Ordinal)).Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys))];
 
     private bool Holds(string jobId) => Ledger.Reservations.ContainsKey(jobId) || Record.Loans.Values.Any(l => l.Reservations.ContainsKey(jobId));
 
@@ -459,14 +461,57 @@ internal sealed partial class DataCenterGrain(
             new DataCenterSnapshot(Record.Spec!, Record.Status, Ledger.Used, Ledger.Free, ownJobs + borrowedJobs, Record.Executed, Record.JobsFinished, lent, borrowedJobs));
     }
 
-    /// <summary>Writes the data center's record and the shards of its reservations that changed.</summary>
+    /// <summary>
+    /// Writes the data center's record, then the shards of its reservations that changed. They are separate writes: when
+    /// one fails, storage may hold the record and not the shards, so this activation lets itself go and the next one
+    /// reads back what storage holds (and repairs the loan slices, <see cref="RepairLoanSlicesAsync"/>) instead of going on
+    /// from memory that storage never held.
+    /// </summary>
     private async Task WriteStateAsync(CancellationToken cancellationToken)
     {
-        await state.WriteStateAsync(cancellationToken);
-        await _reservations.WriteChangesAsync(cancellationToken);
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+            await _reservations.WriteChangesAsync(cancellationToken);
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
-    private static string SliceKey(string loanId) => $"loan:{loanId}";
+    /// <summary>
+    /// Makes the ledger hold exactly the loan slices the record lists. A loan slice lives in both (the record's
+    /// <see cref="DataCenterRecord.Loans"/> and a <c>loan:</c> reservation in the shards), and a crash between the two writes
+    /// leaves it in one only: a slice recorded but not held would let the lender's own jobs use capacity it lent, and one
+    /// held but not recorded would keep capacity for nobody. The record is written first, so it is the truth.
+    /// </summary>
+    private async Task RepairLoanSlicesAsync(CancellationToken cancellationToken)
+    {
+        var held = _reservations.Keys.Where(k => k.StartsWith(SlicePrefix, StringComparison.Ordinal)).Select(k => k[SlicePrefix.Length..]);
+        var (missing, stray) = Reconciliation.CompareLoanSlices(held, Record.Loans.Keys);
+        if (missing.Count == 0 && stray.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var loanId in missing)
+        {
+            _reservations[SliceKey(loanId)] = Record.Loans[loanId].Amount;
+        }
+
+        foreach (var loanId in stray)
+        {
+            _reservations.Remove(SliceKey(loanId));
+        }
+
+        _ledger = null;
+        LogSlicesRepaired(logger, Id, missing, stray);
+        await WriteStateAsync(cancellationToken);
+    }
+
+    private static string SliceKey(string loanId) => SlicePrefix + loanId;
 
     private static ReservationOutcome ToOutcome(ReserveOutcome outcome) => outcome switch
     {
@@ -574,6 +619,9 @@ internal sealed partial class DataCenterGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} released the reservation of job {JobId}: the job is {State} at {PlacedAt}")]
     private static partial void LogOrphanReleased(ILogger logger, string dataCenterId, string jobId, JobState? state, string? placedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} repaired its loan slices after a write cut short: held again {Missing}, released {Stray}")]
+    private static partial void LogSlicesRepaired(ILogger logger, string dataCenterId, IReadOnlyList<string> missing, IReadOnlyList<string> stray);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string dataCenterId, DataCenterStatus status);

@@ -117,6 +117,13 @@ internal sealed class ShardedMap<TValue> : IDictionary<string, TValue>, IReadOnl
 
     private MapShard<TValue> Shard(string key, out int index)
     {
+        index = ShardOf(key, _shards.Length);
+        return _shards[index].State;
+    }
+
+    /// <summary>The shard of <paramref name="key"/> among <paramref name="shards"/>: the same in every process and after every restart.</summary>
+    internal static int ShardOf(string key, int shards)
+    {
         // FNV-1a: string.GetHashCode is randomised per process, and a key must find its shard again after a restart.
         var hash = 2166136261u;
         foreach (var c in key)
@@ -124,8 +131,7 @@ internal sealed class ShardedMap<TValue> : IDictionary<string, TValue>, IReadOnl
             hash = (hash ^ c) * 16777619u;
         }
 
-        index = (int)(hash % (uint)_shards.Length);
-        return _shards[index].State;
+        return (int)(hash % (uint)shards);
     }
 
     private sealed record ShardConfiguration(string StateName, string StorageName) : IPersistentStateConfiguration;

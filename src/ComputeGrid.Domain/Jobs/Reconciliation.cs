@@ -38,6 +38,22 @@ public enum RegionVerdict
 /// </summary>
 public static class Reconciliation
 {
+    /// <summary>
+    /// Compares the loan slices a lender's ledger holds (<paramref name="held"/>) with the loans its record lists
+    /// (<paramref name="recorded"/>). The record is the truth about which loans exist: a slice it lists that the ledger does
+    /// not hold is <c>Missing</c> (the record was written and the ledger was not: capacity lent but still free for the
+    /// lender's own jobs), and a slice held for a loan the record no longer lists is <c>Stray</c> (capacity held for
+    /// nobody). Both come from a crash between the two writes; each list is in ordinal order.
+    /// </summary>
+    public static (IReadOnlyList<string> Missing, IReadOnlyList<string> Stray) CompareLoanSlices(IEnumerable<string> held, IEnumerable<string> recorded)
+    {
+        var heldSet = held.ToHashSet(StringComparer.Ordinal);
+        var recordedSet = recorded.ToHashSet(StringComparer.Ordinal);
+        return (
+            [.. recordedSet.Where(l => !heldSet.Contains(l)).Order(StringComparer.Ordinal)],
+            [.. heldSet.Where(l => !recordedSet.Contains(l)).Order(StringComparer.Ordinal)]);
+    }
+
     /// <summary>Judges a reservation held at <paramref name="dataCenterId"/> for a job in <paramref name="state"/> (null: no such job) placed at <paramref name="placedAt"/>.</summary>
     public static ReservationVerdict JudgeReservation(string dataCenterId, JobState? state, string? placedAt) => state switch
     {
