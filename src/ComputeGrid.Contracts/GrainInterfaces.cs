@@ -29,6 +29,14 @@ public interface IJobGrain : IGrainWithStringKey
     Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// True while this job is being placed or is writing a transition, which <see cref="GetAsync"/> does not show until it
+    /// is durable. Reconciliation asks before it releases a reservation or drops a placement the job's stored state does
+    /// not account for. Interleaves, like <see cref="GetAsync"/>.
+    /// </summary>
+    [AlwaysInterleave, Alias("IsSettling")]
+    Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// <see cref="GetAsync"/> for a watcher of the job's stream, which it registers: the job publishes its events on its
     /// stream only while somebody watches (a stream per job costs a pub-sub registration per job, and most jobs are
     /// never watched). Registrations live as long as the activation; a watcher calls this again whenever it

@@ -1,6 +1,7 @@
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Resources;
 
@@ -68,6 +69,28 @@ public sealed class ReconciliationTests(GridClusterFixture fixture)
 
         await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the job's exit runs again and releases it", TimeSpan.FromSeconds(60));
         Assert.Equal(JobState.Cancelled, (await Grid.GetJobAsync(job.JobId)).State);
+    }
+
+    [Fact]
+    public async Task A_retried_submission_whose_earlier_placement_was_released_meanwhile_is_reserved_again_before_it_is_recorded()
+    {
+        var spec = await fixture.RegisterPrivateDataCenterAsync("rc-lapsed", "chengyu", "RLAPSE", gpus: 1, cores: 8);
+        var request = Jobs.OnGpu("rc-lapsed", "RLAPSE", "chengyu", TimeSpan.FromMinutes(10));
+
+        // The first submission: the region placed the job, and the job never wrote it (its call timed out)...
+        var first = await Grains.GetGrain<IRegionGrain>("chengyu").PlaceAsync(request.JobId!, request.ToSpec());
+        Assert.Equal(spec.Id, first.Placement!.DataCenterId);
+
+        // ...so reconciliation, seeing no job, released the reservation while the region still held the placement.
+        await Grains.GetGrain<IDataCenterGrain>(spec.Id).ReleaseAsync(request.JobId!, Footprint.Zero, TimeSpan.Zero);
+        Assert.Equal(0, (await Snapshot(spec.Id)).Reservations);
+
+        var job = await Grid.SubmitAsync(request);
+
+        Assert.Equal(spec.Id, job.Placement!.DataCenterId);
+        Assert.Equal(1, (await Snapshot(spec.Id)).Reservations);
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(job.JobId)).State == JobState.Running, "the job runs where it is recorded");
+        await Grid.CancelJobAsync(job.JobId, "test");
     }
 
     private async Task<DataCenterSnapshot> Snapshot(string id) => (await Grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync())!;

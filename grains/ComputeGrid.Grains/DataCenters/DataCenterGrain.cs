@@ -419,10 +419,17 @@ internal sealed partial class DataCenterGrain(
                     await job.DriveAsync();
                     break;
                 case ReservationVerdict.Suspect when Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses):
-                    if (snapshot is { } waiting && await GrainFactory.GetGrain<IRegionGrain>(waiting.Spec.OriginHub).HoldsPlacementAsync(jobId, Id))
+                    if (await GrainFactory.GetGrain<IRegionGrain>(PlacedBy(jobId)).HoldsPlacementAsync(jobId, Id))
                     {
                         // Its region placed it here and the job has not recorded it yet (slow, or cut short by a crash):
                         // the region's own reconciliation settles that first.
+                        break;
+                    }
+
+                    if (await JobReads.IsSettlingAsync(GrainFactory, jobId, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken) is not false)
+                    {
+                        // The job is about to record a placement (or did not answer): judge it again from the start.
+                        _suspects.Remove(jobId);
                         break;
                     }
 
@@ -438,6 +445,13 @@ internal sealed partial class DataCenterGrain(
     /// <summary>Every job holding capacity here: own reservations (not loan slices) and borrowers' jobs inside the slices.</summary>
     private List<string> HeldJobs() =>
         [.. Ledger.Reservations.Keys.Where(k => !k.StartsWith(SlicePrefix, StringComparison.Ordinal)).Concat(Record.Loans.Values.SelectMany(l => l.Reservations.Keys))];
+
+    /// <summary>
+    /// The region that placed a job here, known without the job: this hub's own region for an own reservation (only it
+    /// may reserve outside a loan), the borrower for a reservation inside a loan slice.
+    /// </summary>
+    private string PlacedBy(string jobId) =>
+        Record.Loans.Values.FirstOrDefault(l => l.Reservations.ContainsKey(jobId))?.Borrower ?? Record.Spec!.HubId;
 
     private bool Holds(string jobId) => Ledger.Reservations.ContainsKey(jobId) || Record.Loans.Values.Any(l => l.Reservations.ContainsKey(jobId));
 

@@ -28,6 +28,9 @@ internal sealed partial class JobGrain(
     // What storage holds: reads see only durable states, never one a turn is still writing (or failed to write).
     private JobSnapshot? _durable;
 
+    // Turns of this activation under way that will write a placement or a transition (IsSettlingAsync).
+    private int _settling;
+
     private string JobId => this.GetPrimaryKeyString();
 
     private JobRecord Record => state.State;
@@ -59,6 +62,19 @@ internal sealed partial class JobGrain(
         // at most a placement (and its reservation) that no job record owns: a retry of the same submission finds it
         // (the region answers with the placement it holds), and otherwise reconciliation releases it (the region drops
         // a record whose job is unknown, then the data center releases a reservation no region holds).
+        _settling++;
+        try
+        {
+            return await PlaceAndPersistAsync(spec, cancellationToken);
+        }
+        finally
+        {
+            _settling--;
+        }
+    }
+
+    private async Task<SubmitResult> PlaceAndPersistAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
         var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
         if (placed.Outcome == PlaceOutcome.Rejected)
         {
@@ -125,6 +141,13 @@ internal sealed partial class JobGrain(
     /// region acting on such a state (a duplicate activation's, after a crash) could release capacity a durable job holds.
     /// </summary>
     public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(_durable);
+
+    /// <summary>
+    /// Whether this activation is placing the job or writing a transition: <see cref="GetAsync"/> then answers what storage
+    /// held before, and reconciliation must not release or drop what the turn is about to record (a submission slowed by
+    /// a failing peer or a storage outage can take longer than reconciliation's passes).
+    /// </summary>
+    public Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default) => Task.FromResult(_settling > 0);
 
     public Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
     {
@@ -390,6 +413,7 @@ internal sealed partial class JobGrain(
     /// </summary>
     private async Task PersistAsync(CancellationToken cancellationToken)
     {
+        _settling++;
         try
         {
             await state.WriteStateAsync(cancellationToken);
@@ -398,6 +422,10 @@ internal sealed partial class JobGrain(
         {
             DeactivateOnIdle();
             throw;
+        }
+        finally
+        {
+            _settling--;
         }
 
         _durable = Snapshot();

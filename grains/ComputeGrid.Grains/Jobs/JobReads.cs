@@ -29,6 +29,25 @@ internal static class JobReads
         return reads.Where(r => r.Read).ToDictionary(r => r.Id, r => r.Snapshot, StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// Whether the job is being placed or is writing a transition (<see cref="IJobGrain.IsSettlingAsync"/>), or null when it
+    /// did not answer within <paramref name="deadline"/>. Reconciliation releases or drops what the job's stored state does
+    /// not account for only on a plain false.
+    /// </summary>
+    public static async Task<bool?> IsSettlingAsync(IGrainFactory grains, string jobId, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(deadline);
+        try
+        {
+            return await grains.GetGrain<IJobGrain>(jobId).IsSettlingAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
     /// <summary>How long one reconciliation pass waits for the jobs it reads: half its interval, at most 3 s.</summary>
     public static TimeSpan DeadlineFor(TimeSpan reconcileInterval) => TimeSpan.FromTicks(Math.Min(reconcileInterval.Ticks / 2, TimeSpan.FromSeconds(3).Ticks));
 }

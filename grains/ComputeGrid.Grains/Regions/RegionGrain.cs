@@ -171,7 +171,23 @@ internal sealed partial class RegionGrain(
 
         if (_placed.TryGetValue(jobId, out var placedBefore))
         {
-            return new PlaceResult(PlaceOutcome.Placed, placedBefore.Placement, SubmitRefusal.None, []);
+            // A retried submission: the job records this placement next, so make sure its data center still holds it
+            // (reconciliation may have released it while the job was unknown). Reserving again is idempotent, and tells
+            // the data center's reconciliation to count afresh.
+            var placement = placedBefore.Placement;
+            var held = await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
+            if (held.Holds)
+            {
+                return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
+            }
+
+            LogPlacementLapsed(logger, HubId, jobId, placement.DataCenterId, held.Outcome);
+            if (_placed.Remove(jobId, out var was))
+            {
+                TrackLoanUse(was, -1);
+            }
+
+            _recordChanged = true;
         }
 
         return _queue.ContainsKey(jobId)
@@ -293,6 +309,13 @@ internal sealed partial class RegionGrain(
                     _suspects.Remove(jobId);
                 }
 
+                continue;
+            }
+
+            if (verdict == RegionVerdict.Suspect && await JobReads.IsSettlingAsync(GrainFactory, jobId, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken) is not false)
+            {
+                // The job is about to record a placement (or did not answer): judge it again from the start.
+                _suspects.Remove(jobId);
                 continue;
             }
 
@@ -668,6 +691,9 @@ internal sealed partial class RegionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} dropped its record of job {JobId} at {RecordedAt}: the job is {State} at {PlacedAt}")]
     private static partial void LogRecordDropped(ILogger logger, string hubId, string jobId, string? recordedAt, JobState? state, string? placedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} placed job {JobId} again: {DataCenterId} no longer holds its earlier placement ({Outcome})")]
+    private static partial void LogPlacementLapsed(ILogger logger, string hubId, string jobId, string dataCenterId, ReservationOutcome outcome);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} queued in {HubId} ({QueueLength} waiting)")]
     private static partial void LogQueued(ILogger logger, string jobId, string hubId, int queueLength);
