@@ -80,6 +80,9 @@ public sealed class ClusterProcesses : IDisposable
             ["Silo__ServiceId"] = "chaos",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
+
+            // A few lines per job and loan: enough to follow one through the logs when the chaos test finds something.
+            ["Logging__LogLevel__ComputeGrid"] = "Information",
         });
     }
 
