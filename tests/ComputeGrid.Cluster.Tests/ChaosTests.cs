@@ -324,7 +324,8 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     /// <summary>Writes to the test output and, as it happens, to <c>progress.log</c> next to the process logs.</summary>
     private void Log(string message)
     {
-        var line = $"[{_clock.Elapsed.TotalSeconds,6:0.0}s] {message}";
+        // UTC wall clock too, to line up with the silos' log timestamps.
+        var line = string.Create(CultureInfo.InvariantCulture, $"[{DateTime.UtcNow:HH:mm:ss.fff} {_clock.Elapsed.TotalSeconds,6:0.0}s] {message}");
         output.WriteLine(line);
         lock (_clock)
         {

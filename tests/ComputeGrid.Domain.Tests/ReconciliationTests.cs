@@ -50,7 +50,7 @@ public class ReconciliationTests
         { Here, JobState.Scheduled, Here, RegionVerdict.Agrees },
         { Here, JobState.Running, Here, RegionVerdict.Agrees },
         { Here, JobState.Running, There, RegionVerdict.Suspect },
-        { Here, JobState.Queued, null, RegionVerdict.Suspect },
+        { Here, JobState.Queued, null, RegionVerdict.Reassign },
         { Here, JobState.Preempted, Here, RegionVerdict.Suspect },
         { Here, JobState.Pending, null, RegionVerdict.Suspect },
         { Here, JobState.Succeeded, Here, RegionVerdict.Drop },
@@ -64,7 +64,7 @@ public class ReconciliationTests
 
     [Theory]
     [MemberData(nameof(RegionRecords))]
-    public void A_region_record_agrees_only_with_a_job_in_the_same_place_and_an_ended_job_drops_it_at_once(string? recordedAt, JobState? state, string? placedAt, RegionVerdict expected) =>
+    public void A_region_record_agrees_only_with_a_job_in_the_same_place_an_ended_job_drops_it_at_once_and_a_queued_job_it_placed_is_assigned_again(string? recordedAt, JobState? state, string? placedAt, RegionVerdict expected) =>
         Assert.Equal(expected, Reconciliation.JudgeRegionRecord(recordedAt, state, placedAt));
 
     [Theory]

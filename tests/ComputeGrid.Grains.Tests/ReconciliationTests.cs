@@ -93,5 +93,29 @@ public sealed class ReconciliationTests(GridClusterFixture fixture)
         await Grid.CancelJobAsync(job.JobId, "test");
     }
 
+    [Fact]
+    public async Task A_queued_job_its_region_placed_but_never_told_runs_where_it_was_placed_with_one_reservation()
+    {
+        var spec = await fixture.RegisterPrivateDataCenterAsync("rc-untold", "inner-mongolia", "RUNTOLD", gpus: 1, cores: 8);
+        var running = await Grid.SubmitAsync(Jobs.OnGpu("rc-untold", "RUNTOLD", "inner-mongolia", TimeSpan.FromHours(10)));
+        var request = Jobs.OnGpu("rc-untold", "RUNTOLD", "inner-mongolia", TimeSpan.FromMinutes(10));
+        Assert.Equal(JobState.Queued, (await Grid.SubmitAsync(request)).State);
+
+        // As a failed assignment leaves it: the region took the job off its queue and placed it (reservation and record),
+        // and the job, never told, still reads Queued.
+        var region = Grains.GetGrain<IRegionGrain>("inner-mongolia");
+        await region.DequeueAsync(request.JobId!);
+        await Grid.CancelJobAsync(running.JobId, "test");
+        await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the running job's capacity is back");
+        Assert.Equal(spec.Id, (await region.PlaceAsync(request.JobId!, request.ToSpec())).Placement!.DataCenterId);
+        Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(request.JobId!)).State);
+
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(request.JobId!)).State == JobState.Running, "reconciliation assigns it again", TimeSpan.FromSeconds(60));
+        var job = await Grid.GetJobAsync(request.JobId!);
+        Assert.Equal(spec.Id, job.Placement!.DataCenterId);
+        Assert.Equal(1, (await Snapshot(spec.Id)).Reservations);
+        await Grid.CancelJobAsync(job.JobId, "test");
+    }
+
     private async Task<DataCenterSnapshot> Snapshot(string id) => (await Grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync())!;
 }

@@ -302,6 +302,17 @@ internal sealed partial class RegionGrain(
 
             var job = GrainFactory.GetGrain<IJobGrain>(jobId);
             var verdict = Reconciliation.JudgeRegionRecord(recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
+            if (verdict == RegionVerdict.Reassign)
+            {
+                if (await ReassignAsync(jobId, snapshot!.Spec, record.Placement, cancellationToken))
+                {
+                    _suspects.Remove(jobId);
+                    continue;
+                }
+
+                verdict = RegionVerdict.Suspect;
+            }
+
             if (verdict == RegionVerdict.Agrees || (verdict == RegionVerdict.Suspect && !Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses)))
             {
                 if (verdict == RegionVerdict.Agrees)
@@ -338,6 +349,31 @@ internal sealed partial class RegionGrain(
         {
             await WriteStateAsync(cancellationToken);
             UpdateRetryTimer();
+        }
+    }
+
+    /// <summary>
+    /// Assigns again a placement whose assignment never reached its job (the call failed after the region recorded it):
+    /// first reserves it again (idempotent: kept if held, made again if released and still fitting), then tells the job
+    /// (idempotent too). False when the data center no longer holds it or the job no longer wants it, or either did not
+    /// answer: reconciliation then judges the record as suspect.
+    /// </summary>
+    private async Task<bool> ReassignAsync(string jobId, JobSpec spec, JobPlacement placement, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var held = await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
+            if (!held.Holds || !await GrainFactory.GetGrain<IJobGrain>(jobId).AssignAsync(placement, cancellationToken))
+            {
+                return false;
+            }
+
+            LogReassigned(logger, HubId, jobId, placement.DataCenterId);
+            return true;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
@@ -694,6 +730,9 @@ internal sealed partial class RegionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} placed job {JobId} again: {DataCenterId} no longer holds its earlier placement ({Outcome})")]
     private static partial void LogPlacementLapsed(ILogger logger, string hubId, string jobId, string dataCenterId, ReservationOutcome outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} assigned job {JobId} to {DataCenterId} again: its first assignment never reached it")]
+    private static partial void LogReassigned(ILogger logger, string hubId, string jobId, string dataCenterId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} queued in {HubId} ({QueueLength} waiting)")]
     private static partial void LogQueued(ILogger logger, string jobId, string hubId, int queueLength);

@@ -26,6 +26,12 @@ public enum RegionVerdict
     Drop,
 
     /// <summary>
+    /// The region placed the job from its queue but the job still reads Queued: the assignment never reached it (the call
+    /// failed). Confirm the reservation and assign it again (both idempotent); when that fails, judge it as suspect.
+    /// </summary>
+    Reassign,
+
+    /// <summary>
     /// The job disagrees (not holding the placement the region recorded, or queued here but holding capacity elsewhere):
     /// drop the record and drive the job on when the disagreement lasts several passes.
     /// </summary>
@@ -68,6 +74,7 @@ public static class Reconciliation
         null => RegionVerdict.Suspect,
         { } s when s.IsTerminal() => RegionVerdict.Drop,
         { } s when recordedAt is null => s.HoldsCapacity() ? RegionVerdict.Suspect : RegionVerdict.Agrees,
+        JobState.Queued => RegionVerdict.Reassign,
         { } s when s.HoldsCapacity() => placedAt == recordedAt ? RegionVerdict.Agrees : RegionVerdict.Suspect,
         _ => RegionVerdict.Suspect,
     };
