@@ -60,8 +60,9 @@ internal sealed partial class JobGrain(
 
         // One write per submission, after placing: until it is durable nothing was acknowledged. A crash in between leaves
         // at most a placement (and its reservation) that no job record owns: a retry of the same submission finds it
-        // (the region answers with the placement it holds), and otherwise reconciliation releases it (the region drops
-        // a record whose job is unknown, then the data center releases a reservation no region holds).
+        // (the region answers with the placement it holds, reserved again), and otherwise reconciliation releases it
+        // (the region drops a record whose job is unknown, then the data center releases a reservation no region holds;
+        // neither while this activation is still settling, see IsSettlingAsync).
         _settling++;
         try
         {
