@@ -83,6 +83,7 @@ public sealed class ClusterProcesses : IDisposable
 
             // A few lines per job and loan: enough to follow one through the logs when the chaos test finds something.
             ["Logging__LogLevel__ComputeGrid"] = "Information",
+            ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ",
             ["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true",
         });

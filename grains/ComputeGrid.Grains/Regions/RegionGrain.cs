@@ -197,15 +197,25 @@ internal sealed partial class RegionGrain(
 
     public async Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
-        if (_placed.Remove(jobId, out var was))
+        var removed = _placed.Remove(jobId, out var was);
+        if (removed)
         {
-            TrackLoanUse(was, -1);
-            await WriteStateAsync(cancellationToken);
+            TrackLoanUse(was!, -1);
         }
 
-        return _queue.ContainsKey(jobId)
-            ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
-            : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
+        if (_queue.ContainsKey(jobId))
+        {
+            if (removed)
+            {
+                await WriteStateAsync(cancellationToken);
+            }
+
+            return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+        }
+
+        // The removal is written with the new placement or queue entry, queue shards before placed ones: a failure
+        // between them leaves the job queued and placed (the drain and reconciliation settle that), never neither.
+        return await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
 
     public Task<bool> HoldsPlacementAsync(string jobId, string dataCenterId) =>
@@ -421,6 +431,15 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
+            if (_placed.ContainsKey(queued.JobId))
+            {
+                // Placed already, and a failure came before its queue entry was gone (see below): the placement is the
+                // newer record, and reconciliation assigns it again if the job never heard of it.
+                _queue.Remove(queued.JobId);
+                await WritePlacementsAsync(cancellationToken);
+                continue;
+            }
+
             var plan = Shortlist(queued.Spec);
             if (WantsLoanFrom(queued.Spec, plan) is { } hub)
             {
@@ -434,8 +453,12 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
-            _queue.Remove(queued.JobId);
+            // The placement and the queue entry live in different shards, two writes: the placement goes first, so a
+            // failure between them leaves the job queued and placed (settled above and by reconciliation), never neither
+            // (a job Queued that no region would ever place again).
             AddPlaced(queued.JobId, queued.Spec, placement);
+            await WritePlacementsAsync(cancellationToken);
+            _queue.Remove(queued.JobId);
             await WritePlacementsAsync(cancellationToken);
             var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
             if (!accepted)
@@ -710,6 +733,11 @@ internal sealed partial class RegionGrain(
     /// entry that a stale activation wrote is dropped by reconciliation and one it lost costs only the loan and
     /// fair-share accounting of a job that is placed anyway.
     /// </summary>
+    /// <remarks>
+    /// The queue shards are written before the placed ones, and a job's move from the queue to a placement writes its
+    /// placement first (<see cref="DrainQueueAsync"/>): whichever write fails, the job is left in both maps, never in
+    /// neither.
+    /// </remarks>
     private async Task WritePlacementsAsync(CancellationToken cancellationToken)
     {
         if (_recordChanged)
