@@ -350,7 +350,14 @@ internal sealed partial class RegionGrain(
             changed = true;
             if (snapshot is { } s && !s.State.IsTerminal() && !s.State.HoldsCapacity())
             {
-                // Nobody holds it now: the job places itself again (one-way, as it will call us back).
+                // Nobody holds it now. It goes back into our queue, written with this pass (queue before placed), so that
+                // a lost one-way call cannot leave it waiting where no region would place it; and the job is driven, so a
+                // Pending one records that it waits (its call finds the queue entry).
+                if (!_queue.ContainsKey(jobId))
+                {
+                    _queue[jobId] = new QueuedJobRecord(jobId, s.Spec, Record.NextSequence++, clock.Now);
+                }
+
                 await job.DriveAsync();
             }
         }
