@@ -20,6 +20,9 @@ public sealed record JobAudit(
     int LeakedReservations,
     IReadOnlyList<string> Findings)
 {
+    /// <summary>The data centers holding reservations no job of the run accounts for.</summary>
+    public IReadOnlyList<string> LeakingDataCenters { get; init; } = [];
+
     /// <summary>Audits <paramref name="jobs"/> (null: the cluster does not know the job) against the data centers' state.</summary>
     /// <param name="jobs">Each accepted job id with what the cluster returns for it now.</param>
     /// <param name="dataCenters">Every data center's snapshot now.</param>
@@ -67,6 +70,7 @@ public sealed record JobAudit(
         }
 
         int overcommitted = 0, leaked = 0;
+        var leaking = new List<string>();
         foreach (var dataCenter in dataCenters)
         {
             var id = dataCenter.Spec.Id;
@@ -93,11 +97,12 @@ public sealed record JobAudit(
             else if (dataCenter.Reservations > expected)
             {
                 leaked += dataCenter.Reservations - expected;
+                leaking.Add(id);
                 findings.Add($"leaked: {id} holds {dataCenter.Reservations - expected} reservations no live job of the run accounts for");
             }
         }
 
-        return new JobAudit(jobs.Count, terminal, running, queued, lost, duplicated, overcommitted, leaked, [.. findings, .. notes]);
+        return new JobAudit(jobs.Count, terminal, running, queued, lost, duplicated, overcommitted, leaked, [.. findings, .. notes]) { LeakingDataCenters = leaking };
     }
 
     /// <summary>Why the job's history shows it ran twice, or null: more than one terminal event, or within one run (between
