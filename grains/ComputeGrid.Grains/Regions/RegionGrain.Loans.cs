@@ -66,8 +66,15 @@ internal sealed partial class RegionGrain
     private ResourceVector PendingAsk() =>
         _negotiations.Values.Aggregate(ResourceVector.Zero, (sum, n) => sum.Plus(n.Demand.Amount));
 
-    private async Task CloseWindowAsync(string requestId, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Also the window timer's callback, which disposes that timer: Orleans then cancels the token it gave the callback,
+    /// and the accepts, declines, write and drain that follow would be cut short (a chaos run left whole classes of
+    /// jobs waiting that way, their offers never accepted). So the work ignores that token; every call is bounded by the
+    /// response timeout anyway.
+    /// </remarks>
+    private async Task CloseWindowAsync(string requestId, CancellationToken timerToken)
     {
+        var cancellationToken = CancellationToken.None;
         if (!_negotiations.Remove(requestId, out var negotiation))
         {
             return;

@@ -715,7 +715,7 @@ internal sealed partial class RegionGrain(
         }
     }
 
-    private async Task RetryAsync(CancellationToken cancellationToken)
+    private async Task RetryAsync(CancellationToken timerToken)
     {
         // The safety net for lost signals: forget what we think is full and ask again.
         foreach (var seen in _view.Values.ToList())
@@ -723,7 +723,8 @@ internal sealed partial class RegionGrain(
             See(seen with { Free = seen.Spec.Capacity });
         }
 
-        await DrainQueueAsync(cancellationToken);
+        // Not the timer's token: the drain may dispose this very timer (an empty queue and no loans), which cancels it.
+        await DrainQueueAsync(CancellationToken.None);
     }
 
     /// <summary>Writes the region's record and the shards of its queue and placed jobs that changed.</summary>
