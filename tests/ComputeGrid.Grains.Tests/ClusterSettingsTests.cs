@@ -1,8 +1,12 @@
 using ComputeGrid.Client;
 using ComputeGrid.Contracts.Cluster;
 using ComputeGrid.Grains.Placement;
+using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Silo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Grains.Tests;
 
@@ -59,5 +63,24 @@ public sealed class ClusterSettingsTests
     public void Silos_and_clients_derive_the_same_eight_queue_names_from_the_service_id()
     {
         Assert.Equal(["computegrid-grid-0", "computegrid-grid-1", "computegrid-grid-2", "computegrid-grid-3", "computegrid-grid-4", "computegrid-grid-5", "computegrid-grid-6", "computegrid-grid-7"], GridQueues.Names("computegrid"));
+    }
+
+    [Fact]
+    public void Cluster_mode_collects_loan_offers_for_ten_seconds_unless_configured_and_memory_mode_for_two()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(10), OfferWindowOf(new() { ["Silo:Storage"] = "AzureStorage" }));
+        Assert.Equal(TimeSpan.FromSeconds(3), OfferWindowOf(new() { ["Silo:Storage"] = "AzureStorage", ["ComputeGrid:Loans:OfferWindow"] = "00:00:03" }));
+        Assert.Equal(TimeSpan.FromSeconds(2), OfferWindowOf(new() { ["Silo:Storage"] = "Memory" }));
+    }
+
+    /// <summary>The loan offer window a silo host built with <paramref name="settings"/> would use (built, never started).</summary>
+    private static TimeSpan OfferWindowOf(Dictionary<string, string?> settings)
+    {
+        var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        web.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Silo:AzureStorageConnectionString"] = "UseDevelopmentStorage=true" });
+        web.Configuration.AddInMemoryCollection(settings);
+        SiloHost.Configure(web, SiloHost.LoadTopology(web.Configuration));
+        using var app = web.Build();
+        return app.Services.GetRequiredService<IOptions<LoanOptions>>().Value.OfferWindow;
     }
 }

@@ -15,7 +15,13 @@ public sealed class LoanOptions
     /// <summary>Whether hubs borrow at all. Default true; false keeps every hub on its own capacity.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How long a borrower collects offers before it chooses (wall clock); it closes earlier when every asked peer answered. Default 2 s; 10 ms..1 min.</summary>
+    /// <summary>The default <see cref="OfferWindow"/> of cluster mode, where offers travel on Azure queues: 10 s.</summary>
+    public static readonly TimeSpan QueueStreamsOfferWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a borrower collects offers before it chooses (wall clock); it closes earlier when every asked peer
+    /// answered. Default 2 s (<see cref="QueueStreamsOfferWindow"/> in cluster mode); 10 ms..1 min.
+    /// </summary>
     public TimeSpan OfferWindow { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long an offer holds the lender's capacity unless accepted (federation clock). Default 1 min; 1 s..1 h.</summary>

@@ -60,6 +60,11 @@ internal static class SiloClusterExtensions
             o.TableName = ClusterStorageNames.PubSubTable;
             o.TableServiceClient = tables;
         });
+        // Offers travel on Azure queues, polled by the silos: on a loaded cluster one can take a few seconds, and an offer
+        // arriving after the borrower's window closed is declined, the silent lender backed off for AskBackoff. The
+        // window closes early anyway once every asked peer answered, so a longer default costs nothing when queues are
+        // quick. Registered before ComputeGrid binds its options, so ComputeGrid:Loans:OfferWindow still overrides it.
+        silo.Services.Configure<LoanOptions>(o => o.OfferWindow = LoanOptions.QueueStreamsOfferWindow);
         silo.AddAzureQueueStreams(GridStreams.Provider, b => b.Configure(o =>
         {
             o.QueueNames = [.. GridQueues.Names(host.ServiceId)];
