@@ -520,7 +520,6 @@ internal sealed partial class DataCenterGrain(
             _reservations.Remove(SliceKey(loanId));
         }
 
-        _ledger = null;
         LogSlicesRepaired(logger, Id, missing, stray);
         await WriteStateAsync(cancellationToken);
     }

@@ -13,20 +13,9 @@ internal static class JobReads
     /// </summary>
     public static async Task<Dictionary<string, JobSnapshot?>> ReadAsync(IGrainFactory grains, IReadOnlyCollection<string> jobIds, TimeSpan deadline, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(deadline);
         var reads = await Task.WhenAll(jobIds.Select(async id =>
-        {
-            try
-            {
-                return (Id: id, Read: true, Snapshot: await grains.GetGrain<IJobGrain>(id).GetAsync(timeout.Token));
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                return (Id: id, Read: false, Snapshot: (JobSnapshot?)null);
-            }
-        }));
-        return reads.Where(r => r.Read).ToDictionary(r => r.Id, r => r.Snapshot, StringComparer.Ordinal);
+            (Id: id, Read: await WithinAsync(ct => grains.GetGrain<IJobGrain>(id).GetAsync(ct), deadline, cancellationToken))));
+        return reads.Where(r => r.Read.Answered).ToDictionary(r => r.Id, r => r.Read.Value, StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -34,17 +23,21 @@ internal static class JobReads
     /// did not answer within <paramref name="deadline"/>. Reconciliation releases or drops what the job's stored state does
     /// not account for only on a plain false.
     /// </summary>
-    public static async Task<bool?> IsSettlingAsync(IGrainFactory grains, string jobId, TimeSpan deadline, CancellationToken cancellationToken)
+    public static async Task<bool?> IsSettlingAsync(IGrainFactory grains, string jobId, TimeSpan deadline, CancellationToken cancellationToken) =>
+        await WithinAsync(ct => grains.GetGrain<IJobGrain>(jobId).IsSettlingAsync(ct), deadline, cancellationToken) is (true, var settling) ? settling : null;
+
+    /// <summary>One call limited to <paramref name="deadline"/>: its answer, or not answered when it timed out or its silo was gone.</summary>
+    private static async Task<(bool Answered, T? Value)> WithinAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan deadline, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(deadline);
         try
         {
-            return await grains.GetGrain<IJobGrain>(jobId).IsSettlingAsync(timeout.Token);
+            return (true, await call(timeout.Token));
         }
         catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return null;
+            return (false, default);
         }
     }
 

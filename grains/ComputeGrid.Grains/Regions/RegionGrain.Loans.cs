@@ -53,7 +53,7 @@ internal sealed partial class RegionGrain
             _asking[peer] = requestId;
         }
 
-        negotiation.Window = this.RegisterGrainTimer(CloseWindowAsync, requestId, Loans.OfferWindow, Timeout.InfiniteTimeSpan);
+        negotiation.Window = this.RegisterGrainTimer((id, _) => CloseWindowAsync(id), requestId, Loans.OfferWindow, Timeout.InfiniteTimeSpan);
         var peerList = string.Join(", ", peers);
         LogAsking(logger, HubId, peerList, demand.Amount, reason);
         var now = clock.Now;
@@ -69,10 +69,10 @@ internal sealed partial class RegionGrain
     /// <remarks>
     /// Also the window timer's callback, which disposes that timer: Orleans then cancels the token it gave the callback,
     /// and the accepts, declines, write and drain that follow would be cut short (a chaos run left whole classes of
-    /// jobs waiting that way, their offers never accepted). So the work ignores that token; every call is bounded by the
-    /// response timeout anyway.
+    /// jobs waiting that way, their offers never accepted). So it takes no token; every call is bounded by the response
+    /// timeout anyway.
     /// </remarks>
-    private async Task CloseWindowAsync(string requestId, CancellationToken timerToken)
+    private async Task CloseWindowAsync(string requestId)
     {
         var cancellationToken = CancellationToken.None;
         if (!_negotiations.Remove(requestId, out var negotiation))
@@ -195,7 +195,7 @@ internal sealed partial class RegionGrain
     {
         if (negotiation.Asked.IsSubsetOf(negotiation.Answered))
         {
-            await CloseWindowAsync(negotiation.RequestId, CancellationToken.None);
+            await CloseWindowAsync(negotiation.RequestId);
         }
     }
 

@@ -175,7 +175,7 @@ internal sealed partial class RegionGrain(
             // (reconciliation may have released it while the job was unknown). Reserving again is idempotent, and tells
             // the data center's reconciliation to count afresh.
             var placement = placedBefore.Placement;
-            var held = await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
+            var held = await ReserveAgainAsync(jobId, spec, placement, cancellationToken);
             if (held.Holds)
             {
                 return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
@@ -379,7 +379,7 @@ internal sealed partial class RegionGrain(
     {
         try
         {
-            var held = await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
+            var held = await ReserveAgainAsync(jobId, spec, placement, cancellationToken);
             if (!held.Holds || !await GrainFactory.GetGrain<IJobGrain>(jobId).AssignAsync(placement, cancellationToken))
             {
                 return false;
@@ -393,6 +393,10 @@ internal sealed partial class RegionGrain(
             return false;
         }
     }
+
+    /// <summary>Reserves a placement this region recorded once more at its data center (on its loan, if any): idempotent.</summary>
+    private Task<ReservationResult> ReserveAgainAsync(string jobId, JobSpec spec, JobPlacement placement, CancellationToken cancellationToken) =>
+        GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
 
     private async Task<PlaceResult> PlaceOrQueueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -706,7 +710,8 @@ internal sealed partial class RegionGrain(
         if (needed && _retryTimer is null)
         {
             var interval = options.Value.QueueRetryInterval;
-            _retryTimer = this.RegisterGrainTimer(RetryAsync, interval, interval);
+            // Not the timer's token: the drain may dispose this very timer (an empty queue and no loans), which cancels it.
+            _retryTimer = this.RegisterGrainTimer(_ => RetryAsync(), interval, interval);
         }
         else if (!needed && _retryTimer is not null)
         {
@@ -715,7 +720,7 @@ internal sealed partial class RegionGrain(
         }
     }
 
-    private async Task RetryAsync(CancellationToken timerToken)
+    private async Task RetryAsync()
     {
         // The safety net for lost signals: forget what we think is full and ask again.
         foreach (var seen in _view.Values.ToList())
@@ -723,7 +728,6 @@ internal sealed partial class RegionGrain(
             See(seen with { Free = seen.Spec.Capacity });
         }
 
-        // Not the timer's token: the drain may dispose this very timer (an empty queue and no loans), which cancels it.
         await DrainQueueAsync(CancellationToken.None);
     }
 
