@@ -60,6 +60,14 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     }
 
     /// <inheritdoc />
+    public async Task<JobExplanation> ExplainJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await GetJobAsync(jobId, cancellationToken);
+        var region = await cluster.GetGrain<IRegionGrain>(job.Spec.OriginHub).ExplainAsync(job, cancellationToken);
+        return new JobExplanation(job, region);
+    }
+
+    /// <inheritdoc />
     public async Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default)
     {
         RequireJobId(jobId);

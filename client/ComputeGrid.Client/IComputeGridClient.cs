@@ -28,6 +28,13 @@ public interface IComputeGridClient
     /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
     Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Why the job waits or runs where it does, answered by its origin region with the placement engine, view of the pool,
+    /// loans and agent rules it places with (what HTCondor users know as better-analyze).
+    /// </summary>
+    /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
+    Task<JobExplanation> ExplainJobAsync(string jobId, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels a job in any state before it ends (releasing its capacity); an ended job is returned unchanged.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
     Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default);

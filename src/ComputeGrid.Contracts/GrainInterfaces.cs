@@ -214,6 +214,13 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>The waiting jobs in the order the region will try them.</summary>
     [Alias("GetQueue")]
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Explains a job of this origin with the region's own placement engine, view of the pool, loans and agent rules, so
+    /// the explanation never contradicts what the region does with the job.
+    /// </summary>
+    [Alias("Explain")]
+    Task<RegionExplanation> ExplainAsync(JobSnapshot job, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The national pool (key: <see cref="PoolGrainKey.National"/>): the directory of data centers and operators' changes.</summary>

@@ -268,7 +268,7 @@ internal static class OpsCli
                 Str(r, "hubId"),
                 "feasible",
                 Num(r, "score"),
-                $"{Num(r, "latencyMs")} ms, {Num(estimate, "carbonKg")} kgCO2, {Num(estimate, "costCny")} CNY, {Percent(r.GetProperty("utilisation").GetDouble())} used");
+                $"{Num(r, "latencyMs")} ms, {Num(estimate, "carbonKg")} kgCO2, {Num(estimate, "costCny")} CNY, {Percent(r.GetProperty("utilisation").GetDouble())} used; {Str(r, "route")}");
         }
 
         foreach (var x in e.GetProperty("excluded").EnumerateArray())

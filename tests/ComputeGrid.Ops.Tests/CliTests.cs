@@ -147,6 +147,9 @@ public sealed class CliTests(SiloHostFixture host)
 
             Assert.Equal(0, code);
             Assert.Contains("is Queued", output, StringComparison.Ordinal);
+            var first = output.Split('\n')[0];
+            Assert.Contains("Queued, position", first, StringComparison.Ordinal);
+            Assert.DoesNotContain("zhongwei", first, StringComparison.Ordinal);
             Assert.Matches(@"zhongwei\s*│\s*ningxia\s*│\s*ruled out\s*│\s*status", output);
             Assert.Matches(@"guian\s*│\s*guizhou\s*│\s*ruled out\s*│\s*residency", output);
             Assert.DoesNotMatch(@"│\s*feasible\s*│", output);
