@@ -113,6 +113,14 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("Reserve")]
     Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reserves own capacity for a batch of jobs placed by this data center's own hub <paramref name="hubId"/>, with one
+    /// write for the whole batch: each ask is judged as <see cref="ReserveAsync"/> judges it (without a loan), in order,
+    /// and the answers come back in the same order once the write holding them has succeeded. A failed write grants none.
+    /// </summary>
+    [Alias("ReserveBatch")]
+    Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default);
+
     /// <summary>Releases a job's capacity exactly once and books its footprint (and a borrowed job's use of its loan); repeated calls change nothing.</summary>
     [Alias("Release")]
     Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default);
@@ -175,6 +183,13 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>Validates a job against the pool, reserves the best feasible data center, or queues it.</summary>
     [Alias("Place")]
     Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="PlaceAsync"/> for many jobs in one turn: the region reserves each data center's share of the batch with
+    /// one call, writes its placements and queue once, and answers in the order of <paramref name="asks"/>.
+    /// </summary>
+    [Alias("PlaceBatch")]
+    Task<IReadOnlyList<PlaceResult>> PlaceBatchAsync(IReadOnlyList<PlaceAsk> asks, CancellationToken cancellationToken = default);
 
     /// <summary>A preempted job asks to be placed again (at home, on a loan, or queued).</summary>
     [Alias("Requeue")]
@@ -323,6 +338,18 @@ public interface ILoanBookGrain : IGrainWithStringKey
     /// <summary>Every hub's lent, borrowed and balance.</summary>
     [Alias("Balances")]
     Task<IReadOnlyList<HubBalance>> GetBalancesAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The submissions of one origin hub on this silo, carried to its region in batches: those that arrive while a batch is
+/// being placed go together in the next one, and a lone submission goes at once (no timer). One activation per silo and hub.
+/// </summary>
+[Alias("cg.IPlacementBatcherGrain")]
+public interface IPlacementBatcherGrain : IGrainWithStringKey
+{
+    /// <summary>Places a job through its origin region (this grain's key), batched with concurrent submissions.</summary>
+    [Alias("Place")]
+    Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One tenant (key: tenant name): its job index and accounting.</summary>

@@ -224,6 +224,58 @@ internal sealed partial class DataCenterGrain(
         return new ReservationResult(ToOutcome(outcome), Ledger.Free, Record.Status);
     }
 
+    public async Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default)
+    {
+        if (!Exists || hubId != Record.Spec!.HubId)
+        {
+            var refusal = Exists
+                ? new ReservationResult(ReservationOutcome.NoLoan, ResourceVector.Zero, Record.Status)
+                : new ReservationResult(ReservationOutcome.NotAccepting, ResourceVector.Zero, DataCenterStatus.Offline);
+            return [.. asks.Select(_ => refusal)];
+        }
+
+        var outcomes = new ReserveOutcome?[asks.Count];
+        var granted = new List<string>();
+        for (var i = 0; i < asks.Count; i++)
+        {
+            var ask = asks[i];
+            if (Record.Status != DataCenterStatus.Online && !Ledger.Reservations.ContainsKey(ask.JobId))
+            {
+                continue;
+            }
+
+            outcomes[i] = Ledger.Reserve(ask.JobId, ask.Resources);
+            _suspects.Remove(ask.JobId);
+            if (outcomes[i] == ReserveOutcome.Reserved)
+            {
+                granted.Add(ask.JobId);
+            }
+        }
+
+        if (granted.Count > 0)
+        {
+            try
+            {
+                // One write for the batch, the record with it (its ETag fences the data center, see ReserveAsync).
+                await WriteStateAsync(cancellationToken);
+            }
+            catch
+            {
+                foreach (var jobId in granted)
+                {
+                    Ledger.Release(jobId);
+                }
+
+                throw;
+            }
+        }
+
+        var free = Ledger.Free;
+        return [.. outcomes.Select(o => o is { } outcome
+            ? new ReservationResult(ToOutcome(outcome), free, Record.Status)
+            : new ReservationResult(ReservationOutcome.NotAccepting, free, Record.Status))];
+    }
+
     public async Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default)
     {
         if (!Ledger.Reservations.ContainsKey(jobId))

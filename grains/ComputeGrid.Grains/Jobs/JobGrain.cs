@@ -76,7 +76,7 @@ internal sealed partial class JobGrain(
 
     private async Task<SubmitResult> PlaceAndPersistAsync(JobSpec spec, CancellationToken cancellationToken)
     {
-        var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
+        var placed = await GrainFactory.GetGrain<IPlacementBatcherGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
         if (placed.Outcome == PlaceOutcome.Rejected)
         {
             if (state.RecordExists)

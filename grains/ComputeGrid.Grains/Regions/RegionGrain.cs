@@ -143,57 +143,8 @@ internal sealed partial class RegionGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
-    public async Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
-    {
-        if (!IsHub)
-        {
-            return Rejected(SubmitRefusal.Invalid, [new ValidationError("originHub", $"unknown hub '{spec.OriginHub}'; known hubs: {string.Join(", ", catalog.Seed.Hubs.Keys.Order())}")]);
-        }
-
-        var errors = JobSpecRules.Validate(spec, _topology);
-        var never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
-        if ((errors.Count > 0 || never is not null) && await RefreshDirectoryAsync(cancellationToken))
-        {
-            // Our copy of the directory was behind (a data center registered a moment ago): judge again on the new one.
-            errors = JobSpecRules.Validate(spec, _topology);
-            never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
-        }
-
-        if (errors.Count > 0)
-        {
-            return Rejected(SubmitRefusal.Invalid, errors);
-        }
-
-        if (never is not null)
-        {
-            return Rejected(SubmitRefusal.NeverFits, [never]);
-        }
-
-        if (_placed.TryGetValue(jobId, out var placedBefore))
-        {
-            // A retried submission: the job records this placement next, so make sure its data center still holds it
-            // (reconciliation may have released it while the job was unknown). Reserving again is idempotent, and tells
-            // the data center's reconciliation to count afresh.
-            var placement = placedBefore.Placement;
-            var held = await ReserveAgainAsync(jobId, spec, placement, cancellationToken);
-            if (held.Holds)
-            {
-                return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
-            }
-
-            LogPlacementLapsed(logger, HubId, jobId, placement.DataCenterId, held.Outcome);
-            if (_placed.Remove(jobId, out var was))
-            {
-                TrackLoanUse(was, -1);
-            }
-
-            _recordChanged = true;
-        }
-
-        return _queue.ContainsKey(jobId)
-            ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
-            : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
-    }
+    public async Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default) =>
+        (await PlaceBatchAsync([new PlaceAsk(jobId, spec)], cancellationToken))[0];
 
     public async Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
