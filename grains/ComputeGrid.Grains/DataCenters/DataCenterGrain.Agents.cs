@@ -193,7 +193,7 @@ internal sealed partial class DataCenterGrain
             await GrainFactory.GetGrain<IJobGrain>(jobId).OnAgentReportAsync(Id, report.Phase, report.Outcome, report.Detail);
         }
 
-        var start = decision.Start.Select(j => Record.Commands[j]).Zip(decision.Start, (c, j) => new AgentAssignment(j, c.Tenant, c.Command, c.WallTime)).ToList();
+        var start = decision.Start.Select(j => (Id: j, Command: Record.Commands[j])).Select(a => new AgentAssignment(a.Id, a.Command.Tenant, a.Command.Command, a.Command.WallTime)).ToList();
         var options = agentOptions.Value;
         return new AgentSyncResult(true, new AgentSyncResponse(Id, start, decision.Kill, decision.Acknowledged, options.SyncInterval, options.Lease), []);
     }
