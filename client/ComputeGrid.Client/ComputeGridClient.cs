@@ -229,14 +229,14 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     /// <inheritdoc />
     public async Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default)
     {
-        var result = await cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId)).IssueAgentAsync(name, allowedTenants ?? [], cancellationToken);
+        var result = await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).IssueAsync(name, allowedTenants ?? [], cancellationToken);
         Check(new AdminResult(result.Errors, result.NotFound));
         return result.Credential!;
     }
 
     /// <inheritdoc />
     public async Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default) =>
-        Check(await cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId)).RevokeAgentAsync(agentId, cancellationToken));
+        Check(await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).RevokeAsync(agentId, cancellationToken));
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default)
@@ -247,21 +247,42 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     }
 
     /// <inheritdoc />
+    public async Task AuthenticateAgentAsync(string token, CancellationToken cancellationToken = default) =>
+        _ = await AuthenticateAsync(token, cancellationToken);
+
+    /// <inheritdoc />
     public async Task<AgentSyncResponse> SyncAgentAsync(string token, AgentSyncRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!AgentCredential.TryParse(token, out var dataCenterId, out var agentId, out var secret) || !DataCenterRules.IsValidId(dataCenterId))
-        {
-            throw new ComputeGridUnauthorizedException("not an agent credential");
-        }
-
-        var result = await cluster.GetGrain<IDataCenterGrain>(dataCenterId).SyncAgentAsync(agentId, secret, request, cancellationToken);
+        var (dataCenterId, agent) = await AuthenticateAsync(token, cancellationToken);
+        var result = await cluster.GetGrain<IDataCenterGrain>(dataCenterId).SyncAgentAsync(agent, request, cancellationToken);
         if (!result.Authorized)
         {
             throw new ComputeGridUnauthorizedException("the agent credential is unknown or revoked");
         }
 
         return result.Errors.Count > 0 ? throw new ComputeGridValidationException(result.Errors) : result.Response!;
+    }
+
+    /// <summary>
+    /// The agent a token authenticates. A data center the pool's directory does not list is refused there, so a made-up
+    /// id activates neither a data center nor its credential grain.
+    /// </summary>
+    private async Task<(string DataCenterId, AgentGrant Agent)> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    {
+        if (!AgentCredential.TryParse(token, out var dataCenterId, out var agentId, out var secret) || !DataCenterRules.IsValidId(dataCenterId))
+        {
+            throw new ComputeGridUnauthorizedException("not an agent credential");
+        }
+
+        var directory = await Pool.GetDirectoryAsync(cancellationToken);
+        if (!directory.DataCenters.Any(d => d.Spec.Id == dataCenterId)
+            || await cluster.GetGrain<IAgentCredentialGrain>(dataCenterId).AuthenticateAsync(agentId, secret, cancellationToken) is not { } agent)
+        {
+            throw new ComputeGridUnauthorizedException("the agent credential is unknown or revoked");
+        }
+
+        return (dataCenterId, agent);
     }
 
     /// <inheritdoc />

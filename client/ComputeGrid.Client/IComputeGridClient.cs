@@ -109,13 +109,17 @@ public interface IComputeGridAdmin
     /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was changed.</exception>
     Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
 
-    /// <summary>Revokes an agent's credential; its jobs are placed again elsewhere.</summary>
+    /// <summary>Revokes an agent's credential; its jobs are placed again elsewhere once its lease on them has ended.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such data center or agent.</exception>
     Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default);
 
     /// <summary>A data center's agents, revoked ones included.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
     Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>Checks an agent credential alone (the REST gateway does so before it reads the sync's body).</summary>
+    /// <exception cref="ComputeGridUnauthorizedException">The token is not an agent credential, or it is unknown or revoked.</exception>
+    Task AuthenticateAgentAsync(string token, CancellationToken cancellationToken = default);
 
     /// <summary>An agent's sync (what the REST gateway's <c>POST /v1/agent/sync</c> forwards).</summary>
     /// <exception cref="ComputeGridUnauthorizedException">The token is not an agent credential, or it is unknown or revoked.</exception>

@@ -159,21 +159,43 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Issues a credential for a new agent that runs commands of <paramref name="allowedTenants"/> (<c>*</c>: every tenant); the token is returned only here.</summary>
-    [Alias("IssueAgent")]
-    Task<AgentIssueResult> IssueAgentAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
-
-    /// <summary>Revokes an agent's credential: its next sync is refused, and its jobs go elsewhere when it stays silent.</summary>
-    [Alias("RevokeAgent")]
-    Task<AdminResult> RevokeAgentAsync(string agentId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Its agents' credentials changed (issued or revoked): <paramref name="agents"/> is every credential, revoked ones
+    /// included, as <see cref="IAgentCredentialGrain"/> keeps them (this data center's copy is a cache of that list).
+    /// </summary>
+    [Alias("AgentsChanged")]
+    Task OnAgentsChangedAsync(IReadOnlyList<AgentGrant> agents, CancellationToken cancellationToken = default);
 
     /// <summary>The data center's agents, revoked ones included.</summary>
     [Alias("ListAgents")]
     Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>An agent's sync: authenticates it, records its reports, and answers with what to start and to kill.</summary>
+    /// <summary>
+    /// An agent's sync, already authenticated by <see cref="IAgentCredentialGrain"/>: records its reports, renews its
+    /// lease and answers with what to start and to kill.
+    /// </summary>
     [Alias("SyncAgent")]
-    Task<AgentSyncResult> SyncAgentAsync(string agentId, string secret, AgentSyncRequest request, CancellationToken cancellationToken = default);
+    Task<AgentSyncResult> SyncAgentAsync(AgentGrant agent, AgentSyncRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The agent credentials of one data center (key: data-center id): only their SHA-256 hashes are kept. It authenticates
+/// agents' syncs, so a sync with an unknown credential never reaches (or activates) the data center.
+/// </summary>
+[Alias("cg.IAgentCredentialGrain")]
+public interface IAgentCredentialGrain : IGrainWithStringKey
+{
+    /// <summary>Issues a credential for a new agent that runs commands of <paramref name="allowedTenants"/> (<c>*</c>: every tenant); the token is returned only here.</summary>
+    [Alias("Issue")]
+    Task<AgentIssueResult> IssueAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes an agent's credential: its next sync is refused, and its jobs go elsewhere once its lease has ended.</summary>
+    [Alias("Revoke")]
+    Task<AdminResult> RevokeAsync(string agentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The agent with this id and secret, if its credential is known and not revoked; null otherwise.</summary>
+    [Alias("Authenticate")]
+    Task<AgentGrant?> AuthenticateAsync(string agentId, string secret, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One hub node (key: hub id): places jobs from its origin and keeps its queue.</summary>

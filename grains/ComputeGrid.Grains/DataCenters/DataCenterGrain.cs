@@ -33,7 +33,7 @@ internal sealed class DataCenterRecord
 
     [Id(6)] public Dictionary<string, LoanSliceRecord> Loans { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Its agents' credentials and what they reported, by agent id.</summary>
+    /// <summary>Its agents (a cache of their credentials, kept by the credential grain) and what they reported, by agent id.</summary>
     [Id(7)] public Dictionary<string, AgentRecord> Agents { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Jobs with a command placed here, by job id, until they release their capacity.</summary>
@@ -109,7 +109,7 @@ internal sealed partial class DataCenterGrain(
             await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         }
 
-        StartHeartbeatWatch();
+        StartAgentWatch();
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
@@ -290,7 +290,9 @@ internal sealed partial class DataCenterGrain(
 
         var held = Ledger.Reservations[jobId];
         Ledger.Release(jobId);
-        Record.Commands.Remove(jobId, out var command);
+        Record.Commands.TryGetValue(jobId, out var command);
+        var released = command?.Released ?? false;
+        ReleaseCommand(jobId);
         Record.Executed += executed;
         Record.JobsFinished++;
         try
@@ -302,6 +304,7 @@ internal sealed partial class DataCenterGrain(
             Ledger.Reserve(jobId, held);
             if (command is not null)
             {
+                command.Released = released;
                 Record.Commands[jobId] = command;
             }
 
@@ -419,7 +422,7 @@ internal sealed partial class DataCenterGrain(
         if (spec.Command is { } command)
         {
             // An agent starts it at its next sync; the record is durable so that it does, whatever restarts between.
-            if (!Record.Commands.ContainsKey(jobId))
+            if (!Record.Commands.TryGetValue(jobId, out var known) || known.Released)
             {
                 Record.Commands[jobId] = new CommandRecord { Tenant = spec.Tenant, Command = command, WallTime = spec.RunTime };
                 await WriteStateAsync(cancellationToken);
@@ -633,7 +636,7 @@ internal sealed partial class DataCenterGrain(
     {
         var resources = slice.Reservations[jobId];
         slice.Reservations.Remove(jobId);
-        Record.Commands.Remove(jobId);
+        ReleaseCommand(jobId);
         slice.Priorities.Remove(jobId);
         Record.Executed += executed;
         Record.JobsFinished++;

@@ -228,6 +228,15 @@ internal sealed partial class JobGrain(
 
     public async Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail)
     {
+        if (Record.State == JobState.Cancelled && outcome is not null && Record.Outcome is null
+            && Record.History.LastOrDefault(e => e.State == JobState.Cancelled)?.DataCenterId == dataCenterId)
+        {
+            // The agent killed the cancelled job's process and reported how it ended: the job keeps its exit code and output.
+            Record.Outcome = outcome;
+            await PersistAsync(CancellationToken.None);
+            return;
+        }
+
         switch (phase)
         {
             case AgentJobPhase.Started:

@@ -70,6 +70,7 @@ public static partial class GatewayExtensions
             limiter.OnRejected = RejectAsync;
         });
 
+        services.AddAgentSync();
         services.AddOpenApi(GatewayOpenApi.DocumentName, GatewayOpenApi.Configure);
         return services;
     }
