@@ -45,6 +45,9 @@ internal sealed class TenantGrain(
     private long _nextSequence = 1;
     private Footprint _executed;
 
+    // Whether this activation has made sure the tenant directory lists this tenant (an operator's listing of every tenant walks it).
+    private bool _inDirectory;
+
     private TenantRecord Record => state.State;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -76,6 +79,13 @@ internal sealed class TenantGrain(
         // Each booking keeps its footprint in its shard, so booking is one atomic write and the total follows from them
         // (plus what a version that kept only the total had booked).
         _executed = _booked.Values.Aggregate(Record.Executed, (sum, f) => sum + f);
+
+        if (_jobs.Count > 0)
+        {
+            // Jobs listed before the directory existed: the tenant joins it when it is next activated.
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).AddAsync(this.GetPrimaryKeyString());
+            _inDirectory = true;
+        }
     }
 
     /// <summary>The first row of a job, awaited by its submission: an acknowledged job is listed, in submission order.</summary>
@@ -87,6 +97,12 @@ internal sealed class TenantGrain(
         {
             // Notifications may arrive out of order; never let a job's row go back in time.
             return;
+        }
+
+        if (!_inDirectory)
+        {
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).AddAsync(this.GetPrimaryKeyString());
+            _inDirectory = true;
         }
 
         var sequence = known?.Sequence ?? _nextSequence++;
