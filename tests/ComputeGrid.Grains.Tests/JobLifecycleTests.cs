@@ -122,11 +122,12 @@ public sealed class JobLifecycleTests(GridClusterFixture fixture)
         await Grid.Admin.DrainDataCenterAsync("pq-dc");
         try
         {
-            // Its only data center takes no new work, so the preempted job waits in the queue.
+            // Its only data center takes no new work, so the preempted job waits in the queue (the call is one-way).
             await fixture.Cluster.Client.GetGrain<IJobGrain>(job.JobId).PreemptAsync("pq-dc", "taken back for the test");
+            await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(job.JobId)).History[^1].State == JobState.Queued, "the preempted job is queued again");
 
             var waiting = await Grid.GetJobAsync(job.JobId);
-            Assert.Equal(JobState.Queued, waiting.State);
+            Assert.True(waiting.State == JobState.Queued, string.Join(" | ", waiting.History.Select(e => $"{e.State} {e.DataCenterId} {e.Detail}")));
             Assert.Null(waiting.Placement);
             Assert.Contains(waiting.History, e => e.State == JobState.Preempted && e.DataCenterId == "pq-dc");
             var row = (await Grid.ListJobsAsync("preempt-q")).Jobs.Single(j => j.JobId == job.JobId);
