@@ -82,6 +82,38 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
             throw new ComputeGridValidationException([new ValidationError("tenant", "must not be empty")]);
         }
 
+        RequireListing(state, limit, cursor);
+        return cluster.GetGrain<ITenantGrain>(tenant).ListJobsAsync(state, limit, cursor, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<JobPage> ListAllJobsAsync(JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        var (tenantAt, before) = RequireListing(state, limit, cursor) is { } at ? AllTenantsCursor.Read(at) : (0, 0L);
+        var tenants = await cluster.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).ListAsync(cancellationToken);
+        var rows = new List<JobSummary>(limit);
+        for (var t = tenantAt; t < tenants.Count; t++, before = 0)
+        {
+            var page = await cluster.GetGrain<ITenantGrain>(tenants[t]).ListJobsAsync(
+                state, limit - rows.Count, before == 0 ? null : before.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            rows.AddRange(page.Jobs);
+            if (page.NextCursor is { } next)
+            {
+                return new JobPage(rows, AllTenantsCursor.Write(t, long.Parse(next, System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            if (rows.Count == limit)
+            {
+                return new JobPage(rows, t + 1 < tenants.Count ? AllTenantsCursor.Write(t + 1, 0) : null);
+            }
+        }
+
+        return new JobPage(rows, null);
+    }
+
+    /// <summary>Checks a listing's parameters; the cursor as a number, or null for the first page.</summary>
+    private static long? RequireListing(JobState? state, int limit, string? cursor)
+    {
         if (limit is < 1 or > 500)
         {
             throw new ComputeGridValidationException([new ValidationError("limit", "must be between 1 and 500")]);
@@ -92,12 +124,17 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
             throw new ComputeGridValidationException([new ValidationError("state", $"'{s}' is not a job state")]);
         }
 
-        if (cursor is not null && (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) || c < 1))
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) || c < 1)
         {
             throw new ComputeGridValidationException([new ValidationError("cursor", "is not a cursor this API returned")]);
         }
 
-        return cluster.GetGrain<ITenantGrain>(tenant).ListJobsAsync(state, limit, cursor, cancellationToken);
+        return c;
     }
 
     /// <inheritdoc />

@@ -48,6 +48,16 @@ public interface IComputeGridClient
     Task<JobPage> ListJobsAsync(string tenant, JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Every tenant's jobs (for operators), a page at a time: tenant by tenant in the order each first submitted a job,
+    /// each tenant's newest first.
+    /// </summary>
+    /// <param name="state">Only jobs in this state; null for all.</param>
+    /// <param name="limit">Page size, 1..500.</param>
+    /// <param name="cursor">The previous page's <see cref="JobPage.NextCursor"/>; null for the first page.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<JobPage> ListAllJobsAsync(JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// A job's events from the first, live, until it ends (the sequence then completes). Missed or duplicated stream
     /// events are repaired from the job's history, so each event is seen once and in order.
     /// </summary>

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace ComputeGrid.Silo;
@@ -16,6 +17,9 @@ namespace ComputeGrid.Silo;
 /// <summary>Builds the ComputeGrid silo web host: Orleans silo, dashboard, health endpoint, the co-hosted SDK and the REST gateway.</summary>
 public static class SiloHost
 {
+    /// <summary>The OpenTelemetry <c>service.name</c> of the silo host.</summary>
+    public const string ServiceName = "computegrid-silo";
+
     /// <summary>Loads and validates the topology named by configuration; throws <see cref="TopologyException"/> naming the problem.</summary>
     public static NationalTopology LoadTopology(IConfiguration configuration)
     {
@@ -46,7 +50,10 @@ public static class SiloHost
         builder.Services.AddComputeGridGateway();
         builder.Services.AddSingleton(topology);
         builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(GridMetrics.MeterName).AddPrometheusExporter());
+        // service.name (and namespace) identify the silo in every backend; Prometheus shows them on target_info.
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName: ServiceName, serviceNamespace: "computegrid", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString()))
+            .WithMetrics(m => m.AddMeter(GridMetrics.MeterName).AddPrometheusExporter());
     }
 
     /// <summary>Maps the endpoints: <c>/health</c>, Prometheus metrics at <c>/metrics</c>, the Orleans dashboard at <c>/dashboard</c>, and the REST gateway (<c>/v1</c>, <c>/openapi/v1.json</c>, <c>/docs</c>).</summary>

@@ -402,6 +402,22 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<TenantSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// Every tenant that has a job (key: <see cref="PoolGrainKey.National"/>), in the order each first registered one: what an
+/// operator's listing of every tenant's jobs walks.
+/// </summary>
+[Alias("cg.ITenantDirectoryGrain")]
+public interface ITenantDirectoryGrain : IGrainWithStringKey
+{
+    /// <summary>Adds <paramref name="tenant"/> at the end; a tenant already listed keeps its place.</summary>
+    [Alias("Add")]
+    Task AddAsync(string tenant);
+
+    /// <summary>The tenants, in the order they were added.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default);
+}
+
 /// <summary>Well-known keys.</summary>
 public static class PoolGrainKey
 {

@@ -176,8 +176,7 @@ internal sealed partial class JobGrain(
         }
 
         var held = Record.State.HoldsCapacity() ? Record.Placement : null;
-        var detail = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
-        await FinishAsync(JobState.Cancelled, held?.DataCenterId, detail, cancellationToken);
+        await FinishAsync(JobState.Cancelled, held?.DataCenterId, CancelDetail(reason), cancellationToken);
         if (held is null)
         {
             await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).DequeueAsync(JobId);
@@ -379,6 +378,10 @@ internal sealed partial class JobGrain(
             : Footprint.Zero;
         Record.Actual = (Record.Actual ?? Footprint.Zero) + used;
         Record.StartedAt = null;
+
+        // The reservation goes with the preemption: a job waiting to be placed again has no placement (api.md), only
+        // the events that say where it ran.
+        Record.Placement = null;
         var preempted = Enter(JobState.Preempted, dataCenterId, $"preempted in {dataCenterId}: {reason}");
         await PersistAsync(CancellationToken.None);
         await PublishAsync([preempted]);
@@ -439,6 +442,15 @@ internal sealed partial class JobGrain(
         }
 
         _durable = Snapshot();
+    }
+
+    /// <summary>The cancel event's detail: the caller's reason, said to be a cancel once ("cancelled by client", not "cancelled: cancelled by client").</summary>
+    private static string CancelDetail(string reason)
+    {
+        var why = reason.Trim();
+        return why.Length == 0 ? "cancelled"
+            : why.StartsWith("cancel", StringComparison.OrdinalIgnoreCase) ? why
+            : $"cancelled: {why}";
     }
 
     private TimeSpan RanFor(DateTimeOffset now) => Record.StartedAt is { } started && now > started ? now - started : TimeSpan.Zero;

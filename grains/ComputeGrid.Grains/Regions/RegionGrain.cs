@@ -24,7 +24,11 @@ internal sealed record QueuedJobRecord(
     [property: Id(0)] string JobId,
     [property: Id(1)] JobSpec Spec,
     [property: Id(2)] long Sequence,
-    [property: Id(3)] DateTimeOffset EnqueuedAt);
+    [property: Id(3)] DateTimeOffset EnqueuedAt)
+{
+    /// <summary>The hub the job's Queued event named as its best place (where this region borrows for it); null when none was named.</summary>
+    [Id(4)] public string? AnnouncedHub { get; init; }
+}
 
 /// <summary>A job this region placed that still holds capacity, for fair-share and loan accounting.</summary>
 [GenerateSerializer, Alias("cg.PlacedJobRecord")]
@@ -360,7 +364,7 @@ internal sealed partial class RegionGrain(
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
-        var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now);
+        var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now) { AnnouncedHub = wants };
         _queue[jobId] = queued;
         await WriteStateAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
@@ -413,6 +417,12 @@ internal sealed partial class RegionGrain(
             {
                 stuck.Add(queued);
                 continue;
+            }
+
+            if (PlacementNotes.NotWhereAnnounced(queued.AnnouncedHub, placement.HubId, HubId, placement.LoanId is not null, IsBackedOff(queued.AnnouncedHub)) is { } note)
+            {
+                // Its Queued event named another hub: the Scheduled event (the placement's reason) says why not there.
+                placement = placement with { Reason = $"{placement.Reason}; {note}" };
             }
 
             // The placement and the queue entry live in different shards, two writes: the placement goes first, so a
@@ -509,6 +519,8 @@ internal sealed partial class RegionGrain(
         Loans.Enabled
             ? BorrowPlanner.WantsLoanFrom(spec, _candidates.Best(spec, hub => hub == spec.OriginHub || MayAsk(hub)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
             : null;
+
+    private bool IsBackedOff(string? hub) => hub is not null && _backoff.TryGetValue(hub, out var until) && clock.Now < until;
 
     private bool MayAsk(string hub) =>
         hub != HubId

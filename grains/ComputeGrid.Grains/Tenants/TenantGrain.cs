@@ -55,6 +55,9 @@ internal sealed class TenantGrain(
     /// <summary>Writes so far by this activation's group commit (tests read it).</summary>
     internal long Writes => _commit?.Writes ?? 0;
 
+    // Whether this activation has made sure the tenant directory lists this tenant (an operator's listing of every tenant walks it).
+    private bool _inDirectory;
+
     private TenantRecord Record => state.State;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -86,13 +89,27 @@ internal sealed class TenantGrain(
         // Each booking keeps its footprint in its shard, so booking is one atomic write and the total follows from them
         // (plus what a version that kept only the total had booked).
         _executed = _booked.Values.Aggregate(Record.Executed, (sum, f) => sum + f);
+
+        if (_jobs.Count > 0)
+        {
+            // Jobs listed before the directory existed: the tenant joins it when it is next activated.
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).AddAsync(this.GetPrimaryKeyString());
+            _inDirectory = true;
+        }
     }
 
     /// <summary>The first row of a job, awaited by its submission: an acknowledged job is listed, in submission order.</summary>
     public Task RegisterAsync(JobSummary job) => OnJobChangedAsync(job);
 
-    public Task OnJobChangedAsync(JobSummary job)
+    public async Task OnJobChangedAsync(JobSummary job)
     {
+        if (!_inDirectory)
+        {
+            // Idempotent: concurrent first calls may each add the tenant.
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).AddAsync(this.GetPrimaryKeyString());
+            _inDirectory = true;
+        }
+
         // Notifications may arrive out of order; never let a job's row go back in time. A stale or repeated notice still
         // waits for the commit, so its caller is never answered before the row it saw in memory is durable.
         if (!(_jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version))
@@ -101,7 +118,7 @@ internal sealed class TenantGrain(
             _jobs[job.JobId] = job with { Sequence = sequence };
         }
 
-        return Commit.CommitAsync();
+        await Commit.CommitAsync();
     }
 
     public async Task BookAsync(string jobId, Footprint footprint)

@@ -16,6 +16,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -25,6 +26,9 @@ namespace ComputeGrid.Gateway.Hosting;
 /// <summary>Registers, wires and maps the REST gateway. The host must also register <c>IComputeGridClient</c> (the SDK).</summary>
 public static partial class GatewayExtensions
 {
+    /// <summary>The development partner key that <c>/docs</c> fills in and names in the Development environment (docs/api.md).</summary>
+    public const string DocsDevelopmentKey = "cg-dev-partner-acme";
+
     /// <summary>The per-tenant rate-limiting policy of the <c>/v1</c> group.</summary>
     public const string RateLimitPolicy = "computegrid-tenant";
 
@@ -104,10 +108,25 @@ public static partial class GatewayExtensions
         endpoints.MapOpsPage();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
-        endpoints.MapScalarApiReference("/docs", o => o
-            .WithTitle("ComputeGrid REST API")
-            .DisableDefaultFonts()
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        // The reference only: no AI chat, MCP, deploy or SDK-generation toolbar, no telemetry, and the API key field says
+        // which key to use instead of Scalar's joke placeholder (in Development it holds the development partner key).
+        endpoints.MapScalarApiReference("/docs", (o, context) =>
+        {
+            var development = context.RequestServices.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+            o.WithTitle("ComputeGrid REST API")
+                .DisableDefaultFonts()
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .DisableAgent()
+                .DisableMcp()
+                .HideDeveloperTools()
+                .AddPreferredSecuritySchemes([ApiKeys.Scheme])
+                .AddApiKeyAuthentication(ApiKeys.Scheme, key => key.Value = development ? DocsDevelopmentKey : string.Empty)
+                .WithCustomCss("input::placeholder { color: transparent; }")
+                .AddHeaderContent(development
+                    ? $"<p class=\"cg-docs-key\">Development silo: the X-API-Key field holds the development partner key <code>{DocsDevelopmentKey}</code> (tenant acme); operators' routes take <code>cg-dev-operator</code>. Neither works outside Development.</p>"
+                    : "<p class=\"cg-docs-key\">Put the API key your operators issued you in the X-API-Key field (Authentication).</p>");
+            o.Telemetry = false;
+        });
         return v1;
     }
 

@@ -251,12 +251,13 @@ public sealed record JobView(
 /// <param name="OriginHub">Its origin hub.</param>
 /// <param name="DataCenterId">Where it runs or ran, if placed.</param>
 /// <param name="SubmittedAt">When it was accepted (UTC).</param>
-public sealed record JobSummaryView(string JobId, JobState State, string OriginHub, string? DataCenterId, DateTimeOffset SubmittedAt)
+/// <param name="Tenant">The tenant it belongs to.</param>
+public sealed record JobSummaryView(string JobId, JobState State, string OriginHub, string? DataCenterId, DateTimeOffset SubmittedAt, string Tenant)
 {
-    internal static JobSummaryView Of(JobSummary s) => new(s.JobId, s.State, s.OriginHub, s.DataCenterId, s.SubmittedAt);
+    internal static JobSummaryView Of(JobSummary s) => new(s.JobId, s.State, s.OriginHub, s.DataCenterId, s.SubmittedAt, s.Tenant);
 }
 
-/// <summary>A page of the caller's jobs, newest first.</summary>
+/// <summary>A page of a job listing: one tenant's jobs newest first, or (operators) every tenant's, tenant by tenant.</summary>
 /// <param name="Jobs">The rows.</param>
 /// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page. Opaque.</param>
 public sealed record JobPageView(IReadOnlyList<JobSummaryView> Jobs, string? NextCursor);
