@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using ComputeGrid.Gateway.Security;
 
 namespace ComputeGrid.Gateway.Tests.Docs;
 
@@ -9,7 +8,7 @@ namespace ComputeGrid.Gateway.Tests.Docs;
 /// The <c>curl</c> examples of README.md and docs/api.md, run as written (by bash, with the system's curl) in document
 /// order against the silo of the one run command, each answering the status its text documents.
 /// </summary>
-public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixture<DocumentedSilo>
+public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixture<DevelopmentSilo>
 {
     /// <summary>The documents whose examples are run, in this order.</summary>
     private static readonly string[] Documents = ["README.md", "docs/api.md"];
@@ -126,12 +125,11 @@ public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixtur
         return $"{method} {Url().Match(example).Groups[1].Value}";
     }
 
-    /// <summary>The example with the test silo's address, a key that may send commands and a loan that exists.</summary>
+    /// <summary>The example with the test silo's address and a loan that exists.</summary>
     private async Task<string> ForTheTestSiloAsync(string example)
     {
         var text = example
-            .Replace("http://localhost:8080", silo.BaseAddress.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
-            .Replace("KEY-WITH-COMMANDS", DocumentedSilo.CommandsKey, StringComparison.Ordinal);
+            .Replace("http://localhost:8080", silo.BaseAddress.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal);
         if (text.Contains("<loanId>", StringComparison.Ordinal))
         {
             // The Greenest etl job earlier in the documents makes Yangtze borrow from Guizhou; its loan stays listed.
@@ -175,22 +173,4 @@ public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixtur
 
     [GeneratedRegex(@"^HTTP/[0-9.]+\s+([0-9]{3})")]
     private static partial Regex StatusLine();
-}
-
-/// <summary>The development silo plus one partner key of tenant acme that may submit jobs with a command (docs/api.md's KEY-WITH-COMMANDS).</summary>
-public sealed class DocumentedSilo : DevelopmentSilo
-{
-    /// <summary>The key that stands for KEY-WITH-COMMANDS.</summary>
-    public const string CommandsKey = "test-key-acme-commands";
-
-    /// <inheritdoc />
-    protected override IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>
-    {
-        // After the two development keys of appsettings.json (indexes 0 and 1).
-        ["Gateway:ApiKeys:2:Name"] = "acme-commands",
-        ["Gateway:ApiKeys:2:Tenant"] = "acme",
-        ["Gateway:ApiKeys:2:Role"] = nameof(GatewayRole.Partner),
-        ["Gateway:ApiKeys:2:AllowCommands"] = "true",
-        ["Gateway:ApiKeys:2:Sha256"] = ApiKeyHash.Of(CommandsKey),
-    };
 }
