@@ -103,6 +103,7 @@ internal static class OpsCli
         root.Subcommands.Add(Leaf("loans", "Capacity loans between hubs", (p, g, ct) => LoansAsync(console, g, p.GetValue(hub), p.GetValue(state), ct), hub, state));
         root.Subcommands.Add(Leaf("balances", "Every hub's capacity lent and borrowed, and its balance", (_, g, ct) => BalancesAsync(console, g, ct)));
         root.Subcommands.Add(Leaf("explain", "Why a job waits or runs where it does", (p, g, ct) => ExplainAsync(console, g, p.GetValue(jobId)!, ct), jobId));
+        OpsKeysCli.AddTo(root, console, Leaf);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

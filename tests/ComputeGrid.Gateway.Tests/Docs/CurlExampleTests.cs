@@ -32,12 +32,17 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
         ("GET /v1/loans?hubId=yangtze&state=Active", 200),
         ("GET /v1/loans/<loanId>", 200),
         ("GET /v1/balances", 200),
-        ("POST /v1/jobs", 422),                                         // with a command: valid, but no agent runs acme's commands yet
+        ("POST /v1/jobs", 422),                                         // cg-dev-partner-acme-cmd: valid, but no agent runs acme's commands yet
         ("POST /v1/data-centers", 201),
         ("POST /v1/data-centers/horinger-2/drain", 200),
         ("POST /v1/data-centers/horinger-2/resume", 200),
         ("DELETE /v1/data-centers/horinger-2", 204),
         ("GET /v1/ops/federation", 200),
+        ("POST /v1/tenants/acme/api-keys", 201),
+        ("GET /v1/tenants/acme/api-keys", 200),
+        ("POST /v1/tenants/acme/api-keys/<keyId>/rotate", 201),
+        ("DELETE /v1/tenants/acme/api-keys/<keyId>", 204),               // the rotated key, in its grace
+        ("GET /v1/audit?limit=20", 200),
         ("GET /openapi/v1.json", 200),
     ];
 
@@ -125,7 +130,7 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
         return $"{method} {Url().Match(example).Groups[1].Value}";
     }
 
-    /// <summary>The example with the test silo's address and a loan that exists.</summary>
+    /// <summary>The example with the test silo's address, a loan that exists and acme's oldest issued key.</summary>
     private async Task<string> ForTheTestSiloAsync(string example)
     {
         var text = example
@@ -136,6 +141,11 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
             var loanId = "";
             await Eventually.TrueAsync(async () => (loanId = (await silo.Grid.ListLoansAsync()).Loans is [var first, ..] ? first.LoanId : "") != "", "a loan exists");
             text = text.Replace("<loanId>", loanId, StringComparison.Ordinal);
+        }
+
+        if (text.Contains("<keyId>", StringComparison.Ordinal))
+        {
+            text = text.Replace("<keyId>", (await silo.Grid.Admin.ListApiKeysAsync("acme"))[^1].KeyId, StringComparison.Ordinal);
         }
 
         return text;
