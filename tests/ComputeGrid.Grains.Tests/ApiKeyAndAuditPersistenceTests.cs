@@ -73,7 +73,7 @@ public sealed class ApiKeyAndAuditPersistenceTests(GridClusterFixture fixture)
     [Fact]
     public async Task The_audit_log_survives_reactivation_across_pages_and_reads_newest_first()
     {
-        var first = (await Grid.Admin.GetAuditAsync(limit: 1)).Entries.FirstOrDefault()?.Sequence ?? 0;
+        var first = (await Grid.Admin.GetAuditAsync(limit: 1)).Entries is [var last, ..] ? last.Sequence : 0;
         var log = Grains.GetGrain<IAuditLogGrain>(AuditLogKey.National);
         for (var i = 0; i < AuditPageSize.Entries + 10; i++)
         {
