@@ -7,7 +7,8 @@
 #   scripts/cluster.sh status   what runs, on which ports, and each silo's /health
 #   scripts/cluster.sh down     stop everything started by "up" (SIGTERM, then SIGKILL after 15 s)
 #
-# After "up", .cluster/client.env holds the SDK's settings (source it, then run the sample).
+# After "up", .cluster/client.env holds the SDK's settings (source it, then run the sample) and .cluster/operator.key a
+# new operator API key for the silos' REST gateway (the silos run in Production: the development keys do not work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -74,6 +75,11 @@ up() {
   wait_until 30 "Azurite" bash -c "exec 3<>/dev/tcp/127.0.0.1/$table" 2>/dev/null
   local connection="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$account_key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1"
 
+  # A fresh operator key per "up"; the silos get only its hash.
+  local operator_key
+  operator_key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+  (umask 077 && printf '%s\n' "$operator_key" >"$state/operator.key")
+
   : >"$state/ports"
   for name in "${silos[@]}"; do
     local silo_port gateway_port http_port
@@ -88,13 +94,11 @@ up() {
       Silo__GatewayPort="$gateway_port" \
       Silo__ClusterId="$cluster_id" \
       Silo__ServiceId="$service_id" \
+      Gateway__ApiKeys__operator__Tenant=operators \
+      Gateway__ApiKeys__operator__Role=Operator \
+      Gateway__ApiKeys__operator__Sha256="$(printf %s "$operator_key" | sha256sum | cut -d' ' -f1)" \
       dotnet "$state/silo/ComputeGrid.Silo.dll" --urls "http://127.0.0.1:$http_port"
   done
-
-  # REST gateway: being built on another branch. Once it exists, start it here the same way, for example
-  #   start gateway env ComputeGridClient__Storage=AzureStorage ComputeGridClient__AzureStorageConnectionString="$connection" \
-  #     dotnet "$state/gateway/ComputeGrid.Gateway.dll" --urls "http://127.0.0.1:$(free_port)"
-  # and add it to "status"; "down" stops it like every other process recorded under .cluster/pids/.
 
   while read -r name _ _ http_port; do
     wait_until 180 "$name /health" healthy "$name" "$http_port"
@@ -106,7 +110,7 @@ export ComputeGridClient__AzureStorageConnectionString='$connection'
 export ComputeGridClient__ClusterId=$cluster_id
 export ComputeGridClient__ServiceId=$service_id
 ENV
-  echo "== up; logs in $logs; SDK settings: source $state/client.env"
+  echo "== up; logs in $logs; SDK settings: source $state/client.env; operator API key: $state/operator.key"
   status
 }
 

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
+using ComputeGrid.Contracts.Audit;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
@@ -15,7 +16,7 @@ using Orleans.Streams;
 namespace ComputeGrid.Client;
 
 /// <summary>The SDK over an Orleans cluster client (external, or the silo's own when co-hosted).</summary>
-public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClient, IComputeGridAdmin
+public sealed partial class ComputeGridClient(IClusterClient cluster) : IComputeGridClient, IComputeGridAdmin
 {
     /// <summary>How long a watch waits for a stream event before it re-reads the job's history.</summary>
     public static readonly TimeSpan WatchResyncInterval = TimeSpan.FromSeconds(2);
@@ -248,32 +249,58 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     public async Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        Check(await Pool.RegisterDataCenterAsync(spec, cancellationToken));
+        await AuditedAsync(AuditActions.DataCenterRegister, spec.Id ?? string.Empty, async () =>
+        {
+            Check(await Pool.RegisterDataCenterAsync(spec, cancellationToken));
+            return (string?)null;
+        });
     }
 
     /// <inheritdoc />
-    public async Task DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
-        Check(await Pool.DrainDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+    public Task DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.DataCenterDrain, dataCenterId, async () =>
+        {
+            Check(await Pool.DrainDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
-    public async Task ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
-        Check(await Pool.ResumeDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+    public Task ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.DataCenterResume, dataCenterId, async () =>
+        {
+            Check(await Pool.ResumeDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
-    public async Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
-        Check(await Pool.RemoveDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+    public Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.DataCenterRemove, dataCenterId, async () =>
+        {
+            Check(await Pool.RemoveDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
     public async Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default)
     {
-        var result = await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).IssueAsync(name, allowedTenants ?? [], cancellationToken);
-        Check(new AdminResult(result.Errors, result.NotFound));
-        return result.Credential!;
+        AgentCredential? credential = null;
+        await AuditedAsync(AuditActions.AgentIssue, dataCenterId, async () =>
+        {
+            var result = await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).IssueAsync(name, allowedTenants ?? [], cancellationToken);
+            Check(new AdminResult(result.Errors, result.NotFound));
+            credential = result.Credential!;
+            return $"agent {credential.AgentId} ({name})";
+        });
+        return credential!;
     }
 
     /// <inheritdoc />
-    public async Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default) =>
-        Check(await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).RevokeAsync(agentId, cancellationToken));
+    public Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.AgentRevoke, $"{dataCenterId}/{agentId}", async () =>
+        {
+            Check(await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).RevokeAsync(agentId, cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default)

@@ -1,10 +1,13 @@
 using ComputeGrid.Contracts.Agents;
+using ComputeGrid.Contracts.Audit;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Security;
 using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Security;
 using ComputeGrid.Domain.Topology;
 
 namespace ComputeGrid.Client;
@@ -87,9 +90,15 @@ public interface IComputeGridClient
     Task<IReadOnlyList<HubBalance>> GetHubBalancesAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>Operators' changes to the pool; every change persists.</summary>
+/// <summary>
+/// Operators' changes to the pool; every change persists and is written to the audit log (<see cref="GetAuditAsync"/>)
+/// with its actor: <see cref="AuditActor.Sdk"/>, or the one named with <see cref="As"/>.
+/// </summary>
 public interface IComputeGridAdmin
 {
+    /// <summary>The same operations, audited as done by <paramref name="actor"/> (the REST gateway passes the caller's API key).</summary>
+    IComputeGridAdmin As(AuditActor actor);
+
     /// <summary>Registers a new data center in an existing hub.</summary>
     /// <exception cref="ComputeGridValidationException">A field is invalid or the id is taken; nothing was changed.</exception>
     Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default);
@@ -135,4 +144,49 @@ public interface IComputeGridAdmin
     /// <exception cref="ComputeGridUnauthorizedException">The token is not an agent credential, or it is unknown or revoked.</exception>
     /// <exception cref="ComputeGridValidationException">The request is malformed; nothing was recorded.</exception>
     Task<AgentSyncResponse> SyncAgentAsync(string token, AgentSyncRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Issues a partner API key for <paramref name="tenant"/>; its secret is in this answer only.</summary>
+    /// <param name="tenant">The tenant the key acts for.</param>
+    /// <param name="name">The operators' name for the key, 1-64 printable characters.</param>
+    /// <param name="allowCommands">Whether the key may submit jobs with a command.</param>
+    /// <param name="expiresInDays">Days until it stops authenticating, 1..3650.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was changed.</exception>
+    Task<IssuedApiKey> IssueApiKeyAsync(string tenant, string name, bool allowCommands = false, int expiresInDays = ApiKeyRules.DefaultExpiryDays, CancellationToken cancellationToken = default);
+
+    /// <summary>A tenant's issued keys, newest first, revoked and expired ones included; never a secret or a hash.</summary>
+    /// <exception cref="ComputeGridValidationException">The tenant is not a valid tenant name.</exception>
+    Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces a key with a new one (same name and permission; its secret is in this answer only) and revokes the old one
+    /// after <paramref name="grace"/> (zero: at once).
+    /// </summary>
+    /// <param name="tenant">The key's tenant.</param>
+    /// <param name="keyId">The key to replace.</param>
+    /// <param name="grace">How long the old key keeps working, 0..30 days.</param>
+    /// <param name="expiresInDays">The new key's lifetime in days; null for the old key's lifetime.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridNotFoundException">The tenant has no such key.</exception>
+    /// <exception cref="ComputeGridValidationException">A field is invalid, or the key is no longer active; nothing was changed.</exception>
+    Task<ApiKeyRotation> RotateApiKeyAsync(string tenant, string keyId, TimeSpan grace = default, int? expiresInDays = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a key at once; revoking a revoked key changes nothing.</summary>
+    /// <exception cref="ComputeGridNotFoundException">The tenant has no such key.</exception>
+    Task<ApiKeyInfo> RevokeApiKeyAsync(string tenant, string keyId, CancellationToken cancellationToken = default);
+
+    /// <summary>The active issued key whose SHA-256 is <paramref name="sha256"/> (what the REST gateway authenticates with); null for none.</summary>
+    Task<ApiKeyMatch?> FindApiKeyAsync(string sha256, CancellationToken cancellationToken = default);
+
+    /// <summary>The audit log, newest first, a page at a time.</summary>
+    /// <param name="limit">Page size, 1..500.</param>
+    /// <param name="cursor">The previous page's <see cref="AuditPage.NextCursor"/>; null for the first page.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridValidationException">A bad limit or cursor.</exception>
+    Task<AuditPage> GetAuditAsync(int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A rotated key: its replacement (with the secret, shown only here) and the old key, revoked at once or after its grace.</summary>
+/// <param name="Replacement">The new key and its secret.</param>
+/// <param name="Replaced">The old key; its <see cref="ApiKeyInfo.RevokedAt"/> is when it stops working.</param>
+public sealed record ApiKeyRotation(IssuedApiKey Replacement, ApiKeyInfo Replaced);

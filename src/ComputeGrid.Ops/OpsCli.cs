@@ -139,6 +139,7 @@ internal static class OpsCli
         root.Subcommands.Add(Leaf("loans", "Capacity loans between hubs", (p, g, ct) => LoansAsync(console, g, p.GetValue(hub), p.GetValue(state), p.GetValue(JsonOption), ct), hub, state));
         root.Subcommands.Add(Leaf("balances", "Every hub's capacity lent and borrowed, and its balance", (p, g, ct) => BalancesAsync(console, g, p.GetValue(JsonOption), ct)));
         root.Subcommands.Add(Leaf("explain", "Why a job waits or runs where it does", (p, g, ct) => ExplainAsync(console, g, p.GetValue(jobId)!, p.GetValue(JsonOption), ct), jobId));
+        OpsKeysCli.AddTo(root, console, Leaf);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -78,6 +78,11 @@ public sealed class ClusterProcesses : IDisposable
             ["Silo__GatewayPort"] = $"{ports.Gateway}",
             ["Silo__ClusterId"] = "chaos",
             ["Silo__ServiceId"] = "chaos",
+
+            // Silos outside Development need a configured key; these tests drive the SDK, so nobody holds this one.
+            ["Gateway__ApiKeys__cluster-tests__Tenant"] = "operators",
+            ["Gateway__ApiKeys__cluster-tests__Role"] = "Operator",
+            ["Gateway__ApiKeys__cluster-tests__Sha256"] = UnusedKeyHash,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
 
@@ -203,6 +208,9 @@ public sealed class ClusterProcesses : IDisposable
             Kill(name);
         }
     }
+
+    /// <summary>The hash of a random key no test knows.</summary>
+    private static readonly string UnusedKeyHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Guid.NewGuid().ToByteArray()));
 
     private static string BuildConfiguration =>
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;

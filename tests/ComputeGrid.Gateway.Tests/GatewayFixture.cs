@@ -37,6 +37,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["operator"] = ("test-key-operator", "operators", GatewayRole.Operator),
     };
 
+    /// <summary>How long the gateway trusts an issued key it looked up (Gateway:ApiKeyCacheDuration), shorter than the default to keep the tests quick.</summary>
+    public static readonly TimeSpan IssuedKeyCacheDuration = TimeSpan.FromSeconds(2);
+
     /// <summary>The limited tenant's requests per (one-hour) window.</summary>
     public const int LimitedPermits = 3;
 
@@ -122,15 +125,13 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Gateway:RateLimit:PermitLimit"] = "100000",
             ["Gateway:RateLimit:Window"] = "01:00:00",
             ["Gateway:RateLimit:Tenants:limited"] = LimitedPermits.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Gateway:ApiKeyCacheDuration"] = IssuedKeyCacheDuration.ToString(),
         };
-        var i = 0;
         foreach (var (name, (key, tenant, role)) in Keys)
         {
-            settings[$"Gateway:ApiKeys:{i}:Name"] = name;
-            settings[$"Gateway:ApiKeys:{i}:Tenant"] = tenant;
-            settings[$"Gateway:ApiKeys:{i}:Role"] = role.ToString();
-            settings[$"Gateway:ApiKeys:{i}:Sha256"] = ApiKeyHash.Of(key);
-            i++;
+            settings[$"Gateway:ApiKeys:{name}:Tenant"] = tenant;
+            settings[$"Gateway:ApiKeys:{name}:Role"] = role.ToString();
+            settings[$"Gateway:ApiKeys:{name}:Sha256"] = ApiKeyHash.Of(key);
         }
 
         return settings;

@@ -33,11 +33,10 @@ public sealed class AgentClusterFixture : SiloHostFixture
 
     protected override IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>
     {
-        ["Gateway:ApiKeys:2:Name"] = "agents-partner",
-        ["Gateway:ApiKeys:2:Tenant"] = "agents",
-        ["Gateway:ApiKeys:2:Role"] = nameof(GatewayRole.Partner),
-        ["Gateway:ApiKeys:2:Sha256"] = ApiKeyHash.Of(CommandKey),
-        ["Gateway:ApiKeys:2:AllowCommands"] = "true",
+        ["Gateway:ApiKeys:agents-partner:Tenant"] = "agents",
+        ["Gateway:ApiKeys:agents-partner:Role"] = nameof(GatewayRole.Partner),
+        ["Gateway:ApiKeys:agents-partner:Sha256"] = ApiKeyHash.Of(CommandKey),
+        ["Gateway:ApiKeys:agents-partner:AllowCommands"] = "true",
         ["ComputeGrid:Agents:SyncInterval"] = "00:00:00.250",
         ["ComputeGrid:Agents:HeartbeatTimeout"] = "00:00:03",
         ["ComputeGrid:Agents:Lease"] = "00:00:03",

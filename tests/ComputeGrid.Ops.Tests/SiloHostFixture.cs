@@ -39,7 +39,8 @@ public class SiloHostFixture : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        // Development: the CLI's default key is the development operator key, which no other environment accepts.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -48,14 +49,12 @@ public class SiloHostFixture : IAsyncLifetime
             ["Silo:ClusterId"] = $"ops-tests-{Guid.NewGuid():n}",
             ["Silo:ServiceId"] = "ops-tests",
             ["Metrics:PollInterval"] = "00:00:00.200",
-            ["Gateway:ApiKeys:0:Name"] = "operator",
-            ["Gateway:ApiKeys:0:Tenant"] = "operators",
-            ["Gateway:ApiKeys:0:Role"] = nameof(GatewayRole.Operator),
-            ["Gateway:ApiKeys:0:Sha256"] = ApiKeyHash.Of(OperatorKey),
-            ["Gateway:ApiKeys:1:Name"] = "ops-partner",
-            ["Gateway:ApiKeys:1:Tenant"] = "ops",
-            ["Gateway:ApiKeys:1:Role"] = nameof(GatewayRole.Partner),
-            ["Gateway:ApiKeys:1:Sha256"] = ApiKeyHash.Of(PartnerKey),
+            ["Gateway:ApiKeys:operator:Tenant"] = "operators",
+            ["Gateway:ApiKeys:operator:Role"] = nameof(GatewayRole.Operator),
+            ["Gateway:ApiKeys:operator:Sha256"] = ApiKeyHash.Of(OperatorKey),
+            ["Gateway:ApiKeys:ops-partner:Tenant"] = "ops",
+            ["Gateway:ApiKeys:ops-partner:Role"] = nameof(GatewayRole.Partner),
+            ["Gateway:ApiKeys:ops-partner:Sha256"] = ApiKeyHash.Of(PartnerKey),
             ["Gateway:RateLimit:PermitLimit"] = "100000",
         });
         builder.Configuration.AddInMemoryCollection(ExtraSettings);

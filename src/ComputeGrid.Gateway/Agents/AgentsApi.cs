@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Text.Json.Serialization;
 using System.Threading.RateLimiting;
 using ComputeGrid.Client;
@@ -87,7 +88,7 @@ public static class AgentsApi
     }
 
     private static async Task<Results<Created<AgentCredentialView>, ProblemHttpResult>> IssueAsync(
-        string dataCenterId, HttpRequest request, IComputeGridClient grid, JsonBody json, CancellationToken cancellationToken)
+        string dataCenterId, HttpRequest request, ClaimsPrincipal user, IComputeGridClient grid, JsonBody json, CancellationToken cancellationToken)
     {
         if (!DataCenterRules.IsValidId(dataCenterId))
         {
@@ -102,7 +103,7 @@ public static class AgentsApi
 
         try
         {
-            var credential = await grid.Admin.IssueAgentAsync(dataCenterId, body!.Name, body.AllowedTenants ?? [], cancellationToken);
+            var credential = await grid.Admin.As(ApiKeys.ActorOf(user)).IssueAgentAsync(dataCenterId, body!.Name, body.AllowedTenants ?? [], cancellationToken);
             return TypedResults.Created(
                 $"/v1/data-centers/{dataCenterId}/agents/{credential.AgentId}",
                 new AgentCredentialView(credential.AgentId, credential.DataCenterId, credential.Token));
@@ -134,7 +135,7 @@ public static class AgentsApi
         }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string dataCenterId, string agentId, IComputeGridClient grid, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string dataCenterId, string agentId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken cancellationToken)
     {
         if (!DataCenterRules.IsValidId(dataCenterId))
         {
@@ -143,7 +144,7 @@ public static class AgentsApi
 
         try
         {
-            await grid.Admin.RevokeAgentAsync(dataCenterId, agentId, cancellationToken);
+            await grid.Admin.As(ApiKeys.ActorOf(user)).RevokeAgentAsync(dataCenterId, agentId, cancellationToken);
             return TypedResults.NoContent();
         }
         catch (ComputeGridNotFoundException e)

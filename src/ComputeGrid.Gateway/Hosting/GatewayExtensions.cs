@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using ComputeGrid.Gateway.Agents;
+using ComputeGrid.Gateway.Audit;
 using ComputeGrid.Gateway.DataCenters;
 using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Jobs;
@@ -49,6 +50,7 @@ public static partial class GatewayExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayJson>();
         services.AddSingleton<JsonBody>();
+        services.AddSingleton<IssuedKeyCache>();
         services.ConfigureHttpJsonOptions(o => GatewayJson.Configure(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.NameTheField);
         services.AddExceptionHandler<GatewayExceptionHandler>();
@@ -103,7 +105,7 @@ public static partial class GatewayExtensions
             .RequireAuthorization(ApiKeys.PartnerPolicy)
             .RequireRateLimiting(RateLimitPolicy)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi();
         endpoints.MapAgentSync();
         endpoints.MapOpsPage();
 
