@@ -10,7 +10,7 @@ public sealed class MetricsTests(SiloHostFixture host)
         var jobId = job.GetProperty("jobId").GetString()!;
         await Eventually.TrueAsync(async () => await host.StateOfAsync(jobId) == "Succeeded", "the job succeeds");
 
-        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        using var http = new HttpClient { BaseAddress = host.ManagementAddress };
         var text = string.Empty;
         await Eventually.TrueAsync(
             async () =>
