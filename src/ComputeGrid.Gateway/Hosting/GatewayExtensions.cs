@@ -32,8 +32,8 @@ public static partial class GatewayExtensions
 
     /// <summary>
     /// A rate-limiting policy keyed by the client's address, <c>Gateway:RateLimit:AnonymousPermitLimit</c> requests per
-    /// window, for endpoints that take no API key (an agent's sync). The global limiter applies the same limit to every
-    /// request to the gateway's paths that carries no valid key.
+    /// window, for endpoints that take no API key (an agent's sync, which the global limiter leaves alone). The global
+    /// limiter applies the same limit to every other request to the gateway's paths that carries no valid key.
     /// </summary>
     public const string AnonymousRateLimitPolicy = "computegrid-anonymous";
 
@@ -80,8 +80,11 @@ public static partial class GatewayExtensions
                 });
             });
             limiter.AddPolicy(AnonymousRateLimitPolicy, ByClientAddress);
+            // Endpoints that allow anonymous callers carry their own credential and choose their own limit (an agent's sync).
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                context.User.Identity?.IsAuthenticated != true && GatewayPaths.Any(p => context.Request.Path.StartsWithSegments(p))
+                context.User.Identity?.IsAuthenticated != true
+                && GatewayPaths.Any(p => context.Request.Path.StartsWithSegments(p))
+                && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
                     ? ByClientAddress(context)
                     : RateLimitPartition.GetNoLimiter(string.Empty));
             limiter.OnRejected = RejectAsync;
