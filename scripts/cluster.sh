@@ -82,16 +82,17 @@ up() {
 
   : >"$state/ports"
   for name in "${silos[@]}"; do
-    local silo_port gateway_port http_port
-    silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port)
-    echo "== silo-$name: silo $silo_port, gateway $gateway_port, http $http_port"
-    echo "silo-$name $silo_port $gateway_port $http_port" >>"$state/ports"
+    local silo_port gateway_port http_port management_port
+    silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port); management_port=$(free_port)
+    echo "== silo-$name: silo $silo_port, gateway $gateway_port, http $http_port, management (metrics, dashboard) $management_port"
+    echo "silo-$name $silo_port $gateway_port $http_port $management_port" >>"$state/ports"
     start "silo-$name" env \
       Silo__Storage=AzureStorage \
       Silo__AzureStorageConnectionString="$connection" \
       Silo__Zone="${name%-*}" \
       Silo__SiloPort="$silo_port" \
       Silo__GatewayPort="$gateway_port" \
+      Silo__ManagementPort="$management_port" \
       Silo__ClusterId="$cluster_id" \
       Silo__ServiceId="$service_id" \
       Gateway__ApiKeys__operator__Tenant=operators \
@@ -100,7 +101,7 @@ up() {
       dotnet "$state/silo/ComputeGrid.Silo.dll" --urls "http://127.0.0.1:$http_port"
   done
 
-  while read -r name _ _ http_port; do
+  while read -r name _ _ http_port _; do
     wait_until 180 "$name /health" healthy "$name" "$http_port"
   done <"$state/ports"
 
@@ -125,10 +126,12 @@ status() {
     name=$(basename "$file" .pid)
     if running "$name"; then
       local health=""
-      local http_port
+      local http_port management_port
       http_port=$(awk -v n="$name" '$1 == n { print $4 }' "$state/ports" 2>/dev/null || true)
+      management_port=$(awk -v n="$name" '$1 == n { print $5 }' "$state/ports" 2>/dev/null || true)
       if [ -n "$http_port" ]; then
         health=" http://127.0.0.1:$http_port $(curl --silent --max-time 3 "http://127.0.0.1:$http_port/health" || echo unreachable)"
+        health="$health, metrics and dashboard http://127.0.0.1:$management_port"
       fi
       echo "$name: running (pid $(cat "$file"))$health"
     else

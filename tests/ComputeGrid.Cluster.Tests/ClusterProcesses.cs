@@ -63,7 +63,7 @@ public sealed class ClusterProcesses : IDisposable
         {
             if (!_silos.TryGetValue(name, out ports!))
             {
-                ports = new SiloPorts(zone, FreePort(), FreePort(), FreePort());
+                ports = new SiloPorts(zone, FreePort(), FreePort(), FreePort(), FreePort());
                 _silos[name] = ports;
             }
         }
@@ -76,6 +76,7 @@ public sealed class ClusterProcesses : IDisposable
             ["Silo__Zone"] = zone,
             ["Silo__SiloPort"] = $"{ports.Silo}",
             ["Silo__GatewayPort"] = $"{ports.Gateway}",
+            ["Silo__ManagementPort"] = $"{ports.Management}",
             ["Silo__ClusterId"] = "chaos",
             ["Silo__ServiceId"] = "chaos",
 
@@ -277,7 +278,7 @@ public sealed class ClusterProcesses : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed record SiloPorts(string Zone, int Silo, int Gateway, int Http);
+    private sealed record SiloPorts(string Zone, int Silo, int Gateway, int Http, int Management);
 }
 
 /// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>

@@ -106,6 +106,28 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Another gateway over the same cluster, on its own free port, with the tests' keys and <paramref name="overrides"/>
+    /// (a setting that would disturb the shared gateway's other tests, a low anonymous limit for one). Dispose it.
+    /// </summary>
+    public async Task<WebApplication> StartGatewayAsync(IReadOnlyDictionary<string, string?> overrides)
+    {
+        var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        web.Configuration.Sources.Clear();
+        web.Configuration.AddInMemoryCollection(Settings());
+        web.Configuration.AddInMemoryCollection(overrides);
+        web.WebHost.UseUrls("http://127.0.0.1:0");
+        web.Logging.ClearProviders();
+        web.Services.AddSingleton(_cluster!.Client);
+        web.Services.AddComputeGridClientOverCluster(allowCommands: true);
+        web.Services.AddComputeGridGateway();
+        var app = web.Build();
+        app.UseComputeGridGateway();
+        app.MapComputeGridGateway();
+        await app.StartAsync();
+        return app;
+    }
+
     /// <summary>A client sending the named test key (or none for null).</summary>
     public HttpClient Client(string? keyName)
     {
@@ -126,6 +148,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Gateway:RateLimit:Window"] = "01:00:00",
             ["Gateway:RateLimit:Tenants:limited"] = LimitedPermits.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Gateway:ApiKeyCacheDuration"] = IssuedKeyCacheDuration.ToString(),
+            ["Gateway:RateLimit:AnonymousPermitLimit"] = "100000",
         };
         foreach (var (name, (key, tenant, role)) in Keys)
         {

@@ -257,6 +257,7 @@ public class DevelopmentSilo : IAsyncLifetime
             ["urls"] = "http://127.0.0.1:0",
             ["Silo:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo:ManagementPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = ClusterId,
             ["Logging:LogLevel:Default"] = "Warning",
         });

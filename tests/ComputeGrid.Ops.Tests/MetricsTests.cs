@@ -89,7 +89,7 @@ public sealed class MetricsTests(SiloHostFixture host)
 
     private async Task<string> ScrapeUntilAsync(Func<string, bool> ready, string what)
     {
-        using var http = host.Client(SiloHostFixture.OperatorKey);
+        using var http = new HttpClient { BaseAddress = host.ManagementAddress };
         var text = string.Empty;
         await Eventually.TrueAsync(
             async () => ready(text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative))),

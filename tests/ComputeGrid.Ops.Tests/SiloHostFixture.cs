@@ -26,6 +26,7 @@ public class SiloHostFixture : IAsyncLifetime
     /// <summary>The test partner key; its tenant is <c>ops</c>.</summary>
     public const string PartnerKey = "test-key-ops";
 
+    private readonly int _managementPort = Loopback.FreePort();
     private WebApplication? _app;
 
     /// <summary>Settings a derived fixture adds to (or overrides in) the host's configuration.</summary>
@@ -36,6 +37,9 @@ public class SiloHostFixture : IAsyncLifetime
 
     /// <summary>The host's address, for example <c>http://127.0.0.1:41234</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The management listener (metrics, dashboard), on loopback.</summary>
+    public Uri ManagementAddress => new($"http://127.0.0.1:{_managementPort}/");
 
     public virtual async Task InitializeAsync()
     {
@@ -48,6 +52,7 @@ public class SiloHostFixture : IAsyncLifetime
             ["Silo:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = $"ops-tests-{Guid.NewGuid():n}",
             ["Silo:ServiceId"] = "ops-tests",
+            ["Silo:ManagementPort"] = _managementPort.ToString(CultureInfo.InvariantCulture),
             ["Metrics:PollInterval"] = "00:00:00.200",
             ["Gateway:ApiKeys:operator:Tenant"] = "operators",
             ["Gateway:ApiKeys:operator:Role"] = nameof(GatewayRole.Operator),

@@ -155,7 +155,7 @@ internal sealed partial class RegionGrain
     {
         if (!IsHub)
         {
-            return Rejected(SubmitRefusal.Invalid, [new ValidationError("originHub", $"unknown hub '{spec.OriginHub}'; known hubs: {string.Join(", ", catalog.Seed.Hubs.Keys.Order())}")]);
+            return Rejected(SubmitRefusal.Invalid, [new ValidationError("originHub", $"unknown hub {ValidationError.Quote(spec.OriginHub)}; known hubs: {string.Join(", ", catalog.Seed.Hubs.Keys.Order())}")]);
         }
 
         var errors = JobSpecRules.Validate(spec, _topology);

@@ -51,7 +51,7 @@ public static class AgentsApi
                 "Issues a credential for a new agent of the data center that runs the commands of the listed tenants ('*' for every tenant). " +
                 "The token is shown only in this answer; keep it in the agent's credential file. From then on the data center hands jobs with a command to its agents, " +
                 "and goes Offline (its jobs placed again elsewhere) when none of them syncs within the heartbeat timeout.")
-            .Accepts<IssueAgentBody>("application/json")
+            .AcceptsJson<IssueAgentBody>()
             .Produces<AgentCredentialView>(StatusCodes.Status201Created)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 

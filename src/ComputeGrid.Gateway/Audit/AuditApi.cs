@@ -32,13 +32,13 @@ public static class AuditApi
     private static async Task<Results<Ok<AuditPageView>, ProblemHttpResult>> ListAsync(
         IComputeGridClient grid, [FromQuery] string? limit, [FromQuery] string? cursor, CancellationToken cancellationToken)
     {
-        if (!Paging.TryRead<AuditOutcome>(null, limit, cursor, out var query, out var problem))
+        if (!Paging.TryRead<AuditOutcome>("audit", null, limit, cursor, out var query, out var problem))
         {
             return problem;
         }
 
         var page = await grid.Admin.GetAuditAsync(query.Limit, query.Cursor, cancellationToken);
-        return TypedResults.Ok(new AuditPageView([.. page.Entries.Select(AuditEntryView.Of)], page.NextCursor));
+        return TypedResults.Ok(new AuditPageView([.. page.Entries.Select(AuditEntryView.Of)], Paging.NextCursor("audit", null, page.NextCursor)));
     }
 }
 

@@ -38,7 +38,7 @@ public static class DataCentersApi
             .WithName("RegisterDataCenter")
             .WithSummary("Register a data center (operators)")
             .WithDescription("Registers a new data center in an existing hub; it is Online and takes work at once. An id already in the pool answers 409.")
-            .Accepts<RegisterDataCenterBody>("application/json")
+            .AcceptsJson<RegisterDataCenterBody>()
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
         dataCenters.MapPost("/{dataCenterId}/drain", (string dataCenterId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken ct) =>

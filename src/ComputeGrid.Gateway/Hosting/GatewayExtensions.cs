@@ -11,10 +11,12 @@ using ComputeGrid.Gateway.Ops;
 using ComputeGrid.Gateway.Pool;
 using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -32,6 +34,16 @@ public static partial class GatewayExtensions
 
     /// <summary>The per-tenant rate-limiting policy of the <c>/v1</c> group.</summary>
     public const string RateLimitPolicy = "computegrid-tenant";
+
+    /// <summary>
+    /// A rate-limiting policy keyed by the client's address, <c>Gateway:RateLimit:AnonymousPermitLimit</c> requests per
+    /// window, for endpoints that take no API key (an agent's sync, which the global limiter leaves alone). The global
+    /// limiter applies the same limit to every other request to the gateway's paths that carries no valid key.
+    /// </summary>
+    public const string AnonymousRateLimitPolicy = "computegrid-anonymous";
+
+    /// <summary>The paths the anonymous limit covers: the gateway's own (the silo's health probe and management port are not).</summary>
+    private static readonly PathString[] GatewayPaths = ["/v1", "/ops", "/docs", "/openapi"];
 
     /// <summary>
     /// Registers the gateway's services: options bound from section <c>Gateway</c> (then <paramref name="configure"/>) and
@@ -73,8 +85,17 @@ public static partial class GatewayExtensions
                     QueueLimit = 0,
                 });
             });
+            limiter.AddPolicy(AnonymousRateLimitPolicy, ByClientAddress);
+            // Endpoints that allow anonymous callers carry their own credential and choose their own limit (an agent's sync).
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                context.User.Identity?.IsAuthenticated != true
+                && GatewayPaths.Any(p => context.Request.Path.StartsWithSegments(p))
+                && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
+                    ? ByClientAddress(context)
+                    : RateLimitPartition.GetNoLimiter(string.Empty));
             limiter.OnRejected = RejectAsync;
         });
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Use(KestrelProblems.Use)));
 
         services.AddAgentSync();
         services.AddOpenApi(GatewayOpenApi.DocumentName, GatewayOpenApi.Configure);
@@ -90,9 +111,33 @@ public static partial class GatewayExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.UseAuthorization();
         app.UseRateLimiter();
+        app.Use(AuthenticateFirstAsync);
+        app.UseAuthorization();
         return app;
+    }
+
+    /// <summary>
+    /// Without a valid key, every <c>/v1</c> request answers 401, whatever else is wrong with it: an unknown path, a
+    /// method the path does not have, a wrong content type. Only endpoints that allow anonymous callers (an agent's
+    /// sync, with its own credential) are let through.
+    /// </summary>
+    private static Task AuthenticateFirstAsync(HttpContext context, RequestDelegate next) =>
+        context.Request.Path.StartsWithSegments("/v1")
+        && context.User.Identity?.IsAuthenticated != true
+        && context.GetEndpoint()?.Metadata.GetMetadata<IAllowAnonymous>() is null
+            ? context.ChallengeAsync(ApiKeys.Scheme)
+            : next(context);
+
+    private static RateLimitPartition<string> ByClientAddress(HttpContext context)
+    {
+        var settings = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit;
+        return RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? string.Empty, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = settings.AnonymousPermitLimit,
+            Window = settings.Window,
+            QueueLimit = 0,
+        });
     }
 
     /// <summary>
@@ -104,6 +149,7 @@ public static partial class GatewayExtensions
         var v1 = endpoints.MapGroup("/v1")
             .RequireAuthorization(ApiKeys.PartnerPolicy)
             .RequireRateLimiting(RateLimitPolicy)
+            .AddEndpointFilterFactory(QueryParameters.Only)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
         v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi();
         endpoints.MapAgentSync();
@@ -137,18 +183,30 @@ public static partial class GatewayExtensions
         var context = rejected.HttpContext;
         var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? (int)Math.Ceiling(retryAfter.TotalSeconds) : 1;
         seconds = Math.Max(1, seconds);
-        var tenant = context.User.FindFirst(ApiKeys.TenantClaim)?.Value ?? string.Empty;
+        var tenant = context.User.FindFirst(ApiKeys.TenantClaim)?.Value;
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayExtensions));
-        LogRateLimited(logger, tenant, seconds);
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        if (tenant is null)
+        {
+            LogRateLimitedAddress(logger, context.Connection.RemoteIpAddress, seconds);
+            await Problems.Write(context, Problems.Create(
+                StatusCodes.Status429TooManyRequests,
+                ApiKeys.Header,
+                string.Create(CultureInfo.InvariantCulture, $"is missing or not valid, and this address has used its requests without a valid key for this window; retry after {seconds} s")));
+            return;
+        }
+
+        LogRateLimited(logger, tenant, seconds);
         await Problems.Write(context, Problems.Create(
             StatusCodes.Status429TooManyRequests,
-            "Too many requests",
             "tenant",
             string.Create(CultureInfo.InvariantCulture, $"has used its requests for this window; retry after {seconds} s")));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rate-limited tenant {Tenant} for {Seconds} s")]
     private static partial void LogRateLimited(ILogger logger, string tenant, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rate-limited requests without a valid key from {Address} for {Seconds} s")]
+    private static partial void LogRateLimitedAddress(ILogger logger, System.Net.IPAddress? address, int seconds);
 }

@@ -63,6 +63,13 @@ public sealed class RateLimitOptions
     /// <summary>The window's length; default one minute. At least one second.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Requests per window from one client address without a valid API key (no key, an unknown key) to the gateway's
+    /// paths (<c>/v1</c>, <c>/ops</c>, <c>/docs</c>, <c>/openapi</c>); default 120. Requests beyond answer 429 with
+    /// Retry-After before any 401. Behind a proxy every client shares the proxy's address.
+    /// </summary>
+    public int AnonymousPermitLimit { get; set; } = 120;
+
     /// <summary>Per-tenant overrides of <see cref="PermitLimit"/>, by tenant; default none.</summary>
     public IDictionary<string, int> Tenants { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -146,6 +153,11 @@ internal sealed partial class GatewayOptionsValidator(IHostEnvironment environme
         if (options.RateLimit.PermitLimit < 1)
         {
             failures.Add($"Gateway:RateLimit:PermitLimit must be at least 1 (was {options.RateLimit.PermitLimit})");
+        }
+
+        if (options.RateLimit.AnonymousPermitLimit < 1)
+        {
+            failures.Add($"Gateway:RateLimit:AnonymousPermitLimit must be at least 1 (was {options.RateLimit.AnonymousPermitLimit})");
         }
 
         if (options.RateLimit.Window < TimeSpan.FromSeconds(1))

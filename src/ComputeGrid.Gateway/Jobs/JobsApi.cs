@@ -44,7 +44,7 @@ public static partial class JobsApi
                 "Submits a job for the caller's tenant and returns it placed (Scheduled, with the data center and the reason) or waiting (Queued). " +
                 "Send an Idempotency-Key (1-63 letters, digits, '_' or '-') to retry safely: the same key with the same body returns the same job again, " +
                 "the same key with a different body answers 422. The job's id is the tenant, a dot and the key.")
-            .Accepts<SubmitJobBody>("application/json")
+            .AcceptsJson<SubmitJobBody>()
             .Produces<JobView>(StatusCodes.Status201Created)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
@@ -173,7 +173,8 @@ public static partial class JobsApi
             return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", "tenant", "names another tenant; only operator keys may list another tenant's jobs"));
         }
 
-        if (!Paging.TryRead<JobState>(state, limit, cursor, out var query, out var problem))
+        var scope = tenant is null && operatorKey ? "jobs|*" : $"jobs|{tenant ?? own}";
+        if (!Paging.TryRead<JobState>(scope, state, limit, cursor, out var query, out var problem))
         {
             return problem;
         }
@@ -181,7 +182,7 @@ public static partial class JobsApi
         var page = tenant is null && operatorKey
             ? await grid.ListAllJobsAsync(query.State, query.Limit, query.Cursor, cancellationToken)
             : await grid.ListJobsAsync(tenant ?? own, query.State, query.Limit, query.Cursor, cancellationToken);
-        return TypedResults.Ok(new JobPageView([.. page.Jobs.Select(JobSummaryView.Of)], page.NextCursor));
+        return TypedResults.Ok(new JobPageView([.. page.Jobs.Select(JobSummaryView.Of)], Paging.NextCursor(scope, state, page.NextCursor)));
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(

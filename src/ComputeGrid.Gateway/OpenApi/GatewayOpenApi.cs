@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.OpenApi;
@@ -59,6 +60,8 @@ internal static class GatewayOpenApi
             {
                 Describe(parameter);
             }
+
+            operation.RequestBody?.Content?.Remove(ApiProblemMetadata.AnyMediaType);
 
             return Task.CompletedTask;
         });
