@@ -80,10 +80,11 @@ public sealed class ClusterProcesses : IDisposable
             ["Silo__ClusterId"] = "chaos",
             ["Silo__ServiceId"] = "chaos",
 
-            // Silos outside Development need a configured key; these tests drive the SDK, so nobody holds this one.
-            ["Gateway__ApiKeys__cluster-tests__Tenant"] = "operators",
-            ["Gateway__ApiKeys__cluster-tests__Role"] = "Operator",
-            ["Gateway__ApiKeys__cluster-tests__Sha256"] = UnusedKeyHash,
+            // Silos outside Development need a configured key; these tests drive the SDK, so nobody holds this one. The
+            // name has no hyphen: /bin/sh drops environment variables whose names are not shell identifiers.
+            ["Gateway__ApiKeys__clustertests__Tenant"] = "operators",
+            ["Gateway__ApiKeys__clustertests__Role"] = "Operator",
+            ["Gateway__ApiKeys__clustertests__Sha256"] = UnusedKeyHash,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
 

@@ -99,18 +99,20 @@ internal sealed partial class PoolMetricsPoller(
         var turn = Turn([.. ids.Select(d => d.Spec.Id)], _next, options.Value.MaxDataCenterReadsPerPoll, out _next);
         var snapshots = await Task.WhenAll(turn.Select(id => grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync(cancellationToken)));
 
-        // Only data centers the directory says have an agent credential are asked for their agents.
-        var withAgents = ids.Where(d => d.CommandTenants is not null).ToDictionary(d => d.Spec.Id, d => d.Spec.HubId, StringComparer.Ordinal);
-        var agentTurn = turn.Where(withAgents.ContainsKey).ToList();
-        var agents = await Task.WhenAll(agentTurn.Select(id => grains.GetGrain<IDataCenterGrain>(id).ListAgentsAsync(cancellationToken)));
-        for (var i = 0; i < agentTurn.Count; i++)
+        // Every data center of this turn is asked for its agents (it is read for its snapshot anyway): one whose agents
+        // have not synced yet runs no commands, so the directory does not tell that it has credentials issued.
+        var hubOf = ids.ToDictionary(d => d.Spec.Id, d => d.Spec.HubId, StringComparer.Ordinal);
+        var agents = await Task.WhenAll(turn.Select(id => grains.GetGrain<IDataCenterGrain>(id).ListAgentsAsync(cancellationToken)));
+        for (var i = 0; i < turn.Count; i++)
         {
-            _agents[agentTurn[i]] = (withAgents[agentTurn[i]], agents[i]);
-        }
-
-        foreach (var without in turn.Where(id => !withAgents.ContainsKey(id)))
-        {
-            _agents.Remove(without);
+            if (agents[i].Count > 0)
+            {
+                _agents[turn[i]] = (hubOf[turn[i]], agents[i]);
+            }
+            else
+            {
+                _agents.Remove(turn[i]);
+            }
         }
 
         for (var i = 0; i < turn.Count; i++)
