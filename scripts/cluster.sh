@@ -7,7 +7,8 @@
 #   scripts/cluster.sh status   what runs, on which ports, and each silo's /health
 #   scripts/cluster.sh down     stop everything started by "up" (SIGTERM, then SIGKILL after 15 s)
 #
-# After "up", .cluster/client.env holds the SDK's settings (source it, then run the sample).
+# After "up", .cluster/client.env holds the SDK's settings (source it, then run the sample) and .cluster/operator.key a
+# new operator API key for the silos' REST gateway (the silos run in Production: the development keys do not work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -74,29 +75,33 @@ up() {
   wait_until 30 "Azurite" bash -c "exec 3<>/dev/tcp/127.0.0.1/$table" 2>/dev/null
   local connection="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$account_key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1"
 
+  # A fresh operator key per "up"; the silos get only its hash.
+  local operator_key
+  operator_key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+  (umask 077 && printf '%s\n' "$operator_key" >"$state/operator.key")
+
   : >"$state/ports"
   for name in "${silos[@]}"; do
-    local silo_port gateway_port http_port
-    silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port)
-    echo "== silo-$name: silo $silo_port, gateway $gateway_port, http $http_port"
-    echo "silo-$name $silo_port $gateway_port $http_port" >>"$state/ports"
+    local silo_port gateway_port http_port management_port
+    silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port); management_port=$(free_port)
+    echo "== silo-$name: silo $silo_port, gateway $gateway_port, http $http_port, management (metrics, dashboard) $management_port"
+    echo "silo-$name $silo_port $gateway_port $http_port $management_port" >>"$state/ports"
     start "silo-$name" env \
       Silo__Storage=AzureStorage \
       Silo__AzureStorageConnectionString="$connection" \
       Silo__Zone="${name%-*}" \
       Silo__SiloPort="$silo_port" \
       Silo__GatewayPort="$gateway_port" \
+      Silo__ManagementPort="$management_port" \
       Silo__ClusterId="$cluster_id" \
       Silo__ServiceId="$service_id" \
+      Gateway__ApiKeys__operator__Tenant=operators \
+      Gateway__ApiKeys__operator__Role=Operator \
+      Gateway__ApiKeys__operator__Sha256="$(printf %s "$operator_key" | sha256sum | cut -d' ' -f1)" \
       dotnet "$state/silo/ComputeGrid.Silo.dll" --urls "http://127.0.0.1:$http_port"
   done
 
-  # REST gateway: being built on another branch. Once it exists, start it here the same way, for example
-  #   start gateway env ComputeGridClient__Storage=AzureStorage ComputeGridClient__AzureStorageConnectionString="$connection" \
-  #     dotnet "$state/gateway/ComputeGrid.Gateway.dll" --urls "http://127.0.0.1:$(free_port)"
-  # and add it to "status"; "down" stops it like every other process recorded under .cluster/pids/.
-
-  while read -r name _ _ http_port; do
+  while read -r name _ _ http_port _; do
     wait_until 180 "$name /health" healthy "$name" "$http_port"
   done <"$state/ports"
 
@@ -106,7 +111,7 @@ export ComputeGridClient__AzureStorageConnectionString='$connection'
 export ComputeGridClient__ClusterId=$cluster_id
 export ComputeGridClient__ServiceId=$service_id
 ENV
-  echo "== up; logs in $logs; SDK settings: source $state/client.env"
+  echo "== up; logs in $logs; SDK settings: source $state/client.env; operator API key: $state/operator.key"
   status
 }
 
@@ -121,10 +126,12 @@ status() {
     name=$(basename "$file" .pid)
     if running "$name"; then
       local health=""
-      local http_port
+      local http_port management_port
       http_port=$(awk -v n="$name" '$1 == n { print $4 }' "$state/ports" 2>/dev/null || true)
+      management_port=$(awk -v n="$name" '$1 == n { print $5 }' "$state/ports" 2>/dev/null || true)
       if [ -n "$http_port" ]; then
         health=" http://127.0.0.1:$http_port $(curl --silent --max-time 3 "http://127.0.0.1:$http_port/health" || echo unreachable)"
+        health="$health, metrics and dashboard http://127.0.0.1:$management_port"
       fi
       echo "$name: running (pid $(cat "$file"))$health"
     else

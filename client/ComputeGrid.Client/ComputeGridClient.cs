@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
+using ComputeGrid.Contracts.Audit;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
@@ -15,7 +16,7 @@ using Orleans.Streams;
 namespace ComputeGrid.Client;
 
 /// <summary>The SDK over an Orleans cluster client (external, or the silo's own when co-hosted).</summary>
-public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClient, IComputeGridAdmin
+public sealed partial class ComputeGridClient(IClusterClient cluster) : IComputeGridClient, IComputeGridAdmin
 {
     /// <summary>How long a watch waits for a stream event before it re-reads the job's history.</summary>
     public static readonly TimeSpan WatchResyncInterval = TimeSpan.FromSeconds(2);
@@ -60,6 +61,14 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     }
 
     /// <inheritdoc />
+    public async Task<JobExplanation> ExplainJobAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        var job = await GetJobAsync(jobId, cancellationToken);
+        var region = await cluster.GetGrain<IRegionGrain>(job.Spec.OriginHub).ExplainAsync(job, cancellationToken);
+        return new JobExplanation(job, region);
+    }
+
+    /// <inheritdoc />
     public async Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default)
     {
         RequireJobId(jobId);
@@ -74,6 +83,38 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
             throw new ComputeGridValidationException([new ValidationError("tenant", "must not be empty")]);
         }
 
+        RequireListing(state, limit, cursor);
+        return cluster.GetGrain<ITenantGrain>(tenant).ListJobsAsync(state, limit, cursor, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<JobPage> ListAllJobsAsync(JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        var (tenantAt, before) = RequireListing(state, limit, cursor) is { } at ? AllTenantsCursor.Read(at) : (0, 0L);
+        var tenants = await cluster.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).ListAsync(cancellationToken);
+        var rows = new List<JobSummary>(limit);
+        for (var t = tenantAt; t < tenants.Count; t++, before = 0)
+        {
+            var page = await cluster.GetGrain<ITenantGrain>(tenants[t]).ListJobsAsync(
+                state, limit - rows.Count, before == 0 ? null : before.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            rows.AddRange(page.Jobs);
+            if (page.NextCursor is { } next)
+            {
+                return new JobPage(rows, AllTenantsCursor.Write(t, long.Parse(next, System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            if (rows.Count == limit)
+            {
+                return new JobPage(rows, t + 1 < tenants.Count ? AllTenantsCursor.Write(t + 1, 0) : null);
+            }
+        }
+
+        return new JobPage(rows, null);
+    }
+
+    /// <summary>Checks a listing's parameters; the cursor as a number, or null for the first page.</summary>
+    private static long? RequireListing(JobState? state, int limit, string? cursor)
+    {
         if (limit is < 1 or > 500)
         {
             throw new ComputeGridValidationException([new ValidationError("limit", "must be between 1 and 500")]);
@@ -84,12 +125,17 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
             throw new ComputeGridValidationException([new ValidationError("state", $"'{s}' is not a job state")]);
         }
 
-        if (cursor is not null && (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) || c < 1))
+        if (cursor is null)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(cursor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c) || c < 1)
         {
             throw new ComputeGridValidationException([new ValidationError("cursor", "is not a cursor this API returned")]);
         }
 
-        return cluster.GetGrain<ITenantGrain>(tenant).ListJobsAsync(state, limit, cursor, cancellationToken);
+        return c;
     }
 
     /// <inheritdoc />
@@ -203,32 +249,58 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     public async Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        Check(await Pool.RegisterDataCenterAsync(spec, cancellationToken));
+        await AuditedAsync(AuditActions.DataCenterRegister, spec.Id ?? string.Empty, async () =>
+        {
+            Check(await Pool.RegisterDataCenterAsync(spec, cancellationToken));
+            return (string?)null;
+        });
     }
 
     /// <inheritdoc />
-    public async Task DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
-        Check(await Pool.DrainDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+    public Task DrainDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.DataCenterDrain, dataCenterId, async () =>
+        {
+            Check(await Pool.DrainDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
-    public async Task ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
-        Check(await Pool.ResumeDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+    public Task ResumeDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.DataCenterResume, dataCenterId, async () =>
+        {
+            Check(await Pool.ResumeDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
-    public async Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
-        Check(await Pool.RemoveDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+    public Task RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.DataCenterRemove, dataCenterId, async () =>
+        {
+            Check(await Pool.RemoveDataCenterAsync(RequireDataCenterId(dataCenterId), cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
     public async Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default)
     {
-        var result = await cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId)).IssueAgentAsync(name, allowedTenants ?? [], cancellationToken);
-        Check(new AdminResult(result.Errors, result.NotFound));
-        return result.Credential!;
+        AgentCredential? credential = null;
+        await AuditedAsync(AuditActions.AgentIssue, dataCenterId, async () =>
+        {
+            var result = await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).IssueAsync(name, allowedTenants ?? [], cancellationToken);
+            Check(new AdminResult(result.Errors, result.NotFound));
+            credential = result.Credential!;
+            return $"agent {credential.AgentId} ({name})";
+        });
+        return credential!;
     }
 
     /// <inheritdoc />
-    public async Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default) =>
-        Check(await cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId)).RevokeAgentAsync(agentId, cancellationToken));
+    public Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default) =>
+        AuditedAsync(AuditActions.AgentRevoke, $"{dataCenterId}/{agentId}", async () =>
+        {
+            Check(await cluster.GetGrain<IAgentCredentialGrain>(RequireDataCenterId(dataCenterId)).RevokeAsync(agentId, cancellationToken));
+            return (string?)null;
+        });
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default)
@@ -239,21 +311,42 @@ public sealed class ComputeGridClient(IClusterClient cluster) : IComputeGridClie
     }
 
     /// <inheritdoc />
+    public async Task AuthenticateAgentAsync(string token, CancellationToken cancellationToken = default) =>
+        _ = await AuthenticateAsync(token, cancellationToken);
+
+    /// <inheritdoc />
     public async Task<AgentSyncResponse> SyncAgentAsync(string token, AgentSyncRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!AgentCredential.TryParse(token, out var dataCenterId, out var agentId, out var secret) || !DataCenterRules.IsValidId(dataCenterId))
-        {
-            throw new ComputeGridUnauthorizedException("not an agent credential");
-        }
-
-        var result = await cluster.GetGrain<IDataCenterGrain>(dataCenterId).SyncAgentAsync(agentId, secret, request, cancellationToken);
+        var (dataCenterId, agent) = await AuthenticateAsync(token, cancellationToken);
+        var result = await cluster.GetGrain<IDataCenterGrain>(dataCenterId).SyncAgentAsync(agent, request, cancellationToken);
         if (!result.Authorized)
         {
             throw new ComputeGridUnauthorizedException("the agent credential is unknown or revoked");
         }
 
         return result.Errors.Count > 0 ? throw new ComputeGridValidationException(result.Errors) : result.Response!;
+    }
+
+    /// <summary>
+    /// The agent a token authenticates. A data center the pool's directory does not list is refused there, so a made-up
+    /// id activates neither a data center nor its credential grain.
+    /// </summary>
+    private async Task<(string DataCenterId, AgentGrant Agent)> AuthenticateAsync(string token, CancellationToken cancellationToken)
+    {
+        if (!AgentCredential.TryParse(token, out var dataCenterId, out var agentId, out var secret) || !DataCenterRules.IsValidId(dataCenterId))
+        {
+            throw new ComputeGridUnauthorizedException("not an agent credential");
+        }
+
+        var directory = await Pool.GetDirectoryAsync(cancellationToken);
+        if (!directory.DataCenters.Any(d => d.Spec.Id == dataCenterId)
+            || await cluster.GetGrain<IAgentCredentialGrain>(dataCenterId).AuthenticateAsync(agentId, secret, cancellationToken) is not { } agent)
+        {
+            throw new ComputeGridUnauthorizedException("the agent credential is unknown or revoked");
+        }
+
+        return (dataCenterId, agent);
     }
 
     /// <inheritdoc />

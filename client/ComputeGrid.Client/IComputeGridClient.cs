@@ -1,10 +1,13 @@
 using ComputeGrid.Contracts.Agents;
+using ComputeGrid.Contracts.Audit;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Security;
 using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Security;
 using ComputeGrid.Domain.Topology;
 
 namespace ComputeGrid.Client;
@@ -28,6 +31,13 @@ public interface IComputeGridClient
     /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
     Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Why the job waits or runs where it does, answered by its origin region with the placement engine, view of the pool,
+    /// loans and agent rules it places with (what HTCondor users know as better-analyze).
+    /// </summary>
+    /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
+    Task<JobExplanation> ExplainJobAsync(string jobId, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels a job in any state before it ends (releasing its capacity); an ended job is returned unchanged.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such job.</exception>
     Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default);
@@ -39,6 +49,16 @@ public interface IComputeGridClient
     /// <param name="cursor">The previous page's <see cref="JobPage.NextCursor"/>; null for the first page.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     Task<JobPage> ListJobsAsync(string tenant, JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every tenant's jobs (for operators), a page at a time: tenant by tenant in the order each first submitted a job,
+    /// each tenant's newest first.
+    /// </summary>
+    /// <param name="state">Only jobs in this state; null for all.</param>
+    /// <param name="limit">Page size, 1..500.</param>
+    /// <param name="cursor">The previous page's <see cref="JobPage.NextCursor"/>; null for the first page.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    Task<JobPage> ListAllJobsAsync(JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// A job's events from the first, live, until it ends (the sequence then completes). Missed or duplicated stream
@@ -70,9 +90,15 @@ public interface IComputeGridClient
     Task<IReadOnlyList<HubBalance>> GetHubBalancesAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>Operators' changes to the pool; every change persists.</summary>
+/// <summary>
+/// Operators' changes to the pool; every change persists and is written to the audit log (<see cref="GetAuditAsync"/>)
+/// with its actor: <see cref="AuditActor.Sdk"/>, or the one named with <see cref="As"/>.
+/// </summary>
 public interface IComputeGridAdmin
 {
+    /// <summary>The same operations, audited as done by <paramref name="actor"/> (the REST gateway passes the caller's API key).</summary>
+    IComputeGridAdmin As(AuditActor actor);
+
     /// <summary>Registers a new data center in an existing hub.</summary>
     /// <exception cref="ComputeGridValidationException">A field is invalid or the id is taken; nothing was changed.</exception>
     Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default);
@@ -102,7 +128,7 @@ public interface IComputeGridAdmin
     /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was changed.</exception>
     Task<AgentCredential> IssueAgentAsync(string dataCenterId, string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
 
-    /// <summary>Revokes an agent's credential; its jobs are placed again elsewhere.</summary>
+    /// <summary>Revokes an agent's credential; its jobs are placed again elsewhere once its lease on them has ended.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such data center or agent.</exception>
     Task RevokeAgentAsync(string dataCenterId, string agentId, CancellationToken cancellationToken = default);
 
@@ -110,8 +136,57 @@ public interface IComputeGridAdmin
     /// <exception cref="ComputeGridNotFoundException">No such data center.</exception>
     Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(string dataCenterId, CancellationToken cancellationToken = default);
 
+    /// <summary>Checks an agent credential alone (the REST gateway does so before it reads the sync's body).</summary>
+    /// <exception cref="ComputeGridUnauthorizedException">The token is not an agent credential, or it is unknown or revoked.</exception>
+    Task AuthenticateAgentAsync(string token, CancellationToken cancellationToken = default);
+
     /// <summary>An agent's sync (what the REST gateway's <c>POST /v1/agent/sync</c> forwards).</summary>
     /// <exception cref="ComputeGridUnauthorizedException">The token is not an agent credential, or it is unknown or revoked.</exception>
     /// <exception cref="ComputeGridValidationException">The request is malformed; nothing was recorded.</exception>
     Task<AgentSyncResponse> SyncAgentAsync(string token, AgentSyncRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Issues a partner API key for <paramref name="tenant"/>; its secret is in this answer only.</summary>
+    /// <param name="tenant">The tenant the key acts for.</param>
+    /// <param name="name">The operators' name for the key, 1-64 printable characters.</param>
+    /// <param name="allowCommands">Whether the key may submit jobs with a command.</param>
+    /// <param name="expiresInDays">Days until it stops authenticating, 1..3650.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was changed.</exception>
+    Task<IssuedApiKey> IssueApiKeyAsync(string tenant, string name, bool allowCommands = false, int expiresInDays = ApiKeyRules.DefaultExpiryDays, CancellationToken cancellationToken = default);
+
+    /// <summary>A tenant's issued keys, newest first, revoked and expired ones included; never a secret or a hash.</summary>
+    /// <exception cref="ComputeGridValidationException">The tenant is not a valid tenant name.</exception>
+    Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces a key with a new one (same name and permission; its secret is in this answer only) and revokes the old one
+    /// after <paramref name="grace"/> (zero: at once).
+    /// </summary>
+    /// <param name="tenant">The key's tenant.</param>
+    /// <param name="keyId">The key to replace.</param>
+    /// <param name="grace">How long the old key keeps working, 0..30 days.</param>
+    /// <param name="expiresInDays">The new key's lifetime in days; null for the old key's lifetime.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridNotFoundException">The tenant has no such key.</exception>
+    /// <exception cref="ComputeGridValidationException">A field is invalid, or the key is no longer active; nothing was changed.</exception>
+    Task<ApiKeyRotation> RotateApiKeyAsync(string tenant, string keyId, TimeSpan grace = default, int? expiresInDays = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a key at once; revoking a revoked key changes nothing.</summary>
+    /// <exception cref="ComputeGridNotFoundException">The tenant has no such key.</exception>
+    Task<ApiKeyInfo> RevokeApiKeyAsync(string tenant, string keyId, CancellationToken cancellationToken = default);
+
+    /// <summary>The active issued key whose SHA-256 is <paramref name="sha256"/> (what the REST gateway authenticates with); null for none.</summary>
+    Task<ApiKeyMatch?> FindApiKeyAsync(string sha256, CancellationToken cancellationToken = default);
+
+    /// <summary>The audit log, newest first, a page at a time.</summary>
+    /// <param name="limit">Page size, 1..500.</param>
+    /// <param name="cursor">The previous page's <see cref="AuditPage.NextCursor"/>; null for the first page.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ComputeGridValidationException">A bad limit or cursor.</exception>
+    Task<AuditPage> GetAuditAsync(int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A rotated key: its replacement (with the secret, shown only here) and the old key, revoked at once or after its grace.</summary>
+/// <param name="Replacement">The new key and its secret.</param>
+/// <param name="Replaced">The old key; its <see cref="ApiKeyInfo.RevokedAt"/> is when it stops working.</param>
+public sealed record ApiKeyRotation(IssuedApiKey Replacement, ApiKeyInfo Replaced);

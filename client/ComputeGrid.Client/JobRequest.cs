@@ -64,7 +64,8 @@ public sealed partial record JobRequest
     public JobSpec ToSpec() => new(
         Tenant,
         OriginHub,
-        new ResourceRequest(CpuMillicores, MemoryMiB, Gpus, Gpus > 0 ? GpuModel : null),
+        // The model is kept even without GPUs, so that the rules refuse a model the pool does not know either way.
+        new ResourceRequest(CpuMillicores, MemoryMiB, Gpus, GpuModel),
         RunTime,
         LatencyClass,
         AllowedHubs ?? [],

@@ -58,6 +58,21 @@ public sealed class SiloHostOptions
     public TimeSpan MembershipRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// The management listener's address: the Orleans dashboard (<c>/dashboard/</c>, with its JSON APIs) and Prometheus
+    /// metrics (<c>/metrics</c>) answer only there, never on the public URLs; default <c>127.0.0.1</c> (this machine only).
+    /// An IP address; <c>0.0.0.0</c> exposes them on every interface, for a scraper on a private network only.
+    /// </summary>
+    public string ManagementAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The management listener's port; default 9464 (the OpenTelemetry Prometheus exporter's); 1..65535, not a silo or gateway port.</summary>
+    public int ManagementPort { get; set; } = 9464;
+
+    /// <summary>The management listener's URL, for example <c>http://127.0.0.1:9464</c>.</summary>
+    public string ManagementUrl => System.Net.IPAddress.TryParse(ManagementAddress, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+        ? $"http://[{ip}]:{ManagementPort}"
+        : $"http://{ManagementAddress}:{ManagementPort}";
+
+    /// <summary>
     /// How long a call from this silo (grain to grain) may take before it fails with a timeout; default 10 s (Orleans: 30 s);
     /// 1 s..10 min. A call in flight to a silo that crashed waits this long however fast membership reacts.
     /// </summary>
@@ -108,6 +123,16 @@ internal sealed class SiloHostOptionsValidator : IValidateOptions<SiloHostOption
         if (string.IsNullOrWhiteSpace(options.AdvertisedHost))
         {
             failures.Add("Silo:AdvertisedHost must name a host or an IP address");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.ManagementAddress, out _))
+        {
+            failures.Add($"Silo:ManagementAddress must be an IP address such as 127.0.0.1 (was '{options.ManagementAddress}')");
+        }
+
+        if (options.ManagementPort is < 1 or > 65535 || options.ManagementPort == options.SiloPort || options.ManagementPort == options.GatewayPort)
+        {
+            failures.Add($"Silo:ManagementPort must be 1-65535 and differ from Silo:SiloPort and Silo:GatewayPort (was {options.ManagementPort})");
         }
 
         Range(failures, "ProbeTimeout", options.ProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));

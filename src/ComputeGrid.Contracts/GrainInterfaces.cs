@@ -113,6 +113,14 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("Reserve")]
     Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Reserves own capacity for a batch of jobs placed by this data center's own hub <paramref name="hubId"/>, with one
+    /// write for the whole batch: each ask is judged as <see cref="ReserveAsync"/> judges it (without a loan), in order,
+    /// and the answers come back in the same order once the write holding them has succeeded. A failed write grants none.
+    /// </summary>
+    [Alias("ReserveBatch")]
+    Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default);
+
     /// <summary>Releases a job's capacity exactly once and books its footprint (and a borrowed job's use of its loan); repeated calls change nothing.</summary>
     [Alias("Release")]
     Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default);
@@ -151,21 +159,43 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Issues a credential for a new agent that runs commands of <paramref name="allowedTenants"/> (<c>*</c>: every tenant); the token is returned only here.</summary>
-    [Alias("IssueAgent")]
-    Task<AgentIssueResult> IssueAgentAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
-
-    /// <summary>Revokes an agent's credential: its next sync is refused, and its jobs go elsewhere when it stays silent.</summary>
-    [Alias("RevokeAgent")]
-    Task<AdminResult> RevokeAgentAsync(string agentId, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Its agents' credentials changed (issued or revoked): <paramref name="agents"/> is every credential, revoked ones
+    /// included, as <see cref="IAgentCredentialGrain"/> keeps them (this data center's copy is a cache of that list).
+    /// </summary>
+    [Alias("AgentsChanged")]
+    Task OnAgentsChangedAsync(IReadOnlyList<AgentGrant> agents, CancellationToken cancellationToken = default);
 
     /// <summary>The data center's agents, revoked ones included.</summary>
     [Alias("ListAgents")]
     Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>An agent's sync: authenticates it, records its reports, and answers with what to start and to kill.</summary>
+    /// <summary>
+    /// An agent's sync, already authenticated by <see cref="IAgentCredentialGrain"/>: records its reports, renews its
+    /// lease and answers with what to start and to kill.
+    /// </summary>
     [Alias("SyncAgent")]
-    Task<AgentSyncResult> SyncAgentAsync(string agentId, string secret, AgentSyncRequest request, CancellationToken cancellationToken = default);
+    Task<AgentSyncResult> SyncAgentAsync(AgentGrant agent, AgentSyncRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// The agent credentials of one data center (key: data-center id): only their SHA-256 hashes are kept. It authenticates
+/// agents' syncs, so a sync with an unknown credential never reaches (or activates) the data center.
+/// </summary>
+[Alias("cg.IAgentCredentialGrain")]
+public interface IAgentCredentialGrain : IGrainWithStringKey
+{
+    /// <summary>Issues a credential for a new agent that runs commands of <paramref name="allowedTenants"/> (<c>*</c>: every tenant); the token is returned only here.</summary>
+    [Alias("Issue")]
+    Task<AgentIssueResult> IssueAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes an agent's credential: its next sync is refused, and its jobs go elsewhere once its lease has ended.</summary>
+    [Alias("Revoke")]
+    Task<AdminResult> RevokeAsync(string agentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The agent with this id and secret, if its credential is known and not revoked; null otherwise.</summary>
+    [Alias("Authenticate")]
+    Task<AgentGrant?> AuthenticateAsync(string agentId, string secret, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One hub node (key: hub id): places jobs from its origin and keeps its queue.</summary>
@@ -175,6 +205,13 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>Validates a job against the pool, reserves the best feasible data center, or queues it.</summary>
     [Alias("Place")]
     Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="PlaceAsync"/> for many jobs in one turn: the region reserves each data center's share of the batch with
+    /// one call, writes its placements and queue once, and answers in the order of <paramref name="asks"/>.
+    /// </summary>
+    [Alias("PlaceBatch")]
+    Task<IReadOnlyList<PlaceResult>> PlaceBatchAsync(IReadOnlyList<PlaceAsk> asks, CancellationToken cancellationToken = default);
 
     /// <summary>A preempted job asks to be placed again (at home, on a loan, or queued).</summary>
     [Alias("Requeue")]
@@ -214,6 +251,13 @@ public interface IRegionGrain : IGrainWithStringKey
     /// <summary>The waiting jobs in the order the region will try them.</summary>
     [Alias("GetQueue")]
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Explains a job of this origin with the region's own placement engine, view of the pool, loans and agent rules, so
+    /// the explanation never contradicts what the region does with the job.
+    /// </summary>
+    [Alias("Explain")]
+    Task<RegionExplanation> ExplainAsync(JobSnapshot job, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The national pool (key: <see cref="PoolGrainKey.National"/>): the directory of data centers and operators' changes.</summary>
@@ -318,6 +362,18 @@ public interface ILoanBookGrain : IGrainWithStringKey
     Task<IReadOnlyList<HubBalance>> GetBalancesAsync(CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// The submissions of one origin hub on this silo, carried to its region in batches: those that arrive while a batch is
+/// being placed go together in the next one, and a lone submission goes at once (no timer). One activation per silo and hub.
+/// </summary>
+[Alias("cg.IPlacementBatcherGrain")]
+public interface IPlacementBatcherGrain : IGrainWithStringKey
+{
+    /// <summary>Places a job through its origin region (this grain's key), batched with concurrent submissions.</summary>
+    [Alias("Place")]
+    Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+}
+
 /// <summary>One tenant (key: tenant name): its job index and accounting.</summary>
 [Alias("cg.ITenantGrain")]
 public interface ITenantGrain : IGrainWithStringKey
@@ -344,6 +400,22 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>Jobs by state and the footprint of finished work.</summary>
     [Alias("Summary")]
     Task<TenantSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// Every tenant that has a job (key: <see cref="PoolGrainKey.National"/>), in the order each first registered one: what an
+/// operator's listing of every tenant's jobs walks.
+/// </summary>
+[Alias("cg.ITenantDirectoryGrain")]
+public interface ITenantDirectoryGrain : IGrainWithStringKey
+{
+    /// <summary>Adds <paramref name="tenant"/> at the end; a tenant already listed keeps its place.</summary>
+    [Alias("Add")]
+    Task AddAsync(string tenant);
+
+    /// <summary>The tenants, in the order they were added.</summary>
+    [Alias("List")]
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>Well-known keys.</summary>

@@ -7,11 +7,47 @@ namespace ComputeGrid.Ops;
 
 /// <summary>
 /// The <c>cg-ops</c> commands: pool, hubs, data centers, jobs, loans, balances and explain, each a Spectre.Console table
-/// of what the REST gateway answers. The base URL and operator key come from <c>--url</c>/<c>--key</c>, else
-/// <c>CG_OPS_URL</c>/<c>CG_OPS_KEY</c>, else the development defaults.
+/// of what the REST gateway answers, or with <c>--json</c> the same data as JSON. The base URL and operator key come from
+/// <c>--url</c>/<c>--key</c>, else <c>CG_OPS_URL</c>/<c>CG_OPS_KEY</c>, else the development defaults.
 /// </summary>
 internal static class OpsCli
 {
+    /// <summary>The width tables get when the output is not a terminal (a pipe or a file): wide enough that no cell wraps.</summary>
+    public const int PipedWidth = 400;
+
+    /// <summary><c>--json</c>, on every command: print the gateway's data as JSON instead of tables.</summary>
+    public static readonly Option<bool> JsonOption = new("--json")
+    {
+        Description = "Print the data as JSON (what the gateway answered) instead of tables",
+        Recursive = true,
+    };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>
+    /// The console cg-ops writes to: <paramref name="output"/>, and when it is not a terminal (<paramref name="redirected"/>),
+    /// plain text <see cref="PipedWidth"/> columns wide instead of Spectre.Console's 80, so piped tables do not wrap.
+    /// </summary>
+    public static IAnsiConsole CreateConsole(TextWriter output, bool redirected)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        if (redirected)
+        {
+            console.Profile.Width = PipedWidth;
+        }
+
+        return console;
+    }
+
+    /// <summary>Writes <paramref name="data"/> as indented JSON, unwrapped whatever the console's width.</summary>
+    public static void WriteJson(IAnsiConsole console, JsonElement data) =>
+        console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(data, Indented));
+
     /// <summary>The gateway's address when neither <c>--url</c> nor <c>CG_OPS_URL</c> names one.</summary>
     public const string DefaultUrl = "http://localhost:8080";
 
@@ -33,7 +69,7 @@ internal static class OpsCli
             Recursive = true,
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CG_OPS_KEY") ?? DefaultKey,
         };
-        var root = new RootCommand("Operators' view of the ComputeGrid national pool") { url, key };
+        var root = new RootCommand("Operators' view of the ComputeGrid national pool") { url, key, JsonOption };
 
         Command Leaf(string name, string description, Func<ParseResult, GatewayConnection, CancellationToken, Task> run, params Symbol[] symbols)
         {
@@ -68,41 +104,42 @@ internal static class OpsCli
         var dataCenterId = new Argument<string>("data-center") { Description = "The data center's id" };
         var hub = new Option<string?>("--hub") { Description = "Only this hub" };
         var state = new Option<string?>("--state") { Description = "Only this state" };
-        var tenant = new Option<string?>("--tenant") { Description = "Another tenant's jobs (operator keys); default the key's own tenant" };
+        var tenant = new Option<string?>("--tenant") { Description = "Only this tenant's jobs; default every tenant's (operator keys) or the key's own (partner keys)" };
         var file = new Option<FileInfo>("--file") { Description = "The data center as JSON (the body of POST /v1/data-centers)", Required = true };
 
-        root.Subcommands.Add(Leaf("pool", "The pool's totals", (_, g, ct) => PoolAsync(console, g, ct)));
-        root.Subcommands.Add(Leaf("hubs", "Every hub: capacity, use and queue", (_, g, ct) => HubsAsync(console, g, ct)));
+        root.Subcommands.Add(Leaf("pool", "The pool's totals", (p, g, ct) => PoolAsync(console, g, p.GetValue(JsonOption), ct)));
+        root.Subcommands.Add(Leaf("hubs", "Every hub: capacity, use and queue", (p, g, ct) => HubsAsync(console, g, p.GetValue(JsonOption), ct)));
         var dataCenters = new Command("dc", "Data centers: list, register, drain, resume, remove")
         {
-            Leaf("list", "Every data center, or one hub's", (p, g, ct) => DataCentersAsync(console, g, p.GetValue(hub), ct), hub),
+            Leaf("list", "Every data center, or one hub's", (p, g, ct) => DataCentersAsync(console, g, p.GetValue(hub), p.GetValue(JsonOption), ct), hub),
             Leaf("register", "Register a data center from a JSON file", async (p, g, ct) =>
             {
                 var created = await g.PostAsync("v1/data-centers", await File.ReadAllTextAsync(p.GetValue(file)!.FullName, ct), ct);
-                console.MarkupLineInterpolated($"registered [green]{Str(created, "id")}[/]");
+                Done(console, p, created, $"registered [green]{Str(created, "id")}[/]");
             }, file),
-            Leaf("drain", "Take no new work; running work finishes", (p, g, ct) => ChangeAsync(console, g, $"v1/data-centers/{Uri.EscapeDataString(p.GetValue(dataCenterId)!)}/drain", "drained", ct), dataCenterId),
-            Leaf("resume", "Put a drained data center back online", (p, g, ct) => ChangeAsync(console, g, $"v1/data-centers/{Uri.EscapeDataString(p.GetValue(dataCenterId)!)}/resume", "resumed", ct), dataCenterId),
+            Leaf("drain", "Take no new work; running work finishes", (p, g, ct) => ChangeAsync(console, p, g, $"v1/data-centers/{Uri.EscapeDataString(p.GetValue(dataCenterId)!)}/drain", "drained", ct), dataCenterId),
+            Leaf("resume", "Put a drained data center back online", (p, g, ct) => ChangeAsync(console, p, g, $"v1/data-centers/{Uri.EscapeDataString(p.GetValue(dataCenterId)!)}/resume", "resumed", ct), dataCenterId),
             Leaf("remove", "Remove a data center (drain it first)", async (p, g, ct) =>
             {
-                await g.DeleteAsync($"v1/data-centers/{Uri.EscapeDataString(p.GetValue(dataCenterId)!)}", ct);
-                console.MarkupLineInterpolated($"removed [green]{p.GetValue(dataCenterId)}[/]");
+                var removed = await g.DeleteAsync($"v1/data-centers/{Uri.EscapeDataString(p.GetValue(dataCenterId)!)}", ct);
+                Done(console, p, removed, $"removed [green]{Markup.Escape(p.GetValue(dataCenterId)!)}[/]");
             }, dataCenterId),
         };
         root.Subcommands.Add(dataCenters);
-        root.Subcommands.Add(new Command("jobs", "Jobs: list (the key's tenant, or any tenant's with --tenant), show, cancel")
+        root.Subcommands.Add(new Command("jobs", "Jobs: list (every tenant's for an operator key, or one's with --tenant), show, cancel")
         {
-            Leaf("list", "Jobs, newest first", (p, g, ct) => JobsAsync(console, g, p.GetValue(tenant), p.GetValue(state), ct), tenant, state),
-            Leaf("show", "One job and its history", (p, g, ct) => JobAsync(console, g, p.GetValue(jobId)!, ct), jobId),
+            Leaf("list", "Jobs, tenant by tenant, newest first", (p, g, ct) => JobsAsync(console, g, p.GetValue(tenant), p.GetValue(state), p.GetValue(JsonOption), ct), tenant, state),
+            Leaf("show", "One job and its history", (p, g, ct) => JobAsync(console, g, p.GetValue(jobId)!, p.GetValue(JsonOption), ct), jobId),
             Leaf("cancel", "Cancel a job", async (p, g, ct) =>
             {
                 var job = await g.PostAsync($"v1/jobs/{Uri.EscapeDataString(p.GetValue(jobId)!)}/cancel", null, ct);
-                console.MarkupLineInterpolated($"{Str(job, "jobId")} is [yellow]{Str(job, "state")}[/]");
+                Done(console, p, job, $"{Str(job, "jobId")} is [yellow]{Str(job, "state")}[/]");
             }, jobId),
         });
-        root.Subcommands.Add(Leaf("loans", "Capacity loans between hubs", (p, g, ct) => LoansAsync(console, g, p.GetValue(hub), p.GetValue(state), ct), hub, state));
-        root.Subcommands.Add(Leaf("balances", "Every hub's capacity lent and borrowed, and its balance", (_, g, ct) => BalancesAsync(console, g, ct)));
-        root.Subcommands.Add(Leaf("explain", "Why a job waits or runs where it does", (p, g, ct) => ExplainAsync(console, g, p.GetValue(jobId)!, ct), jobId));
+        root.Subcommands.Add(Leaf("loans", "Capacity loans between hubs", (p, g, ct) => LoansAsync(console, g, p.GetValue(hub), p.GetValue(state), p.GetValue(JsonOption), ct), hub, state));
+        root.Subcommands.Add(Leaf("balances", "Every hub's capacity lent and borrowed, and its balance", (p, g, ct) => BalancesAsync(console, g, p.GetValue(JsonOption), ct)));
+        root.Subcommands.Add(Leaf("explain", "Why a job waits or runs where it does", (p, g, ct) => ExplainAsync(console, g, p.GetValue(jobId)!, p.GetValue(JsonOption), ct), jobId));
+        OpsKeysCli.AddTo(root, console, Leaf);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -118,16 +155,22 @@ internal static class OpsCli
         return await parsed.InvokeAsync(cancellationToken: cancellationToken);
     }
 
-    private static async Task PoolAsync(IAnsiConsole console, GatewayConnection gateway, CancellationToken ct)
+    private static async Task PoolAsync(IAnsiConsole console, GatewayConnection gateway, bool json, CancellationToken ct)
     {
         var pool = await gateway.GetAsync("v1/pool", ct);
+        if (json)
+        {
+            WriteJson(console, pool);
+            return;
+        }
+
         var table = new Table().Title("Pool").AddColumns("Hubs", "Data centers", "CPU used / capacity (cores)", "GPUs used / capacity", "Queued", "Energy (kWh)", "Carbon (kgCO2)", "Cost (CNY)");
         var executed = pool.GetProperty("executed");
         table.AddRow(
             Num(pool, "hubs"),
             Num(pool, "dataCenters"),
             $"{Cores(pool.GetProperty("used"))} / {Cores(pool.GetProperty("capacity"))}",
-            $"{Gpus(pool.GetProperty("used"))} / {Gpus(pool.GetProperty("capacity"))}",
+            GpuPairs(pool.GetProperty("used"), pool.GetProperty("capacity")),
             Num(pool, "queued"),
             Num(executed, "energyKwh"),
             Num(executed, "carbonKg"),
@@ -135,10 +178,16 @@ internal static class OpsCli
         console.Write(table);
     }
 
-    private static async Task HubsAsync(IAnsiConsole console, GatewayConnection gateway, CancellationToken ct)
+    private static async Task HubsAsync(IAnsiConsole console, GatewayConnection gateway, bool json, CancellationToken ct)
     {
         var hubs = await gateway.GetAsync("v1/hubs", ct);
-        var table = new Table().Title("Hubs").AddColumns("Hub", "Name", "Zone", "Data centers", "CPU used / capacity (cores)", "Queue", "Energy (kWh)", "Carbon (kgCO2)");
+        if (json)
+        {
+            WriteJson(console, hubs);
+            return;
+        }
+
+        var table = new Table().Title("Hubs").AddColumns("Hub", "Name", "Zone", "Data centers", "CPU used / capacity (cores)", "GPUs used / capacity", "Queue", "Energy (kWh)", "Carbon (kgCO2)");
         foreach (var h in hubs.EnumerateArray())
         {
             table.AddRow(
@@ -147,6 +196,7 @@ internal static class OpsCli
                 Str(h, "zone"),
                 h.GetProperty("dataCenterIds").GetArrayLength().ToString(CultureInfo.InvariantCulture),
                 $"{Cores(h.GetProperty("used"))} / {Cores(h.GetProperty("capacity"))}",
+                GpuPairs(h.GetProperty("used"), h.GetProperty("capacity")),
                 Num(h, "queueLength"),
                 Num(h.GetProperty("executed"), "energyKwh"),
                 Num(h.GetProperty("executed"), "carbonKg"));
@@ -155,37 +205,60 @@ internal static class OpsCli
         console.Write(table);
     }
 
-    private static async Task DataCentersAsync(IAnsiConsole console, GatewayConnection gateway, string? hubId, CancellationToken ct)
+    private static async Task DataCentersAsync(IAnsiConsole console, GatewayConnection gateway, string? hubId, bool json, CancellationToken ct)
     {
         var hubs = await gateway.GetAsync("v1/hubs", ct);
-        var table = new Table().Title("Data centers").AddColumns("Data center", "Hub", "Status", "CPU free / capacity (cores)", "GPUs free / capacity", "Jobs", "PUE", "Green");
-        foreach (var h in hubs.EnumerateArray().Where(h => hubId is null || Str(h, "id") == hubId))
+        RequireHub(hubs, hubId);
+        var dataCenters = new List<JsonElement>();
+        foreach (var h in hubs.EnumerateArray().Where(h => hubId is null || h.GetProperty("id").GetString() == hubId))
         {
-            foreach (var d in (await gateway.GetAsync($"v1/hubs/{Uri.EscapeDataString(Str(h, "id"))}/data-centers", ct)).EnumerateArray())
-            {
-                var energy = d.GetProperty("energy");
-                table.AddRow(
-                    Str(d, "id"),
-                    Str(d, "hubId"),
-                    Str(d, "status"),
-                    $"{Cores(d.GetProperty("free"))} / {Cores(d.GetProperty("capacity"))}",
-                    $"{Gpus(d.GetProperty("free"))} / {Gpus(d.GetProperty("capacity"))}",
-                    Num(d, "reservations"),
-                    Num(energy, "pue"),
-                    Percent(energy.GetProperty("greenShare").GetDouble()));
-            }
+            dataCenters.AddRange((await gateway.GetAsync($"v1/hubs/{Uri.EscapeDataString(h.GetProperty("id").GetString()!)}/data-centers", ct)).EnumerateArray());
+        }
+
+        if (json)
+        {
+            WriteJson(console, JsonSerializer.SerializeToElement(dataCenters));
+            return;
+        }
+
+        var table = new Table().Title("Data centers").AddColumns("Data center", "Hub", "Status", "CPU free / capacity (cores)", "GPUs free / capacity", "Jobs", "PUE", "Green");
+        foreach (var d in dataCenters)
+        {
+            var energy = d.GetProperty("energy");
+            table.AddRow(
+                Str(d, "id"),
+                Str(d, "hubId"),
+                Str(d, "status"),
+                $"{Cores(d.GetProperty("free"))} / {Cores(d.GetProperty("capacity"))}",
+                GpuPairs(d.GetProperty("free"), d.GetProperty("capacity")),
+                Num(d, "reservations"),
+                Num(energy, "pue"),
+                Percent(energy.GetProperty("greenShare").GetDouble()));
         }
 
         console.Write(table);
     }
 
-    private static async Task ChangeAsync(IAnsiConsole console, GatewayConnection gateway, string path, string done, CancellationToken ct)
+    private static async Task ChangeAsync(IAnsiConsole console, ParseResult parsed, GatewayConnection gateway, string path, string done, CancellationToken ct)
     {
         var changed = await gateway.PostAsync(path, null, ct);
-        console.MarkupLineInterpolated($"{done} [green]{Str(changed, "id")}[/] (now {Str(changed, "status")})");
+        Done(console, parsed, changed, $"{done} [green]{Str(changed, "id")}[/] (now {Str(changed, "status")})");
     }
 
-    private static async Task JobsAsync(IAnsiConsole console, GatewayConnection gateway, string? tenant, string? state, CancellationToken ct)
+    /// <summary>The answer of a change: as JSON with <c>--json</c>, else the line <paramref name="markup"/>.</summary>
+    private static void Done(IAnsiConsole console, ParseResult parsed, JsonElement answer, string markup)
+    {
+        if (parsed.GetValue(JsonOption))
+        {
+            WriteJson(console, answer);
+        }
+        else
+        {
+            console.MarkupLine(markup);
+        }
+    }
+
+    private static async Task JobsAsync(IAnsiConsole console, GatewayConnection gateway, string? tenant, string? state, bool json, CancellationToken ct)
     {
         var query = "v1/jobs?limit=500";
         if (tenant is not null)
@@ -199,20 +272,32 @@ internal static class OpsCli
         }
 
         var page = await gateway.GetAsync(query, ct);
-        var table = new Table().Title(tenant is null ? "Jobs" : $"Jobs of {tenant}").AddColumns("Job", "State", "Origin", "Data center", "Submitted (UTC)");
+        if (json)
+        {
+            WriteJson(console, page);
+            return;
+        }
+
+        var table = new Table().Title(tenant is null ? "Jobs" : $"Jobs of {Markup.Escape(tenant)}").AddColumns("Job", "Tenant", "State", "Origin", "Data center", "Submitted (UTC)");
         foreach (var j in page.GetProperty("jobs").EnumerateArray())
         {
-            table.AddRow(Str(j, "jobId"), Str(j, "state"), Str(j, "originHub"), Str(j, "dataCenterId"), Str(j, "submittedAt"));
+            table.AddRow(Str(j, "jobId"), Str(j, "tenant"), Str(j, "state"), Str(j, "originHub"), Str(j, "dataCenterId"), Str(j, "submittedAt"));
         }
 
         console.Write(table);
     }
 
-    private static async Task JobAsync(IAnsiConsole console, GatewayConnection gateway, string jobId, CancellationToken ct)
+    private static async Task JobAsync(IAnsiConsole console, GatewayConnection gateway, string jobId, bool json, CancellationToken ct)
     {
         var job = await gateway.GetAsync($"v1/jobs/{Uri.EscapeDataString(jobId)}", ct);
+        if (json)
+        {
+            WriteJson(console, job);
+            return;
+        }
+
         var placement = job.GetProperty("placement");
-        var summary = new Table().Title($"Job {jobId}").AddColumns("Field", "Value");
+        var summary = new Table().Title($"Job {Markup.Escape(jobId)}").AddColumns("Field", "Value");
         summary.AddRow("State", Str(job, "state"));
         summary.AddRow("Tenant", Str(job, "tenant"));
         summary.AddRow("Origin", Str(job, "originHub"));
@@ -229,23 +314,40 @@ internal static class OpsCli
         console.Write(history);
     }
 
-    private static async Task LoansAsync(IAnsiConsole console, GatewayConnection gateway, string? hubId, string? state, CancellationToken ct)
+    private static async Task LoansAsync(IAnsiConsole console, GatewayConnection gateway, string? hubId, string? state, bool json, CancellationToken ct)
     {
-        var query = "v1/loans?limit=500" + (hubId is null ? string.Empty : $"&hub={Uri.EscapeDataString(hubId)}") + (state is null ? string.Empty : $"&state={Uri.EscapeDataString(state)}");
+        if (hubId is not null)
+        {
+            RequireHub(await gateway.GetAsync("v1/hubs", ct), hubId);
+        }
+
+        var query = "v1/loans?limit=500" + (hubId is null ? string.Empty : $"&hubId={Uri.EscapeDataString(hubId)}") + (state is null ? string.Empty : $"&state={Uri.EscapeDataString(state)}");
         var page = await gateway.GetAsync(query, ct);
-        var table = new Table().Title("Loans").AddColumns("Loan", "Lender", "Borrower", "State", "CPU (cores)", "GPUs", "Jobs", "Charge (CNY)");
+        if (json)
+        {
+            WriteJson(console, page);
+            return;
+        }
+
+        var table = new Table().Title(hubId is null ? "Loans" : $"Loans of {Markup.Escape(hubId)}").AddColumns("Loan", "Lender", "Borrower", "State", "CPU (cores)", "GPUs", "Jobs", "Charge (CNY)");
         foreach (var l in page.GetProperty("loans").EnumerateArray())
         {
             var usage = l.GetProperty("usage");
-            table.AddRow(Str(l, "loanId"), Str(l, "lender"), Str(l, "borrower"), Str(l, "state"), Cores(l.GetProperty("amount")), Gpus(l.GetProperty("amount")), Num(usage, "jobs"), Num(usage, "chargeCny"));
+            table.AddRow(Str(l, "loanId"), Str(l, "lender"), Str(l, "borrower"), Str(l, "state"), Cores(l.GetProperty("amount")), GpuCounts(l.GetProperty("amount")), Num(usage, "jobs"), Num(usage, "chargeCny"));
         }
 
         console.Write(table);
     }
 
-    private static async Task BalancesAsync(IAnsiConsole console, GatewayConnection gateway, CancellationToken ct)
+    private static async Task BalancesAsync(IAnsiConsole console, GatewayConnection gateway, bool json, CancellationToken ct)
     {
         var balances = await gateway.GetAsync("v1/balances", ct);
+        if (json)
+        {
+            WriteJson(console, balances);
+            return;
+        }
+
         var table = new Table().Title("Balances").AddColumns("Hub", "Lent now (cores)", "Borrowed now (cores)", "Loans lent", "Loans borrowed", "Earned (CNY)", "Paid (CNY)", "Balance (CNY)");
         foreach (var b in balances.EnumerateArray())
         {
@@ -255,10 +357,16 @@ internal static class OpsCli
         console.Write(table);
     }
 
-    private static async Task ExplainAsync(IAnsiConsole console, GatewayConnection gateway, string jobId, CancellationToken ct)
+    private static async Task ExplainAsync(IAnsiConsole console, GatewayConnection gateway, string jobId, bool json, CancellationToken ct)
     {
         var e = await gateway.GetAsync($"v1/jobs/{Uri.EscapeDataString(jobId)}/explain", ct);
-        console.MarkupLineInterpolated($"Job [bold]{Str(e, "jobId")}[/] is [yellow]{Str(e, "state")}[/] ({Str(e, "policy")}){(Str(e, "dataCenterId") is { Length: > 0 } dc ? $" in {dc}" : string.Empty)}: {Str(e, "reason")}");
+        if (json)
+        {
+            WriteJson(console, e);
+            return;
+        }
+
+        console.MarkupLineInterpolated($"Job [bold]{e.GetProperty("jobId").GetString()}[/] is [yellow]{e.GetProperty("state").GetString()}[/] ({e.GetProperty("policy").GetString()}){(e.GetProperty("dataCenterId").GetString() is { Length: > 0 } dc ? $" in {dc}" : string.Empty)}: {e.GetProperty("reason").GetString()}");
         var table = new Table().Title("Candidates").AddColumns("Data center", "Hub", "Verdict", "Score / constraint", "Detail");
         foreach (var r in e.GetProperty("ranked").EnumerateArray())
         {
@@ -268,7 +376,7 @@ internal static class OpsCli
                 Str(r, "hubId"),
                 "feasible",
                 Num(r, "score"),
-                $"{Num(r, "latencyMs")} ms, {Num(estimate, "carbonKg")} kgCO2, {Num(estimate, "costCny")} CNY, {Percent(r.GetProperty("utilisation").GetDouble())} used");
+                $"{Num(r, "latencyMs")} ms, {Num(estimate, "carbonKg")} kgCO2, {Num(estimate, "costCny")} CNY, {Percent(r.GetProperty("utilisation").GetDouble())} used; {Str(r, "route")}");
         }
 
         foreach (var x in e.GetProperty("excluded").EnumerateArray())
@@ -277,6 +385,16 @@ internal static class OpsCli
         }
 
         console.Write(table);
+    }
+
+    /// <summary>Fails (exit code 1) when <paramref name="hubId"/> names no hub of <paramref name="hubs"/>, listing the hubs there are.</summary>
+    private static void RequireHub(JsonElement hubs, string? hubId)
+    {
+        var ids = hubs.EnumerateArray().Select(h => h.GetProperty("id").GetString()!).ToList();
+        if (hubId is not null && !ids.Contains(hubId, StringComparer.Ordinal))
+        {
+            throw new GatewayCallException($"unknown hub '{hubId}'; the hubs are {string.Join(", ", ids)}");
+        }
     }
 
     private static string Str(JsonElement e, string name) =>
@@ -290,8 +408,24 @@ internal static class OpsCli
     private static string Cores(JsonElement capacity) =>
         (capacity.GetProperty("cpuMillicores").GetInt64() / 1000.0).ToString("0.#", CultureInfo.InvariantCulture);
 
-    private static string Gpus(JsonElement capacity) =>
-        capacity.GetProperty("gpus").EnumerateObject().Sum(g => g.Value.GetInt32()).ToString(CultureInfo.InvariantCulture);
+    /// <summary>GPUs per model, never added across models: "A800 256, 910B 64"; "-" without GPUs.</summary>
+    internal static string GpuCounts(JsonElement amount)
+    {
+        var models = amount.GetProperty("gpus").EnumerateObject().Where(g => g.Value.GetInt32() != 0).Select(g => $"{g.Name} {g.Value.GetInt32().ToString(CultureInfo.InvariantCulture)}").ToList();
+        return models.Count == 0 ? "-" : Markup.Escape(string.Join(", ", models));
+    }
+
+    /// <summary>GPUs of each model of <paramref name="capacity"/> as "part / capacity": "A800 200 / 256, 910B 64 / 64"; "-" without GPUs.</summary>
+    internal static string GpuPairs(JsonElement part, JsonElement capacity)
+    {
+        var have = part.GetProperty("gpus");
+        var models = capacity.GetProperty("gpus").EnumerateObject().Where(g => g.Value.GetInt32() != 0).Select(g =>
+        {
+            var n = have.TryGetProperty(g.Name, out var v) ? v.GetInt32() : 0;
+            return $"{g.Name} {n.ToString(CultureInfo.InvariantCulture)} / {g.Value.GetInt32().ToString(CultureInfo.InvariantCulture)}";
+        }).ToList();
+        return models.Count == 0 ? "-" : Markup.Escape(string.Join(", ", models));
+    }
 
     private static string Percent(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,3 @@
 using ComputeGrid.Ops;
-using Spectre.Console;
 
-return await OpsCli.RunAsync(args, AnsiConsole.Console, handler: null, CancellationToken.None);
+return await OpsCli.RunAsync(args, OpsCli.CreateConsole(Console.Out, Console.IsOutputRedirected), handler: null, CancellationToken.None);

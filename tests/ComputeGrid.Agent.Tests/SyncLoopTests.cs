@@ -79,6 +79,62 @@ public sealed class SyncLoopTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task An_agent_that_cannot_renew_its_lease_kills_its_jobs_before_the_lease_ends_and_reports_them_lost()
+    {
+        var lease = TimeSpan.FromSeconds(2);
+        var assignment = Agents.Shell("acme.leased", "sleep 600 & sleep 600; wait");
+        var lastGranted = DateTimeOffset.MinValue;
+        _gateway.Respond = request =>
+        {
+            if (request.Running.Contains("acme.leased") && Processes.OfJob("acme.leased").Count >= 3 && _gateway.Refused == 0)
+            {
+                // From now on the credential is refused, as after a revocation: the lease granted now is the last.
+                _gateway.RefuseNext(int.MaxValue);
+            }
+
+            lastGranted = DateTimeOffset.UtcNow;
+            return FakeGateway.Answer(request, start: [assignment]) with { Lease = lease };
+        };
+        await StartAgentAsync();
+        await Eventually.TrueAsync(() => _gateway.Refused > 0, "the credential is refused while the job runs", TimeSpan.FromSeconds(30));
+
+        await Eventually.TrueAsync(() => Processes.OfJob("acme.leased").Count == 0, "the job's processes are killed", TimeSpan.FromSeconds(30));
+        var killedBy = DateTimeOffset.UtcNow;
+
+        Assert.True(killedBy < lastGranted + lease, $"killed by {killedBy:O}, the lease granted at {lastGranted:O} ends at {lastGranted + lease:O}");
+        await Eventually.TrueAsync(
+            () => new StateStore(_directory.State).Load().Reports.Any(r => r is { JobId: "acme.leased", Phase: AgentJobPhase.Lost, Detail: JobReconciler.LeaseEndedDetail }),
+            "the job is reported Lost because the lease ended");
+    }
+
+    [Fact]
+    public async Task The_log_of_a_job_that_exited_by_itself_names_its_exit_code_and_nothing_else()
+    {
+        var options = Agents.Options(_directory);
+        var log = new RecordingLogger<JobReconciler>();
+        using var reconciler = Reconciler(options, log);
+        reconciler.Recover();
+
+        reconciler.Apply(FakeGateway.Answer(new AgentSyncRequest("i", [], []), start: [Agents.Shell("acme.logged", "exit 0")]), []);
+
+        await Eventually.TrueAsync(() => log.Lines.Any(l => l.Contains("acme.logged Exited", StringComparison.Ordinal)), "the exit is logged");
+        var line = log.Lines.Single(l => l.Contains("acme.logged Exited", StringComparison.Ordinal));
+        Assert.Equal("Job acme.logged Exited with exit code 0", line);
+    }
+
+    [Fact]
+    public async Task A_rejected_job_leaves_no_directory_behind()
+    {
+        var assignment = Agents.Shell("acme.missing", "true") with { Command = new("./not-there", [], new Dictionary<string, string>()) };
+        _gateway.Respond = request => FakeGateway.Answer(request, start: request.Reports.Any(r => r.JobId == "acme.missing") ? [] : [assignment]);
+        await StartAgentAsync();
+
+        await Eventually.TrueAsync(() => _gateway.Requests.SelectMany(r => r.Reports).Any(r => r is { JobId: "acme.missing", Phase: AgentJobPhase.Rejected }), "the job is rejected");
+
+        Assert.False(Directory.Exists(Path.Combine(_directory.Work, "acme.missing")), "the rejected job's directory is removed");
+    }
+
+    [Fact]
     public async Task A_report_is_repeated_until_acknowledged_and_then_dropped()
     {
         var assignment = Agents.Shell("acme.fails", "echo bad; exit 3");
@@ -225,7 +281,7 @@ public sealed class SyncLoopTests : IAsyncLifetime, IDisposable
     private AgentJobReport? ExitOf(string jobId) =>
         _gateway.Requests.SelectMany(r => r.Reports).FirstOrDefault(r => r.JobId == jobId && r.Phase == AgentJobPhase.Exited);
 
-    private static JobReconciler Reconciler(AgentOptions options)
+    private static JobReconciler Reconciler(AgentOptions options, Microsoft.Extensions.Logging.ILogger<JobReconciler>? logger = null)
     {
         var user = JobUser.Resolve(options, out _);
         var directories = new JobDirectories(options.WorkRoot, user);
@@ -235,7 +291,7 @@ public sealed class SyncLoopTests : IAsyncLifetime, IDisposable
             directories,
             new StateStore(options.StateDirectory),
             TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<JobReconciler>.Instance);
+            logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<JobReconciler>.Instance);
     }
 
     private async Task StartAgentAsync(AgentOptions? options = null)
@@ -243,4 +299,20 @@ public sealed class SyncLoopTests : IAsyncLifetime, IDisposable
         _host = AgentHost.Build(options ?? Agents.Options(_directory, _gateway.Url), Credential.FromValue(FakeGateway.Credential));
         await _host.StartAsync();
     }
+}
+
+/// <summary>Keeps every formatted log line.</summary>
+internal sealed class RecordingLogger<T> : Microsoft.Extensions.Logging.ILogger<T>
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        _lines.Enqueue(formatter(state, exception));
 }

@@ -63,7 +63,7 @@ public sealed class ClusterProcesses : IDisposable
         {
             if (!_silos.TryGetValue(name, out ports!))
             {
-                ports = new SiloPorts(zone, FreePort(), FreePort(), FreePort());
+                ports = new SiloPorts(zone, FreePort(), FreePort(), FreePort(), FreePort());
                 _silos[name] = ports;
             }
         }
@@ -76,8 +76,14 @@ public sealed class ClusterProcesses : IDisposable
             ["Silo__Zone"] = zone,
             ["Silo__SiloPort"] = $"{ports.Silo}",
             ["Silo__GatewayPort"] = $"{ports.Gateway}",
+            ["Silo__ManagementPort"] = $"{ports.Management}",
             ["Silo__ClusterId"] = "chaos",
             ["Silo__ServiceId"] = "chaos",
+
+            // Silos outside Development need a configured key; these tests drive the SDK, so nobody holds this one.
+            ["Gateway__ApiKeys__cluster-tests__Tenant"] = "operators",
+            ["Gateway__ApiKeys__cluster-tests__Role"] = "Operator",
+            ["Gateway__ApiKeys__cluster-tests__Sha256"] = UnusedKeyHash,
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Orleans"] = "Warning",
 
@@ -204,6 +210,9 @@ public sealed class ClusterProcesses : IDisposable
         }
     }
 
+    /// <summary>The hash of a random key no test knows.</summary>
+    private static readonly string UnusedKeyHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Guid.NewGuid().ToByteArray()));
+
     private static string BuildConfiguration =>
         new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 
@@ -269,7 +278,7 @@ public sealed class ClusterProcesses : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed record SiloPorts(string Zone, int Silo, int Gateway, int Http);
+    private sealed record SiloPorts(string Zone, int Silo, int Gateway, int Http, int Management);
 }
 
 /// <summary>Polls a condition until it holds or a deadline passes; no fixed sleeps.</summary>

@@ -25,7 +25,7 @@ public class CandidateIndexPropertyTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void The_shortlist_of_the_own_hub_and_loan_slices_is_the_head_of_the_full_plan_with_its_counts_and_reasons(int seed)
+    public void The_shortlist_of_the_own_hub_and_loan_slices_is_the_head_of_the_full_plan_with_the_pools_counts_and_reasons(int seed)
     {
         var random = new Random(seed);
         var (topology, view) = RandomPool(random);
@@ -38,7 +38,8 @@ public class CandidateIndexPropertyTests
             var count = random.Next(1, 6);
             var own = view.Values.Where(v => v.Spec.HubId == origin);
 
-            var expected = PlacementShortlist.Of(PlacementEngine.Plan(job, topology, own.Concat(extra)), count);
+            var (feasible, total) = PlacementEngine.CountInPool(job, topology, view.Values, extra);
+            var expected = PlacementShortlist.Of(PlacementEngine.Plan(job, topology, own.Concat(extra)), count) with { Feasible = feasible, Total = total };
             var actual = index.Shortlist(job, hub => hub == origin, extra, count);
 
             AssertSame(expected, actual, $"seed {seed}, job {j}: {job}");
@@ -70,7 +71,7 @@ public class CandidateIndexPropertyTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void The_shortlist_over_several_hubs_is_the_head_of_the_full_plan_over_them(int seed)
+    public void The_shortlist_over_several_hubs_is_the_head_of_the_full_plan_over_them_with_the_pools_counts(int seed)
     {
         var random = new Random(seed);
         var (topology, view) = RandomPool(random);
@@ -82,7 +83,8 @@ public class CandidateIndexPropertyTests
             var hubs = topology.Hubs.Keys.Where(_ => random.Next(2) > 0).ToHashSet(StringComparer.Ordinal);
             var count = random.Next(1, 12);
 
-            var expected = PlacementShortlist.Of(PlacementEngine.Plan(job, topology, view.Values.Where(v => hubs.Contains(v.Spec.HubId))), count);
+            var (feasible, total) = PlacementEngine.CountInPool(job, topology, view.Values, []);
+            var expected = PlacementShortlist.Of(PlacementEngine.Plan(job, topology, view.Values.Where(v => hubs.Contains(v.Spec.HubId))), count) with { Feasible = feasible, Total = total };
             var actual = index.Shortlist(job, hubs.Contains, [], count);
 
             AssertSame(expected, actual, $"seed {seed}, job {j}: {job}");

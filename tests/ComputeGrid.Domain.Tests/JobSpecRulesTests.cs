@@ -56,6 +56,12 @@ public class JobSpecRulesTests
     [InlineData("allowed hub unknown", "allowedHubs")]
     [InlineData("allowed hub blank", "allowedHubs")]
     [InlineData("GPU model unknown to the topology", "resources.gpuModel")]
+    [InlineData("GPU model unknown to the topology without GPUs", "resources.gpuModel")]
+    [InlineData("GPU model with markup without GPUs", "resources.gpuModel")]
+    [InlineData("GPU model over 32 characters", "resources.gpuModel")]
+    [InlineData("origin hub over 64 characters", "originHub")]
+    [InlineData("more than 64 allowed hubs", "allowedHubs")]
+    [InlineData("allowed hub over 64 characters", "allowedHubs")]
     public void Each_invalid_field_gives_exactly_one_error_naming_that_field(string change, string field)
     {
         var spec = Invalid(change);
@@ -132,6 +138,12 @@ public class JobSpecRulesTests
             "allowed hub unknown" => valid with { AllowedHubs = ["guizhou", "atlantis"] },
             "allowed hub blank" => valid with { AllowedHubs = ["guizhou", ""] },
             "GPU model unknown to the topology" => valid with { Resources = r with { Gpus = 1, GpuModel = "V100" } },
+            "GPU model unknown to the topology without GPUs" => valid with { Resources = r with { Gpus = 0, GpuModel = "V100" } },
+            "GPU model with markup without GPUs" => valid with { Resources = r with { Gpus = 0, GpuModel = "<script>x" } },
+            "GPU model over 32 characters" => valid with { Resources = r with { Gpus = 1, GpuModel = new string('A', 33) } },
+            "origin hub over 64 characters" => valid with { OriginHub = new string('h', 65) },
+            "more than 64 allowed hubs" => valid with { AllowedHubs = [.. Enumerable.Repeat("guizhou", JobSpecRules.MaxAllowedHubs + 1)] },
+            "allowed hub over 64 characters" => valid with { AllowedHubs = [new string('h', 65)] },
             _ => throw new ArgumentOutOfRangeException(nameof(change), change, "no such change"),
         };
     }

@@ -257,7 +257,7 @@ public class PlacementEngineTests
 
         Assert.StartsWith($"{policy}: {what}", reason, StringComparison.Ordinal);
         Assert.Contains($"next {plan.Ranked[1].DataCenterId}", reason, StringComparison.Ordinal);
-        Assert.EndsWith("10 of 10 data centers feasible", reason, StringComparison.Ordinal);
+        Assert.EndsWith("10 of 10 data centers in the pool feasible", reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -269,7 +269,33 @@ public class PlacementEngineTests
         var reason = plan.ReasonFor(Assert.Single(plan.Ranked));
 
         Assert.Contains("the only feasible data center", reason, StringComparison.Ordinal);
-        Assert.EndsWith("1 of 10 data centers feasible", reason, StringComparison.Ordinal);
+        Assert.EndsWith("1 of 10 data centers in the pool feasible", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReasonFor_a_tiny_job_gives_its_numbers_with_three_significant_digits_and_a_unit_never_an_exponent()
+    {
+        var job = Shipped.ValidJob with { Policy = PlacementPolicy.Greenest, Resources = new ResourceRequest(1, 1, 0, null), RunTime = TimeSpan.FromSeconds(1) };
+        var plan = PlacementEngine.Plan(job, Topology, AllOnline());
+
+        var reason = plan.ReasonFor(plan.Ranked[0]);
+
+        Assert.DoesNotContain("E-", reason, StringComparison.Ordinal);
+        Assert.Matches(@"lowest carbon \d+(\.\d+)? [m]?gCO2 \(next \S+ \d+(\.\d+)? [m]?gCO2\)", reason);
+    }
+
+    [Fact]
+    public void The_pool_count_counts_each_data_center_once_whether_its_own_room_or_a_loan_slice_makes_it_feasible()
+    {
+        var job = Shipped.ValidJob with { Resources = new ResourceRequest(4_000, 16_384, 0, null) };
+        var full = Topology.DataCenters.Values.Select(d => new CandidateState(d, DataCenterStatus.Online, d.Id == "guian" ? ResourceVector.Zero : d.Capacity)).ToList();
+        var guian = Topology.DataCenters["guian"];
+        var slice = new CandidateState(guian with { Capacity = ResourceVector.Of(64_000, 262_144) }, DataCenterStatus.Online, ResourceVector.Of(64_000, 262_144));
+        var wuhuSlice = slice with { Spec = Topology.DataCenters["wuhu"] with { Capacity = slice.Spec.Capacity } };
+
+        Assert.Equal((9, 10), PlacementEngine.CountInPool(job, Topology, full, []));
+        Assert.Equal((10, 10), PlacementEngine.CountInPool(job, Topology, full, [slice, slice]));
+        Assert.Equal((10, 10), PlacementEngine.CountInPool(job, Topology, full, [slice, wuhuSlice]));
     }
 
     [Fact]

@@ -71,4 +71,25 @@ public class ResourceVectorTests
         Assert.Equal(a, b);
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
     }
+
+    [Fact]
+    public void A_sum_beyond_64_bits_of_CPU_or_memory_throws_instead_of_going_negative()
+    {
+        var huge = ResourceVector.Of(long.MaxValue, long.MaxValue);
+
+        Assert.Throws<OverflowException>(() => huge.Plus(ResourceVector.Of(1, 0)));
+        Assert.Throws<OverflowException>(() => huge.Plus(ResourceVector.Of(0, 1)));
+        Assert.Throws<OverflowException>(() => huge.Plus(new ResourceRequest(1, 1)));
+        Assert.Throws<OverflowException>(() => ResourceVector.Of(long.MinValue, 0).Minus(ResourceVector.Of(1, 0)));
+    }
+
+    [Fact]
+    public void A_sum_beyond_32_bits_of_GPUs_throws_instead_of_going_negative()
+    {
+        var huge = ResourceVector.Of(0, 0, [new("A800", int.MaxValue)]);
+
+        Assert.Throws<OverflowException>(() => huge.Plus(ResourceVector.Of(0, 0, [new("A800", 1)])));
+        Assert.Throws<OverflowException>(() => huge.Plus(new ResourceRequest(1, 1, 1, "A800")));
+        Assert.Throws<OverflowException>(() => ResourceVector.Of(0, 0, [new("A800", int.MaxValue), new("H800", 1)]).TotalGpus);
+    }
 }

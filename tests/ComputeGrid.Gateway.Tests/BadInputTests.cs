@@ -99,6 +99,8 @@ public sealed class BadInputTests(GatewayFixture fixture)
         Submit("application/xml is not JSON", () => Bodies.Raw("<job/>", "application/xml"), "Content-Type", "must be application/json", 415);
         Submit("a form is not JSON", () => Bodies.Raw("originHub=yangtze", "application/x-www-form-urlencoded"), "Content-Type", "must be application/json", 415);
         Submit("a charset other than UTF-8 is refused", () => Bodies.Raw(Bodies.Job().ToJsonString(), "application/json; charset=iso-8859-1"), "Content-Type", "must be application/json", 415);
+        Submit("a vendor +json type is not application/json", () => Bodies.Raw(Bodies.Job().ToJsonString(), "application/vnd.acme+json"), "Content-Type", "must be application/json", 415);
+        Submit("problem+json is not application/json", () => Bodies.Raw(Bodies.Job().ToJsonString(), "application/problem+json"), "Content-Type", "must be application/json", 415);
         Submit("multipart is not JSON", () => Bodies.Raw("--x--", "multipart/form-data; boundary=x"), "Content-Type", "must be application/json", 415);
 
         // Oversize bodies.
@@ -190,6 +192,21 @@ public sealed class BadInputTests(GatewayFixture fixture)
         Resources("an unknown GPU model is refused", r => { r["gpus"] = 1; r["gpuModel"] = "V100"; }, "resources.gpuModel", "unknown GPU model 'V100'");
         Resources("more GPUs than any data center has can never run", r => { r["gpus"] = 600; r["gpuModel"] = "910B"; }, "resources.gpus", "exceed the largest allowed data center", 422);
 
+        // Enums take exactly one documented name (issue 17, item 9).
+        Job("a comma-separated list of policies is refused", b => b["policy"] = "Cheapest,Fastest", "policy", "must be one of Greenest, Cheapest, Fastest, Balanced");
+        Job("a comma-separated list of latency classes is refused", b => b["latencyClass"] = "Batch, Interactive", "latencyClass", "must be one of Interactive, Regional, Batch");
+        Job("a policy in lower case is refused", b => b["policy"] = "greenest", "policy", "must be one of");
+        Job("a latency class in upper case is refused", b => b["latencyClass"] = "BATCH", "latencyClass", "must be one of");
+        Job("a policy with spaces around it is refused", b => b["policy"] = " Greenest", "policy", "must be one of");
+
+        // GPU models and lengths (issue 17, item 10).
+        Resources("an unknown GPU model without GPUs is refused", r => { r["gpus"] = 0; r["gpuModel"] = "V100"; }, "resources.gpuModel", "unknown GPU model 'V100'");
+        Resources("a GPU model with markup is refused", r => { r["gpus"] = 0; r["gpuModel"] = "<script>x"; }, "resources.gpuModel", "letters, digits");
+        Resources("a GPU model over 32 characters is refused", r => { r["gpus"] = 1; r["gpuModel"] = new string('A', 33); }, "resources.gpuModel", "1-32");
+        Job("an origin hub over 64 characters is refused", b => b["originHub"] = new string('h', 65), "originHub", "at most 64 characters");
+        Job("more than 64 allowed hubs are refused", b => b["allowedHubs"] = new JsonArray([.. Enumerable.Range(0, 65).Select(_ => (JsonNode)"yangtze")]), "allowedHubs", "at most 64 hubs");
+        Job("an unknown origin hub is echoed cut short", b => b["originHub"] = new string('m', 60), "originHub", $"unknown hub '{new string('m', 32)}\u2026'");
+
         // Idempotency keys.
         cases.Add("submit: an Idempotency-Key with a space is refused", new Case(Partner, HttpMethod.Post, "/v1/jobs", () => Bodies.Job().Json(), 400, "Idempotency-Key", "letters, digits") { IdempotencyKey = "two words" });
         cases.Add("submit: an Idempotency-Key with a dot is refused", new Case(Partner, HttpMethod.Post, "/v1/jobs", () => Bodies.Job().Json(), 400, "Idempotency-Key", "letters, digits") { IdempotencyKey = "a.b" });
@@ -217,6 +234,11 @@ public sealed class BadInputTests(GatewayFixture fixture)
         List("a cursor beyond 64 bits is refused", "cursor=99999999999999999999", "cursor", "not a cursor");
         List("the state is checked before the limit and the cursor", "state=Done&limit=0&cursor=abc", "state", "must be one of");
         List("the limit is checked before the cursor", "limit=0&cursor=abc", "limit", "between 1 and 500");
+        List("a cursor the API did not issue is refused", "cursor=99999", "cursor", "not a cursor this API returned");
+        List("an unknown query parameter is refused", "limt=2", "limt", "is not a query parameter of this endpoint; it takes cursor, limit, state, tenant");
+        List("a query parameter in another case is refused", "Limit=2", "Limit", "is not a query parameter");
+        cases.Add("loans: hub is not a query parameter (hubId is)", new Case(Partner, HttpMethod.Get, "/v1/loans?hub=bth", null, 400, "hub", "it takes cursor, hubId, limit, state"));
+        cases.Add("pool: a query parameter where none is taken is refused", new Case(Partner, HttpMethod.Get, "/v1/pool?verbose=1", null, 400, "verbose", "which takes none"));
 
         // Unknown ids and paths.
         void Get(string name, HttpMethod method, string path, int status, string field, string reason, params (string, string)[] headers) =>
@@ -250,11 +272,20 @@ public sealed class BadInputTests(GatewayFixture fixture)
         Dc("a green share over 1 is refused", b => b["energy"]!["greenShare"] = 2, "energy.greenShare", "between 0 and 1");
         Dc("a negative price is refused", b => b["energy"]!["priceCnyPerKwh"] = -1, "energy.priceCnyPerKwh", "between 0 and 100");
         Dc("a grid factor over 2 is refused", b => b["energy"]!["gridKgCo2PerKwh"] = 3, "energy.gridKgCo2PerKwh", "between 0 and 2");
-        Dc("negative CPU capacity is refused", b => b["capacity"]!["cpuMillicores"] = -1, "capacity.cpuMillicores", "must not be negative");
-        Dc("a negative GPU count is refused", b => b["capacity"]!["gpus"] = new JsonObject { ["A800"] = -1 }, "capacity.gpus.A800", "must not be negative");
+        Dc("negative CPU capacity is refused", b => b["capacity"]!["cpuMillicores"] = -1, "capacity.cpuMillicores", "between 0 and");
+        Dc("a negative GPU count is refused", b => b["capacity"]!["gpus"] = new JsonObject { ["A800"] = -1 }, "capacity.gpus.A800", "between 0 and");
         Dc("a GPU count as text is refused", b => b["capacity"]!["gpus"] = new JsonObject { ["A800"] = "many" }, "capacity.gpus.A800", "must be a whole number");
         Dc("a status is not a field", b => b["status"] = "Online", "status", "is not a field of this request");
         Dc("energy is required", b => b.Remove("energy"), "energy", "is required");
+
+        // Capacity bounds (issue 17, item 6) and lengths (item 10).
+        Dc("CPU capacity of 2^63-1 millicores is refused", b => b["capacity"]!["cpuMillicores"] = long.MaxValue, "capacity.cpuMillicores", "between 0 and 100000000000 millicores");
+        Dc("memory capacity of 2^63-1 MiB is refused", b => b["capacity"]!["memoryMiB"] = long.MaxValue, "capacity.memoryMiB", "between 0 and 1099511627776 MiB");
+        Dc("2^31-1 GPUs of a model are refused", b => b["capacity"]!["gpus"] = new JsonObject { ["A800"] = int.MaxValue }, "capacity.gpus.A800", "between 0 and 1000000");
+        Dc("a GPU model name with markup is refused", b => b["capacity"]!["gpus"] = new JsonObject { ["<b>x"] = 1 }, "capacity.gpus", "letters, digits");
+        Dc("a name of 60 KB is refused", b => b["name"] = new string('n', 60_000), "name", "at most 200 printable characters");
+        Dc("an id over 64 characters is refused", b => b["id"] = new string('d', 65), "id", "1-64 characters");
+        Register("application/merge-patch+json is not application/json", () => Bodies.Raw(Bodies.DataCenter("bad-dc").ToJsonString(), "application/merge-patch+json"), "Content-Type", "must be application/json", 415);
         Register("malformed JSON is refused", () => Bodies.Raw("{\"id\":", "application/json"), "body", "is not valid JSON");
         Register("text/plain is not JSON", () => Bodies.Raw(Bodies.DataCenter("bad-dc").ToJsonString(), "text/plain"), "Content-Type", "must be application/json", 415);
 

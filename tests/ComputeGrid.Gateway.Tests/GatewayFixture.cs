@@ -37,6 +37,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["operator"] = ("test-key-operator", "operators", GatewayRole.Operator),
     };
 
+    /// <summary>How long the gateway trusts an issued key it looked up (Gateway:ApiKeyCacheDuration), shorter than the default to keep the tests quick.</summary>
+    public static readonly TimeSpan IssuedKeyCacheDuration = TimeSpan.FromSeconds(2);
+
     /// <summary>The limited tenant's requests per (one-hour) window.</summary>
     public const int LimitedPermits = 3;
 
@@ -103,6 +106,28 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Another gateway over the same cluster, on its own free port, with the tests' keys and <paramref name="overrides"/>
+    /// (a setting that would disturb the shared gateway's other tests, a low anonymous limit for one). Dispose it.
+    /// </summary>
+    public async Task<WebApplication> StartGatewayAsync(IReadOnlyDictionary<string, string?> overrides)
+    {
+        var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        web.Configuration.Sources.Clear();
+        web.Configuration.AddInMemoryCollection(Settings());
+        web.Configuration.AddInMemoryCollection(overrides);
+        web.WebHost.UseUrls("http://127.0.0.1:0");
+        web.Logging.ClearProviders();
+        web.Services.AddSingleton(_cluster!.Client);
+        web.Services.AddComputeGridClientOverCluster(allowCommands: true);
+        web.Services.AddComputeGridGateway();
+        var app = web.Build();
+        app.UseComputeGridGateway();
+        app.MapComputeGridGateway();
+        await app.StartAsync();
+        return app;
+    }
+
     /// <summary>A client sending the named test key (or none for null).</summary>
     public HttpClient Client(string? keyName)
     {
@@ -122,15 +147,14 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Gateway:RateLimit:PermitLimit"] = "100000",
             ["Gateway:RateLimit:Window"] = "01:00:00",
             ["Gateway:RateLimit:Tenants:limited"] = LimitedPermits.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Gateway:ApiKeyCacheDuration"] = IssuedKeyCacheDuration.ToString(),
+            ["Gateway:RateLimit:AnonymousPermitLimit"] = "100000",
         };
-        var i = 0;
         foreach (var (name, (key, tenant, role)) in Keys)
         {
-            settings[$"Gateway:ApiKeys:{i}:Name"] = name;
-            settings[$"Gateway:ApiKeys:{i}:Tenant"] = tenant;
-            settings[$"Gateway:ApiKeys:{i}:Role"] = role.ToString();
-            settings[$"Gateway:ApiKeys:{i}:Sha256"] = ApiKeyHash.Of(key);
-            i++;
+            settings[$"Gateway:ApiKeys:{name}:Tenant"] = tenant;
+            settings[$"Gateway:ApiKeys:{name}:Role"] = role.ToString();
+            settings[$"Gateway:ApiKeys:{name}:Sha256"] = ApiKeyHash.Of(key);
         }
 
         return settings;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using ComputeGrid.Client;
 using ComputeGrid.Gateway.Security;
 using ComputeGrid.Silo;
@@ -13,13 +14,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ComputeGrid.Gateway.Tests;
 
 /// <summary>
-/// The two ways the gateway is served: co-hosted in the silo of the one run command (with the documented development
-/// keys), and standalone (src/ComputeGrid.Gateway.Host, its own process) as an Orleans client of that silo.
+/// The two ways the gateway is served: co-hosted in the silo of the one run command (in Development, with the documented
+/// development keys), and standalone (src/ComputeGrid.Gateway.Host, its own process) as an Orleans client of that silo.
+/// Outside Development neither host starts without a key of its own, nor with a development key.
 /// </summary>
 public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<DevelopmentSilo>
 {
-    private const string DevPartnerKey = "cg-dev-partner-acme";
-    private const string DevOperatorKey = "cg-dev-operator";
+    private const string DevPartnerKey = DevelopmentKeys.PartnerAcme;
+    private const string DevOperatorKey = DevelopmentKeys.Operator;
 
     [Fact]
     public async Task The_silo_host_serves_the_gateway_with_the_documented_development_keys()
@@ -50,15 +52,15 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[]
         {
-            HostAssembly(),
+            HostAssembly("src", "ComputeGrid.Gateway.Host"),
             "--environment", "Production",
             "--urls", $"http://127.0.0.1:{port}",
             $"--ComputeGridClient:Gateways:0={silo.OrleansGateway}",
             $"--ComputeGridClient:ClusterId={silo.ClusterId}",
             $"--ComputeGridClient:ServiceId={silo.ServiceId}",
-            "--Gateway:ApiKeys:0:Name=standalone",
-            "--Gateway:ApiKeys:0:Tenant=standalone",
-            $"--Gateway:ApiKeys:0:Sha256={ApiKeyHash.Of(key)}",
+            "--Gateway:ApiKeys:standalone:Tenant=standalone",
+            "--Gateway:ApiKeys:standalone:Role=Partner",
+            $"--Gateway:ApiKeys:standalone:Sha256={ApiKeyHash.Of(key)}",
             "--Logging:LogLevel:Default=Warning",
         })
         {
@@ -105,6 +107,88 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
         }
     }
 
+    [Theory]
+    [InlineData("silo")]
+    [InlineData("standalone")]
+    public async Task A_production_host_without_keys_refuses_to_start_and_says_how_to_add_one(string host)
+    {
+        var (exitCode, output) = await RunUntilExitAsync(host, "--environment", "Production");
+
+        Assert.True(exitCode == 2, $"exit code {exitCode}: {output}");
+        Assert.Contains("Gateway:ApiKeys has no key (Production environment)", output, StringComparison.Ordinal);
+        Assert.Contains("Gateway__ApiKeys__ops__Role=Operator", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("silo", DevelopmentKeys.Operator)]
+    [InlineData("silo", DevelopmentKeys.PartnerAcmeCommands)]
+    [InlineData("standalone", DevelopmentKeys.PartnerAcme)]
+    public async Task A_production_host_refuses_to_start_with_a_development_key(string host, string developmentKey)
+    {
+        var (exitCode, output) = await RunUntilExitAsync(
+            host,
+            "--environment", "Production",
+            "--Gateway:ApiKeys:copied:Tenant=operators",
+            "--Gateway:ApiKeys:copied:Role=Operator",
+            $"--Gateway:ApiKeys:copied:Sha256={ApiKeyHash.Of(developmentKey)}");
+
+        Assert.True(exitCode == 2, $"exit code {exitCode}: {output}");
+        Assert.Contains("Gateway:ApiKeys:copied:Sha256 is the hash of a published development key", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_readme_run_command_runs_the_silo_in_development()
+    {
+        var launch = JsonDocument.Parse(Docs.RepositoryFiles.Read("silo/ComputeGrid.Silo/Properties/launchSettings.json")).RootElement;
+        var readme = Docs.RepositoryFiles.Read("README.md");
+
+        Assert.Contains("dotnet run --project silo/ComputeGrid.Silo\n", readme, StringComparison.Ordinal);
+        Assert.Contains("Hosting environment: Development", readme, StringComparison.Ordinal);
+        Assert.All(launch.GetProperty("profiles").EnumerateObject(), profile =>
+            Assert.Equal("Development", profile.Value.GetProperty("environmentVariables").GetProperty("ASPNETCORE_ENVIRONMENT").GetString()));
+        Assert.DoesNotContain("ApiKeys", Docs.RepositoryFiles.Read("silo/ComputeGrid.Silo/appsettings.json"), StringComparison.Ordinal);
+        Assert.DoesNotContain("ApiKeys", Docs.RepositoryFiles.Read("src/ComputeGrid.Gateway.Host/appsettings.json"), StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a host (<c>silo</c> or <c>standalone</c>) from its build output on free ports until it exits; its exit code and output.</summary>
+    private async Task<(int ExitCode, string Output)> RunUntilExitAsync(string host, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+        start.ArgumentList.Add(host == "silo" ? HostAssembly("silo", "ComputeGrid.Silo") : HostAssembly("src", "ComputeGrid.Gateway.Host"));
+        foreach (var argument in new[] { "--urls", $"http://127.0.0.1:{Loopback.FreePort()}" }.Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (host == "silo")
+        {
+            start.ArgumentList.Add($"--Silo:SiloPort={Loopback.FreePort()}");
+            start.ArgumentList.Add($"--Silo:GatewayPort={Loopback.FreePort()}");
+        }
+        else
+        {
+            start.ArgumentList.Add($"--ComputeGridClient:Gateways:0={silo.OrleansGateway}");
+        }
+
+        using var process = Process.Start(start)!;
+        var output = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Stop(process);
+            await process.WaitForExitAsync();
+            Assert.Fail($"the {host} host kept running: {string.Concat(await output)}");
+        }
+
+        return (process.ExitCode, string.Concat(await output));
+    }
+
     private static void Stop(Process host)
     {
         if (!host.HasExited)
@@ -126,8 +210,8 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
         }
     }
 
-    /// <summary>The host's build output beside this test assembly's: same configuration and target framework.</summary>
-    private static string HostAssembly()
+    /// <summary>A host's build output beside this test assembly's: same configuration and target framework.</summary>
+    private static string HostAssembly(string folder, string project)
     {
         var bin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (bin.Name, bin.Parent!.Name);
@@ -137,13 +221,16 @@ public sealed class HostingTests(DevelopmentSilo silo) : IClassFixture<Developme
             root = root.Parent;
         }
 
-        var path = Path.Combine(root!.FullName, "src", "ComputeGrid.Gateway.Host", "bin", configuration, framework, "ComputeGrid.Gateway.Host.dll");
-        Assert.True(File.Exists(path), $"{path} is missing: build src/ComputeGrid.Gateway.Host");
+        var path = Path.Combine(root!.FullName, folder, project, "bin", configuration, framework, $"{project}.dll");
+        Assert.True(File.Exists(path), $"{path} is missing: build {folder}/{project}");
         return path;
     }
 }
 
-/// <summary>The silo of the one run command (its appsettings.json, topology and development keys) on free ports.</summary>
+/// <summary>
+/// The silo of the one run command as <c>dotnet run</c> starts it: in the Development environment (its launch profile),
+/// so with its appsettings.json, appsettings.Development.json (the development keys) and topology, on free ports.
+/// </summary>
 public class DevelopmentSilo : IAsyncLifetime
 {
     private readonly int _gatewayPort = Loopback.FreePort();
@@ -164,12 +251,13 @@ public class DevelopmentSilo : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        var web = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         web.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["urls"] = "http://127.0.0.1:0",
             ["Silo:SiloPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo:ManagementPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = ClusterId,
             ["Logging:LogLevel:Default"] = "Warning",
         });

@@ -134,6 +134,103 @@ public sealed class JobsApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task An_operator_reads_explains_and_cancels_any_tenants_job_and_the_cancel_names_no_key()
+    {
+        using var partner = fixture.Client("globex");
+        var key = Bodies.NewKey("operator-acts");
+        using var submitted = await partner.SubmitAsync(Bodies.Job(), key);
+        using var operatorClient = fixture.Client("operator");
+
+        using var read = await operatorClient.GetAsync($"/v1/jobs/globex.{key}");
+        using var cancel = await operatorClient.PostAsync($"/v1/jobs/globex.{key}/cancel", content: null);
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal("globex", (await read.JsonAsync()).GetProperty("tenant").GetString());
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        var cancelled = await cancel.JsonAsync();
+        Assert.Equal("Cancelled", cancelled.GetProperty("state").GetString());
+        var detail = cancelled.GetProperty("events").EnumerateArray().Last().GetProperty("detail").GetString()!;
+        Assert.Equal("cancelled by an operator through the REST gateway", detail);
+    }
+
+    [Fact]
+    public async Task A_partners_cancel_says_cancelled_once_and_not_the_keys_name()
+    {
+        using var http = fixture.Client("acme");
+        var key = Bodies.NewKey("cancel-detail");
+        using var submitted = await http.SubmitAsync(Bodies.Job(), key);
+
+        using var response = await http.PostAsync($"/v1/jobs/acme.{key}/cancel", content: null);
+
+        var detail = (await response.JsonAsync()).GetProperty("events").EnumerateArray().Last().GetProperty("detail").GetString();
+        Assert.Equal("cancelled by the tenant through the REST gateway", detail);
+    }
+
+    [Fact]
+    public async Task A_partner_still_cannot_read_or_cancel_another_tenants_job()
+    {
+        using var owner = fixture.Client("globex");
+        var key = Bodies.NewKey("not-yours");
+        using var submitted = await owner.SubmitAsync(Bodies.Job(), key);
+        using var other = fixture.Client("pager");
+
+        using var read = await other.GetAsync($"/v1/jobs/globex.{key}");
+        using var cancel = await other.PostAsync($"/v1/jobs/globex.{key}/cancel", content: null);
+
+        await read.AssertProblemAsync(404, "jobId", "no job with this id");
+        await cancel.AssertProblemAsync(404, "jobId", "no job with this id");
+        Assert.NotEqual(JobState.Cancelled, (await fixture.Grid.GetJobAsync($"globex.{key}")).State);
+        using var cleanup = await owner.PostAsync($"/v1/jobs/globex.{key}/cancel", content: null);
+    }
+
+    [Fact]
+    public async Task An_operators_listing_without_a_tenant_pages_through_every_tenants_jobs_and_names_each_rows_tenant()
+    {
+        using var acme = fixture.Client("acme");
+        using var globex = fixture.Client("globex");
+        var acmeKey = Bodies.NewKey("all-tenants");
+        var globexKey = Bodies.NewKey("all-tenants");
+        using var a = await acme.SubmitAsync(Bodies.Job(), acmeKey);
+        using var g = await globex.SubmitAsync(Bodies.Job(), globexKey);
+        using var operatorClient = fixture.Client("operator");
+
+        var rows = new List<JsonElement>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            using var response = await operatorClient.GetAsync("/v1/jobs?limit=100" + (cursor is null ? string.Empty : $"&cursor={Uri.EscapeDataString(cursor)}"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var page = await response.JsonAsync();
+            rows.AddRange(page.GetProperty("jobs").EnumerateArray());
+            cursor = page.GetProperty("nextCursor").GetString();
+            pages++;
+        }
+        while (cursor is not null && pages < 10_000);
+
+        Assert.Contains(rows, r => r.GetProperty("jobId").GetString() == $"acme.{acmeKey}" && r.GetProperty("tenant").GetString() == "acme");
+        Assert.Contains(rows, r => r.GetProperty("jobId").GetString() == $"globex.{globexKey}" && r.GetProperty("tenant").GetString() == "globex");
+        Assert.Equal(rows.Count, rows.Select(r => r.GetProperty("jobId").GetString()).Distinct().Count());
+        using var c1 = await acme.PostAsync($"/v1/jobs/acme.{acmeKey}/cancel", content: null);
+        using var c2 = await globex.PostAsync($"/v1/jobs/globex.{globexKey}/cancel", content: null);
+    }
+
+    [Fact]
+    public async Task A_partners_listing_without_a_tenant_shows_only_its_own_jobs()
+    {
+        using var globex = fixture.Client("globex");
+        var key = Bodies.NewKey("only-own");
+        using var submitted = await globex.SubmitAsync(Bodies.Job(), key);
+        using var pager = fixture.Client("pager");
+
+        using var response = await pager.GetAsync("/v1/jobs?limit=500");
+
+        var jobs = (await response.JsonAsync()).GetProperty("jobs").EnumerateArray().ToList();
+        Assert.All(jobs, j => Assert.Equal("pager", j.GetProperty("tenant").GetString()));
+        using var cleanup = await globex.PostAsync($"/v1/jobs/globex.{key}/cancel", content: null);
+    }
+
+    [Fact]
     public async Task A_partner_naming_another_tenant_is_refused_with_403_on_the_tenant_field()
     {
         using var http = fixture.Client("pager");

@@ -93,6 +93,27 @@ public sealed class OpenApiTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.OK, script.StatusCode);
     }
 
+    [Fact]
+    public async Task The_docs_page_has_no_ai_chat_deploy_or_sdk_toolbar_and_says_which_key_to_use_instead_of_a_joke_placeholder()
+    {
+        using var http = fixture.Client(null);
+
+        using var page = await http.GetAsync("/docs/");
+
+        var html = await page.Content.ReadAsStringAsync();
+        var config = System.Text.RegularExpressions.Regex.Replace(html, "\\s", string.Empty);
+        Assert.Contains("\"agent\":{\"disabled\":true}", config, StringComparison.Ordinal);
+        Assert.Contains("\"mcp\":{\"disabled\":true}", config, StringComparison.Ordinal);
+        Assert.Contains("\"showDeveloperTools\":\"never\"", config, StringComparison.Ordinal);
+        Assert.Contains("\"telemetry\":false", config, StringComparison.Ordinal);
+        Assert.Contains("input::placeholder", html, StringComparison.Ordinal);
+        Assert.Contains("X-API-Key", html, StringComparison.Ordinal);
+
+        // The fixture is not a Development host: no development key is offered, the page asks for an issued one.
+        Assert.DoesNotContain(Hosting.GatewayExtensions.DocsDevelopmentKey, html, StringComparison.Ordinal);
+        Assert.Contains("your operators issued", html, StringComparison.Ordinal);
+    }
+
     private async Task<JsonElement> DocumentAsync()
     {
         using var http = fixture.Client(null);

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace ComputeGrid.Grains.Tests;
@@ -20,6 +21,7 @@ namespace ComputeGrid.Grains.Tests;
 public sealed class GridClusterFixture : IAsyncLifetime
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(2);
+    private const string InnerStorage = "grid-memory";
     private InProcessTestCluster? _cluster;
 
     /// <summary>The federation's clock; advancing it finishes simulated jobs.</summary>
@@ -27,6 +29,9 @@ public sealed class GridClusterFixture : IAsyncLifetime
 
     /// <summary>Jobs whose id starts with "hold-" stay Scheduled until released here.</summary>
     public ExecutorGate Gate { get; } = new();
+
+    /// <summary>Counts the grid storage's writes by grain and fails the writes a test asks it to.</summary>
+    public StorageFaults Faults { get; } = new();
 
     /// <summary>The default topology file.</summary>
     public NationalTopology Topology { get; } = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
@@ -43,7 +48,11 @@ public sealed class GridClusterFixture : IAsyncLifetime
         {
             var zone = Interlocked.Increment(ref index) == 1 ? "east" : "west";
             silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = zone });
-            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddMemoryGrainStorage(InnerStorage);
+            silo.Services.AddSingleton(Faults);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(
+                GridStorage.Name,
+                (services, _) => new FaultingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage), services.GetRequiredService<StorageFaults>()));
             silo.AddMemoryGrainStorage(GridStorage.PubSub);
             silo.AddMemoryStreams(GridStreams.Provider);
             silo.Services.AddSingleton(new GridClock(Time));

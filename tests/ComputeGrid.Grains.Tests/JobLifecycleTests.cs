@@ -1,4 +1,5 @@
 using ComputeGrid.Client;
+using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Jobs;
 
@@ -110,6 +111,47 @@ public sealed class JobLifecycleTests(GridClusterFixture fixture)
         var pool = await Grid.GetPoolAsync();
         Assert.Equal(0, pool.Hubs.Single(h => h.Hub.Id == "ningxia").QueueLength);
         await Grid.CancelJobAsync(running.JobId);
+    }
+
+    [Fact]
+    public async Task A_job_queued_again_after_a_preemption_has_no_placement_while_it_waits()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("pq-dc", "gansu", "PQ", gpus: 1);
+        var job = await Grid.SubmitAsync(Jobs.OnGpu("preempt-q", "PQ", "gansu", TimeSpan.FromHours(100)));
+        Assert.Equal("pq-dc", job.Placement!.DataCenterId);
+        await Grid.Admin.DrainDataCenterAsync("pq-dc");
+        try
+        {
+            // Its only data center takes no new work, so the preempted job waits in the queue (the call is one-way).
+            await fixture.Cluster.Client.GetGrain<IJobGrain>(job.JobId).PreemptAsync("pq-dc", "taken back for the test");
+            await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(job.JobId)).History[^1].State == JobState.Queued, "the preempted job is queued again");
+
+            var waiting = await Grid.GetJobAsync(job.JobId);
+            Assert.True(waiting.State == JobState.Queued, string.Join(" | ", waiting.History.Select(e => $"{e.State} {e.DataCenterId} {e.Detail}")));
+            Assert.Null(waiting.Placement);
+            Assert.Contains(waiting.History, e => e.State == JobState.Preempted && e.DataCenterId == "pq-dc");
+            var row = (await Grid.ListJobsAsync("preempt-q")).Jobs.Single(j => j.JobId == job.JobId);
+            Assert.Null(row.DataCenterId);
+        }
+        finally
+        {
+            await Grid.CancelJobAsync(job.JobId);
+            await Grid.Admin.ResumeDataCenterAsync("pq-dc");
+        }
+    }
+
+    [Theory]
+    [InlineData("cancelled by client", "cancelled by client")]
+    [InlineData("Cancelled: by the owner", "Cancelled: by the owner")]
+    [InlineData("no longer needed", "cancelled: no longer needed")]
+    [InlineData("", "cancelled")]
+    public async Task A_cancels_detail_says_cancelled_once(string reason, string detail)
+    {
+        var job = await Grid.SubmitAsync(Jobs.Batch("cancel-detail"));
+
+        var cancelled = await Grid.CancelJobAsync(job.JobId, reason);
+
+        Assert.Equal(detail, cancelled.History[^1].Detail);
     }
 
     [Fact]

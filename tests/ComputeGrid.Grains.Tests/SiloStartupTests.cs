@@ -11,6 +11,10 @@ public sealed class SiloStartupTests
     [InlineData("Zone", "north", "Silo:Zone")]
     [InlineData("GatewayPort", "11111", "Silo:GatewayPort")]
     [InlineData("ServiceId", "Compute Grid", "Silo:ServiceId")]
+    [InlineData("ManagementAddress", "metrics.example.org", "Silo:ManagementAddress")]
+    [InlineData("ManagementPort", "0", "Silo:ManagementPort")]
+    [InlineData("ManagementPort", "11111", "Silo:ManagementPort")]
+    [InlineData("ManagementPort", "30000", "Silo:ManagementPort")]
     public void An_invalid_silo_setting_fails_start_up_naming_the_setting(string key, string value, string named)
     {
         var options = new ConfigurationBuilder().AddInMemoryCollection([new($"Silo:{key}", value)]).Build()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComputeGrid.Client;
@@ -32,13 +33,17 @@ public sealed class AgentClusterFixture : SiloHostFixture
 
     protected override IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>
     {
-        ["Gateway:ApiKeys:2:Name"] = "agents-partner",
-        ["Gateway:ApiKeys:2:Tenant"] = "agents",
-        ["Gateway:ApiKeys:2:Role"] = nameof(GatewayRole.Partner),
-        ["Gateway:ApiKeys:2:Sha256"] = ApiKeyHash.Of(CommandKey),
-        ["Gateway:ApiKeys:2:AllowCommands"] = "true",
+        ["Gateway:ApiKeys:agents-partner:Tenant"] = "agents",
+        ["Gateway:ApiKeys:agents-partner:Role"] = nameof(GatewayRole.Partner),
+        ["Gateway:ApiKeys:agents-partner:Sha256"] = ApiKeyHash.Of(CommandKey),
+        ["Gateway:ApiKeys:agents-partner:AllowCommands"] = "true",
         ["ComputeGrid:Agents:SyncInterval"] = "00:00:00.250",
         ["ComputeGrid:Agents:HeartbeatTimeout"] = "00:00:03",
+        ["ComputeGrid:Agents:Lease"] = "00:00:03",
+
+        // Both agents sync from 127.0.0.1 every 250 ms; the limit tests send from addresses of their own.
+        ["Gateway:AgentSync:Burst"] = "200",
+        ["Gateway:AgentSync:PerSecond"] = "50",
     };
 
     public override async Task InitializeAsync()
@@ -97,6 +102,40 @@ public sealed class AgentClusterFixture : SiloHostFixture
         agent.BeginErrorReadLine();
         _agents[dataCenterId] = agent;
     }
+
+    /// <summary>Issues a new credential for the data center and restarts its agent with it (after a test revoked the old one).</summary>
+    public async Task ReissueAsync(string dataCenterId)
+    {
+        await KillAgentAsync(dataCenterId);
+        using var http = Client(OperatorKey);
+        using var issued = await http.PostAsJsonAsync(new Uri($"v1/data-centers/{dataCenterId}/agents", UriKind.Relative), new { name = $"{dataCenterId}-host", allowedTenants = new[] { "agents" } });
+        Tokens[dataCenterId] = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        StartAgent(dataCenterId);
+        await Eventually.TrueAsync(async () => (await AgentsAsync(dataCenterId)).Any(a => a.GetProperty("online").GetBoolean()), $"the new agent of {dataCenterId} syncs", TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>A client whose connections come from <paramref name="localAddress"/> (any of 127.0.0.0/8), so it has a rate limit of its own.</summary>
+    public HttpClient From(string localAddress) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Parse(localAddress), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    })
+    {
+        BaseAddress = BaseAddress,
+    };
 
     /// <summary>kill -9 of the data center's agent (its jobs, in their own sessions, survive it).</summary>
     public async Task KillAgentAsync(string dataCenterId)
@@ -198,6 +237,124 @@ public sealed class AgentEndToEndTests(AgentClusterFixture cluster)
 
         await Eventually.TrueAsync(() => Task.FromResult(JobProcesses.Of(job).Count == 0), "every process of the job is gone", TimeSpan.FromSeconds(30));
         Assert.Equal("Cancelled", await StateAsync(job));
+
+        // The agent's report of the kill reaches the cancelled job: it keeps its exit code and output.
+        await Eventually.TrueAsync(async () => (await JobAsync(job)).GetProperty("outcome").ValueKind == JsonValueKind.Object, "the cancelled job keeps its outcome", TimeSpan.FromSeconds(30));
+        Assert.Equal(137, (await JobAsync(job)).GetProperty("outcome").GetProperty("exitCode").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_revoked_agent_kills_its_job_before_its_lease_ends_and_the_job_runs_elsewhere_only_after_it_ended_and_finishes_once()
+    {
+        var job = await SubmitAsync("sh", "-c", "echo begun; sleep 5; echo finished");
+        await Eventually.TrueAsync(async () => await StateAsync(job) == "Running" && JobProcesses.Of(job).Count >= 1, "the job runs");
+        var first = await PlacedAtAsync(job) ?? throw new InvalidOperationException("the running job has no placement");
+        var agentId = (await cluster.AgentsAsync(first)).Single(a => a.GetProperty("revokedAt").ValueKind == JsonValueKind.Null).GetProperty("agentId").GetString();
+        var lease = TimeSpan.FromSeconds(3);
+        var groups = 0;
+        try
+        {
+            using (var operators = cluster.Client(SiloHostFixture.OperatorKey))
+            {
+                using var revoked = await operators.DeleteAsync(new Uri($"v1/data-centers/{first}/agents/{agentId}", UriKind.Relative));
+                Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+            }
+
+            await Eventually.TrueAsync(
+                () =>
+                {
+                    groups = Math.Max(groups, JobProcesses.Groups(job));
+                    return Task.FromResult(JobProcesses.Of(job).Count == 0);
+                },
+                "the revoked agent kills the job",
+                TimeSpan.FromSeconds(30));
+            var killed = DateTimeOffset.UtcNow;
+            var lastSync = (await cluster.AgentsAsync(first)).Single(a => a.GetProperty("agentId").GetString() == agentId).GetProperty("lastSyncAt").GetDateTimeOffset();
+
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    groups = Math.Max(groups, JobProcesses.Groups(job));
+                    return await StateAsync(job) == "Succeeded";
+                },
+                "the job finishes elsewhere",
+                TimeSpan.FromSeconds(60));
+
+            var ended = await JobAsync(job);
+            var events = ended.GetProperty("events").EnumerateArray().ToList();
+            var requeued = events.Single(e => e.GetProperty("state").GetString() == "Preempted").GetProperty("at").GetDateTimeOffset();
+            Assert.True(killed < lastSync + lease, $"killed by {killed:O}, the lease ends at {lastSync + lease:O}");
+            Assert.True(lastSync + lease <= requeued, $"requeued at {requeued:O}, before the lease ends at {lastSync + lease:O}");
+            Assert.Equal(1, groups);
+            Assert.Single(events, e => e.GetProperty("state").GetString() == "Succeeded");
+            Assert.NotEqual(first, ended.GetProperty("placement").GetProperty("dataCenterId").GetString());
+            Assert.Contains("finished", ended.GetProperty("outcome").GetProperty("outputTail").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.ReissueAsync(first);
+        }
+    }
+
+    [Fact]
+    public async Task Syncs_with_made_up_credentials_answer_401_before_their_body_is_read_and_activate_no_data_center()
+    {
+        using var stranger = cluster.From("127.0.0.3");
+        var made = Enumerable.Range(0, 40).Select(i => $"made-up-{i}-{Guid.NewGuid():N}"[..24]).ToList();
+        foreach (var id in made)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/agent/sync") { Content = new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", $"cga.{id}.0123456789ab.secret");
+            using var response = await stranger.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/agent/sync") { Content = new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json") })
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", $"cga.{AgentClusterFixture.DataCenters[0]}.0123456789ab.secret");
+            using var response = await stranger.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        var activations = await cluster.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var keys = activations.Select(a => a.GrainId.Key.ToString()).ToHashSet(StringComparer.Ordinal);
+        Assert.DoesNotContain(made, keys.Contains);
+    }
+
+    [Fact]
+    public async Task Syncs_are_rate_limited_per_client_address_with_a_429_problem()
+    {
+        using var flood = cluster.From("127.0.0.2");
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 400 && limited is null; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/agent/sync") { Content = JsonContent.Create(new { instanceId = "x", running = Array.Empty<string>(), reports = Array.Empty<object>() }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "cga.nowhere.0123456789ab.secret");
+            var response = await flood.SendAsync(request);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        using (limited)
+        {
+            Assert.NotNull(limited);
+            Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+            Assert.True(limited.Headers.RetryAfter is not null, "429 says when to retry");
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, statuses[0]);
+
+        // Another address has a limit of its own: the flood did not use it up.
+        using var other = cluster.From("127.0.0.4");
+        Assert.Equal(HttpStatusCode.Unauthorized, await SyncAsync(other, "cga.nowhere.0123456789ab.secret"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Spectre.Console.Testing;
 
 namespace ComputeGrid.Ops.Tests;
@@ -147,6 +148,9 @@ public sealed class CliTests(SiloHostFixture host)
 
             Assert.Equal(0, code);
             Assert.Contains("is Queued", output, StringComparison.Ordinal);
+            var first = output.Split('\n')[0];
+            Assert.Contains("Queued, position", first, StringComparison.Ordinal);
+            Assert.DoesNotContain("zhongwei", first, StringComparison.Ordinal);
             Assert.Matches(@"zhongwei\s*│\s*ningxia\s*│\s*ruled out\s*│\s*status", output);
             Assert.Matches(@"guian\s*│\s*guizhou\s*│\s*ruled out\s*│\s*residency", output);
             Assert.DoesNotMatch(@"│\s*feasible\s*│", output);
@@ -192,10 +196,154 @@ public sealed class CliTests(SiloHostFixture host)
         Assert.Contains("403", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Loans_with_hub_asks_the_gateway_for_that_hubs_loans_with_hubId()
+    {
+        using var recorder = new RecordingHandler();
+        var console = new TestConsole().Width(250);
+
+        var code = await OpsCli.RunAsync(["--url", host.BaseAddress.ToString(), "loans", "--hub", "gansu"], console, recorder, CancellationToken.None);
+
+        Assert.True(code == 0, console.Output);
+        Assert.Contains(recorder.Paths, p => p.StartsWith("/v1/loans?", StringComparison.Ordinal) && p.Contains("hubId=gansu", StringComparison.Ordinal));
+        Assert.Contains("Loans of gansu", console.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("dc", "list", "--hub", "atlantis")]
+    [InlineData("loans", "--hub", "atlantis")]
+    public async Task An_unknown_hub_exits_non_zero_and_names_the_hubs_there_are(params string[] args)
+    {
+        var (code, output) = await RunAsync(args);
+
+        Assert.Equal(1, code);
+        Assert.Contains("unknown hub 'atlantis'", output, StringComparison.Ordinal);
+        Assert.Contains("inner-mongolia", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(JsonValueKind.Object, "pool")]
+    [InlineData(JsonValueKind.Array, "hubs")]
+    [InlineData(JsonValueKind.Array, "dc", "list", "--hub", "ningxia")]
+    [InlineData(JsonValueKind.Object, "jobs", "list")]
+    [InlineData(JsonValueKind.Object, "loans")]
+    [InlineData(JsonValueKind.Array, "balances")]
+    public async Task Json_prints_the_same_data_as_parseable_json(JsonValueKind kind, params string[] args)
+    {
+        var (code, output) = await RunAsync(["--json", .. args]);
+
+        Assert.True(code == 0, output);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(kind, json.RootElement.ValueKind);
+        Assert.DoesNotContain("│", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_on_show_explain_and_cancel_prints_the_gateways_answers()
+    {
+        var job = await host.SubmitAsync(new { originHub = "chengyu", resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, runTimeSeconds = 3600, allowedHubs = new[] { "chengyu" } });
+        var jobId = job.GetProperty("jobId").GetString()!;
+
+        var (_, shown) = await RunAsync("jobs", "show", jobId, "--json");
+        var (_, explained) = await RunAsync("explain", jobId, "--json");
+        var (_, cancelled) = await RunAsync("jobs", "cancel", jobId, "--json");
+
+        Assert.Equal(jobId, JsonDocument.Parse(shown).RootElement.GetProperty("jobId").GetString());
+        Assert.True(JsonDocument.Parse(explained).RootElement.GetProperty("ranked").GetArrayLength() > 0, explained);
+        Assert.Equal("Cancelled", JsonDocument.Parse(cancelled).RootElement.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Piped_output_is_plain_text_wide_enough_that_no_cell_wraps()
+    {
+        using var piped = new StringWriter();
+        var console = OpsCli.CreateConsole(piped, redirected: true);
+
+        var code = await OpsCli.RunAsync(["--url", host.BaseAddress.ToString(), "dc", "list"], console, handler: null, CancellationToken.None);
+
+        var output = piped.ToString();
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+        Assert.Contains(output.Split('\n'), line => line.Length > 80 && line.Contains("inner-mongolia", StringComparison.Ordinal));
+        Assert.DoesNotContain(output.Split('\n'), line => line.TrimEnd().EndsWith("inner-mo", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_gpu_columns_show_each_model_instead_of_a_sum()
+    {
+        using var capacity = JsonDocument.Parse("""{"cpuMillicores":1000,"memoryMiB":1024,"gpus":{"A800":256,"910B":64}}""");
+        using var free = JsonDocument.Parse("""{"cpuMillicores":1000,"memoryMiB":1024,"gpus":{"A800":200}}""");
+        using var none = JsonDocument.Parse("""{"cpuMillicores":1000,"memoryMiB":1024,"gpus":{}}""");
+
+        Assert.Equal("A800 256, 910B 64", OpsCli.GpuCounts(capacity.RootElement));
+        Assert.Equal("A800 200 / 256, 910B 0 / 64", OpsCli.GpuPairs(free.RootElement, capacity.RootElement));
+        Assert.Equal("-", OpsCli.GpuCounts(none.RootElement));
+    }
+
+    [Fact]
+    public async Task Dc_list_shows_the_gpus_of_each_model()
+    {
+        var (code, output) = await RunAsync("dc", "list", "--hub", "ningxia");
+
+        Assert.Equal(0, code);
+        Assert.Matches(@"zhongwei\s*│\s*ningxia\s*│[^\n]*A800 \d+ / \d+", output);
+    }
+
+    [Fact]
+    public async Task An_operator_shows_cancels_and_lists_a_partners_job_without_naming_the_tenant()
+    {
+        var job = await host.SubmitAsync(new { originHub = "chengyu", resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, runTimeSeconds = 3600, allowedHubs = new[] { "chengyu" } });
+        var jobId = job.GetProperty("jobId").GetString()!;
+
+        var (listedCode, listed) = await RunAsync("jobs", "list");
+        var (shownCode, shown) = await RunAsync("jobs", "show", jobId);
+        var (cancelled, cancelOutput) = await RunAsync("jobs", "cancel", jobId);
+
+        Assert.Equal(0, listedCode);
+        Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(jobId)}\s*│\s*ops\s*│", listed);
+        Assert.True(shownCode == 0, shown);
+        Assert.Contains("accepted from chengyu", shown, StringComparison.Ordinal);
+        Assert.Equal(0, cancelled);
+        Assert.Contains("Cancelled", cancelOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_partner_still_cannot_show_another_tenants_job()
+    {
+        using var operatorHttp = host.Client(SiloHostFixture.OperatorKey);
+        using var response = await operatorHttp.PostAsync(
+            new Uri("v1/jobs", UriKind.Relative),
+            new StringContent("""{"originHub":"chengyu","resources":{"cpuMillicores":1000,"memoryMiB":1024},"runTimeSeconds":3600,"allowedHubs":["chengyu"]}""", System.Text.Encoding.UTF8, "application/json"));
+        var jobId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("jobId").GetString()!;
+        try
+        {
+            var (code, output) = await RunAsync("--key", SiloHostFixture.PartnerKey, "jobs", "show", jobId);
+
+            Assert.Equal(1, code);
+            Assert.Contains("404", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await RunAsync("jobs", "cancel", jobId);
+        }
+    }
+
     private async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
         var console = new TestConsole().Width(250);
         var code = await OpsCli.RunAsync(["--url", host.BaseAddress.ToString(), .. args], console, handler: null, CancellationToken.None);
         return (code, console.Output);
+    }
+}
+
+/// <summary>Passes requests on to the network and remembers each one's path and query.</summary>
+internal sealed class RecordingHandler() : DelegatingHandler(new HttpClientHandler())
+{
+    public System.Collections.Concurrent.ConcurrentQueue<string> Paths { get; } = new();
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Paths.Enqueue(request.RequestUri!.PathAndQuery);
+        return base.SendAsync(request, cancellationToken);
     }
 }

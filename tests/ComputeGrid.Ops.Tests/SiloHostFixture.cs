@@ -26,6 +26,7 @@ public class SiloHostFixture : IAsyncLifetime
     /// <summary>The test partner key; its tenant is <c>ops</c>.</summary>
     public const string PartnerKey = "test-key-ops";
 
+    private readonly int _managementPort = Loopback.FreePort();
     private WebApplication? _app;
 
     /// <summary>Settings a derived fixture adds to (or overrides in) the host's configuration.</summary>
@@ -37,9 +38,13 @@ public class SiloHostFixture : IAsyncLifetime
     /// <summary>The host's address, for example <c>http://127.0.0.1:41234</c>.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The management listener (metrics, dashboard), on loopback.</summary>
+    public Uri ManagementAddress => new($"http://127.0.0.1:{_managementPort}/");
+
     public virtual async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
+        // Development: the CLI's default key is the development operator key, which no other environment accepts.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -47,15 +52,14 @@ public class SiloHostFixture : IAsyncLifetime
             ["Silo:GatewayPort"] = Loopback.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Silo:ClusterId"] = $"ops-tests-{Guid.NewGuid():n}",
             ["Silo:ServiceId"] = "ops-tests",
+            ["Silo:ManagementPort"] = _managementPort.ToString(CultureInfo.InvariantCulture),
             ["Metrics:PollInterval"] = "00:00:00.200",
-            ["Gateway:ApiKeys:0:Name"] = "operator",
-            ["Gateway:ApiKeys:0:Tenant"] = "operators",
-            ["Gateway:ApiKeys:0:Role"] = nameof(GatewayRole.Operator),
-            ["Gateway:ApiKeys:0:Sha256"] = ApiKeyHash.Of(OperatorKey),
-            ["Gateway:ApiKeys:1:Name"] = "ops-partner",
-            ["Gateway:ApiKeys:1:Tenant"] = "ops",
-            ["Gateway:ApiKeys:1:Role"] = nameof(GatewayRole.Partner),
-            ["Gateway:ApiKeys:1:Sha256"] = ApiKeyHash.Of(PartnerKey),
+            ["Gateway:ApiKeys:operator:Tenant"] = "operators",
+            ["Gateway:ApiKeys:operator:Role"] = nameof(GatewayRole.Operator),
+            ["Gateway:ApiKeys:operator:Sha256"] = ApiKeyHash.Of(OperatorKey),
+            ["Gateway:ApiKeys:ops-partner:Tenant"] = "ops",
+            ["Gateway:ApiKeys:ops-partner:Role"] = nameof(GatewayRole.Partner),
+            ["Gateway:ApiKeys:ops-partner:Sha256"] = ApiKeyHash.Of(PartnerKey),
             ["Gateway:RateLimit:PermitLimit"] = "100000",
         });
         builder.Configuration.AddInMemoryCollection(ExtraSettings);

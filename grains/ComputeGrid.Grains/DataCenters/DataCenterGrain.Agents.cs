@@ -1,24 +1,22 @@
-using System.Security.Cryptography;
-using System.Text;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Jobs;
-using ComputeGrid.Contracts.Pool;
-using ComputeGrid.Domain;
-using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Domain;
+using ComputeGrid.Domain.Agents;
+using ComputeGrid.Domain.Jobs;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.DataCenters;
 
-/// <summary>One agent of a data center: its credential (the hash only) and what it last reported.</summary>
+/// <summary>
+/// One agent of a data center: its credential as the credential grain last told (a cache; id 1 held the secret's hash
+/// when credentials lived here) and what it last reported.
+/// </summary>
 [GenerateSerializer, Alias("cg.AgentRecord")]
 internal sealed class AgentRecord
 {
     [Id(0)] public string Name { get; set; } = string.Empty;
-
-    [Id(1)] public string SecretSha256 { get; set; } = string.Empty;
 
     [Id(2)] public List<string> AllowedTenants { get; set; } = [];
 
@@ -32,9 +30,13 @@ internal sealed class AgentRecord
 
     [Id(7)] public string? Version { get; set; }
 
+    /// <summary>Its last sync, which renewed its lease; null until its first.</summary>
     [Id(8)] public DateTimeOffset? LastSyncAt { get; set; }
 
     public bool Active => RevokedAt is null;
+
+    /// <summary>Active and synced at least once: a data center waits for such an agent before it runs commands or watches heartbeats.</summary>
+    public bool Serving => Active && LastSyncAt is not null;
 }
 
 /// <summary>A job with a command placed here: which agent (process instance) runs it, and how it ended.</summary>
@@ -55,6 +57,11 @@ internal sealed class CommandRecord
 
     /// <summary>The report that ended it here, kept until the job releases its capacity.</summary>
     [Id(6)] public EndedReport? Ended { get; set; }
+
+    /// <summary>The job let its capacity go while its process may still run: kill it, and forward how it ended.</summary>
+    [Id(7)] public bool Released { get; set; }
+
+    public CommandView View => new(Tenant, AgentId, InstanceId, Started, Ended is not null, Released);
 }
 
 /// <summary>How a job's process ended, as recorded by its data center before the job is told.</summary>
@@ -63,89 +70,35 @@ internal sealed record EndedReport([property: Id(0)] AgentJobPhase Phase, [prope
 
 /// <summary>
 /// The data plane: agents sync with their data center (full state both ways, so a lost message is repaired by the next
-/// sync). The data center hands out the jobs with a command placed here, records what the agents report before it
-/// acknowledges and before the jobs hear of it, tells agents to kill what is no longer theirs, and marks itself Offline
-/// (preempting its jobs) when all its agents stay silent past the heartbeat timeout.
+/// sync; the decisions are <see cref="AgentSync"/>'s). Each sync renews the agent's lease on its jobs; a job whose agent
+/// did not renew in time is preempted only once the lease has ended, by when the agent has stopped it. The data center
+/// goes Offline (preempting its jobs) when all its agents that ever synced stay silent past the heartbeat timeout; one
+/// that awaits its first agent stays as it is and runs no commands yet.
 /// </summary>
 internal sealed partial class DataCenterGrain
 {
     private const int MaxSyncItems = 10_000;
-    private const int MaxNameLength = 64;
-    private const int MaxTenants = 256;
     private readonly Dictionary<string, DateTimeOffset> _lastSync = new(StringComparer.Ordinal);
-    private IGrainTimer? _heartbeatWatch;
+    private IGrainTimer? _agentWatch;
 
-    public async Task<AgentIssueResult> IssueAgentAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default)
+    public async Task OnAgentsChangedAsync(IReadOnlyList<AgentGrant> agents, CancellationToken cancellationToken = default)
     {
-        if (!Exists)
+        foreach (var grant in agents)
         {
-            return new AgentIssueResult(null, AdminResult.Missing(Id).Errors, true);
-        }
-
-        var errors = new List<ValidationError>();
-        if (string.IsNullOrWhiteSpace(name) || name.Length > MaxNameLength || name.Any(char.IsControl))
-        {
-            errors.Add(new("name", $"must be 1..{MaxNameLength} printable characters"));
-        }
-
-        if (allowedTenants is null || allowedTenants.Count is 0 or > MaxTenants)
-        {
-            errors.Add(new("allowedTenants", $"must list 1..{MaxTenants} tenants, or '{CandidateState.AnyTenant}' for every tenant"));
-        }
-        else if (allowedTenants.Any(t => string.IsNullOrWhiteSpace(t) || t.Length > JobSpecRules.MaxTenantLength || t.Any(char.IsControl)))
-        {
-            errors.Add(new("allowedTenants", $"every tenant must be 1..{JobSpecRules.MaxTenantLength} printable characters"));
-        }
-
-        if (errors.Count > 0)
-        {
-            return new AgentIssueResult(null, errors, false);
-        }
-
-        var agentId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
-        Record.Agents[agentId] = new AgentRecord
-        {
-            Name = name,
-            SecretSha256 = Hash(secret),
-            AllowedTenants = [.. allowedTenants!.Distinct(StringComparer.Ordinal)],
-            IssuedAt = clock.Now,
-        };
-        await WriteStateAsync(cancellationToken);
-        _lastSync[agentId] = clock.Now;
-        StartHeartbeatWatch();
-        await AnnounceAgentsAsync();
-        LogAgentIssued(logger, Id, agentId, name);
-        return new AgentIssueResult(new AgentCredential(agentId, Id, $"{AgentCredential.Prefix}.{Id}.{agentId}.{secret}"), [], false);
-    }
-
-    public async Task<AdminResult> RevokeAgentAsync(string agentId, CancellationToken cancellationToken = default)
-    {
-        if (!Exists)
-        {
-            return AdminResult.Missing(Id);
-        }
-
-        if (agentId is null || !Record.Agents.TryGetValue(agentId, out var agent))
-        {
-            return new AdminResult([new ValidationError("agentId", $"no agent '{agentId}' in data center '{Id}'")], true);
-        }
-
-        if (agent.Active)
-        {
-            agent.RevokedAt = clock.Now;
-            await WriteStateAsync(cancellationToken);
-            LogAgentRevoked(logger, Id, agentId);
-            await AnnounceAgentsAsync();
-
-            // Its jobs cannot be run by anybody here any more unless another agent takes them: those it held go elsewhere.
-            foreach (var (jobId, command) in Record.Commands.Where(c => c.Value.AgentId == agentId && c.Value.Ended is null).ToList())
+            if (!Record.Agents.TryGetValue(grant.AgentId, out var agent))
             {
-                await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, $"the credential of agent {agentId} was revoked");
+                agent = Record.Agents[grant.AgentId] = new AgentRecord();
             }
+
+            agent.Name = grant.Name;
+            agent.AllowedTenants = [.. grant.AllowedTenants];
+            agent.IssuedAt = grant.IssuedAt;
+            agent.RevokedAt = grant.RevokedAt;
         }
 
-        return AdminResult.Ok;
+        await WriteStateAsync(cancellationToken);
+        StartAgentWatch();
+        await AnnounceAgentsAsync();
     }
 
     public Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(CancellationToken cancellationToken = default) =>
@@ -156,15 +109,15 @@ internal sealed partial class DataCenterGrain
             a.Value.IssuedAt,
             a.Value.RevokedAt,
             a.Value.LastSyncAt,
-            a.Value.Active && IsFresh(a.Key),
+            a.Value.Serving && IsFresh(a.Key),
             a.Value.InstanceId,
             a.Value.Capacity,
             a.Value.Version,
-            Record.Commands.Count(c => c.Value.AgentId == a.Key && c.Value.Started && c.Value.Ended is null)))]);
+            Record.Commands.Count(c => c.Value.AgentId == a.Key && c.Value.Started && c.Value.Ended is null && !c.Value.Released)))]);
 
-    public async Task<AgentSyncResult> SyncAgentAsync(string agentId, string secret, AgentSyncRequest request, CancellationToken cancellationToken = default)
+    public async Task<AgentSyncResult> SyncAgentAsync(AgentGrant grant, AgentSyncRequest request, CancellationToken cancellationToken = default)
     {
-        if (!Exists || agentId is null || !Record.Agents.TryGetValue(agentId, out var agent) || !agent.Active || !Matches(secret, agent.SecretSha256))
+        if (!Exists || grant is null || !grant.Active)
         {
             return AgentSyncResult.Unauthorized;
         }
@@ -174,69 +127,38 @@ internal sealed partial class DataCenterGrain
             return new AgentSyncResult(true, null, errors);
         }
 
+        if (!Record.Agents.TryGetValue(grant.AgentId, out var agent))
+        {
+            // Authenticated, but the credential grain's word of it was lost: its grant is as good.
+            agent = Record.Agents[grant.AgentId] = new AgentRecord { Name = grant.Name, IssuedAt = grant.IssuedAt };
+        }
+
+        agent.AllowedTenants = [.. grant.AllowedTenants];
         var now = clock.Now;
-        _lastSync[agentId] = now;
-        var running = request.Running.ToHashSet(StringComparer.Ordinal);
+        var first = agent.LastSyncAt is null;
+        _lastSync[grant.AgentId] = now;
+        var reports = request.Reports;
+        var decision = AgentSync.Reconcile(
+            Record.Commands.ToDictionary(c => c.Key, c => c.Value.View, StringComparer.Ordinal),
+            new SyncingAgent(grant.AgentId, request.InstanceId, agent.InstanceId, agent.AllowedTenants),
+            request.Running,
+            [.. reports.Select(r => new ReportView(r.JobId, r.Phase == AgentJobPhase.Started))],
+            holder => !Record.Agents.TryGetValue(holder, out var h) || (!h.Active && LeaseExpired(h, now)));
+
         var forwards = new List<(string JobId, EndedReport Report)>();
-        var started = new List<string>();
-        var acknowledged = new HashSet<string>(StringComparer.Ordinal);
-
-        if (agent.InstanceId != request.InstanceId)
+        foreach (var (jobId, index) in decision.Ended)
         {
-            // A new agent process: what the old one ran and this one does not is gone with it.
-            foreach (var (jobId, command) in Record.Commands.Where(c => c.Value.AgentId == agentId && c.Value.InstanceId != request.InstanceId && c.Value.Started && c.Value.Ended is null && !running.Contains(c.Key)))
-            {
-                command.Ended = new EndedReport(AgentJobPhase.Lost, null, $"agent {agentId} restarted; the process was lost");
-                forwards.Add((jobId, command.Ended));
-            }
-
-            agent.InstanceId = request.InstanceId;
+            var report = reports[index];
+            forwards.Add((jobId, new EndedReport(report.Phase, new JobOutcome(report.ExitCode, Tail(report.OutputTail), report.TimedOut), Describe(report))));
         }
 
-        foreach (var report in request.Reports)
+        foreach (var (jobId, detail) in decision.Lost)
         {
-            acknowledged.Add(report.JobId);
-            if (!Record.Commands.TryGetValue(report.JobId, out var command) || command.AgentId != agentId || command.Ended is not null)
-            {
-                continue;
-            }
-
-            if (report.Phase == AgentJobPhase.Started)
-            {
-                if (!command.Started)
-                {
-                    command.Started = true;
-                    started.Add(report.JobId);
-                }
-
-                continue;
-            }
-
-            command.Ended = new EndedReport(report.Phase, new JobOutcome(report.ExitCode, Tail(report.OutputTail), report.TimedOut), Describe(report));
-            forwards.Add((report.JobId, command.Ended));
+            forwards.Add((jobId, new EndedReport(AgentJobPhase.Lost, null, detail)));
         }
 
-        // What this agent holds, started, and neither runs nor reported ended was lost (the agent restarted in between).
-        foreach (var (jobId, command) in Record.Commands.Where(c => c.Value.AgentId == agentId && c.Value.InstanceId == request.InstanceId && c.Value.Started && c.Value.Ended is null && !running.Contains(c.Key) && !acknowledged.Contains(c.Key)))
-        {
-            command.Ended = new EndedReport(AgentJobPhase.Lost, null, $"agent {agentId} no longer runs the process");
-            forwards.Add((jobId, command.Ended));
-        }
-
-        var start = new List<AgentAssignment>();
-        foreach (var (jobId, command) in Record.Commands.Where(c => c.Value.Ended is null && !running.Contains(c.Key)))
-        {
-            var mine = command.AgentId == agentId && command.InstanceId == request.InstanceId && !command.Started;
-            var free = command.AgentId is null || (command.AgentId != agentId && Record.Agents.TryGetValue(command.AgentId, out var holder) && !holder.Active);
-            if ((mine || free) && CandidateState.RunsCommandsOf(agent.AllowedTenants, command.Tenant))
-            {
-                command.AgentId = agentId;
-                command.InstanceId = request.InstanceId;
-                start.Add(new AgentAssignment(jobId, command.Tenant, command.Command, command.WallTime));
-            }
-        }
-
-        var kill = request.Running.Where(j => !Record.Commands.TryGetValue(j, out var c) || c.AgentId != agentId || c.Ended is not null).ToList();
+        ApplyCommands(decision.Commands, forwards);
+        agent.InstanceId = request.InstanceId;
         agent.Capacity = request.Capacity;
         agent.Version = request.Version;
         agent.LastSyncAt = now;
@@ -247,17 +169,23 @@ internal sealed partial class DataCenterGrain
             Record.OfflineBySilence = false;
         }
 
-        // Durable before anybody hears of it: the agent forgets acknowledged reports, and the jobs act on them.
+        // Durable before anybody hears of it: the agent forgets acknowledged reports and renews its lease, the jobs act on them.
         await WriteStateAsync(cancellationToken);
         if (back)
         {
-            LogBackOnline(logger, Id, agentId);
+            LogBackOnline(logger, Id, grant.AgentId);
+        }
+
+        if (back || first)
+        {
+            // Its first sync makes the data center run this agent's tenants' commands.
+            StartAgentWatch();
             await AnnounceAgentsAsync();
         }
 
-        foreach (var jobId in started)
+        foreach (var jobId in decision.Started)
         {
-            await GrainFactory.GetGrain<IJobGrain>(jobId).OnAgentReportAsync(Id, AgentJobPhase.Started, null, $"started by agent {agentId}");
+            await GrainFactory.GetGrain<IJobGrain>(jobId).OnAgentReportAsync(Id, AgentJobPhase.Started, null, $"started by agent {grant.AgentId}");
         }
 
         foreach (var (jobId, report) in forwards)
@@ -265,42 +193,150 @@ internal sealed partial class DataCenterGrain
             await GrainFactory.GetGrain<IJobGrain>(jobId).OnAgentReportAsync(Id, report.Phase, report.Outcome, report.Detail);
         }
 
-        return new AgentSyncResult(true, new AgentSyncResponse(Id, start, kill, [.. acknowledged], agentOptions.Value.SyncInterval), []);
+        var start = decision.Start.Select(j => (Id: j, Command: Record.Commands[j])).Select(a => new AgentAssignment(a.Id, a.Command.Tenant, a.Command.Command, a.Command.WallTime)).ToList();
+        var options = agentOptions.Value;
+        return new AgentSyncResult(true, new AgentSyncResponse(Id, start, decision.Kill, decision.Acknowledged, options.SyncInterval, options.Lease), []);
     }
 
-    /// <summary>Watches the agents' syncs while the data center has agents: all silent past the timeout takes it Offline.</summary>
-    private void StartHeartbeatWatch()
+    /// <summary>Makes the commands what a decision says, recording the ends it forwards; a command dropped from it is removed.</summary>
+    private void ApplyCommands(IReadOnlyDictionary<string, CommandView> commands, IReadOnlyList<(string JobId, EndedReport Report)> ended)
     {
-        if (_heartbeatWatch is not null || !Record.Agents.Values.Any(a => a.Active))
+        foreach (var jobId in Record.Commands.Keys.Where(k => !commands.ContainsKey(k)).ToList())
+        {
+            Record.Commands.Remove(jobId);
+        }
+
+        foreach (var (jobId, view) in commands)
+        {
+            var command = Record.Commands[jobId];
+            command.AgentId = view.AgentId;
+            command.InstanceId = view.InstanceId;
+            command.Started = view.Started;
+            command.Released = view.Released;
+        }
+
+        foreach (var (jobId, report) in ended)
+        {
+            if (Record.Commands.TryGetValue(jobId, out var command))
+            {
+                command.Ended = report;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A job let its capacity go: its command is forgotten, unless its process may still run (started, no end reported),
+    /// when it stays as released until the agent kills it and reports how it ended, or its lease ends.
+    /// </summary>
+    private void ReleaseCommand(string jobId)
+    {
+        if (Record.Commands.TryGetValue(jobId, out var command) && command.Started && command.Ended is null && command.AgentId is not null)
+        {
+            command.Released = true;
+            return;
+        }
+
+        Record.Commands.Remove(jobId);
+    }
+
+    /// <summary>Checks the agents every sync interval while the data center has any: heartbeats, then leases.</summary>
+    private void StartAgentWatch()
+    {
+        if (_agentWatch is not null || Record.Agents.Count == 0)
         {
             return;
         }
 
         var every = agentOptions.Value.SyncInterval;
-        _heartbeatWatch = this.RegisterGrainTimer(CheckHeartbeatsAsync, new GrainTimerCreationOptions(every, every) { Interleave = false, KeepAlive = true });
+        _agentWatch = this.RegisterGrainTimer(WatchAgentsAsync, new GrainTimerCreationOptions(every, every) { Interleave = false, KeepAlive = true });
     }
 
-    private async Task CheckHeartbeatsAsync(CancellationToken cancellationToken)
+    private async Task WatchAgentsAsync(CancellationToken cancellationToken)
     {
-        var active = Record.Agents.Where(a => a.Value.Active).Select(a => a.Key).ToList();
-        if (!Exists || active.Count == 0 || Record.Status == DataCenterStatus.Offline || active.Any(IsFresh))
+        if (!Exists)
         {
             return;
         }
 
+        await CheckHeartbeatsAsync(cancellationToken);
+        await CheckLeasesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// All agents that ever synced are silent past the heartbeat timeout: the data center goes Offline and its jobs are
+    /// placed elsewhere. One whose agents never synced awaits its first agent and is left as it is.
+    /// </summary>
+    private async Task CheckHeartbeatsAsync(CancellationToken cancellationToken)
+    {
+        var serving = Record.Agents.Where(a => a.Value.Serving).Select(a => a.Key).ToList();
+        if (serving.Count == 0 || Record.Status == DataCenterStatus.Offline || serving.Any(IsFresh))
+        {
+            return;
+        }
+
+        // A job whose agent still holds a lease on it (revoked a moment ago, say) waits for the lease to end.
+        var now = clock.Now;
+        var leased = Record.Commands
+            .Where(c => c.Value.Ended is null && c.Value.AgentId is { } holder && Record.Agents.TryGetValue(holder, out var agent) && !LeaseExpired(agent, now))
+            .Select(c => c.Key)
+            .ToHashSet(StringComparer.Ordinal);
         Record.Status = DataCenterStatus.Offline;
         Record.OfflineBySilence = true;
+        foreach (var (jobId, command) in Record.Commands.Where(c => c.Value.Ended is null && c.Value.AgentId is not null && !leased.Contains(c.Key)))
+        {
+            command.Released = true;
+        }
+
         await WriteStateAsync(cancellationToken);
         LogSilent(logger, Id, agentOptions.Value.HeartbeatTimeout);
         await AnnounceAgentsAsync();
 
         // Its jobs are placed again elsewhere; when an agent comes back it is told to kill what it still runs of them.
         var reason = $"data center {Id} went Offline: no agent synced for {agentOptions.Value.HeartbeatTimeout.TotalSeconds:0.#} s";
-        foreach (var jobId in HeldJobs())
+        foreach (var jobId in HeldJobs().Where(j => !leased.Contains(j)))
         {
             await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, reason);
         }
     }
+
+    /// <summary>Preempts the jobs of agents whose lease has ended (revoked, or silent); forgets their released commands.</summary>
+    private async Task CheckLeasesAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.Now;
+        var decision = AgentSync.ExpireLeases(
+            Record.Commands.ToDictionary(c => c.Key, c => c.Value.View, StringComparer.Ordinal),
+            holder => !Record.Agents.TryGetValue(holder, out var agent) || LeaseExpired(agent, now));
+        if (decision.Preempt.Count == 0 && decision.Commands.Count == Record.Commands.Count)
+        {
+            return;
+        }
+
+        var holders = decision.Preempt.ToDictionary(j => j, j => Record.Commands[j].AgentId!, StringComparer.Ordinal);
+        foreach (var jobId in decision.Preempt)
+        {
+            Record.Commands[jobId].Released = true;
+        }
+
+        foreach (var jobId in Record.Commands.Keys.Where(k => !decision.Commands.ContainsKey(k)).ToList())
+        {
+            Record.Commands.Remove(jobId);
+        }
+
+        await WriteStateAsync(cancellationToken);
+        foreach (var (jobId, holder) in holders)
+        {
+            var revoked = Record.Agents.TryGetValue(holder, out var agent) && !agent.Active;
+            LogLeaseEnded(logger, Id, jobId, holder, revoked);
+            var reason = revoked
+                ? $"the credential of agent {holder} was revoked and its lease on the job ended"
+                : $"agent {holder} did not renew its lease on the job within {agentOptions.Value.Lease.TotalSeconds:0.#} s";
+            await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, reason);
+        }
+    }
+
+    /// <summary>The agent's last renewal (its last sync) is older than the lease; one that never synced holds nothing.</summary>
+    private bool LeaseExpired(AgentRecord agent, DateTimeOffset now) =>
+        agent.LastSyncAt is not { } renewed || now - renewed > agentOptions.Value.Lease;
 
     /// <summary>An agent synced within the heartbeat timeout (one never heard of since activation counts from then).</summary>
     private bool IsFresh(string agentId)
@@ -313,11 +349,14 @@ internal sealed partial class DataCenterGrain
         return clock.Now - last <= agentOptions.Value.HeartbeatTimeout;
     }
 
-    /// <summary>Tells the pool this data center's status and the tenants its agents run commands of.</summary>
+    /// <summary>
+    /// Tells the pool this data center's status and the tenants whose commands its agents run: only agents that have
+    /// synced count, so commands are not placed at a data center that still awaits its first agent.
+    /// </summary>
     private Task AnnounceAgentsAsync()
     {
-        var active = Record.Agents.Values.Where(a => a.Active).ToList();
-        IReadOnlyList<string>? tenants = active.Count == 0 ? null : [.. active.SelectMany(a => a.AllowedTenants).Distinct(StringComparer.Ordinal)];
+        var serving = Record.Agents.Values.Where(a => a.Serving).ToList();
+        IReadOnlyList<string>? tenants = serving.Count == 0 ? null : [.. serving.SelectMany(a => a.AllowedTenants).Distinct(StringComparer.Ordinal)];
         return GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).OnDataCenterChangedAsync(Id, Record.Status, tenants);
     }
 
@@ -367,22 +406,12 @@ internal sealed partial class DataCenterGrain
 
     private static string? Tail(string? output) => output is null || output.Length <= 4096 ? output : output[^4096..];
 
-    private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-
-    private static bool Matches(string? secret, string expectedHash) =>
-        secret is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(secret)), Encoding.ASCII.GetBytes(expectedHash));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} issued a credential to agent {AgentId} ({Name})")]
-    private static partial void LogAgentIssued(ILogger logger, string dataCenterId, string agentId, string name);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} revoked agent {AgentId}")]
-    private static partial void LogAgentRevoked(ILogger logger, string dataCenterId, string agentId);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} is Offline: no agent synced within {Timeout}; its jobs are placed again elsewhere")]
     private static partial void LogSilent(ILogger logger, string dataCenterId, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is back Online: agent {AgentId} synced")]
     private static partial void LogBackOnline(ILogger logger, string dataCenterId, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId}: the lease of agent {AgentId} on job {JobId} ended (revoked: {Revoked}); the job is placed again")]
+    private static partial void LogLeaseEnded(ILogger logger, string dataCenterId, string jobId, string agentId, bool revoked);
 }

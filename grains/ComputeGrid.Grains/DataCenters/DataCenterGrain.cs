@@ -33,7 +33,7 @@ internal sealed class DataCenterRecord
 
     [Id(6)] public Dictionary<string, LoanSliceRecord> Loans { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Its agents' credentials and what they reported, by agent id.</summary>
+    /// <summary>Its agents (a cache of their credentials, kept by the credential grain) and what they reported, by agent id.</summary>
     [Id(7)] public Dictionary<string, AgentRecord> Agents { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Jobs with a command placed here, by job id, until they release their capacity.</summary>
@@ -109,7 +109,7 @@ internal sealed partial class DataCenterGrain(
             await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         }
 
-        StartHeartbeatWatch();
+        StartAgentWatch();
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
@@ -224,6 +224,58 @@ internal sealed partial class DataCenterGrain(
         return new ReservationResult(ToOutcome(outcome), Ledger.Free, Record.Status);
     }
 
+    public async Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default)
+    {
+        if (!Exists || hubId != Record.Spec!.HubId)
+        {
+            var refusal = Exists
+                ? new ReservationResult(ReservationOutcome.NoLoan, ResourceVector.Zero, Record.Status)
+                : new ReservationResult(ReservationOutcome.NotAccepting, ResourceVector.Zero, DataCenterStatus.Offline);
+            return [.. asks.Select(_ => refusal)];
+        }
+
+        var outcomes = new ReserveOutcome?[asks.Count];
+        var granted = new List<string>();
+        for (var i = 0; i < asks.Count; i++)
+        {
+            var ask = asks[i];
+            if (Record.Status != DataCenterStatus.Online && !Ledger.Reservations.ContainsKey(ask.JobId))
+            {
+                continue;
+            }
+
+            outcomes[i] = Ledger.Reserve(ask.JobId, ask.Resources);
+            _suspects.Remove(ask.JobId);
+            if (outcomes[i] == ReserveOutcome.Reserved)
+            {
+                granted.Add(ask.JobId);
+            }
+        }
+
+        if (granted.Count > 0)
+        {
+            try
+            {
+                // One write for the batch, the record with it (its ETag fences the data center, see ReserveAsync).
+                await WriteStateAsync(cancellationToken);
+            }
+            catch
+            {
+                foreach (var jobId in granted)
+                {
+                    Ledger.Release(jobId);
+                }
+
+                throw;
+            }
+        }
+
+        var free = Ledger.Free;
+        return [.. outcomes.Select(o => o is { } outcome
+            ? new ReservationResult(ToOutcome(outcome), free, Record.Status)
+            : new ReservationResult(ReservationOutcome.NotAccepting, free, Record.Status))];
+    }
+
     public async Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default)
     {
         if (!Ledger.Reservations.ContainsKey(jobId))
@@ -238,7 +290,9 @@ internal sealed partial class DataCenterGrain(
 
         var held = Ledger.Reservations[jobId];
         Ledger.Release(jobId);
-        Record.Commands.Remove(jobId, out var command);
+        Record.Commands.TryGetValue(jobId, out var command);
+        var released = command?.Released ?? false;
+        ReleaseCommand(jobId);
         Record.Executed += executed;
         Record.JobsFinished++;
         try
@@ -250,6 +304,7 @@ internal sealed partial class DataCenterGrain(
             Ledger.Reserve(jobId, held);
             if (command is not null)
             {
+                command.Released = released;
                 Record.Commands[jobId] = command;
             }
 
@@ -367,7 +422,7 @@ internal sealed partial class DataCenterGrain(
         if (spec.Command is { } command)
         {
             // An agent starts it at its next sync; the record is durable so that it does, whatever restarts between.
-            if (!Record.Commands.ContainsKey(jobId))
+            if (!Record.Commands.TryGetValue(jobId, out var known) || known.Released)
             {
                 Record.Commands[jobId] = new CommandRecord { Tenant = spec.Tenant, Command = command, WallTime = spec.RunTime };
                 await WriteStateAsync(cancellationToken);
@@ -581,7 +636,7 @@ internal sealed partial class DataCenterGrain(
     {
         var resources = slice.Reservations[jobId];
         slice.Reservations.Remove(jobId);
-        Record.Commands.Remove(jobId);
+        ReleaseCommand(jobId);
         slice.Priorities.Remove(jobId);
         Record.Executed += executed;
         Record.JobsFinished++;

@@ -16,6 +16,14 @@ public sealed class AgentOptions
     /// preempts its jobs (they are placed again elsewhere). Default 15 s; at least 3 sync intervals, at most 1 h.
     /// </summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long each sync renews an agent's lease on its jobs. An agent that cannot renew (its credential revoked, the
+    /// gateway unreachable) stops its jobs at 80 % of the lease, counted from when it sent its last successful sync; the
+    /// data center places them elsewhere only after the lease has ended, counted from when it recorded that sync, so a
+    /// job never runs in two places. Default 10 s; at least 3 sync intervals, at most the heartbeat timeout.
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="AgentOptions"/> is out of range.</summary>
@@ -32,6 +40,11 @@ internal sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         if (options.HeartbeatTimeout < 3 * options.SyncInterval || options.HeartbeatTimeout > TimeSpan.FromHours(1))
         {
             failures.Add($"{AgentOptions.Section}:HeartbeatTimeout must be at least 3 sync intervals ({3 * options.SyncInterval}) and at most 01:00:00 (was {options.HeartbeatTimeout})");
+        }
+
+        if (options.Lease < 3 * options.SyncInterval || options.Lease > options.HeartbeatTimeout)
+        {
+            failures.Add($"{AgentOptions.Section}:Lease must be at least 3 sync intervals ({3 * options.SyncInterval}) and at most the heartbeat timeout ({options.HeartbeatTimeout}) (was {options.Lease})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -27,6 +27,12 @@ public sealed class ComputeGridOptions
     public int QueueScanLimit { get; set; } = 256;
 
     /// <summary>
+    /// Most submissions one placement batch carries to a region (the submissions that arrive while a batch is being
+    /// placed go together in the next one; a lone submission goes at once). Default 256; 1..10000.
+    /// </summary>
+    public int PlacementBatchSize { get; set; } = 256;
+
+    /// <summary>
     /// How often data centers and regions reconcile their records with the jobs' (restart executions lost with a silo,
     /// release reservations and drop placements whose job is elsewhere or gone, drive stuck jobs on). Default 10 s;
     /// 100 ms..10 min.
@@ -72,6 +78,11 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.MaxPlacementAttempts is < 1 or > 1000)
         {
             failures.Add($"ComputeGrid:MaxPlacementAttempts must be between 1 and 1000 (was {options.MaxPlacementAttempts})");
+        }
+
+        if (options.PlacementBatchSize is < 1 or > 10_000)
+        {
+            failures.Add($"ComputeGrid:PlacementBatchSize must be between 1 and 10000 (was {options.PlacementBatchSize})");
         }
 
         if (options.QueueScanLimit is < 1 or > 100_000)

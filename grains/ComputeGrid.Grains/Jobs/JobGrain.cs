@@ -76,7 +76,7 @@ internal sealed partial class JobGrain(
 
     private async Task<SubmitResult> PlaceAndPersistAsync(JobSpec spec, CancellationToken cancellationToken)
     {
-        var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
+        var placed = await GrainFactory.GetGrain<IPlacementBatcherGrain>(spec.OriginHub).PlaceAsync(JobId, spec, cancellationToken);
         if (placed.Outcome == PlaceOutcome.Rejected)
         {
             if (state.RecordExists)
@@ -176,8 +176,7 @@ internal sealed partial class JobGrain(
         }
 
         var held = Record.State.HoldsCapacity() ? Record.Placement : null;
-        var detail = string.IsNullOrWhiteSpace(reason) ? "cancelled" : $"cancelled: {reason}";
-        await FinishAsync(JobState.Cancelled, held?.DataCenterId, detail, cancellationToken);
+        await FinishAsync(JobState.Cancelled, held?.DataCenterId, CancelDetail(reason), cancellationToken);
         if (held is null)
         {
             await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).DequeueAsync(JobId);
@@ -228,6 +227,15 @@ internal sealed partial class JobGrain(
 
     public async Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail)
     {
+        if (Record.State == JobState.Cancelled && outcome is not null && Record.Outcome is null
+            && Record.History.LastOrDefault(e => e.State == JobState.Cancelled)?.DataCenterId == dataCenterId)
+        {
+            // The agent killed the cancelled job's process and reported how it ended: the job keeps its exit code and output.
+            Record.Outcome = outcome;
+            await PersistAsync(CancellationToken.None);
+            return;
+        }
+
         switch (phase)
         {
             case AgentJobPhase.Started:
@@ -370,6 +378,10 @@ internal sealed partial class JobGrain(
             : Footprint.Zero;
         Record.Actual = (Record.Actual ?? Footprint.Zero) + used;
         Record.StartedAt = null;
+
+        // The reservation goes with the preemption: a job waiting to be placed again has no placement (api.md), only
+        // the events that say where it ran.
+        Record.Placement = null;
         var preempted = Enter(JobState.Preempted, dataCenterId, $"preempted in {dataCenterId}: {reason}");
         await PersistAsync(CancellationToken.None);
         await PublishAsync([preempted]);
@@ -430,6 +442,15 @@ internal sealed partial class JobGrain(
         }
 
         _durable = Snapshot();
+    }
+
+    /// <summary>The cancel event's detail: the caller's reason, said to be a cancel once ("cancelled by client", not "cancelled: cancelled by client").</summary>
+    private static string CancelDetail(string reason)
+    {
+        var why = reason.Trim();
+        return why.Length == 0 ? "cancelled"
+            : why.StartsWith("cancel", StringComparison.OrdinalIgnoreCase) ? why
+            : $"cancelled: {why}";
     }
 
     private TimeSpan RanFor(DateTimeOffset now) => Record.StartedAt is { } started && now > started ? now - started : TimeSpan.Zero;

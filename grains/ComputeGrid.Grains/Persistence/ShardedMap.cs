@@ -50,18 +50,33 @@ internal sealed class ShardedMap<TValue> : IDictionary<string, TValue>, IReadOnl
         }
     }
 
-    /// <summary>Writes the shards changed since the last write, then forgets that they changed.</summary>
+    /// <summary>
+    /// Writes the shards changed since the last write. A shard is marked clean before its write starts, so a change made
+    /// while the write is in flight (a reentrant grain's next batch) marks it again and is written by the next call; a
+    /// failed write marks it again too.
+    /// </summary>
     public async Task WriteChangesAsync(CancellationToken cancellationToken)
     {
         for (var i = 0; i < _shards.Length; i++)
         {
             if (_dirty[i])
             {
-                await _shards[i].WriteStateAsync(cancellationToken);
                 _dirty[i] = false;
+                try
+                {
+                    await _shards[i].WriteStateAsync(cancellationToken);
+                }
+                catch
+                {
+                    _dirty[i] = true;
+                    throw;
+                }
             }
         }
     }
+
+    /// <summary>Whether any shard changed since its last write.</summary>
+    public bool HasChanges => Array.IndexOf(_dirty, true) >= 0;
 
     public void Add(string key, TValue value)
     {

@@ -75,6 +75,12 @@ internal sealed partial class PoolGrain(
             return AdminResult.Refused("id", $"'{spec.Id}' is a hub id; data centers need their own ids");
         }
 
+        var poolTotal = Record.DataCenters.Values.Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Spec.Capacity));
+        if (DataCenterRules.ValidatePoolTotal(poolTotal, spec.Capacity) is { Count: > 0 } overflow)
+        {
+            return new AdminResult(overflow, false);
+        }
+
         var result = await DataCenter(spec.Id).ConfigureAsync(spec, cancellationToken);
         if (!result.Succeeded)
         {

@@ -24,7 +24,11 @@ internal sealed record QueuedJobRecord(
     [property: Id(0)] string JobId,
     [property: Id(1)] JobSpec Spec,
     [property: Id(2)] long Sequence,
-    [property: Id(3)] DateTimeOffset EnqueuedAt);
+    [property: Id(3)] DateTimeOffset EnqueuedAt)
+{
+    /// <summary>The hub the job's Queued event named as its best place (where this region borrows for it); null when none was named.</summary>
+    [Id(4)] public string? AnnouncedHub { get; init; }
+}
 
 /// <summary>A job this region placed that still holds capacity, for fair-share and loan accounting.</summary>
 [GenerateSerializer, Alias("cg.PlacedJobRecord")]
@@ -143,57 +147,8 @@ internal sealed partial class RegionGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
-    public async Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
-    {
-        if (!IsHub)
-        {
-            return Rejected(SubmitRefusal.Invalid, [new ValidationError("originHub", $"unknown hub '{spec.OriginHub}'; known hubs: {string.Join(", ", catalog.Seed.Hubs.Keys.Order())}")]);
-        }
-
-        var errors = JobSpecRules.Validate(spec, _topology);
-        var never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
-        if ((errors.Count > 0 || never is not null) && await RefreshDirectoryAsync(cancellationToken))
-        {
-            // Our copy of the directory was behind (a data center registered a moment ago): judge again on the new one.
-            errors = JobSpecRules.Validate(spec, _topology);
-            never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
-        }
-
-        if (errors.Count > 0)
-        {
-            return Rejected(SubmitRefusal.Invalid, errors);
-        }
-
-        if (never is not null)
-        {
-            return Rejected(SubmitRefusal.NeverFits, [never]);
-        }
-
-        if (_placed.TryGetValue(jobId, out var placedBefore))
-        {
-            // A retried submission: the job records this placement next, so make sure its data center still holds it
-            // (reconciliation may have released it while the job was unknown). Reserving again is idempotent, and tells
-            // the data center's reconciliation to count afresh.
-            var placement = placedBefore.Placement;
-            var held = await ReserveAgainAsync(jobId, spec, placement, cancellationToken);
-            if (held.Holds)
-            {
-                return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
-            }
-
-            LogPlacementLapsed(logger, HubId, jobId, placement.DataCenterId, held.Outcome);
-            if (_placed.Remove(jobId, out var was))
-            {
-                TrackLoanUse(was, -1);
-            }
-
-            _recordChanged = true;
-        }
-
-        return _queue.ContainsKey(jobId)
-            ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [])
-            : await PlaceOrQueueAsync(jobId, spec, cancellationToken);
-    }
+    public async Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default) =>
+        (await PlaceBatchAsync([new PlaceAsk(jobId, spec)], cancellationToken))[0];
 
     public async Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
@@ -409,7 +364,7 @@ internal sealed partial class RegionGrain(
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
-        var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now);
+        var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now) { AnnouncedHub = wants };
         _queue[jobId] = queued;
         await WriteStateAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
@@ -462,6 +417,12 @@ internal sealed partial class RegionGrain(
             {
                 stuck.Add(queued);
                 continue;
+            }
+
+            if (PlacementNotes.NotWhereAnnounced(queued.AnnouncedHub, placement.HubId, HubId, placement.LoanId is not null, IsBackedOff(queued.AnnouncedHub)) is { } note)
+            {
+                // Its Queued event named another hub: the Scheduled event (the placement's reason) says why not there.
+                placement = placement with { Reason = $"{placement.Reason}; {note}" };
             }
 
             // The placement and the queue entry live in different shards, two writes: the placement goes first, so a
@@ -558,6 +519,8 @@ internal sealed partial class RegionGrain(
         Loans.Enabled
             ? BorrowPlanner.WantsLoanFrom(spec, _candidates.Best(spec, hub => hub == spec.OriginHub || MayAsk(hub)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
             : null;
+
+    private bool IsBackedOff(string? hub) => hub is not null && _backoff.TryGetValue(hub, out var until) && clock.Now < until;
 
     private bool MayAsk(string hub) =>
         hub != HubId

@@ -2,18 +2,38 @@ using System.Diagnostics.Metrics;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
 
 namespace ComputeGrid.Grains.Telemetry;
 
+/// <summary>What the agents of one data center look like to the metrics: counts and the age of the latest sync.</summary>
+/// <param name="DataCenterId">The data center.</param>
+/// <param name="HubId">Its hub.</param>
+/// <param name="Issued">Agent credentials issued and not revoked.</param>
+/// <param name="Online">Of those, agents online now.</param>
+/// <param name="LastSyncAgeSeconds">Seconds since the latest sync of any of them (federation clock); null when none has synced yet.</param>
+public sealed record AgentGauge(string DataCenterId, string HubId, int Issued, int Online, double? LastSyncAgeSeconds);
+
 /// <summary>
 /// ComputeGrid's instruments on the meter <see cref="MeterName"/>. Grains record job transitions and placement latency
-/// as they happen; the pool-wide gauges (queues, use, loans, energy, carbon, cost) read the latest snapshot that
-/// <see cref="PoolMetricsPoller"/> observed, so a scrape never calls a grain.
+/// as they happen; the pool-wide gauges (queues, CPU and GPUs, data-center status, agents, loans, energy, carbon, cost)
+/// read the latest snapshot that <see cref="PoolMetricsPoller"/> observed, so a scrape never calls a grain.
 /// </summary>
+/// <remarks>
+/// Naming (docs/operations.md, "Metrics"): OpenTelemetry names in lower case with dots, a UCUM unit where UCUM has one in
+/// its base unit (s, J, g), which the Prometheus exporter appends to the name (<c>_seconds</c>, <c>_joules</c>,
+/// <c>_grams</c>, then <c>_total</c> for a counter). A quantity without a UCUM base unit (CPU cores, GPUs, jobs, yuan)
+/// carries its unit as the name's last word (<c>.cores</c>, <c>.cny</c>) or is a plain count, with a curly-brace
+/// annotation as its unit, which the exporter leaves out of the name.
+/// </remarks>
 public sealed class GridMetrics
 {
     /// <summary>The meter's name; the host's OpenTelemetry pipeline listens to it.</summary>
     public const string MeterName = "ComputeGrid";
+
+    /// <summary>Joules in a kilowatt-hour.</summary>
+    private const double JoulesPerKwh = 3_600_000;
 
     private readonly UpDownCounter<long> _jobs;
     private readonly Counter<long> _transitions;
@@ -21,12 +41,14 @@ public sealed class GridMetrics
     private volatile PoolSnapshot? _pool;
     private volatile IReadOnlyList<HubBalance> _balances = [];
     private volatile IReadOnlyList<LoanSummary> _activeLoans = [];
+    private volatile IReadOnlyList<AgentGauge> _agents = [];
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public GridMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _jobs = meter.CreateUpDownCounter<long>("computegrid.jobs", "{job}", "Jobs in each state by origin hub, as seen by this silo since it started.");
+        _jobs = meter.CreateUpDownCounter<long>(
+            "computegrid.jobs", "{job}", "Jobs in each non-terminal state by origin hub, as this silo moved them since it started (sum over silos).");
         _transitions = meter.CreateCounter<long>("computegrid.job.transitions", "{transition}", "Job state transitions by state entered and origin hub.");
         _placementLatency = meter.CreateHistogram<double>(
             "computegrid.placement.latency",
@@ -34,26 +56,41 @@ public sealed class GridMetrics
             "Time from a job's submission to its first Scheduled state, federation clock, seconds.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600] });
         meter.CreateObservableGauge("computegrid.queue.length", () => PerHub(h => h.QueueLength), "{job}", "Jobs waiting in each hub's queue.");
-        meter.CreateObservableGauge("computegrid.capacity.cpu", () => PerHub(h => h.Capacity.CpuMillicores), "{millicore}", "Each hub's CPU capacity, millicores.");
-        meter.CreateObservableGauge("computegrid.used.cpu", () => PerHub(h => h.Used.CpuMillicores), "{millicore}", "Each hub's CPU in use (reservations and capacity lent), millicores.");
+        meter.CreateObservableGauge("computegrid.cpu.capacity.cores", () => PerHub(h => Cores(h.Capacity)), "{core}", "Each hub's CPU capacity, cores.");
+        meter.CreateObservableGauge("computegrid.cpu.used.cores", () => PerHub(h => Cores(h.Used)), "{core}", "Each hub's CPU in use (reservations and capacity lent), cores.");
+        meter.CreateObservableGauge("computegrid.gpu.capacity", () => PerHubAndModel(h => h.Capacity), "{gpu}", "Each hub's GPUs, by model.");
+        meter.CreateObservableGauge("computegrid.gpu.used", () => PerHubAndModel(h => h.Used), "{gpu}", "Each hub's GPUs in use (reservations and capacity lent), by model.");
+        meter.CreateObservableGauge(
+            "computegrid.datacenter.status", DataCenterStatuses, "{status}", "1 for each data center's current status (Online, Draining or Offline), 0 for the others.");
+        meter.CreateObservableGauge("computegrid.agents.issued", () => Agents(a => a.Issued), "{agent}", "Agent credentials issued and not revoked, by data center.");
+        meter.CreateObservableGauge("computegrid.agents.online", () => Agents(a => a.Online), "{agent}", "Agents online now, by data center.");
+        meter.CreateObservableGauge(
+            "computegrid.agent.last_sync.age", LastSyncAges, "s", "Seconds since the latest sync of any agent of each data center (federation clock); absent before the first.");
         meter.CreateObservableGauge("computegrid.loans.active", ActiveLoans, "{loan}", "Active loans by lender and borrower hub.");
-        meter.CreateObservableGauge("computegrid.loans.lent.cpu", () => Balances(b => b.LentNow.CpuMillicores), "{millicore}", "CPU each hub lends to others now, millicores.");
-        meter.CreateObservableGauge("computegrid.loans.borrowed.cpu", () => Balances(b => b.BorrowedNow.CpuMillicores), "{millicore}", "CPU each hub borrows from others now, millicores.");
-        meter.CreateObservableCounter("computegrid.energy", () => PerHub(h => h.Executed.EnergyKwh), "kWh", "Facility energy of the work finished in each hub, kWh.");
-        meter.CreateObservableCounter("computegrid.carbon", () => PerHub(h => h.Executed.CarbonKg), "kg", "Emissions of the work finished in each hub, kgCO2.");
-        meter.CreateObservableCounter("computegrid.cost", () => PerHub(h => h.Executed.CostCny), "CNY", "Cost of the work finished in each hub, CNY.");
+        meter.CreateObservableGauge("computegrid.loans.lent.cpu.cores", () => Balances(b => Cores(b.LentNow)), "{core}", "CPU each hub lends to others now, cores.");
+        meter.CreateObservableGauge("computegrid.loans.borrowed.cpu.cores", () => Balances(b => Cores(b.BorrowedNow)), "{core}", "CPU each hub borrows from others now, cores.");
+        meter.CreateObservableCounter("computegrid.energy", () => PerHub(h => h.Executed.EnergyKwh * JoulesPerKwh), "J", "Facility energy of the work finished in each hub, joules (1 kWh = 3.6 MJ).");
+        meter.CreateObservableCounter("computegrid.carbon", () => PerHub(h => h.Executed.CarbonKg * 1000), "g", "Emissions of the work finished in each hub, grams of CO2.");
+        meter.CreateObservableCounter("computegrid.cost.cny", () => PerHub(h => h.Executed.CostCny), "{CNY}", "Cost of the work finished in each hub, yuan (CNY).");
     }
 
-    /// <summary>Counts a job entering <paramref name="state"/> (leaving <paramref name="from"/>, null for a new job).</summary>
+    /// <summary>
+    /// Counts a job entering <paramref name="state"/> (leaving <paramref name="from"/>, null for a new job). The jobs gauge
+    /// holds current states only: a job that ends leaves it (its end is in the transitions counter).
+    /// </summary>
     public void JobEntered(string originHub, JobState? from, JobState state)
     {
         var hub = new KeyValuePair<string, object?>("hub", originHub);
-        if (from is { } left)
+        if (from is { } left && !left.IsTerminal())
         {
             _jobs.Add(-1, hub, new KeyValuePair<string, object?>("state", left.ToString()));
         }
 
-        _jobs.Add(1, hub, new KeyValuePair<string, object?>("state", state.ToString()));
+        if (!state.IsTerminal())
+        {
+            _jobs.Add(1, hub, new KeyValuePair<string, object?>("state", state.ToString()));
+        }
+
         _transitions.Add(1, hub, new KeyValuePair<string, object?>("state", state.ToString()));
     }
 
@@ -64,13 +101,16 @@ public sealed class GridMetrics
             new KeyValuePair<string, object?>("hub", originHub),
             new KeyValuePair<string, object?>("placed_hub", placedHub));
 
-    /// <summary>Keeps the pool's latest snapshot, balances and active loans for the gauges.</summary>
-    public void Observe(PoolSnapshot pool, IReadOnlyList<HubBalance> balances, IReadOnlyList<LoanSummary> activeLoans)
+    /// <summary>Keeps the pool's latest snapshot, balances, active loans and agents for the gauges.</summary>
+    public void Observe(PoolSnapshot pool, IReadOnlyList<HubBalance> balances, IReadOnlyList<LoanSummary> activeLoans, IReadOnlyList<AgentGauge> agents)
     {
         _pool = pool;
         _balances = balances;
         _activeLoans = activeLoans;
+        _agents = agents;
     }
+
+    private static double Cores(ResourceVector amount) => amount.CpuMillicores / 1000.0;
 
     private IEnumerable<Measurement<T>> PerHub<T>(Func<HubSnapshot, T> value)
         where T : struct =>
@@ -78,8 +118,34 @@ public sealed class GridMetrics
             ? pool.Hubs.Select(h => new Measurement<T>(value(h), new KeyValuePair<string, object?>("hub", h.Hub.Id)))
             : [];
 
-    private IEnumerable<Measurement<long>> Balances(Func<HubBalance, long> value) =>
-        _balances.Select(b => new Measurement<long>(value(b), new KeyValuePair<string, object?>("hub", b.HubId)));
+    private IEnumerable<Measurement<int>> PerHubAndModel(Func<HubSnapshot, ResourceVector> amount) =>
+        _pool is { } pool
+            ? pool.Hubs.SelectMany(h => h.Capacity.Gpus.Keys.Select(model => new Measurement<int>(
+                amount(h).GpusOf(model),
+                new KeyValuePair<string, object?>("hub", h.Hub.Id),
+                new KeyValuePair<string, object?>("model", model))))
+            : [];
+
+    private IEnumerable<Measurement<int>> DataCenterStatuses() =>
+        _pool is { } pool
+            ? pool.Hubs.SelectMany(h => h.DataCenters).SelectMany(d => Enum.GetValues<DataCenterStatus>().Select(status => new Measurement<int>(
+                d.Status == status ? 1 : 0,
+                new KeyValuePair<string, object?>("data_center", d.Spec.Id),
+                new KeyValuePair<string, object?>("hub", d.Spec.HubId),
+                new KeyValuePair<string, object?>("status", status.ToString()))))
+            : [];
+
+    private IEnumerable<Measurement<int>> Agents(Func<AgentGauge, int> value) =>
+        _agents.Select(a => new Measurement<int>(value(a), DataCenterTags(a)));
+
+    private IEnumerable<Measurement<double>> LastSyncAges() =>
+        _agents.Where(a => a.LastSyncAgeSeconds is not null).Select(a => new Measurement<double>(a.LastSyncAgeSeconds!.Value, DataCenterTags(a)));
+
+    private static KeyValuePair<string, object?>[] DataCenterTags(AgentGauge a) =>
+        [new("data_center", a.DataCenterId), new("hub", a.HubId)];
+
+    private IEnumerable<Measurement<double>> Balances(Func<HubBalance, double> value) =>
+        _balances.Select(b => new Measurement<double>(value(b), new KeyValuePair<string, object?>("hub", b.HubId)));
 
     private IEnumerable<Measurement<int>> ActiveLoans() =>
         _activeLoans.GroupBy(l => (l.Lender, l.Borrower)).Select(g => new Measurement<int>(

@@ -1,4 +1,5 @@
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Grains.Hosting;
@@ -27,17 +28,19 @@ public sealed class MetricsOptions
 }
 
 /// <summary>
-/// Reads the pool's data centers (a bounded number per poll, in turns), active loans and hub balances on an interval and
-/// hands them to <see cref="GridMetrics"/>.
+/// Reads the pool's data centers (a bounded number per poll, in turns, with the agents of those that have any), active
+/// loans and hub balances on an interval and hands them to <see cref="GridMetrics"/>.
 /// </summary>
 internal sealed partial class PoolMetricsPoller(
     IGrainFactory grains,
     GridMetrics metrics,
     TopologyCatalog catalog,
+    GridClock clock,
     IOptions<MetricsOptions> options,
     ILogger<PoolMetricsPoller> logger) : BackgroundService
 {
     private readonly Dictionary<string, DataCenterSnapshot> _seen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string HubId, IReadOnlyList<AgentInfo> Agents)> _agents = new(StringComparer.Ordinal);
     private long _directoryVersion = -1;
     private int _next;
 
@@ -62,7 +65,8 @@ internal sealed partial class PoolMetricsPoller(
             var book = grains.GetGrain<ILoanBookGrain>(PoolGrainKey.National);
             var balances = await book.GetBalancesAsync(cancellationToken);
             var page = await book.ListAsync(null, LoanState.Active, 500, null, cancellationToken);
-            metrics.Observe(pool, balances, page.Loans);
+            var now = clock.Now;
+            metrics.Observe(pool, balances, page.Loans, [.. _agents.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => Gauge(a.Key, a.Value.HubId, a.Value.Agents, now))]);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -85,10 +89,30 @@ internal sealed partial class PoolMetricsPoller(
             {
                 _seen.Remove(gone);
             }
+
+            foreach (var gone in _agents.Keys.Where(id => !known.Contains(id)).ToList())
+            {
+                _agents.Remove(gone);
+            }
         }
 
         var turn = Turn([.. ids.Select(d => d.Spec.Id)], _next, options.Value.MaxDataCenterReadsPerPoll, out _next);
         var snapshots = await Task.WhenAll(turn.Select(id => grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync(cancellationToken)));
+
+        // Only data centers the directory says have an agent credential are asked for their agents.
+        var withAgents = ids.Where(d => d.CommandTenants is not null).ToDictionary(d => d.Spec.Id, d => d.Spec.HubId, StringComparer.Ordinal);
+        var agentTurn = turn.Where(withAgents.ContainsKey).ToList();
+        var agents = await Task.WhenAll(agentTurn.Select(id => grains.GetGrain<IDataCenterGrain>(id).ListAgentsAsync(cancellationToken)));
+        for (var i = 0; i < agentTurn.Count; i++)
+        {
+            _agents[agentTurn[i]] = (withAgents[agentTurn[i]], agents[i]);
+        }
+
+        foreach (var without in turn.Where(id => !withAgents.ContainsKey(id)))
+        {
+            _agents.Remove(without);
+        }
+
         for (var i = 0; i < turn.Count; i++)
         {
             if (snapshots[i] is { } snapshot)
@@ -112,6 +136,14 @@ internal sealed partial class PoolMetricsPoller(
         var start = ids.Count == 0 ? 0 : next % ids.Count;
         after = ids.Count == 0 ? 0 : (start + count) % ids.Count;
         return [.. Enumerable.Range(0, count).Select(i => ids[(start + i) % ids.Count])];
+    }
+
+    /// <summary>The agent gauges of one data center from its agents as listed at <paramref name="now"/>: revoked ones do not count.</summary>
+    internal static AgentGauge Gauge(string dataCenterId, string hubId, IReadOnlyList<AgentInfo> agents, DateTimeOffset now)
+    {
+        var live = agents.Where(a => a.RevokedAt is null).ToList();
+        var lastSync = live.Max(a => a.LastSyncAt);
+        return new AgentGauge(dataCenterId, hubId, live.Count, live.Count(a => a.Online), lastSync is { } at ? Math.Max(0, (now - at).TotalSeconds) : null);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -6,6 +6,7 @@ using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Persistence;
+using Orleans.Concurrency;
 
 namespace ComputeGrid.Grains.Tenants;
 
@@ -28,8 +29,11 @@ internal sealed class TenantRecord
 
 /// <summary>
 /// One tenant: the index its job listing reads, and the footprint of its finished work (booked once per job). A change
-/// to one job writes one shard of the index, so its cost does not grow with the tenant's jobs.
+/// to one job writes one shard of the index, so its cost does not grow with the tenant's jobs. Every job of the tenant
+/// passes here, so it commits in groups: it is reentrant, each call changes memory in one synchronous step and awaits
+/// <see cref="GroupCommit"/>, and the calls that arrive during a write are committed together by the next one.
 /// </summary>
+[Reentrant]
 internal sealed class TenantGrain(
     [PersistentState("tenant", GridStorage.Name)] IPersistentState<TenantRecord> state,
     IGrainContext grainContext,
@@ -44,6 +48,15 @@ internal sealed class TenantGrain(
     private readonly ShardedMap<Footprint> _booked = new(grainContext, stateFactory, "tenant-booked", GridStorage.Name, BookedShards);
     private long _nextSequence = 1;
     private Footprint _executed;
+    private GroupCommit? _commit;
+
+    private GroupCommit Commit => _commit ??= new GroupCommit(WriteChangesAsync, _ => this.DeactivateOnIdle());
+
+    /// <summary>Writes so far by this activation's group commit (tests read it).</summary>
+    internal long Writes => _commit?.Writes ?? 0;
+
+    // Whether this activation has made sure the tenant directory lists this tenant (an operator's listing of every tenant walks it).
+    private bool _inDirectory;
 
     private TenantRecord Record => state.State;
 
@@ -76,6 +89,13 @@ internal sealed class TenantGrain(
         // Each booking keeps its footprint in its shard, so booking is one atomic write and the total follows from them
         // (plus what a version that kept only the total had booked).
         _executed = _booked.Values.Aggregate(Record.Executed, (sum, f) => sum + f);
+
+        if (_jobs.Count > 0)
+        {
+            // Jobs listed before the directory existed: the tenant joins it when it is next activated.
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).AddAsync(this.GetPrimaryKeyString());
+            _inDirectory = true;
+        }
     }
 
     /// <summary>The first row of a job, awaited by its submission: an acknowledged job is listed, in submission order.</summary>
@@ -83,26 +103,34 @@ internal sealed class TenantGrain(
 
     public async Task OnJobChangedAsync(JobSummary job)
     {
-        if (_jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version)
+        if (!_inDirectory)
         {
-            // Notifications may arrive out of order; never let a job's row go back in time.
-            return;
+            // Idempotent: concurrent first calls may each add the tenant.
+            await GrainFactory.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).AddAsync(this.GetPrimaryKeyString());
+            _inDirectory = true;
         }
 
-        var sequence = known?.Sequence ?? _nextSequence++;
-        _jobs[job.JobId] = job with { Sequence = sequence };
-        await _jobs.WriteChangesAsync(CancellationToken.None);
+        // Notifications may arrive out of order; never let a job's row go back in time. A stale or repeated notice still
+        // waits for the commit, so its caller is never answered before the row it saw in memory is durable.
+        if (!(_jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version))
+        {
+            var sequence = known?.Sequence ?? _nextSequence++;
+            _jobs[job.JobId] = job with { Sequence = sequence };
+        }
+
+        await Commit.CommitAsync();
     }
 
     public async Task BookAsync(string jobId, Footprint footprint)
     {
         if (_booked.ContainsKey(jobId))
         {
+            await Commit.CommitAsync();
             return;
         }
 
         _booked[jobId] = footprint;
-        await _booked.WriteChangesAsync(CancellationToken.None);
+        await Commit.CommitAsync();
         _executed += footprint;
     }
 
@@ -117,6 +145,12 @@ internal sealed class TenantGrain(
             .ToList();
         var next = page.Count > limit ? page[limit - 1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
         return Task.FromResult(new JobPage([.. page.Take(limit)], next));
+    }
+
+    private async Task WriteChangesAsync(CancellationToken cancellationToken)
+    {
+        await _jobs.WriteChangesAsync(cancellationToken);
+        await _booked.WriteChangesAsync(cancellationToken);
     }
 
     public Task<TenantSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>

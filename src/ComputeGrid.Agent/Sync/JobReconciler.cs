@@ -28,6 +28,15 @@ internal sealed partial class JobReconciler(
     /// <summary>Why a job the data center asked to kill was killed.</summary>
     public const string KillRequestedReason = "requested by the data center";
 
+    /// <summary>The detail of a Lost report for a job killed because the agent could not renew its lease in time.</summary>
+    public const string LeaseEndedDetail = "the agent could not renew its lease with the data center; process killed";
+
+    /// <summary>
+    /// The share of a lease after which the agent kills its jobs when it could not renew: the rest is the margin for the
+    /// kill itself, counted from when the agent sent its last successful sync (the data center counts from later).
+    /// </summary>
+    public const double LeaseShare = 0.8;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RunningJob> _running = new(StringComparer.Ordinal);
     private readonly List<AgentJobReport> _reports = [];
@@ -35,6 +44,8 @@ internal sealed partial class JobReconciler(
     private readonly HashSet<string> _allowedTenants = new(options.AllowedTenants, StringComparer.Ordinal);
     private string? _starting;
     private bool _stopping;
+    private ITimer? _leaseTimer;
+    private DateTimeOffset? _leaseEnds;
 
     /// <summary>This process's identity towards the data center: new on every start.</summary>
     public string InstanceId { get; } = Guid.NewGuid().ToString("N");
@@ -91,6 +102,37 @@ internal sealed partial class JobReconciler(
         }
     }
 
+    /// <summary>
+    /// A sync sent at <paramref name="sentAt"/> succeeded and renewed the lease on this agent's jobs for
+    /// <paramref name="lease"/> (none from a data center without leases): unless renewed again, every job is killed and
+    /// reported Lost at <see cref="LeaseShare"/> of it.
+    /// </summary>
+    public void Renew(TimeSpan? lease, DateTimeOffset sentAt)
+    {
+        lock (_gate)
+        {
+            if (lease is not { } length || length <= TimeSpan.Zero)
+            {
+                _leaseEnds = null;
+                _leaseTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            var ends = sentAt + length * LeaseShare;
+            _leaseEnds = ends;
+            var due = ends - time.GetUtcNow();
+            due = due < TimeSpan.Zero ? TimeSpan.Zero : due;
+            if (_leaseTimer is null)
+            {
+                _leaseTimer = time.CreateTimer(_ => EndLease(), null, due, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                _leaseTimer.Change(due, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
     /// <summary>Applies a response to the request that carried <paramref name="sent"/>: forget acknowledged reports, kill, start.</summary>
     public void Apply(AgentSyncResponse response, IReadOnlyList<AgentJobReport> sent)
     {
@@ -113,7 +155,9 @@ internal sealed partial class JobReconciler(
                 }
             }
 
-            foreach (var assignment in response.Start ?? [])
+            // A response that came after its lease ended starts nothing: the data center may place those jobs elsewhere.
+            var leased = _leaseEnds is not { } ends || time.GetUtcNow() < ends;
+            foreach (var assignment in leased ? response.Start ?? [] : [])
             {
                 if (!kill.Contains(assignment.JobId) && !_running.ContainsKey(assignment.JobId) && !EndedLocked(assignment.JobId))
                 {
@@ -180,7 +224,43 @@ internal sealed partial class JobReconciler(
     }
 
     /// <inheritdoc />
-    public void Dispose() => _reported.Dispose();
+    public void Dispose()
+    {
+        _leaseTimer?.Dispose();
+        _reported.Dispose();
+    }
+
+    /// <summary>The lease ended without a renewal: kill every job (each is reported Lost) before the data center places it elsewhere.</summary>
+    private void EndLease()
+    {
+        RunningJob[] jobs;
+        lock (_gate)
+        {
+            if (_stopping || _leaseEnds is not { } ends)
+            {
+                return;
+            }
+
+            if (time.GetUtcNow() < ends)
+            {
+                // Renewed meanwhile, or the timer ran ahead of the wall clock: look again when it ends.
+                _leaseTimer?.Change(ends - time.GetUtcNow(), Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            jobs = [.. _running.Values];
+        }
+
+        if (jobs.Length > 0)
+        {
+            LogLeaseEnded(jobs.Length);
+        }
+
+        foreach (var job in jobs)
+        {
+            job.Kill(LeaseEndedDetail);
+        }
+    }
 
     private void StartLocked(AgentAssignment assignment)
     {
@@ -201,6 +281,7 @@ internal sealed partial class JobReconciler(
         catch (Exception e) when (e is JobRejectedException or IOException or UnauthorizedAccessException)
         {
             _starting = null;
+            TryRemoveDirectory(assignment.JobId);
             RejectLocked(assignment.JobId, e.Message);
             return;
         }
@@ -218,8 +299,9 @@ internal sealed partial class JobReconciler(
         {
             _running.Remove(job.JobId);
             var now = time.GetUtcNow();
-            var report = _stopping && exit.KillReason == StoppedDetail
-                ? new AgentJobReport(job.JobId, AgentJobPhase.Lost, now, exit.ExitCode, exit.OutputTail, StoppedDetail)
+            var lost = (_stopping && exit.KillReason == StoppedDetail) || exit.KillReason == LeaseEndedDetail;
+            var report = lost
+                ? new AgentJobReport(job.JobId, AgentJobPhase.Lost, now, exit.ExitCode, exit.OutputTail, exit.KillReason)
                 : new AgentJobReport(
                     job.JobId,
                     AgentJobPhase.Exited,
@@ -231,7 +313,15 @@ internal sealed partial class JobReconciler(
                         : null,
                     exit.TimedOut);
             AddReportLocked(report);
-            LogExited(job.JobId, report.Phase, exit.ExitCode, report.Detail);
+            if (report.Detail is { } detail)
+            {
+                LogEnded(job.JobId, report.Phase, exit.ExitCode, detail);
+            }
+            else
+            {
+                LogExited(job.JobId, report.Phase, exit.ExitCode);
+            }
+
             SaveLocked();
         }
 
@@ -313,8 +403,14 @@ internal sealed partial class JobReconciler(
     [LoggerMessage(Level = LogLevel.Information, Message = "Killing job {JobId}: {Reason}")]
     private partial void LogKilling(string jobId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Phase} with exit code {ExitCode} {Detail}")]
-    private partial void LogExited(string jobId, AgentJobPhase phase, int exitCode, string? detail);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Phase} with exit code {ExitCode}")]
+    private partial void LogExited(string jobId, AgentJobPhase phase, int exitCode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} {Phase} with exit code {ExitCode}: {Detail}")]
+    private partial void LogEnded(string jobId, AgentJobPhase phase, int exitCode, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lease on this agent's jobs is ending without a renewal from the data center: killing {Count} jobs, to report them Lost")]
+    private partial void LogLeaseEnded(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} rejected: {Detail}")]
     private partial void LogRejected(string jobId, string detail);

@@ -13,7 +13,8 @@ namespace ComputeGrid.Agent.Sync;
 /// Syncs with the data center every sync interval (from the last response; <see cref="AgentOptions.InitialSyncInterval"/>
 /// until the first), and at once when a job's report waits. A failed sync is retried with a doubling wait up to
 /// <see cref="AgentOptions.MaxRetryDelay"/>, a refused credential every <see cref="AgentOptions.UnauthorizedRetryDelay"/>;
-/// the loop never ends by itself. On stop it kills the jobs, reports them Lost and tries one last sync to deliver that.
+/// the loop never ends by itself. Each successful sync renews the lease on the agent's jobs; when retries outlast it the
+/// jobs are killed (<see cref="JobReconciler.Renew"/>). On stop it kills the jobs, reports them Lost and tries one last sync to deliver that.
 /// </summary>
 internal sealed partial class SyncLoop(
     JobReconciler reconciler,
@@ -73,11 +74,12 @@ internal sealed partial class SyncLoop(
         {
             try
             {
-                var (sent, response) = await pipeline.ExecuteAsync(
+                var (sent, sentAt, response) = await pipeline.ExecuteAsync(
                     async ct =>
                     {
                         var (request, sent) = reconciler.NextRequest(capacity, Version);
-                        return (sent, await client.SyncAsync(request, ct));
+                        var sentAt = time.GetUtcNow();
+                        return (sent, sentAt, await client.SyncAsync(request, ct));
                     },
                     stoppingToken);
                 if (_dataCenterId != response.DataCenterId)
@@ -86,6 +88,7 @@ internal sealed partial class SyncLoop(
                     LogConnected(response.DataCenterId);
                 }
 
+                reconciler.Renew(response.Lease, sentAt);
                 reconciler.Apply(response, sent);
                 interval = TimeSpan.FromTicks(Math.Clamp(response.SyncInterval.Ticks, IntervalBounds.Min.Ticks, IntervalBounds.Max.Ticks));
                 await reconciler.WaitForReportAsync(interval, stoppingToken);

@@ -84,13 +84,19 @@ public sealed record AgentAssignment(
 /// <param name="Kill">Jobs the agent runs that must stop: cancelled, preempted, or not this data center's (any longer).</param>
 /// <param name="Acknowledged">Job ids whose reports were durably recorded: the agent forgets those reports.</param>
 /// <param name="SyncInterval">When to sync next at the latest; the data center marks itself Offline after several missed syncs.</param>
+/// <param name="Lease">
+/// How long this sync renews the lease on the agent's jobs, counted from when the agent sent the request. An agent that
+/// cannot renew it (its credential refused, the gateway unreachable) must have stopped its jobs before it ends: the data
+/// center places them elsewhere only once it has. Null from a data center without leases.
+/// </param>
 [GenerateSerializer, Immutable, Alias("cg.AgentSyncResponse")]
 public sealed record AgentSyncResponse(
     [property: Id(0)] string DataCenterId,
     [property: Id(1)] IReadOnlyList<AgentAssignment> Start,
     [property: Id(2)] IReadOnlyList<string> Kill,
     [property: Id(3)] IReadOnlyList<string> Acknowledged,
-    [property: Id(4)] TimeSpan SyncInterval);
+    [property: Id(4)] TimeSpan SyncInterval,
+    [property: Id(5)] TimeSpan? Lease = null);
 
 /// <summary>A new agent credential, shown once: only its hash is kept.</summary>
 /// <param name="AgentId">The agent's id within its data center.</param>
@@ -123,8 +129,8 @@ public sealed record AgentCredential([property: Id(0)] string AgentId, [property
 /// <param name="AllowedTenants">Tenants whose commands it runs; <c>*</c> for every tenant.</param>
 /// <param name="IssuedAt">When its credential was issued.</param>
 /// <param name="RevokedAt">When its credential was revoked, if it was.</param>
-/// <param name="LastSyncAt">Its last sync, if any.</param>
-/// <param name="Online">It synced within the heartbeat timeout.</param>
+/// <param name="LastSyncAt">Its last sync; null until its first.</param>
+/// <param name="Online">Not revoked, and synced within the heartbeat timeout; false until its first sync.</param>
 /// <param name="InstanceId">The agent process instance of the last sync.</param>
 /// <param name="Capacity">The capacity it reported.</param>
 /// <param name="Version">The version it reported.</param>
@@ -142,6 +148,24 @@ public sealed record AgentInfo(
     [property: Id(8)] AgentCapacity? Capacity,
     [property: Id(9)] string? Version,
     [property: Id(10)] int Running);
+
+/// <summary>An agent's credential as its data center knows it (the secret's hash stays with the credential grain).</summary>
+/// <param name="AgentId">Its id within the data center.</param>
+/// <param name="Name">The operators' name for it.</param>
+/// <param name="AllowedTenants">Tenants whose commands it runs; <c>*</c> for every tenant.</param>
+/// <param name="IssuedAt">When it was issued.</param>
+/// <param name="RevokedAt">When it was revoked, if it was.</param>
+[GenerateSerializer, Immutable, Alias("cg.AgentGrant")]
+public sealed record AgentGrant(
+    [property: Id(0)] string AgentId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] IReadOnlyList<string> AllowedTenants,
+    [property: Id(3)] DateTimeOffset IssuedAt,
+    [property: Id(4)] DateTimeOffset? RevokedAt)
+{
+    /// <summary>Not revoked.</summary>
+    public bool Active => RevokedAt is null;
+}
 
 /// <summary>The answer to a sync: refused (unknown or revoked credential, or a bad request), or the data center's response.</summary>
 [GenerateSerializer, Immutable, Alias("cg.AgentSyncResult")]

@@ -110,3 +110,10 @@ public sealed record ReservationResult(
     /// <summary>True when the job holds the reservation now.</summary>
     public bool Holds => Outcome is ReservationOutcome.Reserved or ReservationOutcome.AlreadyReserved;
 }
+
+/// <summary>One job's reservation in a batch its data center's own region asks for.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Resources">What it needs.</param>
+/// <param name="Priority">Its priority (0..1000, higher first).</param>
+[GenerateSerializer, Immutable, Alias("cg.ReservationAsk")]
+public sealed record ReservationAsk([property: Id(0)] string JobId, [property: Id(1)] ResourceRequest Resources, [property: Id(2)] int Priority);

@@ -1,5 +1,6 @@
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain;
+using ComputeGrid.Domain.Jobs;
 
 namespace ComputeGrid.Contracts.Regions;
 
@@ -34,3 +35,9 @@ public sealed record QueueEntry(
     [property: Id(2)] int Priority,
     [property: Id(3)] long Sequence,
     [property: Id(4)] DateTimeOffset EnqueuedAt);
+
+/// <summary>One submission in a placement batch.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Spec">Its specification.</param>
+[GenerateSerializer, Immutable, Alias("cg.PlaceAsk")]
+public sealed record PlaceAsk([property: Id(0)] string JobId, [property: Id(1)] JobSpec Spec);

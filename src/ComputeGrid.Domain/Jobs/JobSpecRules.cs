@@ -26,6 +26,9 @@ public static class JobSpecRules
     /// <summary>Longest tenant name.</summary>
     public const int MaxTenantLength = 64;
 
+    /// <summary>Most hubs in <c>allowedHubs</c>.</summary>
+    public const int MaxAllowedHubs = 64;
+
     /// <summary>Most input data: 1 PiB in GiB.</summary>
     public const double MaxInputDataGiB = 1024 * 1024;
 
@@ -45,6 +48,10 @@ public static class JobSpecRules
         if (string.IsNullOrWhiteSpace(spec.OriginHub))
         {
             errors.Add(new("originHub", "must not be empty"));
+        }
+        else if (spec.OriginHub.Length > DataCenterRules.MaxIdLength)
+        {
+            errors.Add(new("originHub", $"must be at most {DataCenterRules.MaxIdLength} characters"));
         }
 
         var r = spec.Resources;
@@ -83,6 +90,11 @@ public static class JobSpecRules
             else if (r.Gpus > 0 && string.IsNullOrWhiteSpace(r.GpuModel))
             {
                 errors.Add(new("resources.gpuModel", "is required when resources.gpus is above 0"));
+            }
+
+            if (!string.IsNullOrWhiteSpace(r.GpuModel) && !DataCenterRules.IsValidGpuModel(r.GpuModel))
+            {
+                errors.Add(new("resources.gpuModel", $"must be 1-{DataCenterRules.MaxGpuModelLength} letters, digits, '.', '_' or '-', starting with a letter or digit"));
             }
         }
 
@@ -123,6 +135,14 @@ public static class JobSpecRules
         {
             errors.Add(new("allowedHubs", "must not contain empty hub ids"));
         }
+        else if (spec.AllowedHubs.Count > MaxAllowedHubs)
+        {
+            errors.Add(new("allowedHubs", $"must list at most {MaxAllowedHubs} hubs"));
+        }
+        else if (spec.AllowedHubs.Any(h => h.Length > DataCenterRules.MaxIdLength))
+        {
+            errors.Add(new("allowedHubs", $"must hold hub ids of at most {DataCenterRules.MaxIdLength} characters"));
+        }
 
         if (spec.Command is { } command)
         {
@@ -136,19 +156,20 @@ public static class JobSpecRules
     public static List<ValidationError> Validate(JobSpec spec, NationalTopology topology)
     {
         var errors = ValidateShape(spec);
-        if (!string.IsNullOrWhiteSpace(spec.OriginHub) && !topology.Hubs.ContainsKey(spec.OriginHub))
+        if (!string.IsNullOrWhiteSpace(spec.OriginHub) && spec.OriginHub.Length <= DataCenterRules.MaxIdLength && !topology.Hubs.ContainsKey(spec.OriginHub))
         {
-            errors.Add(new("originHub", $"unknown hub '{spec.OriginHub}'; known hubs: {string.Join(", ", topology.Hubs.Keys.Order())}"));
+            errors.Add(new("originHub", $"unknown hub {ValidationError.Quote(spec.OriginHub)}; known hubs: {string.Join(", ", topology.Hubs.Keys.Order())}"));
         }
 
-        foreach (var hub in spec.AllowedHubs?.Where(h => !string.IsNullOrWhiteSpace(h) && !topology.Hubs.ContainsKey(h)) ?? [])
+        foreach (var hub in spec.AllowedHubs?.Where(h => !string.IsNullOrWhiteSpace(h) && h.Length <= DataCenterRules.MaxIdLength && !topology.Hubs.ContainsKey(h)).Distinct().Take(MaxAllowedHubs) ?? [])
         {
-            errors.Add(new("allowedHubs", $"unknown hub '{hub}'"));
+            errors.Add(new("allowedHubs", $"unknown hub {ValidationError.Quote(hub)}"));
         }
 
-        if (spec.Resources is { Gpus: > 0, GpuModel: { } model } && !string.IsNullOrWhiteSpace(model) && !topology.GpuModels.Contains(model))
+        // A model is checked even with zero GPUs: a value the pool does not know is a mistake, never silently stored.
+        if (spec.Resources is { GpuModel: { } model } && DataCenterRules.IsValidGpuModel(model) && !topology.GpuModels.Contains(model))
         {
-            errors.Add(new("resources.gpuModel", $"unknown GPU model '{model}'; known models: {string.Join(", ", topology.GpuModels.Order())}"));
+            errors.Add(new("resources.gpuModel", $"unknown GPU model {ValidationError.Quote(model)}; known models: {string.Join(", ", topology.GpuModels.Order())}"));
         }
 
         return errors;

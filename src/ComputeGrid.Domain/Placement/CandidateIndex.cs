@@ -121,39 +121,58 @@ public sealed class CandidateIndex
     /// <summary>
     /// The head of <see cref="PlacementEngine.Plan"/>'s ranking for <paramref name="job"/> over the data centers of the hubs
     /// <paramref name="inHub"/> admits followed by <paramref name="extra"/> (scored as they are, one by one: loan slices),
-    /// with its counts: what <see cref="PlacementShortlist.Of"/> would give of that plan.
+    /// what <see cref="PlacementShortlist.Of"/> would give of that plan, with the counts of the whole pool
+    /// (<see cref="PlacementEngine.CountInPool"/> over the index and <paramref name="extra"/>).
     /// </summary>
     public PlacementShortlist Shortlist(JobSpec job, Func<string, bool> inHub, IReadOnlyList<CandidateState> extra, int count)
     {
         var hubs = _hubs.Where(h => inHub(h.Id)).ToList();
-        var total = hubs.Sum(h => h.Members.Length) + extra.Count;
         if (ProbeFor(job) is not { } probe)
         {
-            return PlacementShortlist.Of(PlacementEngine.Plan(job, _topology, StatesOf(hubs).Concat(extra)), count);
+            var (inPool, ofPool) = PlacementEngine.CountInPool(job, _topology, _table.States, extra);
+            return PlacementShortlist.Of(PlacementEngine.Plan(job, _topology, StatesOf(hubs).Concat(extra)), count) with { Feasible = inPool, Total = ofPool };
         }
 
         var want = Math.Max(count, 2);
         var top = new List<ScoredCandidate>(want + 1);
         var bound = job.LatencyClass.BoundMs();
-        var feasible = 0;
+        var outside = new HashSet<string>(StringComparer.Ordinal);
+        var viaSlices = new HashSet<string>(StringComparer.Ordinal);
         foreach (var candidate in extra)
         {
+            var id = candidate.Spec.Id;
+            var indexed = _byId.TryGetValue(id, out var e);
+            if (!indexed)
+            {
+                outside.Add(id);
+            }
+
             var latency = _topology.LatencyMs(job.OriginHub, candidate.Spec);
             if (PlacementEngine.Fits(job, candidate, latency, bound))
             {
                 Insert(job, top, Score(job, candidate, latency, PlacementEngine.UtilisationOf(candidate)), want);
-                feasible++;
+
+                // Counted once: not when its own free capacity makes it feasible already (counted with its hub below).
+                if (!indexed || !Fits(job, e, bound))
+                {
+                    viaSlices.Add(id);
+                }
             }
         }
 
         foreach (var hub in hubs.Where(h => job.Allows(h.Id)))
         {
             Walk(job, hub, probe, want, top);
-            probe.Threshold = null;
+        }
+
+        probe.Threshold = null;
+        var feasible = viaSlices.Count;
+        foreach (var hub in _hubs.Where(h => job.Allows(h.Id)))
+        {
             feasible += probe.Model == NoSuchModel ? 0 : hub.Orders[SlotOf(PlacementPolicy.Fastest)].CountFeasible(probe, e => Fits(job, e, bound));
         }
 
-        return new PlacementShortlist(job.Policy, top, feasible, total);
+        return new PlacementShortlist(job.Policy, top, feasible, Count + outside.Count);
     }
 
     /// <summary>

@@ -45,7 +45,10 @@ public sealed record RuledOut(string DataCenterId, string HubId, string Constrai
 /// <param name="Excluded">Ruled out, with the constraint.</param>
 public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredCandidate> Ranked, IReadOnlyList<RuledOut> Excluded)
 {
-    /// <summary>Why <paramref name="chosen"/> won, in a sentence that names the policy, the deciding number and the runner-up.</summary>
+    /// <summary>
+    /// Why <paramref name="chosen"/> won, in a sentence that names the policy, the deciding number and the runner-up, and
+    /// how many data centers of the plan (the pool, for a plan over the pool) are feasible.
+    /// </summary>
     public string ReasonFor(ScoredCandidate chosen) => Reason(Policy, chosen, Ranked, Ranked.Count, Ranked.Count + Excluded.Count);
 
     /// <summary>
@@ -57,13 +60,13 @@ public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredC
         var runnerUp = ranked.FirstOrDefault(c => c.DataCenterId != chosen.DataCenterId);
         var (what, value) = policy switch
         {
-            PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => $"{c.Estimate.CarbonKg:G3} kgCO2")),
-            PlacementPolicy.Cheapest => ("lowest cost", c => $"{c.Estimate.CostCny:G3} CNY"),
-            PlacementPolicy.Fastest => ("lowest latency", c => $"{c.LatencyMs:0.##} ms"),
-            _ => ("best balance of carbon, cost, latency and load", c => $"score {c.Score:G3}"),
+            PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => Quantity.Carbon(c.Estimate.CarbonKg))),
+            PlacementPolicy.Cheapest => ("lowest cost", c => Quantity.Cost(c.Estimate.CostCny)),
+            PlacementPolicy.Fastest => ("lowest latency", c => Quantity.Latency(c.LatencyMs)),
+            _ => ("best balance of carbon, cost, latency and load", c => $"score {Quantity.Number(c.Score)}"),
         };
         var versus = runnerUp is null ? "the only feasible data center" : $"next {runnerUp.DataCenterId} {value(runnerUp)}";
-        return $"{policy}: {what} {value(chosen)} ({versus}); {feasible} of {total} data centers feasible";
+        return $"{policy}: {what} {value(chosen)} ({versus}); {feasible} of {total} data centers in the pool feasible";
     }
 }
 
@@ -73,14 +76,14 @@ public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredC
 /// </summary>
 /// <param name="Policy">The policy that ranked them.</param>
 /// <param name="Ranked">The first of the ranking, best first: as many as asked for and at least two when two are feasible (the runner-up of the reason).</param>
-/// <param name="Feasible">How many candidates were feasible (the length of the whole ranking).</param>
-/// <param name="Total">How many candidates were considered, feasible or not.</param>
+/// <param name="Feasible">How many data centers of the pool are feasible for the job now, by their free capacity or a loan slice's room (<see cref="PlacementEngine.CountInPool"/>).</param>
+/// <param name="Total">How many data centers the pool has.</param>
 public sealed record PlacementShortlist(PlacementPolicy Policy, IReadOnlyList<ScoredCandidate> Ranked, int Feasible, int Total)
 {
     /// <summary>The sentence <see cref="PlacementPlan.ReasonFor"/> gives for <paramref name="chosen"/>, one of <see cref="Ranked"/>.</summary>
     public string ReasonFor(ScoredCandidate chosen) => PlacementPlan.Reason(Policy, chosen, Ranked, Feasible, Total);
 
-    /// <summary>The head of <paramref name="plan"/>: its first <paramref name="count"/> candidates (at least two) and its counts.</summary>
+    /// <summary>The head of <paramref name="plan"/>: its first <paramref name="count"/> candidates (at least two) and its counts (a plan over the pool's).</summary>
     public static PlacementShortlist Of(PlacementPlan plan, int count) =>
         new(plan.Policy, [.. plan.Ranked.Take(Math.Max(count, 2))], plan.Ranked.Count, plan.Ranked.Count + plan.Excluded.Count);
 }
@@ -142,7 +145,7 @@ public static class PlacementEngine
             var nearest = allowed.Min(d => topology.LatencyMs(job.OriginHub, d));
             return new ValidationError(
                 "latencyClass",
-                $"no allowed data center is within {bound} ms of {job.OriginHub} for class {job.LatencyClass} (nearest is {nearest:0.#} ms)");
+                $"no allowed data center is within {bound} ms of {job.OriginHub} for class {job.LatencyClass} (nearest is {Quantity.Latency(nearest)})");
         }
 
         if (job.Resources.EffectiveGpuModel is { } model)
@@ -238,6 +241,28 @@ public static class PlacementEngine
         return byLatency != 0 ? byLatency : string.CompareOrdinal(a.DataCenterId, b.DataCenterId);
     }
 
+    /// <summary>
+    /// What a placement reason counts (<see cref="PlacementShortlist"/>): the data centers of <paramref name="pool"/> and
+    /// <paramref name="slices"/> (loan slices of pool data centers, scored as their room) by id, and how many of them are
+    /// feasible for <paramref name="job"/> by their own free capacity or by a slice's room, each counted once.
+    /// </summary>
+    public static (int Feasible, int Total) CountInPool(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> pool, IEnumerable<CandidateState> slices)
+    {
+        var bound = job.LatencyClass.BoundMs();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var feasible = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var candidate in pool.Concat(slices))
+        {
+            ids.Add(candidate.Spec.Id);
+            if (Fits(job, candidate, topology.LatencyMs(job.OriginHub, candidate.Spec), bound))
+            {
+                feasible.Add(candidate.Spec.Id);
+            }
+        }
+
+        return (feasible.Count, ids.Count);
+    }
+
     /// <summary>The same rules as <see cref="RuleOut"/>, without building the sentence that explains a failure.</summary>
     internal static bool Fits(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
     {
@@ -271,7 +296,7 @@ public static class PlacementEngine
 
         if (bound is { } b && latencyMs > b)
         {
-            return ("latency", $"{latencyMs:0.##} ms from {job.OriginHub} exceeds the {job.LatencyClass} bound of {b} ms");
+            return ("latency", $"{Quantity.Latency(latencyMs)} from {job.OriginHub} exceeds the {job.LatencyClass} bound of {b} ms");
         }
 
         if (job.Resources.EffectiveGpuModel is { } model && spec.Capacity.GpusOf(model) == 0)

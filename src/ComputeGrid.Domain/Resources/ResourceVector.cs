@@ -2,7 +2,11 @@ using System.Collections.Immutable;
 
 namespace ComputeGrid.Domain.Resources;
 
-/// <summary>An amount of capacity: CPU millicores, memory MiB and GPUs counted per model. Used for capacity, use and free.</summary>
+/// <summary>
+/// An amount of capacity: CPU millicores, memory MiB and GPUs counted per model. Used for capacity, use and free. Every
+/// sum and difference is checked: a result that does not fit throws <see cref="OverflowException"/> instead of wrapping
+/// round to a negative capacity.
+/// </summary>
 /// <param name="CpuMillicores">CPU in millicores.</param>
 /// <param name="MemoryMiB">Memory in MiB.</param>
 /// <param name="Gpus">Whole GPUs per model; a model absent from the map counts as zero.</param>
@@ -18,7 +22,7 @@ public sealed record ResourceVector(long CpuMillicores, long MemoryMiB, Immutabl
     /// <summary>GPUs of <paramref name="model"/> in this vector.</summary>
     public int GpusOf(string model) => Gpus.TryGetValue(model, out var n) ? n : 0;
 
-    /// <summary>All GPUs of every model.</summary>
+    /// <summary>All GPUs of every model (a checked sum).</summary>
     public int TotalGpus => Gpus.Values.Sum();
 
     /// <summary>True when <paramref name="request"/> fits inside this vector (every dimension).</summary>
@@ -39,10 +43,10 @@ public sealed record ResourceVector(long CpuMillicores, long MemoryMiB, Immutabl
         var gpus = Gpus.ToBuilder();
         foreach (var (model, n) in other.Gpus)
         {
-            gpus[model] = GpusOf(model) - n;
+            gpus[model] = checked(GpusOf(model) - n);
         }
 
-        return new ResourceVector(CpuMillicores - other.CpuMillicores, MemoryMiB - other.MemoryMiB, Prune(gpus));
+        return new ResourceVector(checked(CpuMillicores - other.CpuMillicores), checked(MemoryMiB - other.MemoryMiB), Prune(gpus));
     }
 
     /// <summary>This vector plus another, dimension by dimension.</summary>
@@ -51,10 +55,10 @@ public sealed record ResourceVector(long CpuMillicores, long MemoryMiB, Immutabl
         var gpus = Gpus.ToBuilder();
         foreach (var (model, n) in other.Gpus)
         {
-            gpus[model] = GpusOf(model) + n;
+            gpus[model] = checked(GpusOf(model) + n);
         }
 
-        return new ResourceVector(CpuMillicores + other.CpuMillicores, MemoryMiB + other.MemoryMiB, Prune(gpus));
+        return new ResourceVector(checked(CpuMillicores + other.CpuMillicores), checked(MemoryMiB + other.MemoryMiB), Prune(gpus));
     }
 
     /// <summary>True when no dimension is negative.</summary>
@@ -108,10 +112,10 @@ public sealed record ResourceVector(long CpuMillicores, long MemoryMiB, Immutabl
         var gpus = Gpus;
         if (request.EffectiveGpuModel is { } model)
         {
-            gpus = Prune(gpus.SetItem(model, GpusOf(model) + (sign * request.Gpus)).ToBuilder());
+            gpus = Prune(gpus.SetItem(model, checked(GpusOf(model) + (sign * request.Gpus))).ToBuilder());
         }
 
-        return new ResourceVector(CpuMillicores + (sign * request.CpuMillicores), MemoryMiB + (sign * request.MemoryMiB), gpus);
+        return new ResourceVector(checked(CpuMillicores + (sign * request.CpuMillicores)), checked(MemoryMiB + (sign * request.MemoryMiB)), gpus);
     }
 
     private static ImmutableSortedDictionary<string, int> Prune(ImmutableSortedDictionary<string, int>.Builder gpus)

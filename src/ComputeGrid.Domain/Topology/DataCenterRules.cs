@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ComputeGrid.Domain.Resources;
 
 namespace ComputeGrid.Domain.Topology;
 
@@ -7,6 +8,34 @@ public static partial class DataCenterRules
 {
     /// <summary>Longest id accepted for hubs and data centers.</summary>
     public const int MaxIdLength = 64;
+
+    /// <summary>Longest display name, characters.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>Largest CPU capacity of one data center: 100,000,000 cores (10^11 millicores).</summary>
+    public const long MaxCpuMillicores = 100_000_000_000;
+
+    /// <summary>Largest memory capacity of one data center: 1 EiB in MiB (2^40).</summary>
+    public const long MaxMemoryMiB = 1L << 40;
+
+    /// <summary>Most GPUs of one model in one data center.</summary>
+    public const int MaxGpusPerModel = 1_000_000;
+
+    /// <summary>Most GPU models in one data center.</summary>
+    public const int MaxGpuModels = 64;
+
+    /// <summary>Longest GPU model name, characters.</summary>
+    public const int MaxGpuModelLength = 32;
+
+    /// <summary>
+    /// Largest total of the whole pool in each dimension (CPU millicores, memory MiB, GPUs of one model), so that every
+    /// sum over the pool fits its type with room to spare: half of <see cref="long.MaxValue"/> for CPU and memory, half
+    /// of <see cref="int.MaxValue"/> for GPUs.
+    /// </summary>
+    public static readonly ResourceVector MaxPoolTotal = ResourceVector.Of(long.MaxValue / 2, long.MaxValue / 2);
+
+    /// <summary>Largest pool total of one GPU model.</summary>
+    public const int MaxPoolGpusPerModel = int.MaxValue / 2;
 
     /// <summary>Checks one data center against the topology's hubs; an empty list means valid.</summary>
     public static IReadOnlyList<ValidationError> Validate(DataCenterSpec spec, IReadOnlyDictionary<string, Hub> hubs)
@@ -21,10 +50,14 @@ public static partial class DataCenterRules
         {
             errors.Add(new("name", "must not be empty"));
         }
+        else if (spec.Name.Length > MaxNameLength || spec.Name.Any(char.IsControl))
+        {
+            errors.Add(new("name", $"must be at most {MaxNameLength} printable characters"));
+        }
 
         if (!hubs.ContainsKey(spec.HubId))
         {
-            errors.Add(new("hub", $"unknown hub '{spec.HubId}'; known hubs: {string.Join(", ", hubs.Keys.Order())}"));
+            errors.Add(new("hub", $"unknown hub {ValidationError.Quote(spec.HubId)}; known hubs: {string.Join(", ", hubs.Keys.Order())}"));
         }
 
         if (spec.Location.Lat is < -90 or > 90 || double.IsNaN(spec.Location.Lat))
@@ -37,29 +70,7 @@ public static partial class DataCenterRules
             errors.Add(new("lon", "must be between -180 and 180 degrees"));
         }
 
-        if (spec.Capacity.CpuMillicores < 0)
-        {
-            errors.Add(new("capacity.cpuMillicores", "must not be negative"));
-        }
-
-        if (spec.Capacity.MemoryMiB < 0)
-        {
-            errors.Add(new("capacity.memoryMiB", "must not be negative"));
-        }
-
-        foreach (var (model, count) in spec.Capacity.Gpus)
-        {
-            if (count < 0)
-            {
-                errors.Add(new($"capacity.gpus.{model}", "must not be negative"));
-            }
-
-            if (string.IsNullOrWhiteSpace(model))
-            {
-                errors.Add(new("capacity.gpus", "a GPU model name must not be empty"));
-            }
-        }
-
+        errors.AddRange(ValidateCapacity(spec.Capacity));
         if (spec.Energy.Pue is < 1 or > 3 || double.IsNaN(spec.Energy.Pue))
         {
             errors.Add(new("pue", "must be between 1.0 and 3.0"));
@@ -83,9 +94,77 @@ public static partial class DataCenterRules
         return errors;
     }
 
+    /// <summary>
+    /// Checks a data center's capacity: CPU 0..<see cref="MaxCpuMillicores"/>, memory 0..<see cref="MaxMemoryMiB"/>, at
+    /// most <see cref="MaxGpuModels"/> GPU models, each a valid model name with 0..<see cref="MaxGpusPerModel"/> GPUs.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> ValidateCapacity(ResourceVector capacity)
+    {
+        var errors = new List<ValidationError>();
+        if (capacity.CpuMillicores is < 0 or > MaxCpuMillicores)
+        {
+            errors.Add(new("capacity.cpuMillicores", $"must be between 0 and {MaxCpuMillicores} millicores"));
+        }
+
+        if (capacity.MemoryMiB is < 0 or > MaxMemoryMiB)
+        {
+            errors.Add(new("capacity.memoryMiB", $"must be between 0 and {MaxMemoryMiB} MiB"));
+        }
+
+        if (capacity.Gpus.Count > MaxGpuModels)
+        {
+            errors.Add(new("capacity.gpus", $"must list at most {MaxGpuModels} GPU models"));
+        }
+
+        foreach (var (model, count) in capacity.Gpus)
+        {
+            if (!IsValidGpuModel(model))
+            {
+                errors.Add(new("capacity.gpus", $"a GPU model name must be 1-{MaxGpuModelLength} letters, digits, '.', '_' or '-', starting with a letter or digit"));
+            }
+            else if (count is < 0 or > MaxGpusPerModel)
+            {
+                errors.Add(new($"capacity.gpus.{model}", $"must be between 0 and {MaxGpusPerModel}"));
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Checks that adding <paramref name="added"/> to a pool whose total is <paramref name="poolTotal"/> keeps every
+    /// dimension within <see cref="MaxPoolTotal"/> and <see cref="MaxPoolGpusPerModel"/>; an empty list means it fits.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> ValidatePoolTotal(ResourceVector poolTotal, ResourceVector added)
+    {
+        var errors = new List<ValidationError>();
+        if (added.CpuMillicores > MaxPoolTotal.CpuMillicores - poolTotal.CpuMillicores)
+        {
+            errors.Add(new("capacity.cpuMillicores", "would take the pool's CPU total beyond what it can count"));
+        }
+
+        if (added.MemoryMiB > MaxPoolTotal.MemoryMiB - poolTotal.MemoryMiB)
+        {
+            errors.Add(new("capacity.memoryMiB", "would take the pool's memory total beyond what it can count"));
+        }
+
+        foreach (var (model, count) in added.Gpus.Where(g => g.Value > MaxPoolGpusPerModel - poolTotal.GpusOf(g.Key)))
+        {
+            errors.Add(new($"capacity.gpus.{model}", "would take the pool's GPU total beyond what it can count"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>True for GPU model names of 1-32 letters, digits, '.', '_' and '-', starting with a letter or digit.</summary>
+    public static bool IsValidGpuModel(string? model) => model is { Length: > 0 and <= MaxGpuModelLength } && GpuModelPattern().IsMatch(model);
+
     /// <summary>True for ids of 1-64 characters of a-z, 0-9 and '-', not starting with '-'.</summary>
     public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength } && IdPattern().IsMatch(id);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]*$")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex GpuModelPattern();
 }

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Security.Claims;
 using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Domain.Topology;
@@ -7,7 +10,10 @@ using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace ComputeGrid.Gateway.Agents;
@@ -20,6 +26,15 @@ public static class AgentsApi
 {
     /// <summary>The path agents sync on.</summary>
     public const string SyncPath = "/v1/agent/sync";
+
+    /// <summary>Registers the agent sync's rate limit per client address (section <c>Gateway:AgentSync</c>), validated at start-up.</summary>
+    public static IServiceCollection AddAgentSync(this IServiceCollection services)
+    {
+        services.AddOptions<AgentSyncOptions>().BindConfiguration(AgentSyncOptions.Section)
+            .Validate(o => o.Burst >= 1 && o.PerSecond >= 1, $"{AgentSyncOptions.Section}:Burst and {AgentSyncOptions.Section}:PerSecond must each be at least 1")
+            .ValidateOnStart();
+        return services;
+    }
 
     /// <summary>Maps the operators' agent endpoints onto <paramref name="v1"/> (the <c>/v1</c> group).</summary>
     public static RouteGroupBuilder MapAgentsApi(this RouteGroupBuilder v1)
@@ -36,7 +51,7 @@ public static class AgentsApi
                 "Issues a credential for a new agent of the data center that runs the commands of the listed tenants ('*' for every tenant). " +
                 "The token is shown only in this answer; keep it in the agent's credential file. From then on the data center hands jobs with a command to its agents, " +
                 "and goes Offline (its jobs placed again elsewhere) when none of them syncs within the heartbeat timeout.")
-            .Accepts<IssueAgentBody>("application/json")
+            .AcceptsJson<IssueAgentBody>()
             .Produces<AgentCredentialView>(StatusCodes.Status201Created)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
@@ -57,21 +72,23 @@ public static class AgentsApi
     {
         endpoints.MapPost(SyncPath, SyncAsync)
             .AllowAnonymous()
+            .RequireRateLimiting(new AgentSyncRateLimitPolicy())
             .WithTags("Agents")
             .WithName("SyncAgent")
             .WithSummary("Sync an agent with its data center (agents)")
             .WithDescription(
                 "Authorization: Bearer <agent credential>. The agent sends its whole state (the jobs it runs, the reports not yet acknowledged) and gets " +
                 "the jobs to start, the jobs to kill, the reports now durably recorded (forget them) and when to sync next. Lost requests and answers are " +
-                "repaired by the next sync. Partner and operator API keys are not agent credentials.")
+                "repaired by the next sync; each sync renews the agent's lease on its jobs. The credential is checked before the body, and " +
+                "requests are rate-limited per client address. Partner and operator API keys are not agent credentials.")
             .Accepts<AgentSyncRequest>("application/json")
             .Produces<AgentSyncResponse>(StatusCodes.Status200OK)
-            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests);
         return endpoints;
     }
 
     private static async Task<Results<Created<AgentCredentialView>, ProblemHttpResult>> IssueAsync(
-        string dataCenterId, HttpRequest request, IComputeGridClient grid, JsonBody json, CancellationToken cancellationToken)
+        string dataCenterId, HttpRequest request, ClaimsPrincipal user, IComputeGridClient grid, JsonBody json, CancellationToken cancellationToken)
     {
         if (!DataCenterRules.IsValidId(dataCenterId))
         {
@@ -86,7 +103,7 @@ public static class AgentsApi
 
         try
         {
-            var credential = await grid.Admin.IssueAgentAsync(dataCenterId, body!.Name, body.AllowedTenants ?? [], cancellationToken);
+            var credential = await grid.Admin.As(ApiKeys.ActorOf(user)).IssueAgentAsync(dataCenterId, body!.Name, body.AllowedTenants ?? [], cancellationToken);
             return TypedResults.Created(
                 $"/v1/data-centers/{dataCenterId}/agents/{credential.AgentId}",
                 new AgentCredentialView(credential.AgentId, credential.DataCenterId, credential.Token));
@@ -118,7 +135,7 @@ public static class AgentsApi
         }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string dataCenterId, string agentId, IComputeGridClient grid, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(string dataCenterId, string agentId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken cancellationToken)
     {
         if (!DataCenterRules.IsValidId(dataCenterId))
         {
@@ -127,7 +144,7 @@ public static class AgentsApi
 
         try
         {
-            await grid.Admin.RevokeAgentAsync(dataCenterId, agentId, cancellationToken);
+            await grid.Admin.As(ApiKeys.ActorOf(user)).RevokeAgentAsync(dataCenterId, agentId, cancellationToken);
             return TypedResults.NoContent();
         }
         catch (ComputeGridNotFoundException e)
@@ -146,14 +163,16 @@ public static class AgentsApi
             return Unauthorized("must be 'Bearer <agent credential>' (cga.<dataCenterId>.<agentId>.<secret>)");
         }
 
-        var (body, problem) = await json.ReadAsync<AgentSyncRequest>(request, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
         try
         {
+            // The credential first: a caller without one learns nothing about the body it sent.
+            await grid.Admin.AuthenticateAgentAsync(token!, cancellationToken);
+            var (body, problem) = await json.ReadAsync<AgentSyncRequest>(request, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
             return TypedResults.Ok(await grid.Admin.SyncAgentAsync(token!, body!, cancellationToken));
         }
         catch (ComputeGridUnauthorizedException e)
@@ -171,6 +190,52 @@ public static class AgentsApi
 
     private static ProblemHttpResult NoDataCenter() =>
         Problems.NotFound("dataCenterId", "no data center with this id; GET /v1/hubs/{hubId}/data-centers lists them");
+}
+
+/// <summary>The agent sync's rate limit: a token bucket per client address, so a flood of made-up credentials is cut off before any is checked.</summary>
+public sealed class AgentSyncOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Gateway:AgentSync";
+
+    /// <summary>Syncs one client address may send at once (the bucket's size). Default 100.</summary>
+    public int Burst { get; set; } = 100;
+
+    /// <summary>Syncs per second one client address may keep sending (the bucket's refill). Default 10: five agents syncing every 2 s use one.</summary>
+    public int PerSecond { get; set; } = 10;
+}
+
+/// <summary>The rate-limiting policy of <c>POST /v1/agent/sync</c>: partitioned by the client's address, answered with a 429 problem.</summary>
+internal sealed class AgentSyncRateLimitPolicy : IRateLimiterPolicy<string>
+{
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = RejectAsync;
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    {
+        var limits = httpContext.RequestServices.GetRequiredService<IOptions<AgentSyncOptions>>().Value;
+        var address = httpContext.Connection.RemoteIpAddress?.ToString() ?? string.Empty;
+        return RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limits.Burst,
+            TokensPerPeriod = limits.PerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await Problems.Write(context, Problems.Create(
+            StatusCodes.Status429TooManyRequests,
+            "Too many requests",
+            "clientAddress",
+            string.Create(CultureInfo.InvariantCulture, $"has sent too many agent syncs; retry after {seconds} s")));
+    }
 }
 
 /// <summary>A new agent credential's settings.</summary>

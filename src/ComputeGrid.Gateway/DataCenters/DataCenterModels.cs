@@ -11,14 +11,18 @@ public sealed class RegisterDataCenterBody
 {
     /// <summary>Its id: 1-64 characters of a-z, 0-9 and '-', starting with a letter or digit; not a hub id.</summary>
     /// <example>horinger-2</example>
+    [StringLength(DataCenterRules.MaxIdLength, MinimumLength = 1)]
+    [RegularExpression("^[a-z0-9][a-z0-9-]*$")]
     public required string Id { get; init; }
 
-    /// <summary>Display name.</summary>
+    /// <summary>Display name, 1-200 printable characters.</summary>
     /// <example>Horinger phase 2</example>
+    [StringLength(DataCenterRules.MaxNameLength, MinimumLength = 1)]
     public required string Name { get; init; }
 
     /// <summary>The hub it belongs to (a hub id from <c>GET /v1/hubs</c>).</summary>
     /// <example>inner-mongolia</example>
+    [StringLength(DataCenterRules.MaxIdLength, MinimumLength = 1)]
     public required string HubId { get; init; }
 
     /// <summary>Its coordinates.</summary>
@@ -58,17 +62,20 @@ public sealed class LocationBody
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed class CapacityBody
 {
-    /// <summary>CPU in millicores (1000 = one core), 0 or more.</summary>
+    /// <summary>CPU in millicores (1000 = one core), 0..100,000,000,000 (100 million cores).</summary>
     /// <example>1000000</example>
-    [Range(0, long.MaxValue)]
+    [Range(0d, DataCenterRules.MaxCpuMillicores)]
     public required long CpuMillicores { get; init; }
 
-    /// <summary>Memory in MiB, 0 or more.</summary>
+    /// <summary>Memory in MiB, 0..1,099,511,627,776 (1 EiB).</summary>
     /// <example>4096000</example>
-    [Range(0, long.MaxValue)]
+    [Range(0d, DataCenterRules.MaxMemoryMiB)]
     public required long MemoryMiB { get; init; }
 
-    /// <summary>Whole GPUs by model, each 0 or more; default none.</summary>
+    /// <summary>
+    /// Whole GPUs by model, each 0..1,000,000; at most 64 models, each named by 1-32 letters, digits, '.', '_' or '-'
+    /// (starting with a letter or digit); default none.
+    /// </summary>
     /// <example>{"A800": 64}</example>
     public IReadOnlyDictionary<string, int> Gpus { get; init; } = new Dictionary<string, int>();
 }

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Gateway.Errors;
@@ -37,18 +38,18 @@ public static class DataCentersApi
             .WithName("RegisterDataCenter")
             .WithSummary("Register a data center (operators)")
             .WithDescription("Registers a new data center in an existing hub; it is Online and takes work at once. An id already in the pool answers 409.")
-            .Accepts<RegisterDataCenterBody>("application/json")
+            .AcceptsJson<RegisterDataCenterBody>()
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
 
-        dataCenters.MapPost("/{dataCenterId}/drain", (string dataCenterId, IComputeGridClient grid, CancellationToken ct) =>
-                ChangeAsync(dataCenterId, grid, grid.Admin.DrainDataCenterAsync, ct))
+        dataCenters.MapPost("/{dataCenterId}/drain", (string dataCenterId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken ct) =>
+                ChangeAsync(dataCenterId, grid, grid.Admin.As(ApiKeys.ActorOf(user)).DrainDataCenterAsync, ct))
             .WithName("DrainDataCenter")
             .WithSummary("Drain a data center (operators)")
             .WithDescription("The data center takes no new work; work already there runs to its end.")
             .ProducesApiProblem(StatusCodes.Status404NotFound);
 
-        dataCenters.MapPost("/{dataCenterId}/resume", (string dataCenterId, IComputeGridClient grid, CancellationToken ct) =>
-                ChangeAsync(dataCenterId, grid, grid.Admin.ResumeDataCenterAsync, ct))
+        dataCenters.MapPost("/{dataCenterId}/resume", (string dataCenterId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken ct) =>
+                ChangeAsync(dataCenterId, grid, grid.Admin.As(ApiKeys.ActorOf(user)).ResumeDataCenterAsync, ct))
             .WithName("ResumeDataCenter")
             .WithSummary("Resume a data center (operators)")
             .WithDescription("Puts a drained data center back online.")
@@ -63,7 +64,7 @@ public static class DataCentersApi
     }
 
     private static async Task<Results<Created<DataCenterView>, ProblemHttpResult>> RegisterAsync(
-        HttpRequest request, IComputeGridClient grid, JsonBody json, CancellationToken cancellationToken)
+        HttpRequest request, ClaimsPrincipal user, IComputeGridClient grid, JsonBody json, CancellationToken cancellationToken)
     {
         var (body, problem) = await json.ReadAsync<RegisterDataCenterBody>(request, cancellationToken);
         if (problem is not null)
@@ -79,7 +80,7 @@ public static class DataCentersApi
 
         try
         {
-            await grid.Admin.RegisterDataCenterAsync(body!.ToSpec(), cancellationToken);
+            await grid.Admin.As(ApiKeys.ActorOf(user)).RegisterDataCenterAsync(body!.ToSpec(), cancellationToken);
         }
         catch (ComputeGridValidationException e)
         {
@@ -109,7 +110,7 @@ public static class DataCentersApi
         return TypedResults.Ok(await ViewAsync(grid, dataCenterId, cancellationToken));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string dataCenterId, IComputeGridClient grid, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RemoveAsync(string dataCenterId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken cancellationToken)
     {
         if (!DataCenterRules.IsValidId(dataCenterId))
         {
@@ -118,7 +119,7 @@ public static class DataCentersApi
 
         try
         {
-            await grid.Admin.RemoveDataCenterAsync(dataCenterId, cancellationToken);
+            await grid.Admin.As(ApiKeys.ActorOf(user)).RemoveDataCenterAsync(dataCenterId, cancellationToken);
             return TypedResults.NoContent();
         }
         catch (ComputeGridNotFoundException)

@@ -61,17 +61,95 @@ internal sealed partial class JsonBody(GatewayJson json, IOptions<GatewayOptions
         }
         catch (JsonException e)
         {
-            return (null, Problems.Invalid(Describe(e, typeof(T), json.Strict)));
+            var first = Describe(e, typeof(T), json.Strict);
+            var all = CollectAll(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), typeof(T), json.Strict);
+            return (null, Problems.Invalid([.. first, .. all.Where(a => !first.Any(f => f.Field == a.Field))]));
         }
     }
+
+    /// <summary>
+    /// Every problem of a body the serializer refused, which stops at the first: each field is read on its own against
+    /// its declared type, nested request objects field by field, then the required fields that are missing. Empty when
+    /// the body is not JSON at all (the serializer's answer says so).
+    /// </summary>
+    internal static IReadOnlyList<ValidationError> CollectAll(ReadOnlyMemory<byte> body, Type root, JsonSerializerOptions options)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return Collect(document.RootElement, root, string.Empty, options);
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    private static List<ValidationError> Collect(JsonElement element, Type type, string prefix, JsonSerializerOptions options)
+    {
+        var at = prefix.Length == 0 ? "body" : prefix.TrimEnd('.');
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return [new ValidationError(at, element.ValueKind == JsonValueKind.Null ? "must not be null" : "must be a JSON object")];
+        }
+
+        var errors = new List<ValidationError>();
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is { IsPublic: true })
+            .ToDictionary(p => JsonName(p, options), StringComparer.OrdinalIgnoreCase);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var member in element.EnumerateObject())
+        {
+            var field = prefix + member.Name;
+            if (!seen.Add(member.Name))
+            {
+                errors.Add(new ValidationError(field, "appears more than once"));
+            }
+            else if (!properties.TryGetValue(member.Name, out var property))
+            {
+                errors.Add(new ValidationError(field, "is not a field of this request"));
+            }
+            else if (IsRequestObject(property.PropertyType) && member.Value.ValueKind == JsonValueKind.Object)
+            {
+                errors.AddRange(Collect(member.Value, property.PropertyType, field + ".", options));
+            }
+            else if (member.Value.ValueKind == JsonValueKind.Null && !property.PropertyType.IsValueType
+                && new NullabilityInfoContext().Create(property).WriteState == NullabilityState.NotNull)
+            {
+                errors.Add(new ValidationError(field, "must not be null"));
+            }
+            else
+            {
+                try
+                {
+                    JsonSerializer.Deserialize(member.Value, property.PropertyType, options);
+                }
+                catch (JsonException e)
+                {
+                    errors.AddRange(Describe(e, property.PropertyType, options).Select(d => d with { Field = Join(field, d.Field) }));
+                }
+            }
+        }
+
+        errors.AddRange(properties
+            .Where(p => p.Value.GetCustomAttribute<System.Runtime.CompilerServices.RequiredMemberAttribute>() is not null && !seen.Contains(p.Key))
+            .Select(p => new ValidationError(prefix + p.Key, "is required")));
+        return errors;
+    }
+
+    private static string Join(string field, string inner) =>
+        inner == "body" ? field : inner.StartsWith('[') ? field + inner : $"{field}.{inner}";
+
+    private static bool IsRequestObject(Type type) =>
+        type.IsClass && type.Assembly == typeof(JsonBody).Assembly && type.GetCustomAttribute<JsonUnmappedMemberHandlingAttribute>() is not null;
 
     private ProblemHttpResult TooLarge() => TypedResults.Problem(Problems.Create(
         StatusCodes.Status413PayloadTooLarge, "Request body too large", "body", string.Create(CultureInfo.InvariantCulture, $"must be at most {_maxBytes} bytes")));
 
+    /// <summary>Only <c>application/json</c> (any case), with no charset or UTF-8: no other <c>+json</c> type, as documented.</summary>
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media)
-        && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || media.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true)
+        && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
         && (!media.Charset.HasValue || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Turns a serializer failure into fields and reasons, with the serializer's own words (and type names) left out.</summary>

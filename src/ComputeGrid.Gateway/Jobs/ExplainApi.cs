@@ -1,13 +1,11 @@
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Topology;
 using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ComputeGrid.Gateway.Jobs;
 
@@ -16,9 +14,10 @@ namespace ComputeGrid.Gateway.Jobs;
 /// <param name="HubId">Its hub.</param>
 /// <param name="Score">The policy's score; lower wins.</param>
 /// <param name="LatencyMs">One-way latency from the job's origin hub, ms.</param>
-/// <param name="Utilisation">Its dominant-resource utilisation, 0..1.</param>
+/// <param name="Utilisation">Its dominant-resource utilisation as the origin region last saw it, 0..1.</param>
 /// <param name="Estimate">The job's estimated energy (kWh), carbon (kgCO2) and cost (CNY) there.</param>
-public sealed record RankedView(string DataCenterId, string HubId, double Score, double LatencyMs, double Utilisation, FootprintView Estimate);
+/// <param name="Route">How the origin region reaches it: its own capacity, an open loan with room, or a loan it would need.</param>
+public sealed record RankedView(string DataCenterId, string HubId, double Score, double LatencyMs, double Utilisation, FootprintView Estimate, string Route);
 
 /// <summary>A data center ruled out for a job.</summary>
 /// <param name="DataCenterId">The data center.</param>
@@ -27,19 +26,21 @@ public sealed record RankedView(string DataCenterId, string HubId, double Score,
 /// <param name="Detail">The numbers, in a sentence.</param>
 public sealed record ExcludedView(string DataCenterId, string HubId, string Constraint, string Detail);
 
-/// <summary>Why a job waits or runs where it does.</summary>
+/// <summary>Why a job waits or runs where it does, as its origin region (the code that places it) sees it now.</summary>
 /// <param name="JobId">The job.</param>
 /// <param name="State">Its state now.</param>
 /// <param name="Policy">The policy that ranks the feasible data centers.</param>
 /// <param name="DataCenterId">Where it runs or ran; null while pending or queued.</param>
-/// <param name="Reason">The placement's reason, or the latest event's detail while it waits.</param>
-/// <param name="Ranked">Data centers feasible for it now, best first.</param>
+/// <param name="HubId">The region that answered: the job's origin hub.</param>
+/// <param name="Reason">Why the job is where it is, in a sentence that agrees with its state.</param>
+/// <param name="Ranked">Data centers feasible for it now in the region's view, best first.</param>
 /// <param name="Excluded">Data centers ruled out now, with the constraint.</param>
 public sealed record ExplanationView(
     string JobId,
     JobState State,
     PlacementPolicy Policy,
     string? DataCenterId,
+    string HubId,
     string Reason,
     IReadOnlyList<RankedView> Ranked,
     IReadOnlyList<ExcludedView> Excluded)
@@ -47,11 +48,12 @@ public sealed record ExplanationView(
     internal static ExplanationView Of(JobExplanation e) => new(
         e.Job.JobId,
         e.Job.State,
-        e.Plan.Policy,
-        e.Job.Placement?.DataCenterId,
-        e.Job.Placement?.Reason ?? (e.Job.History.Count > 0 ? e.Job.History[^1].Detail : string.Empty),
-        [.. e.Plan.Ranked.Select(r => new RankedView(r.DataCenterId, r.HubId, r.Score, r.LatencyMs, r.Utilisation, FootprintView.Of(r.Estimate)))],
-        [.. e.Plan.Excluded.Select(x => new ExcludedView(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]);
+        e.Region.Policy,
+        e.Job.State is JobState.Pending or JobState.Queued ? null : e.Job.Placement?.DataCenterId,
+        e.Region.HubId,
+        e.Region.Summary,
+        [.. e.Region.Ranked.Select(r => new RankedView(r.DataCenterId, r.HubId, r.Score, r.LatencyMs, r.Utilisation, FootprintView.Of(r.Estimate), r.Route))],
+        [.. e.Region.Excluded.Select(x => new ExcludedView(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]);
 }
 
 /// <summary>The operators' <c>GET /v1/jobs/{jobId}/explain</c>: placement's view of any tenant's job.</summary>
@@ -64,21 +66,15 @@ public static class ExplainApi
             .WithTags("Operators")
             .WithName("ExplainJob")
             .WithSummary("Explain a job's placement (operators)")
-            .WithDescription("For every data center of the pool now: the constraint that rules it out for the job, or its score under the job's policy (lower wins).")
+            .WithDescription("Answered by the job's origin region with the engine, view of the pool, loans and agent rules it places with: for every data center, the constraint that rules it out for the job, or its score under the job's policy (lower wins) and how the region reaches it.")
             .RequireAuthorization(ApiKeys.OperatorPolicy)
-            .ProducesApiProblem(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .ProducesApiProblem(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
         return v1;
     }
 
     private static async Task<Results<Ok<ExplanationView>, ProblemHttpResult>> ExplainAsync(
-        string jobId, IComputeGridClient grid, IServiceProvider services, CancellationToken cancellationToken)
+        string jobId, IComputeGridClient grid, CancellationToken cancellationToken)
     {
-        if (services.GetService<NationalTopology>() is not { } topology)
-        {
-            return TypedResults.Problem(Problems.Create(
-                StatusCodes.Status503ServiceUnavailable, "Service unavailable", "topology", "this gateway is not hosted with the pool's topology; ask the silo host's gateway"));
-        }
-
         if (!JobRequest.IsValidJobId(jobId))
         {
             return NoJob();
@@ -86,7 +82,7 @@ public static class ExplainApi
 
         try
         {
-            return TypedResults.Ok(ExplanationView.Of(await grid.ExplainJobAsync(jobId, topology, cancellationToken)));
+            return TypedResults.Ok(ExplanationView.Of(await grid.ExplainJobAsync(jobId, cancellationToken)));
         }
         catch (ComputeGridNotFoundException)
         {

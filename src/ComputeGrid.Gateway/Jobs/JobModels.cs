@@ -4,6 +4,7 @@ using ComputeGrid.Client;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Topology;
 
 namespace ComputeGrid.Gateway.Jobs;
 
@@ -13,6 +14,7 @@ public sealed class SubmitJobBody
 {
     /// <summary>The hub where the job's data and users are (a hub id from <c>GET /v1/hubs</c>).</summary>
     /// <example>yangtze</example>
+    [StringLength(DataCenterRules.MaxIdLength, MinimumLength = 1)]
     public required string OriginHub { get; init; }
 
     /// <summary>What the job needs while it runs.</summary>
@@ -27,8 +29,9 @@ public sealed class SubmitJobBody
     /// <example>Batch</example>
     public LatencyClass LatencyClass { get; init; } = LatencyClass.Batch;
 
-    /// <summary>Hubs the job may run in (data residency); empty or absent for every hub.</summary>
+    /// <summary>Hubs the job may run in (data residency), at most 64; empty or absent for every hub.</summary>
     /// <example>["yangtze", "guizhou"]</example>
+    [MaxLength(JobSpecRules.MaxAllowedHubs)]
     public IReadOnlyList<string> AllowedHubs { get; init; } = [];
 
     /// <summary>Higher runs first, 0..1000; default 100.</summary>
@@ -81,16 +84,19 @@ public sealed class CommandBody
 {
     /// <summary>The program: a path, or a name on the agent's PATH.</summary>
     /// <example>sh</example>
+    [StringLength(JobCommand.MaxLength, MinimumLength = 1)]
     public required string Executable { get; init; }
 
-    /// <summary>Its arguments, passed as they are; at most 256.</summary>
+    /// <summary>Its arguments, passed as they are; at most 256, each at most 4,096 characters.</summary>
     /// <example>["-c", "echo hi; exit 0"]</example>
+    [MaxLength(JobCommand.MaxArguments)]
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
     /// <summary>Environment variables added to the job's minimal environment; at most 128.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Relative to the job's own directory on the agent; absent for that directory.</summary>
+    [StringLength(JobCommand.MaxLength)]
     public string? WorkingDirectory { get; init; }
 
     /// <summary>Run it again elsewhere when its agent loses the process (true, default), or fail it (false).</summary>
@@ -135,8 +141,10 @@ public sealed class ResourcesBody
     [Range(0, 1024)]
     public int Gpus { get; init; }
 
-    /// <summary>GPU model (for example 910B, A800, H800); required when gpus is above 0.</summary>
+    /// <summary>GPU model, one of the pool's (for example 910B, A800, H800); required when gpus is above 0. An unknown model answers 400, with or without GPUs.</summary>
     /// <example>910B</example>
+    [StringLength(DataCenterRules.MaxGpuModelLength, MinimumLength = 1)]
+    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     public string? GpuModel { get; init; }
 }
 
@@ -251,12 +259,13 @@ public sealed record JobView(
 /// <param name="OriginHub">Its origin hub.</param>
 /// <param name="DataCenterId">Where it runs or ran, if placed.</param>
 /// <param name="SubmittedAt">When it was accepted (UTC).</param>
-public sealed record JobSummaryView(string JobId, JobState State, string OriginHub, string? DataCenterId, DateTimeOffset SubmittedAt)
+/// <param name="Tenant">The tenant it belongs to.</param>
+public sealed record JobSummaryView(string JobId, JobState State, string OriginHub, string? DataCenterId, DateTimeOffset SubmittedAt, string Tenant)
 {
-    internal static JobSummaryView Of(JobSummary s) => new(s.JobId, s.State, s.OriginHub, s.DataCenterId, s.SubmittedAt);
+    internal static JobSummaryView Of(JobSummary s) => new(s.JobId, s.State, s.OriginHub, s.DataCenterId, s.SubmittedAt, s.Tenant);
 }
 
-/// <summary>A page of the caller's jobs, newest first.</summary>
+/// <summary>A page of a job listing: one tenant's jobs newest first, or (operators) every tenant's, tenant by tenant.</summary>
 /// <param name="Jobs">The rows.</param>
 /// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page. Opaque.</param>
 public sealed record JobPageView(IReadOnlyList<JobSummaryView> Jobs, string? NextCursor);

@@ -17,7 +17,10 @@ using Microsoft.AspNetCore.Routing;
 
 namespace ComputeGrid.Gateway.Jobs;
 
-/// <summary>The <c>/v1/jobs</c> endpoints: submit, read, list, cancel and watch the caller's own jobs.</summary>
+/// <summary>
+/// The <c>/v1/jobs</c> endpoints: submit, read, list, cancel and watch jobs. A partner key sees its own tenant's jobs only
+/// (another tenant's job is as absent as an unknown one); an operator key sees and acts on every tenant's.
+/// </summary>
 public static partial class JobsApi
 {
     /// <summary>The header that makes a submission safe to retry.</summary>
@@ -41,26 +44,29 @@ public static partial class JobsApi
                 "Submits a job for the caller's tenant and returns it placed (Scheduled, with the data center and the reason) or waiting (Queued). " +
                 "Send an Idempotency-Key (1-63 letters, digits, '_' or '-') to retry safely: the same key with the same body returns the same job again, " +
                 "the same key with a different body answers 422. The job's id is the tenant, a dot and the key.")
-            .Accepts<SubmitJobBody>("application/json")
+            .AcceptsJson<SubmitJobBody>()
             .Produces<JobView>(StatusCodes.Status201Created)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
 
         jobs.MapGet("/", ListAsync)
             .WithName("ListJobs")
-            .WithSummary("List the caller's jobs")
-            .WithDescription("The caller's tenant's jobs, newest first, a page at a time. Pass the page's nextCursor as cursor to get the next page; a null nextCursor ends the listing. Operators may name any tenant with tenant.")
+            .WithSummary("List jobs")
+            .WithDescription(
+                "A partner's own tenant's jobs, newest first, a page at a time. Pass the page's nextCursor as cursor to get the next page; a null nextCursor ends the listing. " +
+                "An operator lists every tenant's jobs (tenant by tenant, in the order each first submitted one, each newest first), or one tenant's with tenant; " +
+                "a partner naming another tenant answers 403.")
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden);
 
         jobs.MapGet("/{jobId}", GetAsync)
             .WithName("GetJob")
             .WithSummary("Get a job")
-            .WithDescription("One of the caller's jobs with its placement, footprint and every event. Another tenant's job answers 404, as an unknown id does.")
+            .WithDescription("A job with its placement, footprint and every event. Operators read any tenant's job; to a partner, another tenant's job answers 404, as an unknown id does.")
             .ProducesApiProblem(StatusCodes.Status404NotFound);
 
         jobs.MapPost("/{jobId}/cancel", CancelAsync)
             .WithName("CancelJob")
             .WithSummary("Cancel a job")
-            .WithDescription("Cancels one of the caller's jobs and releases any capacity it holds. A job that has already ended is returned unchanged.")
+            .WithDescription("Cancels a job and releases any capacity it holds; operators cancel any tenant's job, partners their own. A job that has already ended is returned unchanged.")
             .ProducesApiProblem(StatusCodes.Status404NotFound);
 
         jobs.MapGet("/{jobId}/events", WatchAsync)
@@ -156,40 +162,46 @@ public static partial class JobsApi
         CancellationToken cancellationToken)
     {
         var own = ApiKeys.TenantOf(user);
+        var operatorKey = user.IsInRole(nameof(GatewayRole.Operator));
         if (tenant is not null && !TenantNames.IsValid(tenant))
         {
             return Problems.Invalid("tenant", "must be 1-64 characters of a-z, 0-9 and '-'");
         }
 
-        if (tenant is not null && tenant != own && !user.IsInRole(nameof(GatewayRole.Operator)))
+        if (tenant is not null && tenant != own && !operatorKey)
         {
             return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", "tenant", "names another tenant; only operator keys may list another tenant's jobs"));
         }
 
-        if (!Paging.TryRead<JobState>(state, limit, cursor, out var query, out var problem))
+        var scope = tenant is null && operatorKey ? "jobs|*" : $"jobs|{tenant ?? own}";
+        if (!Paging.TryRead<JobState>(scope, state, limit, cursor, out var query, out var problem))
         {
             return problem;
         }
 
-        var page = await grid.ListJobsAsync(tenant ?? own, query.State, query.Limit, query.Cursor, cancellationToken);
-        return TypedResults.Ok(new JobPageView([.. page.Jobs.Select(JobSummaryView.Of)], page.NextCursor));
+        var page = tenant is null && operatorKey
+            ? await grid.ListAllJobsAsync(query.State, query.Limit, query.Cursor, cancellationToken)
+            : await grid.ListJobsAsync(tenant ?? own, query.State, query.Limit, query.Cursor, cancellationToken);
+        return TypedResults.Ok(new JobPageView([.. page.Jobs.Select(JobSummaryView.Of)], Paging.NextCursor(scope, state, page.NextCursor)));
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(
         string jobId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken cancellationToken) =>
-        await FindOwnAsync(grid, jobId, ApiKeys.TenantOf(user), cancellationToken) is { } job
+        await FindVisibleAsync(grid, jobId, user, cancellationToken) is { } job
             ? TypedResults.Ok(JobView.Of(job))
             : NoJob(jobId);
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(
         string jobId, ClaimsPrincipal user, IComputeGridClient grid, CancellationToken cancellationToken)
     {
-        if (await FindOwnAsync(grid, jobId, ApiKeys.TenantOf(user), cancellationToken) is null)
+        if (await FindVisibleAsync(grid, jobId, user, cancellationToken) is not { } found)
         {
             return NoJob(jobId);
         }
 
-        var job = await grid.CancelJobAsync(jobId, $"cancelled through the REST gateway by {user.Identity?.Name}", cancellationToken);
+        // The detail is read by the job's tenant: it says who in words, never an API key's name.
+        var by = user.IsInRole(nameof(GatewayRole.Operator)) && found.Spec.Tenant != ApiKeys.TenantOf(user) ? "an operator" : "the tenant";
+        var job = await grid.CancelJobAsync(jobId, $"cancelled by {by} through the REST gateway", cancellationToken);
         return TypedResults.Ok(JobView.Of(job));
     }
 
@@ -206,7 +218,7 @@ public static partial class JobsApi
             return Problems.Invalid("Last-Event-ID", "must be the id (sequence) of an event this stream sent");
         }
 
-        if (await FindOwnAsync(grid, jobId, ApiKeys.TenantOf(user), cancellationToken) is null)
+        if (await FindVisibleAsync(grid, jobId, user, cancellationToken) is null)
         {
             return NoJob(jobId);
         }
@@ -235,8 +247,11 @@ public static partial class JobsApi
         }
     }
 
-    /// <summary>The job if it exists and belongs to <paramref name="tenant"/>; null otherwise, so that another tenant's job is as absent as an unknown one.</summary>
-    private static async Task<JobSnapshot?> FindOwnAsync(IComputeGridClient grid, string jobId, string tenant, CancellationToken cancellationToken)
+    /// <summary>
+    /// The job if it exists and <paramref name="user"/> may see it (an operator any job, a partner its tenant's); null
+    /// otherwise, so that to a partner another tenant's job is as absent as an unknown one.
+    /// </summary>
+    private static async Task<JobSnapshot?> FindVisibleAsync(IComputeGridClient grid, string jobId, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         if (!JobRequest.IsValidJobId(jobId))
         {
@@ -246,7 +261,7 @@ public static partial class JobsApi
         try
         {
             var job = await grid.GetJobAsync(jobId, cancellationToken);
-            return string.Equals(job.Spec.Tenant, tenant, StringComparison.Ordinal) ? job : null;
+            return user.IsInRole(nameof(GatewayRole.Operator)) || string.Equals(job.Spec.Tenant, ApiKeys.TenantOf(user), StringComparison.Ordinal) ? job : null;
         }
         catch (ComputeGridNotFoundException)
         {
@@ -254,7 +269,7 @@ public static partial class JobsApi
         }
     }
 
-    private static ProblemHttpResult NoJob(string jobId) => Problems.NotFound("jobId", "no job with this id for your tenant");
+    private static ProblemHttpResult NoJob(string jobId) => Problems.NotFound("jobId", "no job with this id that this key may see");
 
     /// <summary>Maps the SDK's field names onto the REST body's where they differ.</summary>
     private static List<ValidationError> Rename(IReadOnlyList<ValidationError> errors) =>

@@ -12,6 +12,9 @@ namespace ComputeGrid.Gateway.Loans;
 /// <summary>Capacity loans between hubs and the hubs' balances: <c>/v1/loans</c> and <c>/v1/balances</c> (read-only, every role).</summary>
 public static class LoansApi
 {
+    /// <summary>Longest loan id looked up; a longer one cannot be a loan's.</summary>
+    private const int MaxLoanIdLength = 256;
+
     /// <summary>Maps the loan endpoints onto <paramref name="v1"/> (the <c>/v1</c> group).</summary>
     public static RouteGroupBuilder MapLoansApi(this RouteGroupBuilder v1)
     {
@@ -45,7 +48,8 @@ public static class LoansApi
         [FromQuery] string? cursor,
         CancellationToken cancellationToken)
     {
-        if (!Paging.TryRead<LoanState>(state, limit, cursor, out var query, out var problem))
+        var scope = $"loans|{hubId}";
+        if (!Paging.TryRead<LoanState>(scope, state, limit, cursor, out var query, out var problem))
         {
             return problem;
         }
@@ -56,12 +60,12 @@ public static class LoansApi
         }
 
         var page = await grid.ListLoansAsync(hubId, query.State, query.Limit, query.Cursor, cancellationToken);
-        return TypedResults.Ok(new LoanPageView([.. page.Loans.Select(LoanSummaryView.Of)], page.NextCursor));
+        return TypedResults.Ok(new LoanPageView([.. page.Loans.Select(LoanSummaryView.Of)], Paging.NextCursor(scope, state, page.NextCursor)));
     }
 
     private static async Task<Results<Ok<LoanView>, ProblemHttpResult>> GetAsync(string loanId, IComputeGridClient grid, CancellationToken cancellationToken)
     {
-        if (loanId.Length > 256)
+        if (loanId.Length > MaxLoanIdLength)
         {
             return Problems.NotFound("loanId", "no loan with this id");
         }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.OpenApi;
@@ -60,6 +61,8 @@ internal static class GatewayOpenApi
                 Describe(parameter);
             }
 
+            operation.RequestBody?.Content?.Remove(ApiProblemMetadata.AnyMediaType);
+
             return Task.CompletedTask;
         });
     }
@@ -84,6 +87,14 @@ internal static class GatewayOpenApi
                 break;
             case "cursor":
                 parameter.Description = "The nextCursor of the previous page; absent for the first page. Opaque.";
+                break;
+            case "tenant" when parameter.In == ParameterLocation.Path:
+                parameter.Description = "The tenant whose API keys these are: 1-64 of a-z, 0-9 and '-'.";
+                parameter.Example = JsonValue.Create("acme");
+                break;
+            case "keyId":
+                parameter.Description = "An issued key's id from GET /v1/tenants/{tenant}/api-keys.";
+                parameter.Example = JsonValue.Create("k-3f9c0a1b2c3d");
                 break;
             case "tenant":
                 parameter.Description = "Operators only: list this tenant's jobs (1-64 of a-z, 0-9 and '-'); absent for the key's own tenant. A partner key may name only its own tenant (else 403).";

@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using ComputeGrid.Contracts.Audit;
+using ComputeGrid.Domain.Security;
 using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Hosting;
 using Microsoft.AspNetCore.Authentication;
@@ -33,41 +35,62 @@ public static class ApiKeys
     /// <summary>The caller's tenant; only inside endpoints that require a key.</summary>
     public static string TenantOf(ClaimsPrincipal user) =>
         user.FindFirstValue(TenantClaim) ?? throw new InvalidOperationException("The endpoint does not require an API key.");
+
+    /// <summary>The caller as the audit log names it: the key's name (configured keys) or id (issued keys) and its tenant.</summary>
+    public static AuditActor ActorOf(ClaimsPrincipal user) =>
+        new(user.FindFirstValue(ClaimTypes.Name) ?? "unknown", user.FindFirstValue(TenantClaim));
 }
 
-/// <summary>Authenticates the <c>X-API-Key</c> header against the configured key hashes; answers 401 and 403 as ProblemDetails.</summary>
+/// <summary>
+/// Authenticates the <c>X-API-Key</c> header: first against the configured (bootstrap) key hashes, then, for a key of the
+/// issued form (<c>cgk_...</c>), against the keys issued through the API (<see cref="IssuedKeyCache"/>). Expired and
+/// revoked issued keys fail. Answers 401 and 403 as ProblemDetails.
+/// </summary>
 internal sealed partial class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<GatewayOptions> gateway)
+    IOptions<GatewayOptions> gateway,
+    IssuedKeyCache issued)
     : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, loggerFactory, encoder)
 {
-    private readonly Dictionary<string, ApiKeyOptions> _byHash =
-        gateway.Value.ApiKeys.ToDictionary(k => k.Sha256.ToLowerInvariant(), StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Name, ApiKeyOptions Key)> _byHash =
+        gateway.Value.ApiKeys.ToDictionary(k => k.Value.Sha256.ToLowerInvariant(), k => (k.Key, k.Value), StringComparer.Ordinal);
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(ApiKeys.Header, out var values) || values.Count == 0 || string.IsNullOrEmpty(values[0]))
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
-        if (values.Count > 1 || !_byHash.TryGetValue(ApiKeyHash.Of(values[0]!), out var key))
+        var secret = values[0]!;
+        var hash = ApiKeyHash.Of(secret);
+        if (values.Count == 1 && _byHash.TryGetValue(hash, out var configured))
         {
-            LogUnknownKey(Logger, Request.Method, Request.Path.Value ?? string.Empty);
-            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
+            return Success(configured.Name, configured.Key.Tenant, configured.Key.Role ?? GatewayRole.Partner, configured.Key.AllowCommands);
         }
 
+        if (values.Count == 1 && ApiKeyRules.IsIssuedForm(secret) && await issued.FindAsync(hash, Context.RequestAborted) is { } key)
+        {
+            return Success(key.KeyId, key.Tenant, GatewayRole.Partner, key.AllowCommands);
+        }
+
+        LogUnknownKey(Logger, Request.Method, Request.Path.Value ?? string.Empty);
+        return AuthenticateResult.Fail("unknown API key");
+    }
+
+    private static AuthenticateResult Success(string name, string tenant, GatewayRole role, bool allowCommands)
+    {
         var identity = new ClaimsIdentity(
             [
-                new Claim(ClaimTypes.Name, key.Name),
-                new Claim(ApiKeys.TenantClaim, key.Tenant),
-                new Claim(ClaimTypes.Role, key.Role.ToString()),
-                .. key.AllowCommands ? [new Claim(ApiKeys.CommandsClaim, "true")] : Array.Empty<Claim>(),
+                new Claim(ClaimTypes.Name, name),
+                new Claim(ApiKeys.TenantClaim, tenant),
+                new Claim(ClaimTypes.Role, role.ToString()),
+                .. allowCommands ? [new Claim(ApiKeys.CommandsClaim, "true")] : Array.Empty<Claim>(),
             ],
             ApiKeys.Scheme);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeys.Scheme)));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiKeys.Scheme));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Orleans.Storage;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Cluster;
@@ -39,11 +40,17 @@ public sealed class BenchCluster : IAsyncDisposable
     private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(2);
     private readonly InProcessTestCluster _cluster;
 
-    private BenchCluster(InProcessTestCluster cluster)
+    private const string InnerStorage = "grid-inner";
+
+    private BenchCluster(InProcessTestCluster cluster, WriteCounter writes)
     {
         _cluster = cluster;
+        Writes = writes;
         Grid = new ComputeGridClient(cluster.Client);
     }
+
+    /// <summary>The grid storage's writes by grain type since the silo started.</summary>
+    public WriteCounter Writes { get; }
 
     /// <summary>The Orleans client the SDK and the floor both use.</summary>
     public IClusterClient Client => _cluster.Client;
@@ -54,6 +61,7 @@ public sealed class BenchCluster : IAsyncDisposable
     /// <summary>Starts a silo with <paramref name="topology"/>, waits until the pool lists all of its data centers.</summary>
     public static async Task<BenchCluster> StartAsync(NationalTopology topology, StorageMode storage, bool loans = true)
     {
+        var writes = new WriteCounter();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
@@ -61,7 +69,7 @@ public sealed class BenchCluster : IAsyncDisposable
             silo.UseSiloMetadata(new Dictionary<string, string> { ["zone"] = "east" });
             if (storage.AzureConnectionString is { } connection)
             {
-                silo.AddAzureBlobGrainStorage(GridStorage.Name, o =>
+                silo.AddAzureBlobGrainStorage(InnerStorage, o =>
                 {
                     o.ContainerName = ClusterStorageNames.GrainStateContainer;
                     o.BlobServiceClient = new BlobServiceClient(connection);
@@ -74,9 +82,13 @@ public sealed class BenchCluster : IAsyncDisposable
             }
             else
             {
-                silo.AddMemoryGrainStorage(GridStorage.Name);
+                silo.AddMemoryGrainStorage(InnerStorage);
                 silo.AddMemoryGrainStorage(GridStorage.PubSub);
             }
+
+            silo.Services.AddKeyedSingleton<IGrainStorage>(
+                GridStorage.Name,
+                (services, _) => new CountingGrainStorage(services.GetRequiredKeyedService<IGrainStorage>(InnerStorage), writes));
 
             silo.AddMemoryStreams(GridStreams.Provider);
             silo.Services.AddSingleton(new GridClock(TimeProvider.System));
@@ -93,7 +105,7 @@ public sealed class BenchCluster : IAsyncDisposable
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
-        var bench = new BenchCluster(cluster);
+        var bench = new BenchCluster(cluster, writes);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
         while ((await bench.Grid.Admin.GetDirectoryAsync()).DataCenters.Count < topology.DataCenters.Count)
         {

@@ -13,6 +13,6 @@ internal static class StorageScenario
         var report = new Report(options);
         await using var azurite = await Azurite.StartAsync(BenchOptions.RepositoryRoot());
         var ratio = await PlacementScenario.MeasureAsync(options, new StorageMode(azurite.ConnectionString), report, "storage");
-        await report.FinishAsync($"storage/floor = {ratio:F3}");
+        await report.FinishAsync($"storage/persisted floor = {ratio:F2}");
     }
 }

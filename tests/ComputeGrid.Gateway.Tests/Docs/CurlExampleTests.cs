@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using ComputeGrid.Gateway.Security;
 
 namespace ComputeGrid.Gateway.Tests.Docs;
 
@@ -9,7 +8,7 @@ namespace ComputeGrid.Gateway.Tests.Docs;
 /// The <c>curl</c> examples of README.md and docs/api.md, run as written (by bash, with the system's curl) in document
 /// order against the silo of the one run command, each answering the status its text documents.
 /// </summary>
-public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixture<DocumentedSilo>
+public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixture<DevelopmentSilo>
 {
     /// <summary>The documents whose examples are run, in this order.</summary>
     private static readonly string[] Documents = ["README.md", "docs/api.md"];
@@ -33,12 +32,17 @@ public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixtur
         ("GET /v1/loans?hubId=yangtze&state=Active", 200),
         ("GET /v1/loans/<loanId>", 200),
         ("GET /v1/balances", 200),
-        ("POST /v1/jobs", 422),                                         // with a command: valid, but no agent runs acme's commands yet
+        ("POST /v1/jobs", 422),                                         // cg-dev-partner-acme-cmd: valid, but no agent runs acme's commands yet
         ("POST /v1/data-centers", 201),
         ("POST /v1/data-centers/horinger-2/drain", 200),
         ("POST /v1/data-centers/horinger-2/resume", 200),
         ("DELETE /v1/data-centers/horinger-2", 204),
         ("GET /v1/ops/federation", 200),
+        ("POST /v1/tenants/acme/api-keys", 201),
+        ("GET /v1/tenants/acme/api-keys", 200),
+        ("POST /v1/tenants/acme/api-keys/<keyId>/rotate", 201),
+        ("DELETE /v1/tenants/acme/api-keys/<keyId>", 204),               // the rotated key, in its grace
+        ("GET /v1/audit?limit=20", 200),
         ("GET /openapi/v1.json", 200),
     ];
 
@@ -126,18 +130,22 @@ public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixtur
         return $"{method} {Url().Match(example).Groups[1].Value}";
     }
 
-    /// <summary>The example with the test silo's address, a key that may send commands and a loan that exists.</summary>
+    /// <summary>The example with the test silo's address, a loan that exists and acme's oldest issued key.</summary>
     private async Task<string> ForTheTestSiloAsync(string example)
     {
         var text = example
-            .Replace("http://localhost:8080", silo.BaseAddress.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
-            .Replace("KEY-WITH-COMMANDS", DocumentedSilo.CommandsKey, StringComparison.Ordinal);
+            .Replace("http://localhost:8080", silo.BaseAddress.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal);
         if (text.Contains("<loanId>", StringComparison.Ordinal))
         {
             // The Greenest etl job earlier in the documents makes Yangtze borrow from Guizhou; its loan stays listed.
             var loanId = "";
             await Eventually.TrueAsync(async () => (loanId = (await silo.Grid.ListLoansAsync()).Loans is [var first, ..] ? first.LoanId : "") != "", "a loan exists");
             text = text.Replace("<loanId>", loanId, StringComparison.Ordinal);
+        }
+
+        if (text.Contains("<keyId>", StringComparison.Ordinal))
+        {
+            text = text.Replace("<keyId>", (await silo.Grid.Admin.ListApiKeysAsync("acme"))[^1].KeyId, StringComparison.Ordinal);
         }
 
         return text;
@@ -175,22 +183,4 @@ public sealed partial class CurlExampleTests(DocumentedSilo silo) : IClassFixtur
 
     [GeneratedRegex(@"^HTTP/[0-9.]+\s+([0-9]{3})")]
     private static partial Regex StatusLine();
-}
-
-/// <summary>The development silo plus one partner key of tenant acme that may submit jobs with a command (docs/api.md's KEY-WITH-COMMANDS).</summary>
-public sealed class DocumentedSilo : DevelopmentSilo
-{
-    /// <summary>The key that stands for KEY-WITH-COMMANDS.</summary>
-    public const string CommandsKey = "test-key-acme-commands";
-
-    /// <inheritdoc />
-    protected override IReadOnlyDictionary<string, string?> ExtraSettings { get; } = new Dictionary<string, string?>
-    {
-        // After the two development keys of appsettings.json (indexes 0 and 1).
-        ["Gateway:ApiKeys:2:Name"] = "acme-commands",
-        ["Gateway:ApiKeys:2:Tenant"] = "acme",
-        ["Gateway:ApiKeys:2:Role"] = nameof(GatewayRole.Partner),
-        ["Gateway:ApiKeys:2:AllowCommands"] = "true",
-        ["Gateway:ApiKeys:2:Sha256"] = ApiKeyHash.Of(CommandsKey),
-    };
 }

@@ -1,0 +1,34 @@
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Regions;
+using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Placement;
+
+namespace ComputeGrid.Grains.Regions;
+
+/// <summary>Explaining a job: the region's own view, loans and agent rules, through the domain's explainer.</summary>
+internal sealed partial class RegionGrain
+{
+    public Task<RegionExplanation> ExplainAsync(JobSnapshot job, CancellationToken cancellationToken = default)
+    {
+        var position = _queue.ContainsKey(job.JobId)
+            ? QueueOrder().Select((q, i) => (q.JobId, i)).First(x => x.JobId == job.JobId).i + 1
+            : (int?)null;
+        var loans = Record.Borrowed
+            .Where(b => b.Value.State.TakesPlacements())
+            .SelectMany(b => b.Value.Terms.Slices.Select(s => new LoanRoom(b.Key, b.Value.Terms.Lender, s.DataCenterId, SliceRoom(b.Key, s))))
+            .ToList();
+        var explained = PlacementExplainer.Explain(
+            job.Spec,
+            new ExplainedJob(job.State, job.Placement?.DataCenterId, position, _queue.Count),
+            HubId,
+            _topology,
+            _view.Values,
+            loans);
+        return Task.FromResult(new RegionExplanation(
+            HubId,
+            explained.Plan.Policy,
+            explained.Summary,
+            [.. explained.Plan.Ranked.Select(r => new ExplainedCandidate(r.DataCenterId, r.HubId, r.Score, r.LatencyMs, r.Utilisation, r.Estimate, explained.Routes[r.DataCenterId]))],
+            [.. explained.Plan.Excluded.Select(x => new ExplainedExclusion(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]));
+    }
+}
