@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Mapping;
 using ComputeGrid.Replay.Reports;
@@ -38,13 +37,15 @@ var root = new RootCommand("Replays a workload trace through an in-process Compu
 
 root.SetAction(async (parse, cancellationToken) =>
 {
+    var redirected = Console.IsOutputRedirected;
+    var console = ReplayConsole.Create(Console.Out, redirected);
     var file = parse.GetValue(trace)!;
     var chosen = new List<ReplayPolicy>();
     foreach (var name in parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
     {
         if (ReplayPolicies.Parse(name) is not { } policy)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]unknown policy '{name}'[/]");
+            console.MarkupLineInterpolated($"[red]unknown policy '{name}'[/]");
             return 2;
         }
 
@@ -60,13 +61,13 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     catch (Exception e) when (e is FormatException or ArgumentException)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{e.Message}[/]");
+        console.MarkupLineInterpolated($"[red]{e.Message}[/]");
         return 2;
     }
 
     if (!file.Exists)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]no such trace: {file.FullName}[/]");
+        console.MarkupLineInterpolated($"[red]no such trace: {file.FullName}[/]");
         return 2;
     }
 
@@ -74,7 +75,7 @@ root.SetAction(async (parse, cancellationToken) =>
     var unknownHub = rule.Weights.Select(w => w.Key).FirstOrDefault(h => !topology.Hubs.ContainsKey(h));
     if (unknownHub is not null)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]--origin-weights names an unknown hub '{unknownHub}'[/]");
+        console.MarkupLineInterpolated($"[red]--origin-weights names an unknown hub '{unknownHub}'[/]");
         return 2;
     }
 
@@ -87,7 +88,7 @@ root.SetAction(async (parse, cancellationToken) =>
         .FirstOrDefault(m => !topology.DataCenters.Values.Any(d => d.Capacity.GpusOf(m) > 0));
     if (unknownModel is not null)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]no data center of the topology has GPU model '{unknownModel}'[/]");
+        console.MarkupLineInterpolated($"[red]no data center of the topology has GPU model '{unknownModel}'[/]");
         return 2;
     }
 
@@ -98,13 +99,13 @@ root.SetAction(async (parse, cancellationToken) =>
         jobs = [.. jobs.Select(j => j with { Submit = j.Submit - offset })];
     }
 
-    AnsiConsole.MarkupLineInterpolated($"[bold]{file.Name}[/]: {read.Format}, {read.Jobs.Count} usable jobs, {read.Malformed} malformed lines, {read.Unusable} unusable jobs{(read.Truncated ? ", file truncated" : string.Empty)}; replaying {jobs.Count}.");
+    console.MarkupLineInterpolated($"[bold]{file.Name}[/]: {read.Format}, {read.Jobs.Count} usable jobs, {read.Malformed} malformed lines, {read.Unusable} unusable jobs{(read.Truncated ? ", file truncated" : string.Empty)}; replaying {jobs.Count}.");
     if (inventory is not null)
     {
-        AnsiConsole.MarkupLineInterpolated($"{nodes!.Name}: {inventory.Describe()}");
+        console.MarkupLineInterpolated($"{nodes!.Name}: {inventory.Describe()}");
     }
 
-    AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
+    console.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
 
     var mapper = new JobMapper(rule, parse.GetValue(memoryPerCore), parse.GetValue(gpuModel)!, Path.GetFileNameWithoutExtension(file.Name).Split('.', '-')[0].ToLowerInvariant())
     {
@@ -118,20 +119,31 @@ root.SetAction(async (parse, cancellationToken) =>
     };
     var runner = new ReplayRunner(topology, settings);
     var results = new List<PolicyResult>();
-    await AnsiConsole.Progress()
-        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-        .StartAsync(async ctx =>
+    if (redirected)
+    {
+        foreach (var policy in chosen)
         {
-            var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask(p.Name(), autoStart: false, maxValue: Math.Max(1, jobs.Count)));
-            foreach (var policy in chosen)
+            console.WriteLine($"{policy.Name()}: replaying {jobs.Count} jobs");
+            results.Add(await runner.RunAsync(jobs, policy, _ => { }, cancellationToken));
+        }
+    }
+    else
+    {
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
             {
-                var task = tasks[policy];
-                task.StartTask();
-                results.Add(await runner.RunAsync(jobs, policy, n => task.Value = n, cancellationToken));
-                task.Value = task.MaxValue;
-                task.StopTask();
-            }
-        });
+                var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask(p.Name(), autoStart: false, maxValue: Math.Max(1, jobs.Count)));
+                foreach (var policy in chosen)
+                {
+                    var task = tasks[policy];
+                    task.StartTask();
+                    results.Add(await runner.RunAsync(jobs, policy, n => task.Value = n, cancellationToken));
+                    task.Value = task.MaxValue;
+                    task.StopTask();
+                }
+            });
+    }
 
     var mapping = new[]
     {
@@ -158,24 +170,14 @@ root.SetAction(async (parse, cancellationToken) =>
     await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.md"), report.ToMarkdown(charts), cancellationToken);
     await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.json"), report.ToJson(), cancellationToken);
 
-    var table = new Table().AddColumns("Policy", "Completed", "Mean wait s", "p95 wait s", "Latency viol.", "kWh", "kgCO2", "CNY", "West", "Loans", "CO2 saved", "CNY saved");
-    foreach (var r in report.Rows)
-    {
-        var c = CultureInfo.InvariantCulture;
-        table.AddRow(
-            r.Policy + (r.TimedOut ? " (budget)" : string.Empty), $"{r.Completed}/{r.Submitted}", r.MeanWaitS.ToString("F0", c), r.P95WaitS.ToString("F0", c),
-            r.LatencyViolations.ToString(c), r.EnergyKwh.ToString("N0", c), r.CarbonKg.ToString("N0", c), r.CostCny.ToString("N0", c), r.WestShare.ToString("P0", c),
-            r.LoansMade.ToString(c), r.CarbonSaving?.ToString("P1", c) ?? "n/a", r.CostSaving?.ToString("P1", c) ?? "n/a");
-    }
-
-    AnsiConsole.Write(table);
+    ReplayConsole.Write(console, ReplayConsole.PolicyTable(report.Rows), redirected);
     foreach (var r in results)
     {
-        AnsiConsole.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
+        console.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
     }
 
-    AnsiConsole.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
-    AnsiConsole.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
+    console.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
+    console.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");
     return report.Rows.Any(r => r.LatencyViolations > 0) ? 1 : 0;
 });
 

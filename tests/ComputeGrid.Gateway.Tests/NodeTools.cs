@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace ComputeGrid.Gateway.Tests;
 
-/// <summary>Runs the npm tools of <c>tests/ComputeGrid.Gateway.Tests/node</c> (installed by <c>npm ci</c>; CI does it in .ci/run).</summary>
+/// <summary>Runs the npm tools of <c>tests/ComputeGrid.Gateway.Tests/node</c> (installed by <c>npm ci</c>; scripts/test.sh does it).</summary>
 internal static class NodeTools
 {
     /// <summary>The node folder in the source tree.</summary>
@@ -12,7 +12,7 @@ internal static class NodeTools
     public static async Task<(int ExitCode, string Output)> RunAsync(string tool, params string[] arguments)
     {
         var path = Path.Combine(Folder, "node_modules", ".bin", tool);
-        Assert.True(File.Exists(path), $"{path} is missing: run 'npm ci' in {Folder} (node must be on PATH)");
+        Assert.True(File.Exists(path), $"{path} is missing: run scripts/test.sh, the README's test command (it runs 'npm ci' in {Folder}; node must be on PATH)");
         var start = new ProcessStartInfo(path) { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {

@@ -7,7 +7,7 @@ namespace ComputeGrid.Ops.Tests;
 
 /// <summary>
 /// The federation view in a real browser: headless Chromium (Debian package <c>chromium</c>) driven by playwright-core from
-/// <c>browser/ops-page.mjs</c> (<c>npm ci</c> there; CI does it in .ci/run) against the real silo host, while jobs flow.
+/// <c>browser/ops-page.mjs</c> (<c>npm ci</c> there; scripts/test.sh does it) against the real silo host, while jobs flow.
 /// </summary>
 [Collection(SiloHostCollection.Name)]
 public sealed class OpsPageTests(SiloHostFixture host)
@@ -15,7 +15,7 @@ public sealed class OpsPageTests(SiloHostFixture host)
     private static readonly string[] Hubs = ["bth", "yangtze", "gba", "chengyu", "inner-mongolia", "guizhou", "gansu", "ningxia"];
 
     [Fact]
-    public async Task The_ops_page_draws_every_hub_and_updates_loans_and_totals_live_as_jobs_flow()
+    public async Task The_ops_page_draws_every_hub_and_its_Chinese_title_and_updates_loans_and_totals_live_as_jobs_flow()
     {
         var browser = BrowserTest.Start(host.BaseAddress, SiloHostFixture.OperatorKey, SiloHostFixture.PartnerKey, "yangtze->guizhou");
         string? borrowingJobId = null;
@@ -28,6 +28,10 @@ public sealed class OpsPageTests(SiloHostFixture host)
             Assert.Equal(Hubs.Order(), Strings(before, "hubRows").Order());
             Assert.False(before.GetProperty("keyFormVisible").GetBoolean(), "the key form gives way to the view");
             Assert.Equal(3, before.GetProperty("targets").GetProperty("guizhou").GetArrayLength());
+            Assert.Equal("东数西算", before.GetProperty("titleChinese").GetString());
+            Assert.True(
+                before.GetProperty("titleGlyphsDrawn").GetBoolean(),
+                $"the title's Chinese is drawn as boxes (fonts used: {string.Join(", ", Strings(before, "titleFonts"))}): install a CJK font, the Debian package fonts-noto-cjk (scripts/test.sh does it)");
 
             // A Greenest batch job from Yangtze runs in Guizhou under a loan; a short job in the GBA finishes.
             var borrowing = await host.SubmitAsync(new { originHub = "yangtze", resources = new { cpuMillicores = 4000, memoryMiB = 8192 }, runTimeSeconds = 3600, latencyClass = "Batch", policy = "Greenest" });
@@ -151,11 +155,11 @@ public sealed class OpsPageTests(SiloHostFixture host)
             var folder = Path.Combine(RepositoryRoot(), "tests", "ComputeGrid.Ops.Tests", "browser");
             Assert.True(
                 Directory.Exists(Path.Combine(folder, "node_modules", "playwright-core")),
-                $"playwright-core is missing: run 'npm ci' in {folder} (.ci/run does it; node must be on PATH)");
+                $"playwright-core is missing: run scripts/test.sh, the README's test command (it runs 'npm ci' in {folder}; node must be on PATH)");
             var chromium = Chromium();
             Assert.True(
                 chromium is not null,
-                "Chromium is missing: install the Debian package 'chromium' (apt-get install -y chromium; .ci/run does it) or set CHROMIUM_PATH");
+                "Chromium is missing: run scripts/test.sh, the README's test command (it installs the Debian package 'chromium'), or set CHROMIUM_PATH");
             var screenshot = Path.Combine(RepositoryRoot(), "artifacts", "ops-page.png");
             var start = new ProcessStartInfo("node")
             {

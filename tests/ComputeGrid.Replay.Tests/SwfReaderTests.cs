@@ -18,6 +18,65 @@ public sealed class SwfReaderTests
     }
 
     [Fact]
+    public void The_KTH_log_is_cited_with_the_machine_installation_and_acknowledgement_of_its_header()
+    {
+        var read = TraceFile.Read(TestData.KthExcerpt);
+
+        Assert.Contains("log kth-sp2-excerpt.swf: IBM SP2 at Swedish Royal Institute of Technology (KTH); acknowledge: Lars Malinowsky", read.Citation, StringComparison.Ordinal);
+        Assert.Contains("information: http://www.pdc.kth.se/, http://www.cs.huji.ac.il/labs/parallel/workload/.", read.Citation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_SWF_log_from_another_installation_cites_its_own_header_and_not_KTH()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"swf-{Guid.NewGuid():n}", "EXAMPLE-GRID-2004-1.1-cln.swf");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            File.WriteAllText(path, """
+                ; Version: 2.2
+                ; Computer: Example Grid
+                ; Installation: Example University
+                ; Acknowledge: Jane Roe
+                ;              and the Example Grid operators
+                ; Information: https://example.org/grid
+                ;              https://example.org/logs
+                ; Note: a header written for this test
+                ;
+                    1      0   10   100    4   -1 -1    4   200  -1  1  3  3 -1 -1 -1 -1 -1
+
+                """);
+
+            var read = TraceFile.Read(path);
+
+            Assert.Single(read.Jobs);
+            Assert.StartsWith(
+                "Parallel Workloads Archive (https://www.cs.huji.ac.il/labs/parallel/workload/), log EXAMPLE-GRID (file EXAMPLE-GRID-2004-1.1-cln.swf): "
+                + "Example Grid at Example University; acknowledge: Jane Roe and the Example Grid operators; information: https://example.org/grid, https://example.org/logs. ",
+                read.Citation,
+                StringComparison.Ordinal);
+            Assert.DoesNotContain("KTH", read.Citation, StringComparison.Ordinal);
+            Assert.DoesNotContain("Malinowsky", read.Citation, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_SWF_log_whose_header_names_no_acknowledgement_is_cited_by_its_name_and_its_archive_entry()
+    {
+        var read = SwfReader.Read(new StringReader("; Version: 2.2\n1 0 0 100 4 -1 -1 4 100 -1 1 1 1 -1 -1 -1 -1 -1\n"), "LANL-CM5-1994-4.1-cln.swf.gz");
+
+        Assert.StartsWith(
+            "Parallel Workloads Archive (https://www.cs.huji.ac.il/labs/parallel/workload/), log LANL-CM5 (file LANL-CM5-1994-4.1-cln.swf.gz): "
+            + "its header names no acknowledgement: cite it as its entry in the archive's list of logs asks. D. G. Feitelson",
+            read.Citation,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_job_takes_submit_and_run_time_from_the_trace_and_requested_processors_as_cores()
     {
         var job = TraceFile.Read(TestData.KthExcerpt).Jobs.Single(j => j.Id == "17");

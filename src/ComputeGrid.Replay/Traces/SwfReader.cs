@@ -5,22 +5,33 @@ namespace ComputeGrid.Replay.Traces;
 /// <summary>
 /// Reads the Standard Workload Format: <c>;</c> header comments, then one job per line of 18 whitespace-separated
 /// numeric fields where -1 means unknown. A line with another field count or a non-number is counted as malformed.
+/// The citation comes from the header's own <c>Acknowledge</c>, <c>Computer</c>, <c>Installation</c> and
+/// <c>Information</c> lines (<see cref="SwfHeader"/>).
 /// </summary>
 public static class SwfReader
 {
     private const int FieldCount = 18;
 
     /// <summary>Reads every job line; never throws on bad content.</summary>
-    public static TraceReadResult Read(TextReader reader)
+    /// <param name="reader">The log's text.</param>
+    /// <param name="fileName">The log's file name, which names it in the citation (the archive's files start with the log's name).</param>
+    public static TraceReadResult Read(TextReader reader, string? fileName = null)
     {
+        var header = new SwfHeader();
         var jobs = new List<TraceJob>();
         int malformed = 0, unusable = 0;
         var truncated = false;
         foreach (var raw in LineSource.Lines(reader, () => truncated = true))
         {
             var line = raw.Trim();
-            if (line.Length == 0 || line[0] == ';')
+            if (line.Length == 0)
             {
+                continue;
+            }
+
+            if (line[0] == ';')
+            {
+                header.Add(line);
                 continue;
             }
 
@@ -43,7 +54,7 @@ public static class SwfReader
         }
 
         jobs.Sort((a, b) => a.Submit.CompareTo(b.Submit));
-        return new TraceReadResult("SWF", jobs, malformed, unusable, truncated, TraceCitations.ParallelWorkloadsArchive);
+        return new TraceReadResult("SWF", jobs, malformed, unusable, truncated, header.Citation(fileName));
     }
 
     private static bool TryParseAll(string[] fields, double[] numbers)

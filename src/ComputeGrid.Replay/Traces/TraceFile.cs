@@ -13,7 +13,7 @@ public static class TraceFile
         if (name.EndsWith(".swf", StringComparison.Ordinal) || name.EndsWith(".swf.gz", StringComparison.Ordinal))
         {
             using var stream = OpenText(path);
-            return SwfReader.Read(stream);
+            return SwfReader.Read(stream, Path.GetFileName(path));
         }
 
         if (name.EndsWith(".csv", StringComparison.Ordinal) || name.EndsWith(".csv.gz", StringComparison.Ordinal))

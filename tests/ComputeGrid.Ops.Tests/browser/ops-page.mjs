@@ -1,7 +1,8 @@
 // Drives the /ops page in the system's headless Chromium for OpsPageTests (xunit), which starts the silo host and
 // submits the jobs. Protocol, one JSON object per stdout line:
 //   1. refuses a partner key, opens the page with the operator key, waits until every hub is drawn, then prints
-//      {"event":"ready","snapshot":{...}};
+//      {"event":"ready","snapshot":{...}} (with the fonts Chromium drew the title's Chinese in, and whether they had its
+//      glyphs: without a CJK font every one is the same empty box);
 //   2. waits for the line "jobs-submitted" on stdin;
 //   3. waits (deadline) until the page, without reloading, shows a loan arrow from --expect-arrow and more finished
 //      work than before, saves --screenshot and prints {"event":"changed","snapshot":{...}}.
@@ -38,7 +39,43 @@ function snapshot() {
     status: document.getElementById("status").textContent,
     sameDocument: window.__opsTestMarker === true,
     keyFormVisible: document.getElementById("key-form").checkVisibility(),
+    titleChinese: document.querySelector("header h1 [lang=zh-Hans]")?.textContent ?? null,
+    titleGlyphsDrawn: drawsGlyphs(document.querySelector("header h1 [lang=zh-Hans]")),
   };
+
+  // True when the element's text, drawn in its own font, differs from as many code points that no font has (U+10FFFD,
+  // private use): a missing glyph is drawn as the same box (□) whatever the character.
+  function drawsGlyphs(element) {
+    if (!element) return false;
+    const font = getComputedStyle(element).font;
+    const draw = (text) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = 400;
+      canvas.height = 80;
+      const context = canvas.getContext("2d");
+      context.font = font;
+      context.fillText(text, 0, 60);
+      return canvas.toDataURL();
+    };
+    const text = element.textContent;
+    return draw(text) !== draw("\u{10FFFD}".repeat([...text].length));
+  }
+}
+
+// The platform fonts Chromium drew an element's text with (DevTools protocol), named in the test's failure message.
+async function platformFonts(selector) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send("DOM.enable");
+    await cdp.send("CSS.enable");
+    const { root } = await cdp.send("DOM.getDocument");
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector });
+    if (!nodeId) return [];
+    const { fonts } = await cdp.send("CSS.getPlatformFontsForNode", { nodeId });
+    return fonts.map((f) => `${f.familyName} (${f.glyphCount} glyphs)`);
+  } finally {
+    await cdp.detach();
+  }
 }
 
 const browser = await chromium.launch({ executablePath: args.chromium, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
@@ -58,6 +95,7 @@ try {
   await page.waitForFunction(() => document.querySelectorAll("#hubs [data-hub]").length >= 8 && document.querySelectorAll("#hubs-table tbody tr[data-hub-row]").length >= 8);
   await page.evaluate(() => { window.__opsTestMarker = true; });
   const before = await read();
+  before.titleFonts = await platformFonts("header h1 [lang=zh-Hans]");
   emit("ready", { snapshot: before });
 
   const line = await stdinLines.next();
