@@ -106,9 +106,11 @@ public sealed class RestartTests(ClusterFixture cluster)
                     value = await read();
                     return true;
                 }
-                catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException)
+                catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException or Orleans.Serialization.CodecNotFoundException)
                 {
                     // Also a cancelled activation: while the silos rejoin, a grain placed on one still starting is cancelled.
+                    // And Orleans' own placement timeout: it wraps Polly's TimeoutRejectedException, which Orleans cannot
+                    // serialize back to the client, so the client sees CodecNotFoundException instead of a timeout.
                     return false;
                 }
             },
