@@ -261,6 +261,18 @@ public class PlacementEngineTests
     }
 
     [Fact]
+    public void ReasonFor_a_shortlist_of_one_in_a_pool_of_many_feasible_does_not_call_it_the_only_feasible_one()
+    {
+        var plan = PlacementEngine.Plan(Shipped.ValidJob, Topology, AllOnline());
+        var shortlist = new PlacementShortlist(plan.Policy, [plan.Ranked[0]], Feasible: 10, Total: 10);
+
+        var reason = shortlist.ReasonFor(plan.Ranked[0]);
+
+        Assert.DoesNotContain("the only feasible data center", reason, StringComparison.Ordinal);
+        Assert.Contains("the only one of them its origin hub can use now", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReasonFor_the_only_feasible_data_center_says_so()
     {
         var job = Shipped.ValidJob with { AllowedHubs = ["guizhou"] };

@@ -52,6 +52,17 @@ public class PlacementExplainerTests
     }
 
     [Fact]
+    public void A_job_running_on_a_loan_names_that_loan_as_its_route_though_it_fills_the_slice()
+    {
+        var full = new[] { new LoanRoom("loan-1", "guizhou", "guian", ResourceVector.Zero) };
+
+        var e = PlacementExplainer.Explain(Greenest, new ExplainedJob(JobState.Running, "guian", null, 0, "loan-1"), "yangtze", Topology, View(), full);
+
+        Assert.Equal("loan loan-1 from guizhou", e.Routes["guian"]);
+        Assert.StartsWith("Running in guian (loan loan-1 from guizhou)", e.Summary);
+    }
+
+    [Fact]
     public void A_queued_job_whose_best_place_needs_a_loan_says_so()
     {
         var e = PlacementExplainer.Explain(Greenest, new ExplainedJob(JobState.Queued, null, 1, 1), "yangtze", Topology, View(), []);

@@ -19,7 +19,7 @@ internal sealed partial class RegionGrain
             .ToList();
         var explained = PlacementExplainer.Explain(
             job.Spec,
-            new ExplainedJob(job.State, job.Placement?.DataCenterId, position, _queue.Count),
+            new ExplainedJob(job.State, job.Placement?.DataCenterId, position, _queue.Count, job.Placement?.LoanId),
             HubId,
             _topology,
             _view.Values,

@@ -65,7 +65,10 @@ public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredC
             PlacementPolicy.Fastest => ("lowest latency", c => Quantity.Latency(c.LatencyMs)),
             _ => ("best balance of carbon, cost, latency and load", c => $"score {Quantity.Number(c.Score)}"),
         };
-        var versus = runnerUp is null ? "the only feasible data center" : $"next {runnerUp.DataCenterId} {value(runnerUp)}";
+        // The ranking may hold only what the origin region can use (its own hub and its loans) while the count is the pool's.
+        var versus = runnerUp is not null ? $"next {runnerUp.DataCenterId} {value(runnerUp)}"
+            : feasible > 1 ? "the only one of them its origin hub can use now, on its own capacity or a loan"
+            : "the only feasible data center";
         return $"{policy}: {what} {value(chosen)} ({versus}); {feasible} of {total} data centers in the pool feasible";
     }
 }

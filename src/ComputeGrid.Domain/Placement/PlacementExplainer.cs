@@ -16,7 +16,8 @@ public sealed record LoanRoom(string LoanId, string Lender, string DataCenterId,
 /// <param name="PlacedAt">The data center where it holds capacity, if it does.</param>
 /// <param name="QueuePosition">Its place in the region's queue (1 = tried first), if it waits there.</param>
 /// <param name="QueueLength">How many jobs wait in the region's queue.</param>
-public sealed record ExplainedJob(JobState State, string? PlacedAt, int? QueuePosition, int QueueLength);
+/// <param name="LoanId">The loan it holds capacity on, if it runs on a peer's data center under a loan.</param>
+public sealed record ExplainedJob(JobState State, string? PlacedAt, int? QueuePosition, int QueueLength, string? LoanId = null);
 
 /// <summary>
 /// A job's placement as its origin region sees it now: the plan over the region's own view of the pool (status, free
@@ -43,7 +44,11 @@ public static class PlacementExplainer
         IEnumerable<CandidateState> view,
         IReadOnlyList<LoanRoom> loans)
     {
-        var candidates = view.Select(c => job.PlacedAt == c.Spec.Id && job.State.HoldsCapacity() ? c with { Free = c.Free.Plus(spec.Resources) } : c);
+        var holds = job.State.HoldsCapacity();
+        var candidates = view.Select(c => job.PlacedAt == c.Spec.Id && holds ? c with { Free = c.Free.Plus(spec.Resources) } : c);
+
+        // Its own use of its loan's slice is given back too, so the loan it runs on is its route.
+        loans = [.. loans.Select(l => holds && l.LoanId == job.LoanId && l.DataCenterId == job.PlacedAt ? l with { Room = l.Room.Plus(spec.Resources) } : l)];
         var plan = PlacementEngine.Plan(spec, topology, candidates);
         var routes = plan.Ranked.ToDictionary(r => r.DataCenterId, r => RouteOf(r, spec, hubId, loans), StringComparer.Ordinal);
         return new PlacementExplanation(plan, routes, Summarise(spec, job, hubId, plan, routes, loans));
