@@ -1,7 +1,8 @@
 using ComputeGrid.Silo;
 
-// The development default: one silo with in-memory storage and memory streams, the national topology seeded, the
-// Orleans dashboard at /dashboard/ and health at /health, on http://localhost:8080 unless ASPNETCORE_URLS/--urls say otherwise.
+// The development default: one silo with in-memory storage and memory streams, the national topology seeded, the REST
+// API and health at /health on http://localhost:8080 unless Urls/ASPNETCORE_URLS/--urls say otherwise, and the Orleans
+// dashboard and /metrics on the loopback management port (9464).
 // Settings (appsettings.json) are read from the application's directory, whatever the working directory: the cluster
 // script and the cluster tests start the silo from the repository root.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });

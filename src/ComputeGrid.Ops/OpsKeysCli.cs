@@ -38,11 +38,23 @@ internal static class OpsKeysCli
                 }
 
                 var issued = await g.PostAsync(KeysPath(p.GetValue(tenant)!), body.ToJsonString(), ct);
+                if (p.GetValue(OpsCli.JsonOption))
+                {
+                    OpsCli.WriteJson(console, issued);
+                    return;
+                }
+
                 Secret(console, issued, "issued");
             }, tenant, name, allowCommands, expires),
             leaf("list", "A tenant's keys with their state (never a secret)", async (p, g, ct) =>
             {
                 var keys = await g.GetAsync(KeysPath(p.GetValue(tenant)!), ct);
+                if (p.GetValue(OpsCli.JsonOption))
+                {
+                    OpsCli.WriteJson(console, keys);
+                    return;
+                }
+
                 var table = new Table().Title($"API keys of {Markup.Escape(p.GetValue(tenant)!)}").AddColumns("Key", "Name", "State", "Commands", "Created (UTC)", "Expires (UTC)", "Revoked (UTC)", "Replaced by");
                 foreach (var k in keys.EnumerateArray())
                 {
@@ -65,6 +77,12 @@ internal static class OpsKeysCli
                 }
 
                 var rotation = await g.PostAsync($"{KeysPath(p.GetValue(tenant)!)}/{Uri.EscapeDataString(p.GetValue(keyId)!)}/rotate", body.ToJsonString(), ct);
+                if (p.GetValue(OpsCli.JsonOption))
+                {
+                    OpsCli.WriteJson(console, rotation);
+                    return;
+                }
+
                 Secret(console, rotation.GetProperty("replacement"), "issued");
                 var replaced = rotation.GetProperty("replaced");
                 console.MarkupLineInterpolated($"the old key [yellow]{Str(replaced, "keyId")}[/] stops working at {Str(replaced, "revokedAt")}");
@@ -72,6 +90,13 @@ internal static class OpsKeysCli
             leaf("revoke", "Revoke a key at once", async (p, g, ct) =>
             {
                 await g.DeleteAsync($"{KeysPath(p.GetValue(tenant)!)}/{Uri.EscapeDataString(p.GetValue(keyId)!)}", ct);
+                if (p.GetValue(OpsCli.JsonOption))
+                {
+                    // The gateway answers 204 with no body; the JSON names what was revoked so scripts can parse every answer.
+                    OpsCli.WriteJson(console, JsonSerializer.SerializeToElement(new { tenant = p.GetValue(tenant), keyId = p.GetValue(keyId), revoked = true }));
+                    return;
+                }
+
                 console.MarkupLineInterpolated($"revoked [green]{p.GetValue(keyId)}[/]");
             }, tenant, keyId),
         });
@@ -81,6 +106,12 @@ internal static class OpsKeysCli
             var query = "v1/audit?limit=" + (p.GetValue(limit) ?? 50).ToString(CultureInfo.InvariantCulture)
                 + (p.GetValue(cursor) is { } c ? $"&cursor={Uri.EscapeDataString(c)}" : string.Empty);
             var page = await g.GetAsync(query, ct);
+            if (p.GetValue(OpsCli.JsonOption))
+            {
+                OpsCli.WriteJson(console, page);
+                return;
+            }
+
             var table = new Table().Title("Audit log").AddColumns("#", "At (UTC)", "Actor", "Action", "Target", "Outcome", "Detail");
             foreach (var e in page.GetProperty("entries").EnumerateArray())
             {

@@ -56,6 +56,20 @@ public sealed class AuditApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task An_audit_entry_stores_a_long_target_cut_to_128_characters()
+    {
+        using var operators = fixture.Client("operator");
+        var id = $"long-{Guid.NewGuid():n}-" + new string('x', 3000);
+
+        using var refused = await operators.PostAsync("/v1/data-centers", Bodies.DataCenter(id).Json());
+
+        var entry = (await ReadAsync(operators, 30)).Single(e => e.Target.StartsWith(id[..40], StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(("data-center.register", "Refused"), (entry.Action, entry.Outcome));
+        Assert.Equal(id[..128] + "\u2026", entry.Target);
+    }
+
+    [Fact]
     public async Task An_admin_action_through_the_sdk_is_audited_as_sdk()
     {
         var tenant = $"audit-sdk-{Guid.NewGuid():n}"[..24];

@@ -40,14 +40,28 @@ public sealed class EdgeTests(GatewayFixture fixture)
         }
     }
 
-    [Fact]
-    public async Task A_partner_key_on_an_operator_route_answers_403_before_the_media_type_is_checked()
+    [Theory]
+    [InlineData("/v1/data-centers", "text/plain")]
+    [InlineData("/v1/tenants/acme/api-keys", "application/xml")]
+    [InlineData("/v1/tenants/acme/api-keys/k-000000000000/rotate", "application/xml")]
+    [InlineData("/v1/data-centers/ningxia-a/agents", "application/xml")]
+    public async Task A_partner_key_on_an_operator_route_answers_403_before_the_media_type_is_checked(string path, string contentType)
     {
         using var partner = fixture.Client("acme");
 
-        using var response = await partner.PostAsync("/v1/data-centers", Bodies.Raw("<dc/>", "text/plain"));
+        using var response = await partner.PostAsync(path, Bodies.Raw("<dc/>", contentType));
 
         await response.AssertProblemAsync(403, "X-API-Key", "for operators");
+    }
+
+    [Fact]
+    public async Task An_agent_sync_without_a_credential_answers_401_before_the_media_type_is_checked()
+    {
+        using var anonymous = fixture.Client(null);
+
+        using var response = await anonymous.PostAsync("/v1/agent/sync", Bodies.Raw("<sync/>", "application/xml"));
+
+        await response.AssertProblemAsync(401, "Authorization");
     }
 
     [Theory]
@@ -146,7 +160,10 @@ public sealed class EdgeTests(GatewayFixture fixture)
         using var response = await http.GetAsync("/v1/jobs?state=Done&limit=0&cursor=abc&limt=2&hub=x");
 
         var problem = await response.AssertProblemAsync(400, "limt");
-        Assert.Equal(["limt", "hub"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
+        Assert.Equal(["limt", "hub", "state", "limit", "cursor"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
+        using var issueExample = await http.GetAsync("/v1/jobs?limt=2&foo=1&limit=0&cursor=zz");
+        var example = await issueExample.AssertProblemAsync(400, "limt");
+        Assert.Equal(["limt", "foo", "limit", "cursor"], example.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
         using var paging = await http.GetAsync("/v1/jobs?state=Done&limit=0&cursor=abc");
         var listed = await paging.AssertProblemAsync(400, "state");
         Assert.Equal(["state", "limit", "cursor"], listed.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
@@ -268,6 +285,20 @@ public sealed class EdgeTests(GatewayFixture fixture)
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("type").GetString()));
         Assert.Equal(1, problem.GetProperty("errors").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("GET /v1/po\rol HTTP/1.1\r\nHost: localhost\r\n\r\n")]
+    [InlineData("GET /v1/po%0Dol HTTP/1.1\r\nHost: localhost\r\n\r\n")]
+    [InlineData("GET /v1/hubs/a%1Bb HTTP/1.1\r\nHost: localhost\r\nX-API-Key: test-key-acme\r\n\r\n")]
+    [InlineData("GET /v1/jobs/a%7Fb HTTP/1.1\r\nHost: localhost\r\n\r\n")]
+    public async Task A_path_with_a_control_character_answers_400_naming_the_path_before_authentication(string request)
+    {
+        var (head, body) = await RawAsync(request);
+
+        Assert.True(head.StartsWith("HTTP/1.1 400 ", StringComparison.Ordinal), head);
+        Assert.Contains("Content-Type: application/problem+json", head, StringComparison.Ordinal);
+        Assert.Equal("path", JsonDocument.Parse(body).RootElement.GetProperty("field").GetString());
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Spectre.Console.Testing;
 
@@ -36,6 +37,28 @@ public sealed partial class KeysCliTests(SiloHostFixture host)
         Assert.Contains("api-key.rotate", audit, StringComparison.Ordinal);
         Assert.Contains("api-key.issue", audit, StringComparison.Ordinal);
         Assert.Contains("operator (operators)", audit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_on_keys_and_audit_prints_the_gateways_answers()
+    {
+        var tenant = $"cli-{Guid.NewGuid():n}"[..20];
+
+        var (issuedCode, issued) = await RunAsync("--json", "keys", "issue", tenant, "--name", "j1");
+        var keyId = JsonDocument.Parse(issued).RootElement.GetProperty("keyId").GetString()!;
+        var (_, listed) = await RunAsync("--json", "keys", "list", tenant);
+        var (_, rotated) = await RunAsync("keys", "rotate", tenant, keyId, "--json");
+        var replacementId = JsonDocument.Parse(rotated).RootElement.GetProperty("replacement").GetProperty("keyId").GetString()!;
+        var (revokedCode, revoked) = await RunAsync("--json", "keys", "revoke", tenant, replacementId);
+        var (_, audit) = await RunAsync("--json", "audit", "--limit", "2");
+
+        Assert.True(issuedCode == 0, issued);
+        Assert.StartsWith("cgk_", JsonDocument.Parse(issued).RootElement.GetProperty("secret").GetString(), StringComparison.Ordinal);
+        Assert.Equal(keyId, JsonDocument.Parse(listed).RootElement[0].GetProperty("keyId").GetString());
+        Assert.Equal(keyId, JsonDocument.Parse(rotated).RootElement.GetProperty("replaced").GetProperty("keyId").GetString());
+        Assert.True(revokedCode == 0, revoked);
+        Assert.Equal(replacementId, JsonDocument.Parse(revoked).RootElement.GetProperty("keyId").GetString());
+        Assert.Equal(2, JsonDocument.Parse(audit).RootElement.GetProperty("entries").GetArrayLength());
     }
 
     [Fact]

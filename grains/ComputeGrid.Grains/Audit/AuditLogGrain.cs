@@ -42,7 +42,7 @@ internal sealed class AuditLogGrain(
     public async Task<long> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var entry = new AuditEntry(head.State.Count + 1, clock.Now, record);
+        var entry = new AuditEntry(head.State.Count + 1, clock.Now, record.Bounded());
         await PageOf(entry.Sequence).PutAsync(entry, cancellationToken);
         head.State.Count = entry.Sequence;
         await head.WriteStateAsync(cancellationToken);

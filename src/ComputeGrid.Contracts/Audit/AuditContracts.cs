@@ -110,7 +110,19 @@ public sealed record AuditRecord(
     [property: Id(1)] string Action,
     [property: Id(2)] string Target,
     [property: Id(3)] AuditOutcome Outcome,
-    [property: Id(4)] string? Detail = null);
+    [property: Id(4)] string? Detail = null)
+{
+    /// <summary>Longest <see cref="Target"/> the log stores, characters; a longer one (an invalid id) is cut, with an ellipsis.</summary>
+    public const int MaxTargetLength = 128;
+
+    /// <summary>Longest <see cref="Detail"/> the log stores, characters; a longer one is cut, with an ellipsis.</summary>
+    public const int MaxDetailLength = 1024;
+
+    /// <summary>This record as the log stores it: target and detail cut to their limits, so that no input is stored unbounded.</summary>
+    public AuditRecord Bounded() => this with { Target = Cut(Target, MaxTargetLength)!, Detail = Cut(Detail, MaxDetailLength) };
+
+    private static string? Cut(string? text, int max) => text is { } t && t.Length > max ? string.Concat(t.AsSpan(0, max), "\u2026") : text;
+}
 
 /// <summary>An entry of the audit log.</summary>
 /// <param name="Sequence">Its number, from 1, in the order written.</param>

@@ -81,7 +81,7 @@ public static class AgentsApi
                 "the jobs to start, the jobs to kill, the reports now durably recorded (forget them) and when to sync next. Lost requests and answers are " +
                 "repaired by the next sync; each sync renews the agent's lease on its jobs. The credential is checked before the body, and " +
                 "requests are rate-limited per client address. Partner and operator API keys are not agent credentials.")
-            .Accepts<AgentSyncRequest>("application/json")
+            .AcceptsJson<AgentSyncRequest>()
             .Produces<AgentSyncResponse>(StatusCodes.Status200OK)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests);
         return endpoints;

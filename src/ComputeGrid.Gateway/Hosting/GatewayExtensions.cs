@@ -110,6 +110,7 @@ public static partial class GatewayExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.Use(RequestPaths.RefuseControlCharactersAsync);
         app.UseAuthentication();
         app.UseRateLimiter();
         app.Use(AuthenticateFirstAsync);
