@@ -35,15 +35,18 @@ internal sealed partial class JobArrayGrain(
 
     private const string WakeReminder = "wake";
     private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan WriteEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>Element reports are written at most every this many timer turns (1 s).</summary>
+    private const int WriteEveryTicks = 10;
 
     private ElementStates? _book;
     private IGrainTimer? _timer;
     private long _version;
     private bool _dirty;
-    private long _lastWriteTicks;
+    private long _ticks;
+    private long _lastWriteTick;
     private int _sweepFrom = -1;
-    private long _nextSweepTicks;
+    private long _nextSweepTick;
 
     private string ArrayId => this.GetPrimaryKeyString();
 
@@ -132,6 +135,7 @@ internal sealed partial class JobArrayGrain(
             return JobArraySubmitResult.Refused(first.Refusal, first.Errors);
         }
 
+        ScheduleNextSweep();
         metrics.ArraySubmitted(template.OriginHub, count);
         LogSubmitted(logger, ArrayId, template.Tenant, count);
         await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
@@ -232,7 +236,7 @@ internal sealed partial class JobArrayGrain(
             return;
         }
 
-        var now = clock.Time.GetTimestamp();
+        _ticks++;
         if (Record.Cancelled)
         {
             await CancelSliceAsync(cancellationToken);
@@ -242,12 +246,12 @@ internal sealed partial class JobArrayGrain(
             await SubmitSliceAsync(book, cancellationToken);
             await WriteAsync(cancellationToken);
         }
-        else if (_sweepFrom >= 0 || now >= _nextSweepTicks)
+        else if (_sweepFrom >= 0 || _ticks >= _nextSweepTick)
         {
             await SweepSliceAsync(book, cancellationToken);
         }
 
-        if (_dirty && (book.AllEnded || clock.Time.GetElapsedTime(_lastWriteTicks) >= WriteEvery))
+        if (_dirty && (book.AllEnded || _ticks - _lastWriteTick >= WriteEveryTicks))
         {
             await WriteAsync(cancellationToken);
         }
@@ -361,9 +365,13 @@ internal sealed partial class JobArrayGrain(
         _sweepFrom = next < book.Count ? next : -1;
         if (_sweepFrom < 0)
         {
-            _nextSweepTicks = clock.Time.GetTimestamp() + (long)(options.Value.ReconcileInterval.TotalSeconds * 10 * clock.Time.TimestampFrequency);
+            ScheduleNextSweep();
         }
     }
+
+    /// <summary>The next full sweep in 10 reconcile intervals of timer turns: reports are the rule, a sweep only repairs a lost one.</summary>
+    private void ScheduleNextSweep() =>
+        _nextSweepTick = _ticks + Math.Max(1, (long)(10 * options.Value.ReconcileInterval / TickPeriod));
 
     private static async Task ForEachAsync(List<int> indexes, Func<int, Task> body, CancellationToken cancellationToken)
     {
@@ -402,7 +410,7 @@ internal sealed partial class JobArrayGrain(
             throw;
         }
 
-        _lastWriteTicks = clock.Time.GetTimestamp();
+        _lastWriteTick = _ticks;
     }
 
     private void EnsureTimer() =>
