@@ -1,5 +1,6 @@
 using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Audit;
+using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
@@ -88,6 +89,35 @@ public interface IComputeGridClient
 
     /// <summary>Every hub's capacity lent and borrowed now, usage both ways, charges and balance (CNY).</summary>
     Task<IReadOnlyList<HubBalance>> GetHubBalancesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Submits a job array and returns it once it is durable and its first element accepted; the array submits its other
+    /// elements in the background (they count as Pending until they are jobs). Safe to retry with the same
+    /// <see cref="JobArrayRequest.ArrayId"/>.
+    /// </summary>
+    /// <exception cref="ComputeGridValidationException">A field is invalid (a count outside 1..100,000, say); nothing was changed.</exception>
+    /// <exception cref="JobRejectedException">The elements can never run anywhere in the pool; nothing was changed.</exception>
+    /// <exception cref="JobConflictException">The id is taken by a different array.</exception>
+    Task<JobArraySnapshot> SubmitArrayAsync(JobArrayRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The array with its size, template and elements counted by state.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such array.</exception>
+    Task<JobArraySnapshot> GetArrayAsync(string arrayId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The array's elements in index order, a page at a time, only those in <paramref name="state"/> when given. Pass
+    /// <see cref="ComputeGridClient.NextArrayCursor"/> of a page as <paramref name="cursor"/> for the next one.
+    /// </summary>
+    /// <exception cref="ComputeGridNotFoundException">No such array.</exception>
+    Task<JobArrayElementPage> ListArrayElementsAsync(string arrayId, JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels every element of the array that has not ended (and those not submitted yet); idempotent.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such array.</exception>
+    Task<JobArraySnapshot> CancelArrayAsync(string arrayId, string reason = "cancelled by client", CancellationToken cancellationToken = default);
+
+    /// <summary>The array each time its counts change (first as it stands), until every element has ended.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such array.</exception>
+    IAsyncEnumerable<JobArraySnapshot> WatchArrayAsync(string arrayId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
+using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
@@ -505,6 +506,12 @@ internal sealed partial class JobGrain(
         else
         {
             await tenant.OnJobChangedAsync(row);
+        }
+
+        if (spec.ArrayId is { } arrayId)
+        {
+            // One-way and interleaving at the array: it may be waiting on this very job's submission.
+            await GrainFactory.GetGrain<IJobArrayGrain>(arrayId).OnElementChangedAsync(spec.ArrayIndex, Record.State, Record.History.Count);
         }
 
         try

@@ -16,7 +16,9 @@ internal static class JobSpecs
         && a.Policy == b.Policy
         && a.InputDataGiB.Equals(b.InputDataGiB)
         && a.AllowedHubs.ToHashSet(StringComparer.Ordinal).SetEquals(b.AllowedHubs ?? [])
-        && SameCommand(a.Command, b.Command);
+        && SameCommand(a.Command, b.Command)
+        && a.ArrayId == b.ArrayId
+        && a.ArrayIndex == b.ArrayIndex;
 
     private static bool SameCommand(JobCommand? a, JobCommand? b) =>
         a is null || b is null

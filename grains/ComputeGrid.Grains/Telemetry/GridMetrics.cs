@@ -38,6 +38,8 @@ public sealed class GridMetrics
     private readonly UpDownCounter<long> _jobs;
     private readonly Counter<long> _transitions;
     private readonly Histogram<double> _placementLatency;
+    private readonly Counter<long> _arrays;
+    private readonly Counter<long> _arrayElements;
     private volatile PoolSnapshot? _pool;
     private volatile IReadOnlyList<HubBalance> _balances = [];
     private volatile IReadOnlyList<LoanSummary> _activeLoans = [];
@@ -55,6 +57,8 @@ public sealed class GridMetrics
             "s",
             "Time from a job's submission to its first Scheduled state, federation clock, seconds.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600] });
+        _arrays = meter.CreateCounter<long>("computegrid.job_arrays.submitted", "{array}", "Job arrays accepted, by origin hub.");
+        _arrayElements = meter.CreateCounter<long>("computegrid.job_array.elements.submitted", "{job}", "Elements of the job arrays accepted, by origin hub (each also counts in computegrid.jobs as a job once submitted).");
         meter.CreateObservableGauge("computegrid.queue.length", () => PerHub(h => h.QueueLength), "{job}", "Jobs waiting in each hub's queue.");
         meter.CreateObservableGauge("computegrid.cpu.capacity.cores", () => PerHub(h => Cores(h.Capacity)), "{core}", "Each hub's CPU capacity, cores.");
         meter.CreateObservableGauge("computegrid.cpu.used.cores", () => PerHub(h => Cores(h.Used)), "{core}", "Each hub's CPU in use (reservations and capacity lent), cores.");
@@ -100,6 +104,14 @@ public sealed class GridMetrics
             Math.Max(0, waited.TotalSeconds),
             new KeyValuePair<string, object?>("hub", originHub),
             new KeyValuePair<string, object?>("placed_hub", placedHub));
+
+    /// <summary>Records an accepted job array of <paramref name="count"/> elements.</summary>
+    public void ArraySubmitted(string originHub, int count)
+    {
+        var hub = new KeyValuePair<string, object?>("hub", originHub);
+        _arrays.Add(1, hub);
+        _arrayElements.Add(count, hub);
+    }
 
     /// <summary>Keeps the pool's latest snapshot, balances, active loans and agents for the gauges.</summary>
     public void Observe(PoolSnapshot pool, IReadOnlyList<HubBalance> balances, IReadOnlyList<LoanSummary> activeLoans, IReadOnlyList<AgentGauge> agents)

@@ -149,13 +149,15 @@ internal readonly struct JobSpecSurrogate
     [Id(7)] public PlacementPolicy Policy { get; init; }
     [Id(8)] public double InputDataGiB { get; init; }
     [Id(9)] public JobCommand? Command { get; init; }
+    [Id(10)] public string? ArrayId { get; init; }
+    [Id(11)] public int ArrayIndex { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -169,6 +171,8 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         Policy = v.Policy,
         InputDataGiB = v.InputDataGiB,
         Command = v.Command,
+        ArrayId = v.ArrayId,
+        ArrayIndex = v.ArrayIndex,
     };
 }
 

@@ -54,6 +54,8 @@ public static class LatencyClasses
 /// <param name="Policy">What placement optimises.</param>
 /// <param name="InputDataGiB">Input data in GiB that moves when the job runs outside its origin hub; 0 if none.</param>
 /// <param name="Command">What an agent runs; null for a simulated job that takes its run time. With a command, <paramref name="RunTime"/> is the wall-time limit.</param>
+/// <param name="ArrayId">The job array this job is an element of; null for a job submitted on its own.</param>
+/// <param name="ArrayIndex">The element's index in its array, 0..size-1; 0 for a job that is no element.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -64,7 +66,9 @@ public sealed record JobSpec(
     int Priority,
     PlacementPolicy Policy,
     double InputDataGiB = 0,
-    JobCommand? Command = null)
+    JobCommand? Command = null,
+    string? ArrayId = null,
+    int ArrayIndex = 0)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);

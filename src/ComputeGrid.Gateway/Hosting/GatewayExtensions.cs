@@ -4,6 +4,7 @@ using ComputeGrid.Gateway.Agents;
 using ComputeGrid.Gateway.Audit;
 using ComputeGrid.Gateway.DataCenters;
 using ComputeGrid.Gateway.Errors;
+using ComputeGrid.Gateway.JobArrays;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Loans;
 using ComputeGrid.Gateway.OpenApi;
@@ -152,7 +153,7 @@ public static partial class GatewayExtensions
             .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilterFactory(QueryParameters.Only)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi();
         endpoints.MapAgentSync();
         endpoints.MapOpsPage();
 

@@ -59,7 +59,7 @@ public sealed class SubmitJobBody
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
     /// <summary>The SDK request for this body.</summary>
-    internal JobRequest ToRequest(string jobId, string tenant) => new()
+    internal JobRequest ToRequest(string? jobId, string tenant) => new()
     {
         JobId = jobId,
         Tenant = tenant,

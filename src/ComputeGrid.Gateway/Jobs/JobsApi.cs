@@ -275,7 +275,7 @@ public static partial class JobsApi
     private static List<ValidationError> Rename(IReadOnlyList<ValidationError> errors) =>
         [.. errors.Select(e => e.Field == "runTime" ? e with { Field = "runTimeSeconds" } : e)];
 
-    private static bool IsIdempotencyKey(string key) => key.Length is > 0 and <= MaxIdempotencyKeyLength && KeyPattern().IsMatch(key);
+    internal static bool IsIdempotencyKey(string key) => key.Length is > 0 and <= MaxIdempotencyKeyLength && KeyPattern().IsMatch(key);
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex KeyPattern();

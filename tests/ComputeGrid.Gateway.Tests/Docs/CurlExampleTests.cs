@@ -43,6 +43,11 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
         ("POST /v1/tenants/acme/api-keys/<keyId>/rotate", 201),
         ("DELETE /v1/tenants/acme/api-keys/<keyId>", 204),               // the rotated key, in its grace
         ("GET /v1/audit?limit=20", 200),
+        ("POST /v1/job-arrays", 201),                                   // Idempotency-Key render-2026-11-25
+        ("GET /v1/job-arrays/acme.render-2026-11-25", 200),
+        ("GET /v1/job-arrays/acme.render-2026-11-25/elements?limit=2", 200),
+        ("POST /v1/job-arrays/acme.render-2026-11-25/cancel", 200),
+        ("GET /v1/job-arrays/acme.render-2026-11-25/events", 200),
         ("GET /openapi/v1.json", 200),
     ];
 

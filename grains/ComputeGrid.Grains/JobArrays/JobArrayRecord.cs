@@ -1,0 +1,29 @@
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Grains.JobArrays;
+
+/// <summary>A job array's persisted state: its spec and size, and its elements' states as two flat arrays (about 5 bytes an element).</summary>
+[GenerateSerializer, Alias("cg.JobArrayRecord")]
+internal sealed class JobArrayRecord
+{
+    /// <summary>The template every element is made from; null while no array has this id.</summary>
+    [Id(0)] public JobSpec? Template { get; set; }
+
+    /// <summary>How many elements.</summary>
+    [Id(1)] public int Count { get; set; }
+
+    /// <summary>When it was accepted.</summary>
+    [Id(2)] public DateTimeOffset SubmittedAt { get; set; }
+
+    /// <summary>One <see cref="Domain.JobArrays.ElementStates"/> code per element.</summary>
+    [Id(3)] public byte[] Codes { get; set; } = [];
+
+    /// <summary>The job event sequence behind each code.</summary>
+    [Id(4)] public int[] Sequences { get; set; } = [];
+
+    /// <summary>True once the array was cancelled: nothing more is submitted and every element still running is cancelled.</summary>
+    [Id(5)] public bool Cancelled { get; set; }
+
+    /// <summary>Why it was cancelled.</summary>
+    [Id(6)] public string? CancelReason { get; set; }
+}
