@@ -214,15 +214,7 @@ public static class JobArraysApi
             return null;
         }
 
-        try
-        {
-            var array = await grid.GetArrayAsync(arrayId, cancellationToken);
-            return user.IsInRole(nameof(GatewayRole.Operator)) || string.Equals(array.Template.Tenant, ApiKeys.TenantOf(user), StringComparison.Ordinal) ? array : null;
-        }
-        catch (ComputeGridNotFoundException)
-        {
-            return null;
-        }
+        return await Visibility.FindAsync(user, () => grid.GetArrayAsync(arrayId, cancellationToken), array => array.Template.Tenant);
     }
 
     private static ProblemHttpResult NoArray() => Problems.NotFound("arrayId", "no job array with this id that this key may see");

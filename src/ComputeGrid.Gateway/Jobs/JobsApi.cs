@@ -258,15 +258,7 @@ public static partial class JobsApi
             return null;
         }
 
-        try
-        {
-            var job = await grid.GetJobAsync(jobId, cancellationToken);
-            return user.IsInRole(nameof(GatewayRole.Operator)) || string.Equals(job.Spec.Tenant, ApiKeys.TenantOf(user), StringComparison.Ordinal) ? job : null;
-        }
-        catch (ComputeGridNotFoundException)
-        {
-            return null;
-        }
+        return await Visibility.FindAsync(user, () => grid.GetJobAsync(jobId, cancellationToken), job => job.Spec.Tenant);
     }
 
     private static ProblemHttpResult NoJob(string jobId) => Problems.NotFound("jobId", "no job with this id that this key may see");
