@@ -23,9 +23,6 @@ internal sealed class GroupCommit(Func<CancellationToken, Task> write, Action<Ex
     /// <summary>Writes so far, successful or not (tests and benchmarks read it).</summary>
     public long Writes { get; private set; }
 
-    /// <summary>Whether a write is in flight.</summary>
-    public bool IsWriting => _writing;
-
     /// <summary>
     /// Completes once a write that started after this call has succeeded: everything the caller changed before calling is
     /// durable then. Throws the write's exception if that write (or an earlier one of this activation) failed.

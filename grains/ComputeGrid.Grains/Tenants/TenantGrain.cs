@@ -52,9 +52,6 @@ internal sealed class TenantGrain(
 
     private GroupCommit Commit => _commit ??= new GroupCommit(WriteChangesAsync, _ => this.DeactivateOnIdle());
 
-    /// <summary>Writes so far by this activation's group commit (tests read it).</summary>
-    internal long Writes => _commit?.Writes ?? 0;
-
     // Whether this activation has made sure the tenant directory lists this tenant (an operator's listing of every tenant walks it).
     private bool _inDirectory;
 
