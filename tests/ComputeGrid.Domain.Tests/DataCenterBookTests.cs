@@ -1,5 +1,6 @@
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Capacity;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 
@@ -14,7 +15,7 @@ public class DataCenterBookTests
     private static DataCenterSpec Spec(ResourceVector? capacity = null) =>
         new("dc-1", "DC 1", "gansu", new GeoPoint(36, 103), capacity ?? Capacity, new EnergyProfile(1.2, 0.5, 0.4, 0.4));
 
-    private static DataCenterBook NewBook(Dictionary<string, ResourceRequest>? reservations = null, Dictionary<string, LoanSlice>? slices = null)
+    private static DataCenterBook NewBook(Dictionary<string, ResourceRequest>? reservations = null, Dictionary<string, HeldSlice>? slices = null)
     {
         var book = new DataCenterBook("dc-1", null, DataCenterStatus.Offline, false, reservations ?? new(StringComparer.Ordinal), slices ?? new(StringComparer.Ordinal));
         Assert.Null(book.Configure(Spec()));
@@ -285,7 +286,7 @@ public class DataCenterBookTests
             },
         };
         apply(before);
-        var slicesAfter = before.Slices.ToDictionary(s => s.Key, s => new LoanSlice(s.Value.Borrower, s.Value.Amount, s.Value.State) { Reservations = new(s.Value.Reservations) }, StringComparer.Ordinal);
+        var slicesAfter = before.Slices.ToDictionary(s => s.Key, s => new HeldSlice(s.Value.Borrower, s.Value.Amount, s.Value.State) { Reservations = new(s.Value.Reservations) }, StringComparer.Ordinal);
 
         var restored = new DataCenterBook("dc-1", Spec(), DataCenterStatus.Online, false, shardsBefore, slicesAfter);
         restored.RepairSlices();
@@ -294,5 +295,117 @@ public class DataCenterBookTests
         Assert.Equal(
             before.Ledger.Reservations.Keys.Order(StringComparer.Ordinal),
             restored.Ledger.Reservations.Keys.Order(StringComparer.Ordinal));
+    }
+}
+
+public class DataCenterBookLoanTruthTests
+{
+    private static DataCenterBook BookWithSlice(SliceState state, int borrowedJobs = 0)
+    {
+        var book = new DataCenterBook("dc-1", null, DataCenterStatus.Offline, false, new Dictionary<string, ResourceRequest>(StringComparer.Ordinal), new Dictionary<string, HeldSlice>(StringComparer.Ordinal));
+        book.Configure(new DataCenterSpec("dc-1", "DC 1", "gansu", new GeoPoint(36, 103), ResourceVector.Of(8_000, 32_768), new EnergyProfile(1.2, 0.5, 0.4, 0.4)));
+        book.HoldForLoan("loan-1", "yangtze", ResourceVector.Of(4_000, 8_192), out _);
+        book.OpenLoan("loan-1");
+        for (var i = 0; i < borrowedJobs; i++)
+        {
+            book.Reserve($"job-{i}", new ResourceRequest(1_000, 1_024), "yangtze", "loan-1", 0);
+        }
+
+        book.Slices["loan-1"].State = state;
+        return book;
+    }
+
+    [Theory]
+    [InlineData(SliceState.Held, LoanState.Offered, false)]
+    [InlineData(SliceState.Held, LoanState.Active, true)]
+    [InlineData(SliceState.Open, LoanState.Active, false)]
+    [InlineData(SliceState.Open, LoanState.Recalling, true)]
+    [InlineData(SliceState.Open, LoanState.Draining, true)]
+    [InlineData(SliceState.Open, LoanState.Expired, true)]
+    [InlineData(SliceState.Held, LoanState.Declined, true)]
+    [InlineData(SliceState.Held, null, true)]
+    public void A_slice_disagrees_with_a_loan_that_moved_on_without_telling_it(SliceState slice, LoanState? loan, bool disagrees)
+    {
+        Assert.Equal(disagrees, BookWithSlice(slice).Disagrees("loan-1", loan));
+    }
+
+    [Fact]
+    public void A_closing_slice_with_jobs_agrees_with_an_ended_loan_until_its_jobs_end()
+    {
+        var book = BookWithSlice(SliceState.Closing, borrowedJobs: 1);
+
+        Assert.False(book.Disagrees("loan-1", LoanState.Returned));
+        Assert.Null(book.SettleWithLoan("loan-1", LoanState.Returned));
+    }
+
+    [Fact]
+    public void A_held_slice_of_a_loan_that_never_opened_goes_back_to_the_data_center()
+    {
+        var book = BookWithSlice(SliceState.Held);
+
+        var decision = book.SettleWithLoan("loan-1", null);
+
+        Assert.NotNull(decision);
+        Assert.True(decision.Returned);
+        Assert.Equal([new SliceReturned("loan-1"), new AnnounceFreed()], decision.Intents);
+        Assert.Empty(book.Slices);
+        Assert.Equal(ResourceVector.Zero, book.Ledger.Used);
+    }
+
+    [Fact]
+    public void A_held_slice_of_an_accepted_loan_is_opened_and_the_borrower_told()
+    {
+        var book = BookWithSlice(SliceState.Held);
+
+        var decision = book.SettleWithLoan("loan-1", LoanState.Active);
+
+        Assert.Equal([new TellBorrower("yangtze")], decision!.Intents);
+        Assert.Equal(SliceState.Open, book.Slices["loan-1"].State);
+    }
+
+    [Fact]
+    public void An_open_slice_with_jobs_of_a_draining_loan_closes_to_new_jobs_and_keeps_them()
+    {
+        var book = BookWithSlice(SliceState.Open, borrowedJobs: 2);
+
+        var decision = book.SettleWithLoan("loan-1", LoanState.Draining);
+
+        Assert.False(decision!.Returned);
+        Assert.Empty(decision.Intents);
+        Assert.Equal(SliceState.Closing, book.Slices["loan-1"].State);
+        Assert.Equal(2, book.BorrowedJobs);
+    }
+}
+
+public class LoanRecordsTests
+{
+    private static readonly DateTimeOffset Since = new(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan OfferTtl = TimeSpan.FromSeconds(30);
+
+    [Theory]
+    [InlineData(LoanState.Active, LoanState.Active, LoanRecordVerdict.Keep, LoanState.Active)]
+    [InlineData(LoanState.Offered, LoanState.Active, LoanRecordVerdict.Refresh, LoanState.Active)]
+    [InlineData(LoanState.Active, LoanState.Recalling, LoanRecordVerdict.Refresh, LoanState.Recalling)]
+    [InlineData(LoanState.Active, LoanState.Draining, LoanRecordVerdict.Refresh, LoanState.Draining)]
+    [InlineData(LoanState.Draining, LoanState.Active, LoanRecordVerdict.Keep, LoanState.Draining)]
+    [InlineData(LoanState.Draining, LoanState.Returned, LoanRecordVerdict.Forget, LoanState.Returned)]
+    [InlineData(LoanState.Active, LoanState.Expired, LoanRecordVerdict.Forget, LoanState.Expired)]
+    [InlineData(LoanState.Offered, LoanState.Declined, LoanRecordVerdict.Forget, LoanState.Declined)]
+    public void A_regions_record_follows_the_loan_forward_and_never_back(LoanState cached, LoanState truth, LoanRecordVerdict verdict, LoanState state)
+    {
+        Assert.Equal((verdict, state), LoanRecords.Judge(cached, truth, Since, Since.AddSeconds(1), OfferTtl));
+    }
+
+    [Fact]
+    public void An_offer_whose_loan_never_opened_is_forgotten_once_it_could_no_longer_be_accepted()
+    {
+        Assert.Equal(LoanRecordVerdict.Keep, LoanRecords.Judge(LoanState.Offered, null, Since, Since + OfferTtl, OfferTtl).Verdict);
+        Assert.Equal(LoanRecordVerdict.Forget, LoanRecords.Judge(LoanState.Offered, null, Since, Since + OfferTtl + TimeSpan.FromSeconds(1), OfferTtl).Verdict);
+    }
+
+    [Fact]
+    public void A_record_past_its_offer_whose_loan_is_unknown_is_forgotten()
+    {
+        Assert.Equal(LoanRecordVerdict.Forget, LoanRecords.Judge(LoanState.Active, null, Since, Since, OfferTtl).Verdict);
     }
 }

@@ -5,6 +5,7 @@ using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Capacity;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
@@ -34,7 +35,7 @@ internal sealed class DataCenterRecord
 
     [Id(5)] public bool Retired { get; set; }
 
-    [Id(6)] public Dictionary<string, LoanSlice> Loans { get; set; } = new(StringComparer.Ordinal);
+    [Id(6)] public Dictionary<string, HeldSlice> Loans { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Its agents (a cache of their credentials, kept by the credential grain) and what they reported, by agent id.</summary>
     [Id(7)] public Dictionary<string, AgentRecord> Agents { get; set; } = new(StringComparer.Ordinal);
@@ -70,6 +71,7 @@ internal sealed partial class DataCenterGrain(
     private const string WakeReminder = "wake";
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _sliceSuspects = new(StringComparer.Ordinal);
     private readonly ReconcileRotation _rotation = new();
     private DataCenterBook? _book;
     private GroupCommit? _commit;
@@ -334,6 +336,50 @@ internal sealed partial class DataCenterGrain(
                     break;
             }
         }
+
+        await ReconcileSlicesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks each loan with a slice here where it stands (the loan grain is the truth) and brings a slice that disagreed for
+    /// <see cref="ComputeGridOptions.ReconcilePasses"/> passes in a row in line: a lost OpenLoan or CloseLoan, or a loan that
+    /// never opened (its grain crashed between holding the slices and writing itself), cannot keep capacity forever.
+    /// </summary>
+    private async Task ReconcileSlicesAsync(CancellationToken cancellationToken)
+    {
+        foreach (var gone in _sliceSuspects.Keys.Where(k => !Book.Slices.ContainsKey(k)).ToList())
+        {
+            _sliceSuspects.Remove(gone);
+        }
+
+        foreach (var loanId in Book.Slices.Keys.ToList())
+        {
+            LoanState? truth;
+            try
+            {
+                truth = (await GrainFactory.GetGrain<ILoanGrain>(loanId).GetAsync(cancellationToken))?.State;
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            if (!Book.Disagrees(loanId, truth))
+            {
+                _sliceSuspects.Remove(loanId);
+                continue;
+            }
+
+            if (!Reconciliation.Persisted(_sliceSuspects, loanId, options.Value.ReconcilePasses) || Book.SettleWithLoan(loanId, truth) is not { } decision)
+            {
+                continue;
+            }
+
+            _sliceSuspects.Remove(loanId);
+            LogSliceSettled(logger, Id, loanId, truth);
+            await Commit.CommitAsync();
+            await CarryOutAsync(decision.Intents, TimeSpan.Zero, Footprint.Zero, "the loan no longer takes placements");
+        }
     }
 
     private async Task ReleaseOrphanAsync(string jobId, JobSnapshot? snapshot, CancellationToken cancellationToken)
@@ -457,6 +503,9 @@ internal sealed partial class DataCenterGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} repaired its loan slices after a write cut short: held again {Missing}, released {Stray}")]
     private static partial void LogSlicesRepaired(ILogger logger, string dataCenterId, IReadOnlyList<string> missing, IReadOnlyList<string> stray);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} brought its slice of loan {LoanId} in line with the loan ({State}; null: the loan never opened)")]
+    private static partial void LogSliceSettled(ILogger logger, string dataCenterId, string loanId, LoanState? state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string dataCenterId, DataCenterStatus status);

@@ -322,6 +322,8 @@ internal sealed partial class RegionGrain(
             await WriteStateAsync(cancellationToken);
             UpdateRetryTimer();
         }
+
+        await ReconcileLoanRecordsAsync(cancellationToken);
     }
 
     /// <summary>

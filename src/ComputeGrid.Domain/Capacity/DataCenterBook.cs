@@ -1,4 +1,5 @@
 using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 
@@ -98,7 +99,7 @@ public sealed class DataCenterBook
     /// A book over restored state: <paramref name="reservations"/> and <paramref name="slices"/> are kept (not copied), so
     /// the owner persists exactly what the book changed.
     /// </summary>
-    public DataCenterBook(string id, DataCenterSpec? spec, DataCenterStatus status, bool retired, IDictionary<string, ResourceRequest> reservations, IDictionary<string, LoanSlice> slices)
+    public DataCenterBook(string id, DataCenterSpec? spec, DataCenterStatus status, bool retired, IDictionary<string, ResourceRequest> reservations, IDictionary<string, HeldSlice> slices)
     {
         Id = id;
         Spec = spec;
@@ -138,7 +139,7 @@ public sealed class DataCenterBook
     public long JobsFinished { get; private set; }
 
     /// <summary>Loan slices held here, by loan id.</summary>
-    public IDictionary<string, LoanSlice> Slices { get; }
+    public IDictionary<string, HeldSlice> Slices { get; }
 
     /// <summary>Configured and not retired.</summary>
     public bool Exists => Spec is not null && !Retired;
@@ -321,7 +322,7 @@ public sealed class DataCenterBook
             return ResourceVector.Zero;
         }
 
-        var slice = new LoanSlice(borrower, hold);
+        var slice = new HeldSlice(borrower, hold);
         Slices[loanId] = slice;
         changed = true;
         return slice.Ledger().Capacity;
@@ -359,6 +360,40 @@ public sealed class DataCenterBook
         var changed = slice.State != SliceState.Closing;
         slice.State = SliceState.Closing;
         return new CloseDecision(false, changed, preempt ? [new PreemptBorrowed([.. slice.Reservations.Keys])] : []);
+    }
+
+    /// <summary>True when a slice does not agree with its loan's state (see <see cref="SettleWithLoan"/>).</summary>
+    public bool Disagrees(string loanId, LoanState? truth) =>
+        Slices.TryGetValue(loanId, out var slice) && truth switch
+        {
+            LoanState.Offered => false,
+            LoanState.Active => slice.State == SliceState.Held,
+            _ => slice.State != SliceState.Closing || slice.Reservations.Count == 0,
+        };
+
+    /// <summary>
+    /// Brings a slice in line with its loan, the one source of truth (the loan's own CloseLoan call may have been lost):
+    /// an accepted loan's held slice is opened; a loan that no longer takes placements (recalling, draining, ended, or
+    /// unknown to the loan grain) has its slice closed to new jobs, and an empty closed slice goes back to the data center, telling the loan so it can settle.
+    /// Null when the slice agrees with the loan. The caller judges a slice only after it disagreed for several passes, so
+    /// a loan still being opened is not mistaken for a lost one.
+    /// </summary>
+    public CloseDecision? SettleWithLoan(string loanId, LoanState? truth)
+    {
+        if (!Disagrees(loanId, truth))
+        {
+            return null;
+        }
+
+        var slice = Slices[loanId];
+        if (truth is LoanState.Active)
+        {
+            // Accepted, and the call that opens the slice was lost: the borrower's jobs would be refused forever.
+            return OpenLoan(loanId) ? new CloseDecision(false, true, [new TellBorrower(slice.Borrower)]) : null;
+        }
+
+        var decision = CloseLoan(loanId, preempt: false);
+        return decision.Returned ? decision with { Intents = [new SliceReturned(loanId), .. decision.Intents] } : decision;
     }
 
     /// <summary>

@@ -16,13 +16,13 @@ public enum SliceState
 }
 
 /// <summary>
-/// A loan's slice of one data center: its amount is one reservation in the data center's own ledger (so the lender's own
+/// A loan's slice held at one data center (the lender's side of the loan's slice there): its amount is one reservation in the data center's own ledger (so the lender's own
 /// jobs cannot use it), and the borrower's jobs reserve inside it.
 /// </summary>
-public sealed class LoanSlice
+public sealed class HeldSlice
 {
     /// <summary>A slice held for <paramref name="borrower"/>.</summary>
-    public LoanSlice(string borrower, ResourceRequest amount, SliceState state = SliceState.Held)
+    public HeldSlice(string borrower, ResourceRequest amount, SliceState state = SliceState.Held)
     {
         Borrower = borrower;
         Amount = amount;

@@ -4,11 +4,11 @@ using ComputeGrid.Domain.Resources;
 namespace ComputeGrid.Grains.DataCenters;
 
 /// <summary>
-/// How a <see cref="LoanSlice"/> is stored: the shape the slice had when it was a grain record (alias and ids kept), its
+/// How a <see cref="HeldSlice"/> is stored: the shape the slice had when it was a grain record (alias and ids kept), its
 /// one state written as the two flags it replaced, so records written before and after read the same.
 /// </summary>
 [GenerateSerializer, Alias("cg.LoanSliceRecord")]
-internal struct LoanSliceSurrogate
+internal struct HeldSliceSurrogate
 {
     [Id(0)] public string Borrower;
 
@@ -24,16 +24,16 @@ internal struct LoanSliceSurrogate
 }
 
 [RegisterConverter]
-internal sealed class LoanSliceConverter : IConverter<LoanSlice, LoanSliceSurrogate>
+internal sealed class HeldSliceConverter : IConverter<HeldSlice, HeldSliceSurrogate>
 {
-    public LoanSlice ConvertFromSurrogate(in LoanSliceSurrogate s) =>
+    public HeldSlice ConvertFromSurrogate(in HeldSliceSurrogate s) =>
         new(s.Borrower ?? string.Empty, s.Amount ?? new ResourceRequest(0, 0), s.Closed ? SliceState.Closing : s.Open ? SliceState.Open : SliceState.Held)
         {
             Reservations = new(s.Reservations ?? [], StringComparer.Ordinal),
             Priorities = new(s.Priorities ?? [], StringComparer.Ordinal),
         };
 
-    public LoanSliceSurrogate ConvertToSurrogate(in LoanSlice v) => new()
+    public HeldSliceSurrogate ConvertToSurrogate(in HeldSlice v) => new()
     {
         Borrower = v.Borrower,
         Amount = v.Amount,
