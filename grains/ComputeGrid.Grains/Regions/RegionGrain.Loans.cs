@@ -92,7 +92,7 @@ internal sealed partial class RegionGrain
             _backoff[silent] = now + Loans.AskBackoff;
         }
 
-        var useful = negotiation.Offers.Where(o => o.Slices.Any(s => negotiation.Jobs.Any(j => s.Amount.Fits(j)))).ToList();
+        var useful = negotiation.Offers.Where(o => LendingPlanner.IsUseful(o, negotiation.Jobs)).ToList();
         foreach (var useless in negotiation.Offers.Except(useful))
         {
             _backoff[useless.Lender] = now + Loans.AskBackoff;
@@ -255,48 +255,13 @@ internal sealed partial class RegionGrain
         }
 
         // What our own waiting jobs need stays home: we lend only the spare capacity beyond it.
-        var nominal = Nominal();
-        var ownNeed = QuotaMath.Sum(_queue.Values.Select(q => q.Spec.Resources));
-        var spare = _view.Values
-            .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
-            .Aggregate(ResourceVector.Zero, (sum, v) => sum.Plus(QuotaMath.ClipAtZero(v.Free)));
-        var remaining = QuotaMath.Lendable(Quota, nominal, LentNow(), QuotaMath.ClipAtZero(spare.Minus(ownNeed)), request.Amount);
-        if (QuotaMath.IsUseless(remaining))
+        var proposal = LendingPlanner.Propose(HubId, request.FromHub, request.Amount, request.MaxLatencyMs, Quota, _topology, _view.Values, LentNow(), QuotaMath.Sum(_queue.Values.Select(q => q.Spec.Resources)), _queue.Count);
+        if (proposal.Refusal is { } refusal)
         {
-            return QuotaMath.IsUseless(QuotaMath.LendingRoom(Quota, nominal, LentNow()))
-                ? "our lending limit is reached"
-                : $"no spare capacity beyond what our {_queue.Count} waiting jobs need";
+            return refusal;
         }
 
-        var proposed = new List<LoanSlice>();
-        var sites = _view.Values
-            .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
-            .Select(v => (State: v, Latency: _topology.LatencyMs(request.FromHub, v.Spec)))
-            .Where(s => request.MaxLatencyMs is not { } bound || s.Latency <= bound)
-            .OrderByDescending(s => request.Amount.Gpus.Keys.Count(m => s.State.Free.GpusOf(m) > 0))
-            .ThenBy(s => s.State.Spec.Energy.EffectiveKgCo2PerItKwh)
-            .ThenBy(s => s.State.Spec.Id, StringComparer.Ordinal);
-        foreach (var (site, latency) in sites)
-        {
-            var take = QuotaMath.Min(remaining, QuotaMath.ClipAtZero(site.Free));
-            if (QuotaMath.IsUseless(take))
-            {
-                continue;
-            }
-
-            proposed.Add(new LoanSlice(site.Spec.Id, take, site.Spec.Energy.EffectiveKgCo2PerItKwh, latency));
-            remaining = QuotaMath.ClipAtZero(remaining.Minus(take));
-            if (QuotaMath.IsUseless(remaining))
-            {
-                break;
-            }
-        }
-
-        if (proposed.Count == 0)
-        {
-            return "no spare capacity within the requested latency";
-        }
-
+        var proposed = proposal.Slices;
         var price = proposed
             .Select(s => LoanPricing.PriceOf(_topology.DataCenters[s.DataCenterId], _topology.Power, s.Amount.Gpus.Keys, Loans.PriceMargin))
             .Aggregate(LoanPricing.Max);
@@ -408,8 +373,7 @@ internal sealed partial class RegionGrain
         foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State is LoanState.Active or LoanState.Recalling).ToList())
         {
             var inUse = _loanUse.TryGetValue(loanId, out var byDc) && byDc.Values.Any(v => v.CpuMillicores > 0 || v.MemoryMiB > 0 || v.TotalGpus > 0);
-            var wanted = loan.State == LoanState.Active && _queue.Values.Any(q => loan.Terms.Slices.Any(s => s.Amount.Fits(q.Spec.Resources) && q.Spec.Allows(loan.Terms.Lender)));
-            if (inUse || wanted)
+            if (!LendingPlanner.ShouldReturn(loan.State, loan.Terms, inUse, _queue.Values.Select(q => q.Spec)))
             {
                 continue;
             }
