@@ -4,7 +4,6 @@ using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
-using ComputeGrid.Domain.Topology;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.Regions;
