@@ -193,6 +193,7 @@ internal sealed partial class RegionGrain
             if (_placed.Remove(jobId, out var was))
             {
                 TrackLoanUse(was, -1);
+                _movedToQueue = true;
             }
 
             _recordChanged = true;

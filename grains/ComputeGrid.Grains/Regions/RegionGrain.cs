@@ -109,6 +109,8 @@ internal sealed partial class RegionGrain(
     private CandidateIndex _candidates = new(catalog.Seed, string.Empty, []);
     private long _directoryVersion = -1;
     private bool _recordChanged;
+    private bool _movedToPlaced;
+    private bool _movedToQueue;
     private IGrainTimer? _retryTimer;
 
     private string HubId => this.GetPrimaryKeyString();
@@ -156,6 +158,7 @@ internal sealed partial class RegionGrain(
         if (removed)
         {
             TrackLoanUse(was!, -1);
+            _movedToQueue = true;
         }
 
         if (_queue.ContainsKey(jobId))
@@ -168,8 +171,8 @@ internal sealed partial class RegionGrain(
             return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
         }
 
-        // The removal is written with the new placement or queue entry, queue shards before placed ones: a failure
-        // between them leaves the job queued and placed (the drain and reconciliation settle that), never neither.
+        // The removal is written with the new placement or queue entry, by RegionWritePlan: the queue before the placed
+        // jobs, so a failure between them leaves the job queued and placed (the drain settles that), never neither.
         return await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
 
@@ -300,6 +303,7 @@ internal sealed partial class RegionGrain(
             if (_placed.Remove(jobId, out var was))
             {
                 TrackLoanUse(was, -1);
+                _movedToQueue = true;
             }
 
             changed = true;
@@ -399,10 +403,10 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
-            if (_placed.ContainsKey(queued.JobId))
+            if (RegionWritePlan.Settle(queued: true, _placed.ContainsKey(queued.JobId)) is (false, true))
             {
-                // Placed already, and a failure came before its queue entry was gone (see below): the placement is the
-                // newer record, and reconciliation assigns it again if the job never heard of it.
+                // Placed already, and a crash came between the two writes of its move (RegionWritePlan): the placement is
+                // the newer record, and reconciliation assigns it again if the job never heard of it.
                 _queue.Remove(queued.JobId);
                 await WritePlacementsAsync(cancellationToken);
                 continue;
@@ -427,12 +431,10 @@ internal sealed partial class RegionGrain(
                 placement = placement with { Reason = $"{placement.Reason}; {note}" };
             }
 
-            // The placement and the queue entry live in different shards, two writes: the placement goes first, so a
-            // failure between them leaves the job queued and placed (settled above and by reconciliation), never neither
-            // (a job Queued that no region would ever place again).
+            // One write, in RegionWritePlan's order: the placement before the queue entry's removal.
             AddPlaced(queued.JobId, queued.Spec, placement);
-            await WritePlacementsAsync(cancellationToken);
             _queue.Remove(queued.JobId);
+            _movedToPlaced = true;
             await WritePlacementsAsync(cancellationToken);
             var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
             if (!accepted)
@@ -704,27 +706,34 @@ internal sealed partial class RegionGrain(
     }
 
     /// <summary>
-    /// A placement's write: the shards it changed, and the record only when something changed it (a loan found closed
-    /// while placing, or any caller of <see cref="WriteStateAsync"/>). Unlike a data center's record, the region's is no
-    /// fence: the data center's ledger is the authority over capacity (it refuses what it does not hold), so a placed-job
-    /// entry that a stale activation wrote is dropped by reconciliation and one it lost costs only the loan and
-    /// fair-share accounting of a job that is placed anyway.
+    /// A turn's write: the shards it changed, and the record only when something changed it (a loan found closed while
+    /// placing, or any caller of <see cref="WriteStateAsync"/>), in <see cref="RegionWritePlan"/>'s order. Unlike a data
+    /// center's record, the region's is no fence: the data center's ledger is the authority over capacity (it refuses
+    /// what it does not hold), so a placed-job entry that a stale activation wrote is dropped by reconciliation and one it
+    /// lost costs only the loan and fair-share accounting of a job that is placed anyway.
     /// </summary>
-    /// <remarks>
-    /// The queue shards are written before the placed ones, and a job's move from the queue to a placement writes its
-    /// placement first (<see cref="DrainQueueAsync"/>): whichever write fails, the job is left in both maps, never in
-    /// neither.
-    /// </remarks>
     private async Task WritePlacementsAsync(CancellationToken cancellationToken)
     {
-        if (_recordChanged)
+        var (record, toPlaced, toQueue) = (_recordChanged, _movedToPlaced, _movedToQueue);
+        (_recordChanged, _movedToPlaced, _movedToQueue) = (false, false, false);
+        try
         {
-            await state.WriteStateAsync(cancellationToken);
-            _recordChanged = false;
+            foreach (var step in RegionWritePlan.For(record, toPlaced, toQueue))
+            {
+                await (step switch
+                {
+                    RegionWrite.Record => state.WriteStateAsync(cancellationToken),
+                    RegionWrite.Queue => _queue.WriteChangesAsync(cancellationToken),
+                    _ => _placed.WriteChangesAsync(cancellationToken),
+                });
+            }
         }
-
-        await _queue.WriteChangesAsync(cancellationToken);
-        await _placed.WriteChangesAsync(cancellationToken);
+        catch
+        {
+            // Not durable: the next write takes all of it again (the shards stay marked as changed by themselves).
+            (_recordChanged, _movedToPlaced, _movedToQueue) = (_recordChanged | record, _movedToPlaced | toPlaced, _movedToQueue | toQueue);
+            throw;
+        }
     }
 
     private static PlaceResult Rejected(SubmitRefusal refusal, IReadOnlyList<ValidationError> errors) =>
