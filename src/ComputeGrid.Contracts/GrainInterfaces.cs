@@ -7,6 +7,7 @@ using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using Orleans.Concurrency;

@@ -6,6 +6,7 @@ using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.Logging;

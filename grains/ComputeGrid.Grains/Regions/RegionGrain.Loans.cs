@@ -3,6 +3,7 @@ using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
 using Microsoft.Extensions.Logging;
 
@@ -30,7 +31,7 @@ internal sealed partial class RegionGrain
         public IGrainTimer? Window { get; set; }
     }
 
-    private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<QueuedJobRecord> jobs, string reason, CancellationToken cancellationToken)
+    private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<WaitingJob> jobs, string reason, CancellationToken cancellationToken)
     {
         var peers = hubs.Where(h => MayAsk(h) && !_asking.ContainsKey(h)).ToList();
         if (peers.Count == 0)
@@ -217,7 +218,7 @@ internal sealed partial class RegionGrain
         }
         else if (wasBorrowed)
         {
-            _loanUse.Remove(loanId);
+            Book.ForgetLoan(loanId);
             UpdateRetryTimer();
         }
     }
@@ -294,7 +295,7 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>The borrower's side under queue pressure: jobs waiting too long make it ask every peer that could run them.</summary>
-    private async Task RelieveQueuePressureAsync(List<QueuedJobRecord> stuck, CancellationToken cancellationToken)
+    private async Task RelieveQueuePressureAsync(List<WaitingJob> stuck, CancellationToken cancellationToken)
     {
         if (!Loans.Enabled || stuck.Count == 0)
         {
@@ -318,7 +319,7 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>The lender's side: recall lent capacity for our own waiting work, per our reclaim policy.</summary>
-    private async Task ReclaimAsync(List<QueuedJobRecord> stuck, CancellationToken cancellationToken)
+    private async Task ReclaimAsync(List<WaitingJob> stuck, CancellationToken cancellationToken)
     {
         if (Quota.Reclaim == ReclaimPolicy.Never || stuck.Count == 0 || !Record.Lent.Values.Any(l => l.State == LoanState.Active))
         {
@@ -326,7 +327,7 @@ internal sealed partial class RegionGrain
         }
 
         var waiting = stuck[0];
-        var ownUse = _placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));
+        var ownUse = Book.OwnUse();
         var feasible = PlacementEngine.Plan(
             waiting.Spec,
             _topology,
@@ -371,8 +372,7 @@ internal sealed partial class RegionGrain
     {
         foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State is LoanState.Active or LoanState.Recalling).ToList())
         {
-            var inUse = _loanUse.TryGetValue(loanId, out var byDc) && byDc.Values.Any(v => v.CpuMillicores > 0 || v.MemoryMiB > 0 || v.TotalGpus > 0);
-            if (!LendingPlanner.ShouldReturn(loan.State, loan.Terms, inUse, _queue.Values.Select(q => q.Spec)))
+            if (!LendingPlanner.ShouldReturn(loan.State, loan.Terms, Book.LoanInUse(loanId), _queue.Values.Select(q => q.Spec)))
             {
                 continue;
             }
