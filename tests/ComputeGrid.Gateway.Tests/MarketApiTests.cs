@@ -182,7 +182,7 @@ public sealed class MarketApiTests(GatewayFixture fixture)
             Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         }
 
-        fixture.Time.Advance(TimeSpan.FromMinutes(31));
+        fixture.Time.Advance(TimeSpan.FromMinutes(30));
         var jobs = new List<JsonElement>();
         foreach (var id in new[] { finished, cancelled })
         {
