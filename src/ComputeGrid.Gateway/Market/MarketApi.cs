@@ -42,6 +42,7 @@ public static class MarketApi
             .AcceptsJson<SubmitJobBody>()
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
         v1.MapGet("/data-centers/{dataCenterId}/prices", PricesAsync).WithTags("Market").WithName("GetPrices").WithSummary("A data center's price book")
+            .WithDescription("The data center's list prices in force, its default prices (energy cost plus the margin), the bounds an owner may set prices within, and every version set.")
             .ProducesApiProblem(StatusCodes.Status404NotFound);
         v1.MapPut("/data-centers/{dataCenterId}/prices", SetPricesAsync).WithTags("Operators").WithName("SetPrices").WithSummary("Set a data center's list prices (operators)")
             .WithDescription("Sets the data center's list prices within the bounds of its defaults (GET .../prices states them); audited. Applies to placements from now on; placed jobs keep the prices they were placed under.")
@@ -52,9 +53,11 @@ public static class MarketApi
             .WithDescription("The caller's tenant's statement (operators: any tenant's with tenant) for yyyy-MM or yyyy-MM-dd in Asia/Shanghai, as JSON, or as CSV with format=csv or Accept: text/csv.")
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden);
         v1.MapGet("/data-centers/{dataCenterId}/statements/{period}", DataCenterStatementAsync).WithTags("Operators").WithName("GetDataCenterStatement").WithSummary("A data center's revenue statement (operators)")
+            .WithDescription("What the jobs that ran at the data center were charged in the period (yyyy-MM or yyyy-MM-dd, Asia/Shanghai), as JSON, or as CSV with format=csv or Accept: text/csv.")
             .RequireAuthorization(ApiKeys.OperatorPolicy)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden);
         v1.MapGet("/revenue/{period}", RevenueAsync).WithTags("Operators").WithName("GetRevenue").WithSummary("Revenue per data center and per hub (operators)")
+            .WithDescription("The data centers' statements of the period summed per data center, per hub and over the pool: CNY, energy, carbon and FP16 PFLOPS-hours, and whether every statement summed is closed.")
             .RequireAuthorization(ApiKeys.OperatorPolicy)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden);
         return v1;
