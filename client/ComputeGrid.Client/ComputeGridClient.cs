@@ -47,6 +47,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
         return result.Refusal switch
         {
             SubmitRefusal.None => result.Job!,
+            SubmitRefusal.NeverFits when result.Errors.Any(e => e.Field == "maxPriceCny") => throw await PriceCapAsync(request, result.Errors, cancellationToken),
             SubmitRefusal.NeverFits => throw new JobRejectedException(result.Errors),
             SubmitRefusal.Conflict => throw new JobConflictException(string.Join("; ", result.Errors)),
             _ => throw new ComputeGridValidationException(result.Errors),

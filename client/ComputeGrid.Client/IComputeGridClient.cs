@@ -19,6 +19,9 @@ public interface IComputeGridClient
     /// <summary>Operators' changes to the pool.</summary>
     IComputeGridAdmin Admin { get; }
 
+    /// <summary>Computing power as a product: catalog, quotes, prices, statements and revenue.</summary>
+    IComputeGridMarket Market { get; }
+
     /// <summary>
     /// Submits a job and returns it placed (Scheduled) or waiting (Queued). Safe to retry with the same
     /// <see cref="JobRequest.JobId"/>.

@@ -300,6 +300,13 @@ public interface IPoolGrain : IGrainWithStringKey
     /// </summary>
     [OneWay, Alias("DataCenterChanged")]
     Task OnDataCenterChangedAsync(string dataCenterId, DataCenterStatus status, IReadOnlyList<string>? commandTenants);
+
+    /// <summary>
+    /// Copies a data center's list prices in force from its price book into the directory (regions place with them);
+    /// false when the pool has no such data center.
+    /// </summary>
+    [Alias("SetPrices")]
+    Task<bool> SetPricesAsync(string dataCenterId, Domain.Market.PriceList prices, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -315,6 +315,7 @@ internal sealed partial class JobGrain(
         await dataCenter.ReleaseAsync(JobId, run, Record.FinishedAt is { } end ? RanFor(end) : TimeSpan.Zero, cancellationToken);
         await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
         await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, run);
+        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, JobId, spec, Record.Placement!, Record.History, Record.StartedAt, Record.FinishedAt ?? clock.Now, run);
     }
 
     public async Task DriveAsync()
@@ -394,6 +395,7 @@ internal sealed partial class JobGrain(
         await dataCenter.StopAsync(JobId);
         await dataCenter.ReleaseAsync(JobId, used, ran);
         await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync($"{JobId}#{Record.History.Count}", used);
+        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, $"{JobId}#{Record.History.Count}", spec, placement, Record.History, now - ran, now, used);
 
         var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec);
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } again })

@@ -543,7 +543,7 @@ internal sealed partial class RegionGrain(
         var shape = (spec.OriginHub, spec.LatencyClass, string.Join(',', spec.AllowedHubs), spec.Resources);
         if (_neverFits.TryGetValue(shape, out var known))
         {
-            return known;
+            return known ?? PlacementEngine.WhyOverCap(spec, _topology, _view.Values);
         }
 
         if (_neverFits.Count >= NeverFitsShapes)
@@ -553,7 +553,7 @@ internal sealed partial class RegionGrain(
 
         var never = PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values);
         _neverFits[shape] = never;
-        return never;
+        return never ?? PlacementEngine.WhyOverCap(spec, _topology, _view.Values);
     }
 
     /// <summary>A job with a command needs an agent (online or not, it may come back) that runs its tenant's commands in an allowed hub.</summary>
@@ -586,7 +586,7 @@ internal sealed partial class RegionGrain(
             // Keep what we learnt of a known data center's free capacity; a new one starts optimistic (fully free)
             // and its first reservation answer corrects us.
             var free = previous.TryGetValue(entry.Spec.Id, out var seen) && seen.Spec.Capacity.Equals(entry.Spec.Capacity) ? seen.Free : entry.Spec.Capacity;
-            _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free, entry.CommandTenants);
+            _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free, entry.CommandTenants, entry.Prices);
         }
 
         // The directory is ordered by id: the index keeps that order for the jobs that take the full scan.

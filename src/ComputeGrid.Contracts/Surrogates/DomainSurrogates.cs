@@ -152,13 +152,14 @@ internal readonly struct JobSpecSurrogate
     [Id(9)] public JobCommand? Command { get; init; }
     [Id(10)] public string? ArrayId { get; init; }
     [Id(11)] public int ArrayIndex { get; init; }
+    [Id(12)] public decimal? MaxPriceCny { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -174,6 +175,7 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         Command = v.Command,
         ArrayId = v.ArrayId,
         ArrayIndex = v.ArrayIndex,
+        MaxPriceCny = v.MaxPriceCny,
     };
 }
 

@@ -55,6 +55,10 @@ public sealed class SubmitJobBody
     /// </summary>
     public CommandBody? Command { get; init; }
 
+    /// <summary>The most the job may cost at list prices for its declared run time, CNY, at most 2 decimals; absent for no cap. No data center above it is used; a job no data center can take under it answers 422 naming maxPriceCny and the cheapest price (POST /v1/quotes shows the prices).</summary>
+    /// <example>50.00</example>
+    public decimal? MaxPriceCny { get; init; }
+
     /// <summary>Longest declared run time, seconds (30 days).</summary>
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
@@ -75,6 +79,7 @@ public sealed class SubmitJobBody
         Policy = Policy,
         InputDataGiB = InputDataGiB,
         Command = Command?.ToCommand(),
+        MaxPriceCny = MaxPriceCny,
     };
 }
 

@@ -136,6 +136,10 @@ public static partial class JobsApi
         {
             return Problems.Unprocessable("Job can never run", Rename(e.Errors));
         }
+        catch (PriceCapException e)
+        {
+            return Market.MarketApi.OverCap(e);
+        }
         catch (ComputeGridValidationException e)
         {
             return Problems.Invalid(Rename(e.Errors));
