@@ -4,6 +4,7 @@ using ComputeGrid.Contracts.Market;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Market;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
