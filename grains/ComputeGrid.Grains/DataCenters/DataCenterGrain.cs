@@ -180,6 +180,7 @@ internal sealed partial class DataCenterGrain(
 
     public async Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("reserve", jobId, hub: hubId, dataCenter: Id, loanId: loanId);
         if (!Exists)
         {
             return new ReservationResult(ReservationOutcome.NotAccepting, ResourceVector.Zero, DataCenterStatus.Offline);
@@ -226,6 +227,7 @@ internal sealed partial class DataCenterGrain(
 
     public async Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("reserve", asks.Count == 1 ? asks[0].JobId : null, hub: hubId, dataCenter: Id);
         if (!Exists || hubId != Record.Spec!.HubId)
         {
             var refusal = Exists
@@ -318,6 +320,7 @@ internal sealed partial class DataCenterGrain(
 
     public async Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("hold for loan", dataCenter: Id, loanId: loanId, peerHub: borrower);
         if (Record.Loans.TryGetValue(loanId, out var existing))
         {
             return existing.Closed ? ResourceVector.Zero : existing.Ledger().Capacity;
