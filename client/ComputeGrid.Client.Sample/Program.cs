@@ -11,6 +11,8 @@ using Microsoft.Extensions.Options;
 // a silo it exits 2 after ComputeGridClient:ConnectTimeout (30 s) and says how to start one.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// A failed start is printed below as one message; the host's own entry would repeat it with a stack trace.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
 builder.Services.AddComputeGridClient(builder.Configuration);
 using var host = builder.Build();
 try

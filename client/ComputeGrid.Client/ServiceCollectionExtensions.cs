@@ -91,8 +91,9 @@ public static class ServiceCollectionExtensions
             }
 
             client.AddActivityPropagation();
-            client.UseConnectionRetryFilter<ClusterConnection>();
-            client.AddClusterConnectionStatusObserver<ClusterConnection>();
+            // One instance is the retry filter, the status observer and what the calls consult.
+            client.Services.AddSingleton<IClientConnectionRetryFilter>(sp => sp.GetRequiredService<ClusterConnection>());
+            client.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<ClusterConnection>());
             client.Services.AddOptions<ClusterOptions>().Configure<IOptions<ComputeGridClientOptions>>((cluster, grid) =>
             {
                 cluster.ClusterId = grid.Value.ClusterId;

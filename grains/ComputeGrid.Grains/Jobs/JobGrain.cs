@@ -38,7 +38,7 @@ internal sealed partial class JobGrain(
 
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
     {
-        using var activity = GridTracing.Start("submit", JobId, spec.Tenant, spec.OriginHub);
+        using var activity = GridTracing.StartSubmit(JobId, spec.Tenant, spec.OriginHub);
         if (Record.Spec is { } existing)
         {
             if (!JobSpecs.AreSame(existing, spec))

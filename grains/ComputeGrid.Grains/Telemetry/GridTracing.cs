@@ -20,7 +20,26 @@ internal static class GridTracing
     private static readonly ConcurrentDictionary<string, ActivityContext> Contexts = new(StringComparer.Ordinal);
     private static readonly ConcurrentQueue<string> Order = new();
 
-    /// <summary>Starts a span named <paramref name="name"/> with the tags that have a value; null when nobody listens.</summary>
+    /// <summary>
+    /// Starts the span of a job's submission, a child of the caller's span: from here on the job's later spans on this
+    /// silo continue this trace (a retried submission with its own trace takes them over).
+    /// </summary>
+    public static Activity? StartSubmit(string jobId, string tenant, string hub)
+    {
+        var activity = Source.HasListeners() ? Source.StartActivity("submit", ActivityKind.Internal) : null;
+        if (activity is not null)
+        {
+            Remember(jobId, activity.Context, replace: true);
+        }
+
+        return activity.Tag(jobId, tenant, hub);
+    }
+
+    /// <summary>
+    /// Starts a span named <paramref name="name"/> with the tags that have a value; null when nobody listens. A span of a
+    /// job whose submission this silo saw belongs to the submission's trace, even when a timer, a queue pass or another
+    /// job's message resumed the work (the span that did so is linked).
+    /// </summary>
     public static Activity? Start(string name, string? jobId = null, string? tenant = null, string? hub = null, string? dataCenter = null, string? loanId = null, string? peerHub = null)
     {
         if (!Source.HasListeners())
@@ -28,12 +47,19 @@ internal static class GridTracing
             return null;
         }
 
-        var activity = Activity.Current is null && jobId is not null && Contexts.TryGetValue(jobId, out var resumed)
-            ? Source.StartActivity(name, ActivityKind.Internal, resumed)
-            : Source.StartActivity(name, ActivityKind.Internal);
-        if (activity is not null && jobId is not null)
+        var current = Activity.Current;
+        Activity? activity;
+        if (jobId is not null && Contexts.TryGetValue(jobId, out var submitted) && current?.TraceId != submitted.TraceId)
         {
-            Remember(jobId, activity.Context);
+            activity = Source.StartActivity(name, ActivityKind.Internal, submitted, links: current is null ? null : [new ActivityLink(current.Context)]);
+        }
+        else
+        {
+            activity = Source.StartActivity(name, ActivityKind.Internal);
+            if (activity is not null && jobId is not null)
+            {
+                Remember(jobId, activity.Context, replace: false);
+            }
         }
 
         return activity.Tag(jobId, tenant, hub, dataCenter, loanId, peerHub);
@@ -49,9 +75,13 @@ internal static class GridTracing
         return Start("borrow", first?.JobId, first?.Spec.Tenant, hub, peerHub: string.Join(",", peers));
     }
 
-    private static void Remember(string jobId, ActivityContext context)
+    private static void Remember(string jobId, ActivityContext context, bool replace)
     {
-        if (Contexts.TryAdd(jobId, context))
+        if (replace && Contexts.ContainsKey(jobId))
+        {
+            Contexts[jobId] = context;
+        }
+        else if (Contexts.TryAdd(jobId, context))
         {
             Order.Enqueue(jobId);
             while (Contexts.Count > Remembered && Order.TryDequeue(out var oldest))
