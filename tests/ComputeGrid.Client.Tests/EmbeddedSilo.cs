@@ -29,6 +29,9 @@ public sealed class EmbeddedSilo : IAsyncDisposable
 
     public string ServiceId => "computegrid";
 
+    /// <summary>The silo's own SDK, to look at what a client did.</summary>
+    public IComputeGridClient Grid => _app.Services.GetRequiredService<IComputeGridClient>();
+
     public static async Task<EmbeddedSilo> StartAsync()
     {
         var gatewayPort = Loopback.FreePort();
