@@ -45,7 +45,13 @@ public sealed class SdkClusterFixture : IAsyncLifetime
             silo.UseInMemoryReminderService();
             silo.AddActivityPropagation();
             silo.AddComputeGrid(Topology);
-            silo.Services.Configure<LoanOptions>(o => o.TickInterval = TimeSpan.FromMilliseconds(50));
+            // The offer window closes as soon as every asked peer answered; the long window only covers cold activations
+            // on shared cores (the packaging and connection tests build and start hosts meanwhile).
+            silo.Services.Configure<LoanOptions>(o =>
+            {
+                o.OfferWindow = TimeSpan.FromSeconds(10);
+                o.TickInterval = TimeSpan.FromMilliseconds(50);
+            });
         });
         builder.ConfigureClient(client =>
         {

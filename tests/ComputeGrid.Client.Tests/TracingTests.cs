@@ -46,7 +46,12 @@ public sealed class TracingTests(SdkClusterFixture fixture)
         });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var jobId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["jobId"]!.GetValue<string>();
-        await Eventually.TrueAsync(async () => (await fixture.Grid.GetJobAsync(jobId)).Placement?.LoanId is not null, $"{jobId} is placed under a loan");
+        await Eventually.TrueAsync(
+            async () => (await fixture.Grid.GetJobAsync(jobId)).Placement?.LoanId is not null,
+            $"{jobId} is placed under a loan",
+            TimeSpan.FromSeconds(90),
+            describe: async () => string.Join(" | ", (await fixture.Grid.GetJobAsync(jobId)).History.Select(e => $"{e.State}: {e.Detail}"))
+                + " || loans: " + string.Join(" | ", (await fixture.Grid.ListLoansAsync("chengyu", limit: 10)).Loans.Select(l => $"{l.LoanId} {l.State} {l.Amount}")));
         var placement = (await fixture.Grid.GetJobAsync(jobId)).Placement!;
 
         var request = Snapshot(spans).Single(s => s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("POST", StringComparison.Ordinal) && s.GetTagItem("url.path") as string == "/v1/jobs" && s.TraceId == TraceOf(spans, jobId));
