@@ -43,6 +43,8 @@ public static class SiloHost
             silo.UseGridCluster(host);
             silo.UseSiloMetadata(new Dictionary<string, string> { [ZoneRules.MetadataKey] = host.Zone });
             silo.AddDashboard();
+            // W3C trace context rides on every grain call (and stream message); spans are recorded only with Tracing:OtlpEndpoint.
+            silo.AddActivityPropagation();
             silo.AddComputeGrid(topology);
         });
         builder.Services.Configure<ClusterOptions>(o =>
@@ -59,6 +61,7 @@ public static class SiloHost
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: ServiceName, serviceNamespace: "computegrid", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString()))
             .WithMetrics(m => m.AddMeter(GridMetrics.MeterName).AddPrometheusExporter());
+        builder.Services.AddComputeGridTracing(builder.Configuration, ServiceName);
     }
 
     /// <summary>

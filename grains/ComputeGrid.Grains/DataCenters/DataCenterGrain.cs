@@ -164,6 +164,7 @@ internal sealed partial class DataCenterGrain(
 
     public async Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("reserve", jobId, hub: hubId, dataCenter: Id, loanId: loanId);
         var decision = Book.Reserve(jobId, resources, hubId, loanId, priority);
 
         // Whoever asked is about to record the placement: reconciliation starts counting its passes again from here.
@@ -174,6 +175,7 @@ internal sealed partial class DataCenterGrain(
 
     public async Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("reserve", asks.Count == 1 ? asks[0].JobId : null, hub: hubId, dataCenter: Id);
         var decisions = new List<ReserveDecision>(asks.Count);
         foreach (var ask in asks)
         {
@@ -203,6 +205,7 @@ internal sealed partial class DataCenterGrain(
 
     public async Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("hold for loan", dataCenter: Id, loanId: loanId, peerHub: borrower);
         var held = Book.HoldForLoan(loanId, borrower, amount, out var changed);
         if (changed)
         {

@@ -39,6 +39,7 @@ internal sealed partial class JobGrain(
 
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
     {
+        using var activity = GridTracing.StartSubmit(JobId, spec.Tenant, spec.OriginHub);
         if (Record.Spec is { } existing)
         {
             if (!JobSpecs.AreSame(existing, spec))
@@ -189,6 +190,7 @@ internal sealed partial class JobGrain(
 
     public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
     {
+        using var activity = GridTracing.Start("assign", JobId, hub: placement.HubId, dataCenter: placement.DataCenterId, loanId: placement.LoanId);
         if (Record.State.HoldsCapacity())
         {
             return Record.Placement?.DataCenterId == placement.DataCenterId;

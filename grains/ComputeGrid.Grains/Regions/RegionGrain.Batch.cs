@@ -19,6 +19,7 @@ internal sealed partial class RegionGrain
 {
     public async Task<IReadOnlyList<PlaceResult>> PlaceBatchAsync(IReadOnlyList<PlaceAsk> asks, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("place", asks.Count == 1 ? asks[0].JobId : null, asks.Count == 1 ? asks[0].Spec.Tenant : null, HubId);
         var results = new PlaceResult?[asks.Count];
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         var toPlace = new List<int>();

@@ -33,6 +33,7 @@ internal sealed partial class RegionGrain
 
     private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<WaitingJob> jobs, string reason, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.GridTracing.StartBorrowing(jobs, HubId, hubs);
         var peers = hubs.Where(h => MayAsk(h) && !_asking.ContainsKey(h)).ToList();
         if (peers.Count == 0)
         {
@@ -249,6 +250,7 @@ internal sealed partial class RegionGrain
 
     private async Task<string?> OfferAsync(CapacityRequest request, DateTimeOffset now)
     {
+        using var activity = Telemetry.GridTracing.Start("lend", hub: HubId, peerHub: request.FromHub);
         if (!Loans.Enabled)
         {
             return "lending is disabled here";

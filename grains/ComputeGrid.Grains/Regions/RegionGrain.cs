@@ -482,6 +482,7 @@ internal sealed partial class RegionGrain(
 
     private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
         foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
         {
             var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId);
