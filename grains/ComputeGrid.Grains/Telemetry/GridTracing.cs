@@ -69,7 +69,7 @@ internal static class GridTracing
     /// The span of a hub asking <paramref name="peers"/> for capacity for <paramref name="jobs"/>; it continues (and is
     /// tagged with) the first job's trace: the submission that made the hub borrow.
     /// </summary>
-    public static Activity? StartBorrowing(IEnumerable<Regions.QueuedJobRecord> jobs, string hub, IEnumerable<string> peers)
+    public static Activity? StartBorrowing(IEnumerable<Domain.Regions.WaitingJob> jobs, string hub, IEnumerable<string> peers)
     {
         var first = jobs.FirstOrDefault();
         return Start("borrow", first?.JobId, first?.Spec.Tenant, hub, peerHub: string.Join(",", peers));
