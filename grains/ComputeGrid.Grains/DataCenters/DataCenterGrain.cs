@@ -346,7 +346,7 @@ internal sealed partial class DataCenterGrain(
     /// <summary>
     /// Asks each loan with a slice here where it stands (the loan grain is the truth) and brings a slice that disagreed for
     /// <see cref="ComputeGridOptions.ReconcilePasses"/> passes in a row in line: a lost OpenLoan or CloseLoan, or a loan that
-    /// never opened (its grain crashed between holding the slices and writing itself), cannot keep capacity forever.
+    /// its grain does not know, cannot keep capacity forever.
     /// </summary>
     private async Task ReconcileSlicesAsync(CancellationToken cancellationToken)
     {

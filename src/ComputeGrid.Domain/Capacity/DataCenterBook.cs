@@ -1,4 +1,5 @@
 using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
@@ -376,7 +377,7 @@ public sealed class DataCenterBook
     /// an accepted loan's held slice is opened; a loan that no longer takes placements (recalling, draining, ended, or
     /// unknown to the loan grain) has its slice closed to new jobs, and an empty closed slice goes back to the data center, telling the loan so it can settle.
     /// Null when the slice agrees with the loan. The caller judges a slice only after it disagreed for several passes, so
-    /// a loan still being opened is not mistaken for a lost one.
+    /// a loan still being opened or accepted is not mistaken for a lost one.
     /// </summary>
     public CloseDecision? SettleWithLoan(string loanId, LoanState? truth)
     {
@@ -402,9 +403,8 @@ public sealed class DataCenterBook
     /// </summary>
     public (IReadOnlyList<string> Missing, IReadOnlyList<string> Stray) RepairSlices()
     {
-        var held = _ledger.Reservations.Keys.Where(k => k.StartsWith(SlicePrefix, StringComparison.Ordinal)).Select(k => k[SlicePrefix.Length..]).ToHashSet(StringComparer.Ordinal);
-        var missing = Slices.Keys.Where(k => !held.Contains(k)).Order(StringComparer.Ordinal).ToList();
-        var stray = held.Where(k => !Slices.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var held = _ledger.Reservations.Keys.Where(k => k.StartsWith(SlicePrefix, StringComparison.Ordinal)).Select(k => k[SlicePrefix.Length..]);
+        var (missing, stray) = Reconciliation.CompareLoanSlices(held, Slices.Keys);
         foreach (var loanId in missing)
         {
             _reservations[SliceKey(loanId)] = Slices[loanId].Amount;
