@@ -31,7 +31,9 @@
   let timer = null;
   let controller = null;
   let selectedPair = null;
+  let hoveredPair = null;
   let lastFeed = null;
+  let mapDrawn = "";
 
   const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
   const precise = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 });
@@ -229,6 +231,10 @@
 
   function renderMap(feed, hubs) {
     drawLand(feed.hubs);
+    // Redrawn only when what it shows changed, so a hovered arrow stays under the pointer between polls.
+    const drawn = JSON.stringify([feed.hubs.map((h) => [h.id, h.location, h.capacity, h.used, h.queueLength, h.targets.utilisation.value]), feed.arrows]);
+    if (drawn === mapDrawn) return;
+    mapDrawn = drawn;
     const largest = Math.max(...feed.hubs.map((h) => cores(h.capacity)), 0);
     const placed = new Map(feed.hubs.map((h) => {
       const [x, y] = project(h.location.lat, h.location.lon);
@@ -270,6 +276,7 @@
       });
       g.append(svg("path", { class: "hit", d }), svg("path", { class: "line", d, "stroke-width": width.toFixed(1) }));
       g.addEventListener("mouseenter", (event) => showTooltip(event, a));
+      if (hoveredPair === id) showTooltip(null, a);
       g.addEventListener("mousemove", (event) => moveTooltip(event));
       g.addEventListener("mouseleave", hideTooltip);
       g.addEventListener("click", () => openDrilldown(a.borrower, a.lender));
@@ -400,6 +407,7 @@
   // --- hover and drill-down --------------------------------------------------------------------------------------
 
   function showTooltip(event, a) {
+    hoveredPair = `${a.borrower}->${a.lender}`;
     const dl = el("dl");
     const row = (label, value) => dl.append(el("dt", {}, label), el("dd", {}, value));
     row("Open loans", fmt(a.loans));
@@ -413,7 +421,7 @@
     }
     els.tooltip.replaceChildren(el("strong", {}, `${a.borrower} → ${a.lender}${a.eastToWest ? " (east to west)" : ""}`), dl, el("div", {}, "Click for the loans"));
     els.tooltip.hidden = false;
-    moveTooltip(event);
+    if (event) moveTooltip(event);
   }
 
   function moveTooltip(event) {
@@ -424,6 +432,7 @@
   }
 
   function hideTooltip() {
+    hoveredPair = null;
     els.tooltip.hidden = true;
   }
 
