@@ -38,8 +38,13 @@ public sealed class OpsPageTests(SiloHostFixture host)
                 before.GetProperty("titleGlyphsDrawn").GetBoolean(),
                 $"the title's Chinese is drawn as boxes (fonts used: {string.Join(", ", Strings(before, "titleFonts"))}): install a CJK font, the Debian package fonts-noto-cjk (scripts/test.sh does it)");
 
-            // A Greenest batch job from Yangtze runs in Guizhou under a loan; a short job in the GBA finishes.
-            var borrowing = await host.SubmitAsync(new { originHub = "yangtze", resources = new { cpuMillicores = 4000, memoryMiB = 8192 }, runTimeSeconds = 3600, latencyClass = "Batch", policy = "Greenest" });
+            // A Greenest batch job from Yangtze runs in Guizhou under a loan (Guizhou only: when the origin asks every peer,
+            // the first to offer lends, which may be another western hub); a short job in the GBA finishes.
+            var borrowing = await host.SubmitAsync(new
+            {
+                originHub = "yangtze", resources = new { cpuMillicores = 4000, memoryMiB = 8192 }, runTimeSeconds = 3600, latencyClass = "Batch", policy = "Greenest",
+                allowedHubs = new[] { "guizhou" },
+            });
             borrowingJobId = borrowing.GetProperty("jobId").GetString()!;
             var finishing = await host.SubmitAsync(new { originHub = "gba", resources = new { cpuMillicores = 2000, memoryMiB = 4096 }, runTimeSeconds = 1, allowedHubs = new[] { "gba" } });
             var finishingJobId = finishing.GetProperty("jobId").GetString()!;

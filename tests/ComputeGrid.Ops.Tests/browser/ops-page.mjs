@@ -211,12 +211,16 @@ async function layouts() {
 // Hover the widest arrow, read its tooltip, click it and read the loans the drill-down lists.
 async function drilldown() {
   const widest = await page.evaluate(() => [...document.querySelectorAll("#arrows [data-arrow]")].sort((a, b) => Number(b.dataset.cores) - Number(a.dataset.cores))[0].dataset.arrow);
-  // The middle of the arrow's stroke, in page pixels (its box's centre is off a curve).
+  // A point of the arrow's stroke that nothing covers (a hub's circle may), in page pixels, the middle first.
   const point = await page.evaluate((id) => {
-    const line = document.querySelector(`#arrows [data-arrow="${id}"] path.line`);
-    const p = line.getPointAtLength(line.getTotalLength() / 2);
-    const screen = new DOMPoint(p.x, p.y).matrixTransform(line.getScreenCTM());
-    return { x: screen.x, y: screen.y };
+    const group = document.querySelector(`#arrows [data-arrow="${id}"]`);
+    const line = group.querySelector("path.line");
+    for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
+      const p = line.getPointAtLength(line.getTotalLength() * t);
+      const screen = new DOMPoint(p.x, p.y).matrixTransform(line.getScreenCTM());
+      if (group.contains(document.elementFromPoint(screen.x, screen.y))) return { x: screen.x, y: screen.y };
+    }
+    throw new Error(`no point of the arrow ${id} is free to hover`);
   }, widest);
   await page.mouse.move(point.x, point.y);
   await page.locator("#tooltip").waitFor({ state: "visible" });

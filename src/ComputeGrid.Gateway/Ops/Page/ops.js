@@ -267,7 +267,7 @@
       const cx = (from.x + to.x) / 2 + nx * bend, cy = (from.y + to.y) / 2 + ny * bend;
       const [sx, sy] = toward(from.x, from.y, cx, cy, from.r + 5);
       const [ex, ey] = toward(to.x, to.y, cx, cy, to.r + 7);
-      const width = 1.5 + 7 * Math.sqrt(cores(a.amount) / largestLoan);
+      const width = 2 + 6 * Math.sqrt(cores(a.amount) / largestLoan);
       const id = `${a.borrower}->${a.lender}`;
       const d = `M ${sx.toFixed(1)} ${sy.toFixed(1)} Q ${cx.toFixed(1)} ${cy.toFixed(1)} ${ex.toFixed(1)} ${ey.toFixed(1)}`;
       const g = svg("g", {
