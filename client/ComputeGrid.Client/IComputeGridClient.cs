@@ -152,6 +152,9 @@ public interface IComputeGridAdmin
     /// <summary>The pool's data centers and their status.</summary>
     Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The operators' trends of the last hour (one point a minute by default) and the job arrays accepted most recently.</summary>
+    Task<ComputeGrid.Contracts.Ops.OpsTrends> GetTrendsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Issues a credential for a new agent of a data center; its token is shown only in this answer.</summary>
     /// <param name="dataCenterId">The data center.</param>
     /// <param name="name">The operator's name for the agent (a host name, say).</param>

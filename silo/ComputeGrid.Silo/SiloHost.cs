@@ -60,7 +60,9 @@ public static class SiloHost
         // service.name (and namespace) identify the silo in every backend; Prometheus shows them on target_info.
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: ServiceName, serviceNamespace: "computegrid", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString()))
-            .WithMetrics(m => m.AddMeter(GridMetrics.MeterName).AddPrometheusExporter());
+            // Besides ComputeGrid's own: the .NET runtime (CPU, GC, memory, thread pool), Orleans (activations, messaging) and
+            // ASP.NET Core's requests by status code, for the Grafana dashboard and alert rules in deploy/.
+            .WithMetrics(m => m.AddMeter(GridMetrics.MeterName, "System.Runtime", "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting").AddPrometheusExporter());
         builder.Services.AddComputeGridTracing(builder.Configuration, ServiceName);
     }
 

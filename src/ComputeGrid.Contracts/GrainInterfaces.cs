@@ -253,6 +253,10 @@ public interface IRegionGrain : IGrainWithStringKey
     [Alias("GetQueue")]
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>When the longest-waiting job of the queue was enqueued (federation clock); null when the queue is empty. For the metrics.</summary>
+    [Alias("GetOldestQueuedAt")]
+    Task<DateTimeOffset?> GetOldestQueuedAtAsync(CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Explains a job of this origin with the region's own placement engine, view of the pool, loans and agent rules, so
     /// the explanation never contradicts what the region does with the job.

@@ -43,6 +43,9 @@ public static class ComputeGridSiloBuilderExtensions
         builder.Services.AddMetrics();
         builder.Services.TryAddSingleton<GridMetrics>();
         builder.Services.AddHostedService<PoolMetricsPoller>();
+        builder.Services.AddOptions<TrendsOptions>().BindConfiguration(TrendsOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TrendsOptions>, TrendsOptionsValidator>();
+        builder.Services.AddHostedService<TrendsSampler>();
         builder.Services.AddSingleton<PoolSeeder>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PoolSeeder>());
         return builder;

@@ -136,7 +136,7 @@ internal sealed partial class JobArrayGrain(
         }
 
         ScheduleNextSweep();
-        metrics.ArraySubmitted(template.OriginHub, count);
+        metrics.ArraySubmitted(template.OriginHub, count, ArrayId);
         LogSubmitted(logger, ArrayId, template.Tenant, count);
         await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         EnsureTimer();

@@ -197,6 +197,8 @@ internal sealed partial class RegionGrain(
 
     public Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default) => Task.FromResult(_queue.Count);
 
+    public Task<DateTimeOffset?> GetOldestQueuedAtAsync(CancellationToken cancellationToken = default) => Task.FromResult(_queue.Count == 0 ? null : (DateTimeOffset?)_queue.Values.Min(q => q.EnqueuedAt));
+
     public Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<QueueEntry>>(
             [.. QueueOrder().Select(q => _queue[q.JobId]).Select(q => new QueueEntry(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.EnqueuedAt))]);
