@@ -70,7 +70,8 @@ internal sealed partial class JobArrayGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_dirty)
+        // A refused array holds nothing (its record was cleared): there is nothing to write.
+        if (_dirty && _book is not null)
         {
             try
             {
@@ -132,6 +133,7 @@ internal sealed partial class JobArrayGrain(
             await state.ClearStateAsync(cancellationToken);
             state.State = new JobArrayRecord();
             _book = null;
+            _dirty = false;
             return JobArraySubmitResult.Refused(first.Refusal, first.Errors);
         }
 
