@@ -59,6 +59,25 @@ public sealed class ConnectionTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task Stopping_the_host_closes_the_connection_without_reporting_a_lost_cluster()
+    {
+        await using var silo = await EmbeddedSilo.StartAsync();
+        var logs = new CapturedLogs();
+        using var host = Build(logs, new()
+        {
+            ["ComputeGridClient:Gateways:0"] = silo.OrleansGateway,
+            ["ComputeGridClient:ClusterId"] = silo.ClusterId,
+            ["ComputeGridClient:ServiceId"] = silo.ServiceId,
+        });
+        await host.StartAsync();
+        await host.Services.GetRequiredService<IComputeGridClient>().GetPoolAsync();
+
+        await host.StopAsync();
+
+        Assert.DoesNotContain(logs.Entries, l => l.Message.Contains("lost the connection", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// Nothing the SDK or Orleans logged at warning or above carries a stack trace or spans lines. (The generic host's own
     /// "Hosting failed to start" entry logs the exception the start threw, as it does for any app.)

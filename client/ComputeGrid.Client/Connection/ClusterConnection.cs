@@ -1,6 +1,8 @@
 using System.Globalization;
 using ComputeGrid.Client.Configuration;
 using ComputeGrid.Contracts.Cluster;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +15,7 @@ namespace ComputeGrid.Client.Connection;
 /// gateways and says how to start a development silo. Once connected it reports a lost cluster the same way, and calls
 /// made meanwhile fail fast (<see cref="IsLost"/>) instead of waiting for a response timeout.
 /// </summary>
-internal sealed partial class ClusterConnection(IOptions<ComputeGridClientOptions> options, TimeProvider time, ILogger<ClusterConnection> logger)
+internal sealed partial class ClusterConnection(IOptions<ComputeGridClientOptions> options, TimeProvider time, ILogger<ClusterConnection> logger, IServiceProvider services)
     : IClientConnectionRetryFilter, IClusterConnectionStatusObserver
 {
     /// <summary>The README's command that starts a development silo.</summary>
@@ -64,7 +66,7 @@ internal sealed partial class ClusterConnection(IOptions<ComputeGridClientOption
             throw new ComputeGridConnectionException(NotConnected(attempt, limit, exception), Gateways, exception);
         }
 
-        LogAttemptFailed(logger, attempt, gateways, OneLine(exception), remaining);
+        LogAttemptFailed(logger, attempt, gateways, OneLine(exception), Math.Round(remaining.TotalSeconds, 1));
         var backOff = BackOff(attempt);
         try
         {
@@ -81,7 +83,12 @@ internal sealed partial class ClusterConnection(IOptions<ComputeGridClientOption
     public void NotifyClusterConnectionLost()
     {
         _lost = true;
-        LogLost(logger, string.Join(", ", Gateways), DevelopmentSiloCommand);
+
+        // The host stopping closes the connection too: that is no loss to report.
+        if (services.GetService<IHostApplicationLifetime>() is not { ApplicationStopping.IsCancellationRequested: true })
+        {
+            LogLost(logger, string.Join(", ", Gateways), DevelopmentSiloCommand);
+        }
     }
 
     public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
@@ -124,8 +131,8 @@ internal sealed partial class ClusterConnection(IOptions<ComputeGridClientOption
         return $"{exception.GetBaseException().GetType().Name}: {(newline < 0 ? message : message[..newline])}";
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ComputeGrid: connection attempt {Attempt} failed ({Reason}); gateways tried: {Gateways}; trying again for up to {Remaining}")]
-    private static partial void LogAttemptFailed(ILogger logger, int attempt, string gateways, string reason, TimeSpan remaining);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ComputeGrid: connection attempt {Attempt} failed ({Reason}); gateways tried: {Gateways}; trying again for up to {RemainingSeconds} s")]
+    private static partial void LogAttemptFailed(ILogger logger, int attempt, string gateways, string reason, double remainingSeconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "ComputeGrid: gave up connecting after {Attempts} attempts in {Limit} (ComputeGridClient:ConnectTimeout); gateways tried: {Gateways}")]
     private static partial void LogGaveUp(ILogger logger, int attempts, string gateways, TimeSpan limit);
