@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -22,7 +23,8 @@ internal static class OpsCli
         Recursive = true,
     };
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping: --json prints what the gateway answered ("+08:00", not "\u002B08:00"); it goes to a terminal or a file, never into HTML.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// The console cg-ops writes to: <paramref name="output"/>, and when it is not a terminal (<paramref name="redirected"/>),
