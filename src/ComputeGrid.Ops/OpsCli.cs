@@ -156,7 +156,8 @@ internal static class OpsCli
             return 2;
         }
 
-        return await parsed.InvokeAsync(cancellationToken: cancellationToken);
+        // Help goes where the tables go, so a test console (and a redirected one) sees it.
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer }, cancellationToken);
     }
 
     private static async Task PoolAsync(IAnsiConsole console, GatewayConnection gateway, bool json, CancellationToken ct)
