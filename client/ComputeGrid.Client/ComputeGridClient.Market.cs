@@ -13,14 +13,15 @@ public sealed partial class ComputeGridClient : IComputeGridMarket
     public IComputeGridMarket Market => this;
 
     /// <inheritdoc />
-    public Task<Catalog> GetCatalogAsync(string? originHub = null, CancellationToken cancellationToken = default)
+    public async Task<Catalog> GetCatalogAsync(string? originHub = null, CancellationToken cancellationToken = default)
     {
         if (originHub is not null && !DataCenterRules.IsValidId(originHub))
         {
             throw new ComputeGridValidationException([new ValidationError("originHub", "must be 1-64 characters of a-z, 0-9 and '-'")]);
         }
 
-        return MarketGrain.GetCatalogAsync(originHub, cancellationToken);
+        var result = await MarketGrain.GetCatalogAsync(originHub, cancellationToken);
+        return result.Catalog ?? throw new ComputeGridValidationException(result.Errors);
     }
 
     /// <inheritdoc />
@@ -80,8 +81,18 @@ public sealed partial class ComputeGridClient : IComputeGridMarket
     }
 
     /// <inheritdoc />
-    public Task<Statement> GetDataCenterStatementAsync(string dataCenterId, string period, CancellationToken cancellationToken = default) =>
-        Statement(StatementOwner.DataCenter, RequireDataCenterId(dataCenterId), period, cancellationToken);
+    public async Task<Statement> GetDataCenterStatementAsync(string dataCenterId, string period, CancellationToken cancellationToken = default)
+    {
+        var statement = await Statement(StatementOwner.DataCenter, RequireDataCenterId(dataCenterId), period, cancellationToken);
+
+        // A removed data center keeps the statements it earned; an id that never was one has none to read.
+        if (statement.Lines.Count == 0 && (await Pool.GetDirectoryAsync(cancellationToken)).DataCenters.All(d => d.Spec.Id != dataCenterId))
+        {
+            throw new ComputeGridNotFoundException($"no data center '{dataCenterId}'");
+        }
+
+        return statement;
+    }
 
     /// <inheritdoc />
     public Task<RevenueReport> GetRevenueAsync(string period, CancellationToken cancellationToken = default) =>

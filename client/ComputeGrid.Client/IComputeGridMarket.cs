@@ -7,6 +7,7 @@ namespace ComputeGrid.Client;
 public interface IComputeGridMarket
 {
     /// <summary>Every product of every data center with its list price, latency classes stated from <paramref name="originHub"/> (each product's own hub when null).</summary>
+    /// <exception cref="ComputeGridValidationException">originHub is malformed or names no hub of the pool.</exception>
     Task<Catalog> GetCatalogAsync(string? originHub = null, CancellationToken cancellationToken = default);
 
     /// <summary>For each feasible placement of the job: its price, estimated start and carbon, and the placement its policy would choose.</summary>
@@ -30,6 +31,7 @@ public interface IComputeGridMarket
 
     /// <summary>A data center's revenue statement for a period: what the jobs that ran there were charged.</summary>
     /// <exception cref="ComputeGridValidationException">A bad data center id or period.</exception>
+    /// <exception cref="ComputeGridNotFoundException">No data center has this id, and none by it charged anything in the period.</exception>
     Task<Statement> GetDataCenterStatementAsync(string dataCenterId, string period, CancellationToken cancellationToken = default);
 
     /// <summary>Revenue per data center and per hub in a period.</summary>

@@ -192,6 +192,30 @@ public class MeteringTests
         Assert.StartsWith("total,2026-11-25,acme,", total, StringComparison.Ordinal);
         Assert.Contains($",{statement.Total.AmountCny.ToString(System.Globalization.CultureInfo.InvariantCulture)},", total, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_statement_csv_writes_measures_in_fixed_notation_with_at_most_six_decimals()
+    {
+        // 1.333 cores for 7 minutes: 0.1555166... core-hours, and energy and carbon of a few millionths.
+        var run = Run(new DateTimeOffset(2026, 11, 25, 1, 0, 0, TimeSpan.Zero), TimeSpan.FromMinutes(7), new ResourceRequest(1_333, 7));
+        var lines = Metering.Charge(run, Topology.Power, PeriodKind.Day).SelectMany(c => c.Charge.Lines).ToList();
+        var statement = new Statement("acme", StatementOwner.Tenant, BillingPeriod.TryParse("2026-11-25")!, null, lines, []);
+
+        var rows = StatementCsv.Write(statement).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(r => r.Split(',')).ToList();
+
+        var header = StatementCsv.Header.Split(',');
+        string[] measures = ["quantity", "energyKwh", "carbonKg", "pflopsHoursFp16", "pflopsHoursFp32"];
+        foreach (var row in rows)
+        {
+            foreach (var cell in measures.Select(m => row[Array.IndexOf(header, m)]).Where(c => c.Length > 0))
+            {
+                Assert.Matches(@"^-?\d+(\.\d{1,6})?$", cell);
+            }
+        }
+
+        var cpu = rows.Single(r => r[Array.IndexOf(header, "product")] == "cpu-core-hour");
+        Assert.Equal("0.155517", cpu[Array.IndexOf(header, "quantity")]);
+    }
 }
 
 public class PriceCapTests

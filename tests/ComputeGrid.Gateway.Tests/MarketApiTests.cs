@@ -1,3 +1,4 @@
+using ComputeGrid.Client;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -76,6 +77,56 @@ public sealed class MarketApiTests(GatewayFixture fixture)
         using var response = await http.GetAsync(path);
 
         await response.AssertProblemAsync(400, field);
+    }
+
+    [Fact]
+    public async Task The_catalog_from_an_unknown_origin_hub_answers_400_naming_originHub_and_the_SDK_throws_the_validation_exception()
+    {
+        using var http = fixture.Client("acme");
+        using var response = await http.GetAsync("/v1/catalog?originHub=nowhere");
+
+        await response.AssertProblemAsync(400, "originHub", "unknown hub");
+        var e = await Assert.ThrowsAsync<ComputeGridValidationException>(() => fixture.Grid.Market.GetCatalogAsync("nowhere"));
+        Assert.Equal("originHub", Assert.Single(e.Errors).Field);
+    }
+
+    [Fact]
+    public async Task A_statement_of_a_data_center_that_does_not_exist_answers_404_naming_dataCenterId()
+    {
+        using var http = fixture.Client("operator");
+        using (var response = await http.GetAsync("/v1/data-centers/nowhere/statements/2026-12"))
+        {
+            await response.AssertProblemAsync(404, "dataCenterId");
+        }
+
+        using (var response = await http.GetAsync("/v1/data-centers/guian/statements/2026-12"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task A_jobs_price_cap_is_part_of_its_view_and_of_its_arrays_template()
+    {
+        using var http = fixture.Client("acme");
+        var key = Bodies.NewKey("cap-view");
+        var job = Bodies.Job().With(b => b["maxPriceCny"] = 100000m);
+        using (var created = await http.SubmitAsync(job, key))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal(100000m, (await created.JsonAsync()).GetProperty("maxPriceCny").GetDecimal());
+        }
+
+        using (var read = await http.GetAsync($"/v1/jobs/acme.{key}"))
+        {
+            Assert.Equal(100000m, (await read.JsonAsync()).GetProperty("maxPriceCny").GetDecimal());
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/job-arrays") { Content = new JsonObject { ["count"] = 1, ["template"] = job.DeepClone() }.Json() };
+        request.Headers.Add("Idempotency-Key", Bodies.NewKey("cap-array"));
+        using var array = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, array.StatusCode);
+        Assert.Equal(100000m, (await array.JsonAsync()).GetProperty("template").GetProperty("maxPriceCny").GetDecimal());
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Market;
+using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Market;
 using ComputeGrid.Domain.Placement;
@@ -16,10 +17,15 @@ namespace ComputeGrid.Grains.Market;
 [StatelessWorker]
 internal sealed class MarketGrain(TopologyCatalog catalog, GridClock clock, IOptions<MarketOptions> options) : Grain, IMarketGrain
 {
-    public async Task<Catalog> GetCatalogAsync(string? originHub, CancellationToken cancellationToken = default)
+    public async Task<CatalogResult> GetCatalogAsync(string? originHub, CancellationToken cancellationToken = default)
     {
         var directory = await Pool.GetDirectoryAsync(cancellationToken);
         var topology = catalog.WithDataCenters(directory.DataCenters.Select(d => d.Spec));
+        if (originHub is not null && !topology.Hubs.ContainsKey(originHub))
+        {
+            return new CatalogResult(null, [new("originHub", $"unknown hub {ValidationError.Quote(originHub)}; known hubs: {string.Join(", ", topology.Hubs.Keys.Order())}")]);
+        }
+
         var products = new List<CatalogProduct>();
         foreach (var entry in directory.DataCenters)
         {
@@ -40,11 +46,13 @@ internal sealed class MarketGrain(TopologyCatalog catalog, GridClock clock, IOpt
             }
         }
 
-        return new Catalog(
-            originHub,
-            ListPrices.DefaultMargin,
-            (decimal)topology.TransferCnyPerGiB,
-            [.. products.OrderBy(p => p.ResourceClass).ThenBy(p => p.GpuModel, StringComparer.Ordinal).ThenBy(p => p.ListPriceCny).ThenBy(p => p.DataCenterId, StringComparer.Ordinal)]);
+        return new CatalogResult(
+            new Catalog(
+                originHub,
+                ListPrices.DefaultMargin,
+                (decimal)topology.TransferCnyPerGiB,
+                [.. products.OrderBy(p => p.ResourceClass).ThenBy(p => p.GpuModel, StringComparer.Ordinal).ThenBy(p => p.ListPriceCny).ThenBy(p => p.DataCenterId, StringComparer.Ordinal)]),
+            []);
     }
 
     public async Task<QuoteResult> QuoteAsync(JobSpec spec, CancellationToken cancellationToken = default)

@@ -198,9 +198,9 @@ public interface IStatementGrain : IGrainWithStringKey
 [Alias("cg.IMarketGrain")]
 public interface IMarketGrain : IGrainWithStringKey
 {
-    /// <summary>The catalog, latency classes from <paramref name="originHub"/> (each product's own hub when null).</summary>
+    /// <summary>The catalog, latency classes from <paramref name="originHub"/> (each product's own hub when null); errors when the hub is unknown.</summary>
     [Alias("GetCatalog")]
-    Task<Catalog> GetCatalogAsync(string? originHub, CancellationToken cancellationToken = default);
+    Task<CatalogResult> GetCatalogAsync(string? originHub, CancellationToken cancellationToken = default);
 
     /// <summary>A quote for <paramref name="spec"/>; errors when the spec is invalid against the pool.</summary>
     [Alias("Quote")]
@@ -210,6 +210,10 @@ public interface IMarketGrain : IGrainWithStringKey
     [Alias("GetRevenue")]
     Task<RevenueReport> GetRevenueAsync(BillingPeriod period, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The catalog, or why it cannot be read (an unknown origin hub).</summary>
+[GenerateSerializer, Immutable, Alias("cg.CatalogResult")]
+public sealed record CatalogResult([property: Id(0)] Catalog? Catalog, [property: Id(1)] IReadOnlyList<ValidationError> Errors);
 
 /// <summary>A quote, or why the spec cannot be quoted.</summary>
 [GenerateSerializer, Immutable, Alias("cg.QuoteResult")]

@@ -101,10 +101,14 @@ public sealed record Statement(string Owner, StatementOwner OwnerKind, BillingPe
 
 /// <summary>
 /// A statement as CSV (RFC 4180, invariant culture, UTC times in ISO 8601): one row per line (<c>kind</c> = charge), one
-/// per loan settlement (loan), and a last row with the total (total).
+/// per loan settlement (loan), and a last row with the total (total). Prices and amounts are written as they are (to the
+/// fen); quantities, kWh, kgCO2 and PFLOPS-hours in fixed notation with at most <see cref="MeasureDecimals"/> decimals.
 /// </summary>
 public static class StatementCsv
 {
+    /// <summary>Most decimals of a quantity, kWh, kgCO2 or PFLOPS-hours (rounded half away from zero): a millionth is below any meter's precision.</summary>
+    public const int MeasureDecimals = 6;
+
     /// <summary>The header row.</summary>
     public const string Header = "kind,period,owner,tenant,jobId,runKey,dataCenterId,hubId,product,from,to,quantity,unit,unitPriceCny,amountCny,energyKwh,carbonKg,pflopsHoursFp16,pflopsHoursFp32,loanId,lender,borrower";
 
@@ -115,19 +119,19 @@ public static class StatementCsv
         var p = statement.Period.Id;
         foreach (var l in statement.Lines)
         {
-            Row(csv, "charge", p, statement.Owner, l.Tenant, l.JobId, l.RunKey, l.DataCenterId, l.HubId, l.Sku, Time(l.From), Time(l.To), Number(l.Quantity), l.Unit,
-                Number(l.UnitPriceCny), Number(l.AmountCny), Number(l.EnergyKwh), Number(l.CarbonKg), Number(l.PflopsHoursFp16), Number(l.PflopsHoursFp32), string.Empty, string.Empty, string.Empty);
+            Row(csv, "charge", p, statement.Owner, l.Tenant, l.JobId, l.RunKey, l.DataCenterId, l.HubId, l.Sku, Time(l.From), Time(l.To), Measure(l.Quantity), l.Unit,
+                Number(l.UnitPriceCny), Number(l.AmountCny), Measure(l.EnergyKwh), Measure(l.CarbonKg), Measure(l.PflopsHoursFp16), Measure(l.PflopsHoursFp32), string.Empty, string.Empty, string.Empty);
         }
 
         foreach (var l in statement.Loans)
         {
             Row(csv, "loan", p, statement.Owner, string.Empty, l.JobId, l.RunKey, string.Empty, l.Lender, string.Empty, string.Empty, string.Empty,
-                Number(l.CoreHours), "core-hour", string.Empty, Number(l.AmountCny), string.Empty, string.Empty, string.Empty, string.Empty, l.LoanId, l.Lender, l.Borrower);
+                Measure(l.CoreHours), "core-hour", string.Empty, Number(l.AmountCny), string.Empty, string.Empty, string.Empty, string.Empty, l.LoanId, l.Lender, l.Borrower);
         }
 
         var t = statement.Total;
         Row(csv, "total", p, statement.Owner, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty, string.Empty,
-            string.Empty, Number(t.AmountCny), Number(t.EnergyKwh), Number(t.CarbonKg), Number(t.PflopsHoursFp16), Number(t.PflopsHoursFp32), string.Empty, string.Empty, string.Empty);
+            string.Empty, Number(t.AmountCny), Measure(t.EnergyKwh), Measure(t.CarbonKg), Measure(t.PflopsHoursFp16), Measure(t.PflopsHoursFp32), string.Empty, string.Empty, string.Empty);
         return csv.ToString();
     }
 
@@ -143,7 +147,11 @@ public static class StatementCsv
 
     private static string Number(decimal d) => d.ToString(CultureInfo.InvariantCulture);
 
-    private static string Number(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+    private const string MeasureFormat = "0.######";
+
+    private static string Measure(decimal d) => d.ToString(MeasureFormat, CultureInfo.InvariantCulture);
+
+    private static string Measure(double d) => d.ToString(MeasureFormat, CultureInfo.InvariantCulture);
 }
 
 /// <summary>What happens to a run's charge offered to a statement.</summary>

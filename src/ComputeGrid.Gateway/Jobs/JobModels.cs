@@ -209,6 +209,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="Events">Every transition, oldest first.</param>
 /// <param name="Command">What its agent runs; null for a simulated job.</param>
 /// <param name="Outcome">For a job with a command that ended: its exit code and output tail.</param>
+/// <param name="MaxPriceCny">The most it may cost at list prices for its declared run time, CNY; null for no cap.</param>
 public sealed record JobView(
     string JobId,
     string Tenant,
@@ -228,7 +229,8 @@ public sealed record JobView(
     FootprintView? Actual,
     IReadOnlyList<JobEventView> Events,
     CommandView? Command,
-    OutcomeView? Outcome)
+    OutcomeView? Outcome,
+    decimal? MaxPriceCny)
 {
     internal static JobView Of(JobSnapshot job)
     {
@@ -254,7 +256,8 @@ public sealed record JobView(
             job.Actual is { } a ? FootprintView.Of(a) : null,
             [.. job.History.Select(JobEventView.Of)],
             spec.Command is { } c ? CommandView.Of(c) : null,
-            job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null);
+            job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null,
+            spec.MaxPriceCny);
     }
 }
 

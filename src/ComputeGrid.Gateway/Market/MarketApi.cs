@@ -40,7 +40,7 @@ public static class MarketApi
         v1.MapPost("/quotes", QuoteAsync).WithTags("Market").WithName("QuoteJob").WithSummary("Quote a job")
             .WithDescription("Takes a job as POST /v1/jobs does and returns, for each feasible placement, the price, estimated start and carbon, the placement its policy would choose, and until when the quote stands. Nothing is submitted.")
             .AcceptsJson<SubmitJobBody>()
-            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
+            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
         v1.MapGet("/data-centers/{dataCenterId}/prices", PricesAsync).WithTags("Market").WithName("GetPrices").WithSummary("A data center's price book")
             .WithDescription("The data center's list prices in force, its default prices (energy cost plus the margin), the bounds an owner may set prices within, and every version set.")
             .ProducesApiProblem(StatusCodes.Status404NotFound);
@@ -55,7 +55,7 @@ public static class MarketApi
         v1.MapGet("/data-centers/{dataCenterId}/statements/{period}", DataCenterStatementAsync).WithTags("Operators").WithName("GetDataCenterStatement").WithSummary("A data center's revenue statement (operators)")
             .WithDescription("What the jobs that ran at the data center were charged in the period (yyyy-MM or yyyy-MM-dd, Asia/Shanghai), as JSON, or as CSV with format=csv or Accept: text/csv.")
             .RequireAuthorization(ApiKeys.OperatorPolicy)
-            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden);
+            .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
         v1.MapGet("/revenue/{period}", RevenueAsync).WithTags("Operators").WithName("GetRevenue").WithSummary("Revenue per data center and per hub (operators)")
             .WithDescription("The data centers' statements of the period summed per data center, per hub and over the pool: CNY, energy, carbon and FP16 PFLOPS-hours, and whether every statement summed is closed.")
             .RequireAuthorization(ApiKeys.OperatorPolicy)
@@ -107,7 +107,12 @@ public static class MarketApi
             return problem;
         }
 
-        var jobRequest = body!.ToRequest(null, ApiKeys.TenantOf(user));
+        if (ApiKeys.ForbidCommand(user, body!.Command is not null, "command") is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        var jobRequest = body.ToRequest(null, ApiKeys.TenantOf(user));
         var errors = new List<ValidationError>();
         if (body.RunTimeSeconds is < 1 or > SubmitJobBody.MaxRunTimeSeconds)
         {
@@ -268,6 +273,10 @@ public static class MarketApi
             return csv
                 ? TypedResults.Text(StatementCsv.Write(statement), $"{CsvContentType}; charset=utf-8", Encoding.UTF8)
                 : TypedResults.Ok(StatementView.Of(statement));
+        }
+        catch (ComputeGridNotFoundException)
+        {
+            return NoDataCenter();
         }
         catch (ComputeGridValidationException e)
         {
