@@ -86,9 +86,6 @@ internal sealed partial class DataCenterGrain(
 
     private GroupCommit Commit => _commit ??= new GroupCommit(WriteAsync, _ => this.DeactivateOnIdle());
 
-    /// <summary>Writes so far by this activation (benchmarks and tests count them).</summary>
-    internal long Writes => _commit?.Writes ?? 0;
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (missing, stray) = Book.RepairSlices();
