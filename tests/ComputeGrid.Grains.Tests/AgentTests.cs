@@ -1,6 +1,12 @@
+using System.Security.Cryptography;
+using System.Text;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Agents;
+using ComputeGrid.Grains.DataCenters;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComputeGrid.Grains.Tests;
 
@@ -52,6 +58,53 @@ public sealed class AgentTests(GridClusterFixture fixture)
         Assert.Equal(DataCenterStatus.Online, Entry(await fixture.Grid.Admin.GetDirectoryAsync(), waiting.Id).Status);
         Assert.Equal(DataCenterStatus.Online, (await fixture.Cluster.Client.GetGrain<Contracts.IDataCenterGrain>(waiting.Id).GetSnapshotAsync())!.Status);
     }
+
+    [Fact]
+    public async Task Agents_and_commands_a_data_center_stored_before_they_had_a_grain_of_their_own_are_adopted_and_a_revoked_credential_stays_refused()
+    {
+        const string id = "legacy-agents";
+        await fixture.RegisterPrivateDataCenterAsync(id, "guizhou", "LGA", 1);
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
+        var grainId = GrainId.Create("datacenter", id);
+        var stored = new GrainState<DataCenterRecord>(new DataCenterRecord());
+        await storage.ReadStateAsync(DataCenterRecord.StateName, grainId, stored);
+        Assert.NotNull(stored.State);
+        var synced = fixture.Time.GetUtcNow();
+        stored.State.LegacyAgents = new(StringComparer.Ordinal)
+        {
+            ["a1"] = new AgentRecord { Name = "kept", SecretSha256 = Sha256("s1"), AllowedTenants = ["*"], IssuedAt = synced, LastSyncAt = synced, InstanceId = "i" },
+            ["a2"] = new AgentRecord { Name = "revoked", SecretSha256 = Sha256("s2"), AllowedTenants = ["*"], IssuedAt = synced, RevokedAt = synced },
+        };
+        stored.State.LegacyCommands = new(StringComparer.Ordinal)
+        {
+            ["legacy-command"] = new CommandRecord { Tenant = "acme", Command = new Domain.Jobs.JobCommand("/bin/true", [], new Dictionary<string, string>()), AgentId = "a1", InstanceId = "i", Started = true },
+        };
+        await storage.WriteStateAsync(DataCenterRecord.StateName, grainId, stored);
+        foreach (var grain in new IAddressable[] { Grains.GetGrain<Contracts.IDataCenterGrain>(id), Grains.GetGrain<Contracts.IAgentGrain>(id), Grains.GetGrain<Contracts.IAgentCredentialGrain>(id) })
+        {
+            await fixture.Cluster.DeactivateAsync(grain);
+        }
+
+        // The data center activates, its agent grain and credential grain adopt what its record held, and the record lets it go.
+        Assert.NotNull(await Grains.GetGrain<Contracts.IDataCenterGrain>(id).GetSnapshotAsync());
+        var after = new GrainState<DataCenterRecord>(new DataCenterRecord());
+        await storage.ReadStateAsync(DataCenterRecord.StateName, grainId, after);
+        Assert.NotNull(after.State);
+        Assert.False(after.State.HoldsLegacyAgents);
+        Assert.True(after.State.HasAgents);
+
+        var response = await fixture.Grid.Admin.SyncAgentAsync($"{AgentCredential.Prefix}.{id}.a1.s1", new AgentSyncRequest("i", ["legacy-command"], []));
+        Assert.Empty(response.Kill);
+        await Assert.ThrowsAsync<ComputeGridUnauthorizedException>(() => fixture.Grid.Admin.SyncAgentAsync($"{AgentCredential.Prefix}.{id}.a2.s2", new AgentSyncRequest("i", [], [])));
+        var agents = await fixture.Grid.Admin.ListAgentsAsync(id);
+        Assert.Equal(["a1", "a2"], agents.Select(a => a.AgentId).Order(StringComparer.Ordinal));
+        Assert.Equal(1, agents.Single(a => a.AgentId == "a1").Running);
+        Assert.NotNull(agents.Single(a => a.AgentId == "a2").RevokedAt);
+    }
+
+    private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private static string Sha256(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     private static Contracts.Pool.DirectoryEntry Entry(Contracts.Pool.PoolDirectory directory, string id) => directory.DataCenters.Single(d => d.Spec.Id == id);
 }
