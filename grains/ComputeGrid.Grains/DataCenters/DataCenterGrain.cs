@@ -1,16 +1,13 @@
 using ComputeGrid.Contracts;
-using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Capacity;
 using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
-using ComputeGrid.Grains.Jobs;
 using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -291,118 +288,6 @@ internal sealed partial class DataCenterGrain(
     public Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(Exists ? DataCenterViews.Snapshot(Book) : null);
 
-    /// <summary>
-    /// One reconciliation pass over the jobs holding capacity here, each asked where it stands (its record is the truth):
-    /// executions lost with a silo are restarted; a job that ended is told to finish its exit again; a reservation whose
-    /// job holds no capacity here is released once it has disagreed for <see cref="ComputeGridOptions.ReconcilePasses"/>
-    /// passes in a row and nobody reserved it again meanwhile. Idempotent, so it can run any number of times.
-    /// </summary>
-    private async Task ReconcileAsync(CancellationToken cancellationToken)
-    {
-        if (!Exists)
-        {
-            return;
-        }
-
-        var held = Book.HeldJobs();
-        foreach (var gone in _suspects.Keys.Except(held, StringComparer.Ordinal).ToList())
-        {
-            _suspects.Remove(gone);
-        }
-
-        var turn = _rotation.Next(held, options.Value.ReconcileBatch).Where(Book.Holds).ToList();
-        var snapshots = await JobReads.ReadAsync(GrainFactory, turn, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
-        foreach (var (jobId, snapshot) in snapshots)
-        {
-            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
-            switch (Reconciliation.JudgeReservation(Id, snapshot?.State, snapshot?.Placement?.DataCenterId))
-            {
-                case ReservationVerdict.KeepAndRun:
-                    _suspects.Remove(jobId);
-                    // A command's hand-over repeated tells the job again how it ended, if it may not have heard.
-                    await StartAsync(jobId, snapshot!.Spec, snapshot.StartedAt, cancellationToken);
-                    break;
-                case ReservationVerdict.FinishExit:
-                    await job.DriveAsync();
-                    break;
-                case ReservationVerdict.Suspect when Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses):
-                    await ReleaseOrphanAsync(jobId, snapshot, cancellationToken);
-                    break;
-            }
-        }
-
-        await ReconcileSlicesAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Asks each loan with a slice here where it stands (the loan grain is the truth) and brings a slice that disagreed for
-    /// <see cref="ComputeGridOptions.ReconcilePasses"/> passes in a row in line: a lost OpenLoan or CloseLoan, or a loan that
-    /// its grain does not know, cannot keep capacity forever.
-    /// </summary>
-    private async Task ReconcileSlicesAsync(CancellationToken cancellationToken)
-    {
-        foreach (var gone in _sliceSuspects.Keys.Where(k => !Book.Slices.ContainsKey(k)).ToList())
-        {
-            _sliceSuspects.Remove(gone);
-        }
-
-        foreach (var loanId in Book.Slices.Keys.ToList())
-        {
-            LoanState? truth;
-            try
-            {
-                truth = (await GrainFactory.GetGrain<ILoanGrain>(loanId).GetAsync(cancellationToken))?.State;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
-            {
-                continue;
-            }
-
-            if (!Book.Disagrees(loanId, truth))
-            {
-                _sliceSuspects.Remove(loanId);
-                continue;
-            }
-
-            if (!Reconciliation.Persisted(_sliceSuspects, loanId, options.Value.ReconcilePasses) || Book.SettleWithLoan(loanId, truth) is not { } decision)
-            {
-                continue;
-            }
-
-            _sliceSuspects.Remove(loanId);
-            LogSliceSettled(logger, Id, loanId, truth);
-            await Commit.CommitAsync();
-            await CarryOutAsync(decision.Intents, TimeSpan.Zero, Footprint.Zero, "the loan no longer takes placements");
-        }
-    }
-
-    private async Task ReleaseOrphanAsync(string jobId, JobSnapshot? snapshot, CancellationToken cancellationToken)
-    {
-        if (await GrainFactory.GetGrain<IRegionGrain>(Book.PlacedBy(jobId)).HoldsPlacementAsync(jobId, Id))
-        {
-            // Its region placed it here and the job has not recorded it yet (slow, or cut short by a crash): the region's
-            // own reconciliation settles that first.
-            return;
-        }
-
-        if (await JobReads.IsSettlingAsync(GrainFactory, jobId, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken) is not false)
-        {
-            // The job is about to record a placement (or did not answer): judge it again from the start.
-            _suspects.Remove(jobId);
-            return;
-        }
-
-        if (!_suspects.Remove(jobId))
-        {
-            // Reserved again while this pass asked around (the grain is reentrant): whoever reserved it records it.
-            return;
-        }
-
-        LogOrphanReleased(logger, Id, jobId, snapshot?.State, snapshot?.Placement?.DataCenterId);
-        executor.Stop(jobId);
-        await ReleaseAsync(jobId, Footprint.Zero, TimeSpan.Zero, cancellationToken);
-    }
-
     /// <summary>Answers a reservation once it is durable: a new one, and a retry of one that may still be on its way to storage.</summary>
     private Task DurableAsync(ReserveDecision decision) =>
         decision.Verdict is ReserveVerdict.Reserved or ReserveVerdict.AlreadyReserved ? Commit.CommitAsync() : Task.CompletedTask;
@@ -479,14 +364,8 @@ internal sealed partial class DataCenterGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} holds {Amount} for loan {LoanId} to {Borrower}")]
     private static partial void LogHeld(ILogger logger, string dataCenterId, string loanId, string borrower, ResourceRequest amount);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} released the reservation of job {JobId}: the job is {State} at {PlacedAt}")]
-    private static partial void LogOrphanReleased(ILogger logger, string dataCenterId, string jobId, JobState? state, string? placedAt);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} repaired its loan slices after a write cut short: held again {Missing}, released {Stray}")]
     private static partial void LogSlicesRepaired(ILogger logger, string dataCenterId, IReadOnlyList<string> missing, IReadOnlyList<string> stray);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} brought its slice of loan {LoanId} in line with the loan ({State}; null: the loan never opened)")]
-    private static partial void LogSliceSettled(ILogger logger, string dataCenterId, string loanId, LoanState? state);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is back Online: an agent synced")]
     private static partial void LogBackOnline(ILogger logger, string dataCenterId);
