@@ -64,31 +64,23 @@ public sealed class AgentTests(GridClusterFixture fixture)
     {
         const string id = "legacy-agents";
         await fixture.RegisterPrivateDataCenterAsync(id, "guizhou", "LGA", 1);
-        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
-        var grainId = GrainId.Create("datacenter", id);
-        var stored = new GrainState<DataCenterRecord>(new DataCenterRecord());
-        await storage.ReadStateAsync(DataCenterRecord.StateName, grainId, stored);
-        Assert.NotNull(stored.State);
         var synced = fixture.Time.GetUtcNow();
-        stored.State.LegacyAgents = new(StringComparer.Ordinal)
-        {
-            ["a1"] = new AgentRecord { Name = "kept", SecretSha256 = Sha256("s1"), AllowedTenants = ["*"], IssuedAt = synced, LastSyncAt = synced, InstanceId = "i" },
-            ["a2"] = new AgentRecord { Name = "revoked", SecretSha256 = Sha256("s2"), AllowedTenants = ["*"], IssuedAt = synced, RevokedAt = synced },
-        };
-        stored.State.LegacyCommands = new(StringComparer.Ordinal)
-        {
-            ["legacy-command"] = new CommandRecord { Tenant = "acme", Command = new Domain.Jobs.JobCommand("/bin/true", [], new Dictionary<string, string>()), AgentId = "a1", InstanceId = "i", Started = true },
-        };
-        await storage.WriteStateAsync(DataCenterRecord.StateName, grainId, stored);
-        foreach (var grain in new IAddressable[] { Grains.GetGrain<Contracts.IDataCenterGrain>(id), Grains.GetGrain<Contracts.IAgentGrain>(id), Grains.GetGrain<Contracts.IAgentCredentialGrain>(id) })
-        {
-            await fixture.Cluster.DeactivateAsync(grain);
-        }
+        await StoreLegacyAsync(
+            id,
+            new(StringComparer.Ordinal)
+            {
+                ["a1"] = new AgentRecord { Name = "kept", SecretSha256 = Sha256("s1"), AllowedTenants = ["*"], IssuedAt = synced, LastSyncAt = synced, InstanceId = "i" },
+                ["a2"] = new AgentRecord { Name = "revoked", SecretSha256 = Sha256("s2"), AllowedTenants = ["*"], IssuedAt = synced, RevokedAt = synced },
+            },
+            new(StringComparer.Ordinal)
+            {
+                ["legacy-command"] = new CommandRecord { Tenant = "acme", Command = new Domain.Jobs.JobCommand("/bin/true", [], new Dictionary<string, string>()), AgentId = "a1", InstanceId = "i", Started = true },
+            });
 
         // The data center activates, its agent grain and credential grain adopt what its record held, and the record lets it go.
         Assert.NotNull(await Grains.GetGrain<Contracts.IDataCenterGrain>(id).GetSnapshotAsync());
         var after = new GrainState<DataCenterRecord>(new DataCenterRecord());
-        await storage.ReadStateAsync(DataCenterRecord.StateName, grainId, after);
+        await Storage.ReadStateAsync(DataCenterRecord.StateName, GrainId.Create("datacenter", id), after);
         Assert.NotNull(after.State);
         Assert.False(after.State.HoldsLegacyAgents);
         Assert.True(after.State.HasAgents);
@@ -102,7 +94,47 @@ public sealed class AgentTests(GridClusterFixture fixture)
         Assert.NotNull(agents.Single(a => a.AgentId == "a2").RevokedAt);
     }
 
+    [Fact]
+    public async Task A_credential_revoked_after_the_upgrade_stays_refused_when_an_unadopted_record_still_holds_it_active()
+    {
+        const string id = "legacy-revoked";
+        await fixture.RegisterPrivateDataCenterAsync(id, "guizhou", "LGR", 1);
+        var credential = await fixture.Grid.Admin.IssueAgentAsync(id, "revoked-later", ["*"]);
+        await fixture.Grid.Admin.RevokeAgentAsync(id, credential.AgentId);
+        Assert.True(AgentCredential.TryParse(credential.Token, out _, out _, out var secret));
+        var issued = fixture.Time.GetUtcNow();
+        await StoreLegacyAsync(
+            id,
+            new(StringComparer.Ordinal) { [credential.AgentId] = new AgentRecord { Name = "revoked-later", SecretSha256 = Sha256(secret), AllowedTenants = ["*"], IssuedAt = issued } },
+            new(StringComparer.Ordinal));
+
+        Assert.NotNull(await Grains.GetGrain<Contracts.IDataCenterGrain>(id).GetSnapshotAsync());
+        await Assert.ThrowsAsync<ComputeGridUnauthorizedException>(() => fixture.Grid.Admin.SyncAgentAsync(credential.Token, new AgentSyncRequest("i", [], [])));
+        Assert.NotNull(Assert.Single(await fixture.Grid.Admin.ListAgentsAsync(id)).RevokedAt);
+    }
+
     private IGrainFactory Grains => fixture.Cluster.Client;
+
+    private Orleans.Storage.IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
+
+    /// <summary>
+    /// Writes agents and commands into a data center's stored record, as a version that kept them there did, and lets the
+    /// data center, its agent grain and its credential grain go, so their next activations read storage.
+    /// </summary>
+    private async Task StoreLegacyAsync(string id, Dictionary<string, AgentRecord> agents, Dictionary<string, CommandRecord> commands)
+    {
+        var grainId = GrainId.Create("datacenter", id);
+        var stored = new GrainState<DataCenterRecord>(new DataCenterRecord());
+        await Storage.ReadStateAsync(DataCenterRecord.StateName, grainId, stored);
+        Assert.NotNull(stored.State);
+        stored.State.LegacyAgents = agents;
+        stored.State.LegacyCommands = commands;
+        await Storage.WriteStateAsync(DataCenterRecord.StateName, grainId, stored);
+        foreach (var grain in new IAddressable[] { Grains.GetGrain<Contracts.IDataCenterGrain>(id), Grains.GetGrain<Contracts.IAgentGrain>(id), Grains.GetGrain<Contracts.IAgentCredentialGrain>(id) })
+        {
+            await fixture.Cluster.DeactivateAsync(grain);
+        }
+    }
 
     private static string Sha256(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
