@@ -95,6 +95,24 @@ public sealed class AgentTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Silence_told_by_the_agent_grain_takes_a_data_center_Offline_until_an_agent_is_heard_but_never_undoes_an_operators_Offline()
+    {
+        var silent = Grains.GetGrain<Contracts.IDataCenterGrain>((await fixture.RegisterPrivateDataCenterAsync("told-silent", "guizhou", "TSA", 1)).Id);
+        var held = await silent.OnAgentsSilentAsync();
+        Assert.NotNull(held);
+        Assert.Empty(held);
+        Assert.Equal(DataCenterStatus.Offline, (await silent.GetSnapshotAsync())!.Status);
+        Assert.NotNull(await silent.OnAgentsSilentAsync());
+        Assert.Equal(DataCenterStatus.Online, await silent.OnAgentsAsync(heard: true));
+
+        var manual = Grains.GetGrain<Contracts.IDataCenterGrain>((await fixture.RegisterPrivateDataCenterAsync("operator-offline", "guizhou", "TSB", 1)).Id);
+        await manual.SetStatusAsync(DataCenterStatus.Offline);
+        Assert.Null(await manual.OnAgentsSilentAsync());
+        Assert.Equal(DataCenterStatus.Offline, await manual.OnAgentsAsync(heard: true));
+        Assert.Null(await Grains.GetGrain<Contracts.IDataCenterGrain>("no-such-data-center").OnAgentsAsync(heard: true));
+    }
+
+    [Fact]
     public async Task A_credential_revoked_after_the_upgrade_stays_refused_when_an_unadopted_record_still_holds_it_active()
     {
         const string id = "legacy-revoked";
