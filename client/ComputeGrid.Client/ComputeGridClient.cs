@@ -350,7 +350,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
     {
         var dataCenter = cluster.GetGrain<IDataCenterGrain>(RequireDataCenterId(dataCenterId));
         _ = await dataCenter.GetSnapshotAsync(cancellationToken) ?? throw new ComputeGridNotFoundException($"no data center '{dataCenterId}'");
-        return await dataCenter.ListAgentsAsync(cancellationToken);
+        return await cluster.GetGrain<IAgentGrain>(dataCenterId).ListAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -362,7 +362,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
     {
         ArgumentNullException.ThrowIfNull(request);
         var (dataCenterId, agent) = await AuthenticateAsync(token, cancellationToken);
-        var result = await cluster.GetGrain<IDataCenterGrain>(dataCenterId).SyncAgentAsync(agent, request, cancellationToken);
+        var result = await cluster.GetGrain<IAgentGrain>(dataCenterId).SyncAsync(agent, request, cancellationToken);
         if (!result.Authorized)
         {
             throw new ComputeGridUnauthorizedException("the agent credential is unknown or revoked");

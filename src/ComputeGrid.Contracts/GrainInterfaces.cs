@@ -161,22 +161,64 @@ public interface IDataCenterGrain : IGrainWithStringKey
     Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Its agents' credentials changed (issued or revoked): <paramref name="agents"/> is every credential, revoked ones
-    /// included, as <see cref="IAgentCredentialGrain"/> keeps them (this data center's copy is a cache of that list).
+    /// Told by its <see cref="IAgentGrain"/>: the data center has agents (credentials issued), and with
+    /// <paramref name="heard"/> one of them just synced, which brings it back Online when silence (not an operator) took
+    /// it Offline. Returns its status; null when it does not exist.
     /// </summary>
-    [Alias("AgentsChanged")]
-    Task OnAgentsChangedAsync(IReadOnlyList<AgentGrant> agents, CancellationToken cancellationToken = default);
+    [Alias("Agents")]
+    Task<DataCenterStatus?> OnAgentsAsync(bool heard, CancellationToken cancellationToken = default);
 
-    /// <summary>The data center's agents, revoked ones included.</summary>
-    [Alias("ListAgents")]
-    Task<IReadOnlyList<AgentInfo>> ListAgentsAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Told by its <see cref="IAgentGrain"/>: every agent that serves it is silent. It goes Offline (unless already
+    /// Offline) and answers the jobs it holds while Offline by silence, for the agent grain to preempt (asked again while
+    /// the silence lasts, so a lost preemption is repeated); null when it does not exist or an operator set it Offline.
+    /// </summary>
+    [Alias("AgentsSilent")]
+    Task<IReadOnlyList<string>?> OnAgentsSilentAsync(CancellationToken cancellationToken = default);
+}
 
+/// <summary>
+/// The agents of one data center (key: data-center id): the data plane. Runs the agent sync (<c>AgentSync</c>), the
+/// commands placed at the data center, the agents' leases and the heartbeat policy; its copy of the credentials is a
+/// cache of <see cref="IAgentCredentialGrain"/>'s. The data center keeps only its capacity and is told by calls.
+/// </summary>
+[Alias("cg.IAgentGrain")]
+public interface IAgentGrain : IGrainWithStringKey
+{
     /// <summary>
     /// An agent's sync, already authenticated by <see cref="IAgentCredentialGrain"/>: records its reports, renews its
     /// lease and answers with what to start and to kill.
     /// </summary>
-    [Alias("SyncAgent")]
-    Task<AgentSyncResult> SyncAgentAsync(AgentGrant agent, AgentSyncRequest request, CancellationToken cancellationToken = default);
+    [Alias("Sync")]
+    Task<AgentSyncResult> SyncAsync(AgentGrant agent, AgentSyncRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Its agents' credentials changed (issued or revoked): <paramref name="agents"/> is every credential, revoked ones
+    /// included, as <see cref="IAgentCredentialGrain"/> keeps them.
+    /// </summary>
+    [Alias("AgentsChanged")]
+    Task OnAgentsChangedAsync(IReadOnlyList<AgentGrant> agents, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The data center's agents, revoked ones included. Interleaves (read-only): the data center may ask while this grain
+    /// waits on it.
+    /// </summary>
+    [AlwaysInterleave, Alias("List")]
+    Task<IReadOnlyList<AgentInfo>> ListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The data center hands a job it holds capacity for to its agents: the command is recorded durably, and an agent
+    /// starts it at its next sync. Idempotent; a repeat for a job whose end is recorded tells the job again.
+    /// </summary>
+    [Alias("Assign")]
+    Task AssignAsync(string jobId, string tenant, JobCommand command, TimeSpan wallTime, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The data center is about to release the job's capacity: its command is forgotten, or kept as released (its agent
+    /// kills the process and its end is still forwarded) while the process may run. Idempotent.
+    /// </summary>
+    [Alias("Release")]
+    Task ReleaseAsync(string jobId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -197,6 +239,10 @@ public interface IAgentCredentialGrain : IGrainWithStringKey
     /// <summary>The agent with this id and secret, if its credential is known and not revoked; null otherwise.</summary>
     [Alias("Authenticate")]
     Task<AgentGrant?> AuthenticateAsync(string agentId, string secret, CancellationToken cancellationToken = default);
+
+    /// <summary>Every credential (without its hash), revoked ones included. Interleaves (read-only): the agent grain refreshes its cache from it.</summary>
+    [AlwaysInterleave, Alias("List")]
+    Task<IReadOnlyList<AgentGrant>> ListAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>One hub node (key: hub id): places jobs from its origin and keeps its queue.</summary>

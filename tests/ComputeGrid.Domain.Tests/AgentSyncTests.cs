@@ -107,6 +107,133 @@ public sealed class AgentSyncTests
         Assert.True(kept == decision.Commands.ContainsKey("j"), $"{rule}: kept {decision.Commands.ContainsKey("j")}");
     }
 
+    public static TheoryData<string, Dictionary<string, CommandView>, (string JobId, bool IsStart)[], string[]> IgnoreRules => new()
+    {
+        // rule, commands, reports, ignored
+        { "a report of a job the data center does not know is acknowledged and ignored", Commands(), [("x", false)], ["x"] },
+        { "a report of another agent's command is acknowledged and ignored", Commands(("j", Cmd(agent: "a9", started: true))), [("j", false)], ["j"] },
+        { "an end reported again after it was recorded is ignored", Commands(("j", Cmd(agent: Me, instance: Instance, started: true, ended: true))), [("j", false)], ["j"] },
+        { "a Started report repeated is ignored", Commands(("j", Cmd(agent: Me, instance: Instance, started: true))), [("j", true)], ["j"] },
+        { "a Started report after the job let go is ignored (the process is killed instead)", Commands(("j", Cmd(agent: Me, instance: Instance, released: true))), [("j", true)], ["j"] },
+        { "a first Started report is not ignored", Commands(("j", Cmd(agent: Me, instance: Instance))), [("j", true)], [] },
+        { "an end report of a running command is not ignored", Commands(("j", Cmd(agent: Me, instance: Instance, started: true))), [("j", false)], [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(IgnoreRules))]
+    public void Ignores(string rule, Dictionary<string, CommandView> commands, (string JobId, bool IsStart)[] reports, string[] ignored)
+    {
+        var decision = AgentSync.Reconcile(commands, new SyncingAgent(Me, Instance, Instance, ["acme"]), [], [.. reports.Select(r => new ReportView(r.JobId, r.IsStart))], _ => false);
+
+        Assert.True(ignored.SequenceEqual(decision.Ignored), $"{rule}: ignored {string.Join(",", decision.Ignored)}");
+        Assert.Equal(reports.Select(r => r.JobId).Distinct(), decision.Acknowledged);
+    }
+
+    public static TheoryData<string, Dictionary<string, CommandView>, string[], (string JobId, bool IsStart)[]> RepeatedSyncs => new()
+    {
+        // rule, commands, running, reports: a sync whose answer was lost is sent again unchanged
+        { "a hand-out repeated is the same hand-out", Commands(("j", Cmd())), [], [] },
+        { "a Started report repeated makes the job Running only once", Commands(("j", Cmd(agent: Me, instance: Instance))), ["j"], [("j", true)] },
+        { "an end report repeated ends the job only once", Commands(("j", Cmd(agent: Me, instance: Instance, started: true)), ("k", Cmd(agent: Me, instance: Instance, started: true))), ["k"], [("j", false)] },
+        { "the end of a released command repeated is forwarded only once", Commands(("j", Cmd(agent: Me, instance: Instance, started: true, released: true))), [], [("j", false)] },
+        { "a loss is found only once", Commands(("j", Cmd(agent: Me, instance: "i1", started: true))), [], [] },
+        { "an unknown process is killed again and again until it is gone", Commands(), ["x"], [("x", false)] },
+    };
+
+    [Theory]
+    [MemberData(nameof(RepeatedSyncs))]
+    public void A_sync_applied_twice_decides_nothing_new_the_second_time(string rule, Dictionary<string, CommandView> commands, string[] running, (string JobId, bool IsStart)[] reports)
+    {
+        var agent = new SyncingAgent(Me, Instance, "i1", ["acme"]);
+        var views = reports.Select(r => new ReportView(r.JobId, r.IsStart)).ToList();
+        var first = AgentSync.Reconcile(commands, agent, running, views, _ => false);
+        var second = AgentSync.Reconcile(first.Commands, agent with { PreviousInstanceId = Instance }, running, views, _ => false);
+
+        Assert.True(second.Started.Count == 0 && second.Ended.Count == 0 && second.Lost.Count == 0, $"{rule}: started {second.Started.Count}, ended {second.Ended.Count}, lost {second.Lost.Count} again");
+        Assert.True(first.Commands.OrderBy(c => c.Key).SequenceEqual(second.Commands.OrderBy(c => c.Key)), $"{rule}: the commands changed again");
+        Assert.True(first.Start.SequenceEqual(second.Start) && first.Kill.SequenceEqual(second.Kill), $"{rule}: start or kill changed");
+    }
+
+    public static TheoryData<string, CommandView, CommandView?> ReleaseRules => new()
+    {
+        // rule, command, after the job let go (null: forgotten)
+        { "a command no agent has taken is forgotten", Cmd(), null },
+        { "a command handed out but not started is forgotten", Cmd(agent: Me, instance: Instance), null },
+        { "a started command is kept as released so its agent kills it and its end is forwarded", Cmd(agent: Me, instance: Instance, started: true), Cmd(agent: Me, instance: Instance, started: true, released: true) },
+        { "a command whose end is recorded is forgotten", Cmd(agent: Me, instance: Instance, started: true, ended: true), null },
+    };
+
+    [Theory]
+    [MemberData(nameof(ReleaseRules))]
+    public void Releases(string rule, CommandView command, CommandView? after) =>
+        Assert.True(Equals(after, AgentSync.Release(command)), $"{rule}: {AgentSync.Release(command)}");
+
+    public static TheoryData<string, CommandView?, bool> AssignRules => new()
+    {
+        // rule, the command known, a new one is recorded
+        { "a job handed over for the first time records its command", null, true },
+        { "a hand-over repeated by reconciliation changes nothing", Cmd(agent: Me, started: true), false },
+        { "a job placed here again after it let go records its command anew", Cmd(agent: Me, started: true, released: true), true },
+    };
+
+    [Theory]
+    [MemberData(nameof(AssignRules))]
+    public void Assigns(string rule, CommandView? known, bool records) => Assert.True(records == AgentSync.Assigns(known), rule);
+
+    public static TheoryData<string, AgentView[], string[], bool> SilenceRules => new()
+    {
+        // rule, agents, fresh agents, silent
+        { "a data center with no agent is not watched", [], [], false },
+        { "a data center awaiting its first agent's sync is not silent", [Agent("a1", synced: false)], [], false },
+        { "every serving agent silent makes the data center silent", [Agent("a1"), Agent("a2")], [], true },
+        { "one serving agent heard keeps the data center up", [Agent("a1"), Agent("a2")], ["a2"], false },
+        { "a revoked agent heard does not keep it up", [Agent("a1"), Agent("a2", active: false)], ["a2"], true },
+        { "an agent that never synced does not keep it up", [Agent("a1"), Agent("a2", synced: false)], ["a2"], true },
+    };
+
+    [Theory]
+    [MemberData(nameof(SilenceRules))]
+    public void Heartbeats(string rule, AgentView[] agents, string[] fresh, bool silent) =>
+        Assert.True(silent == AgentSync.Silent(agents, fresh.Contains), rule);
+
+    [Fact]
+    public void The_directory_lists_the_tenants_of_serving_agents_only_and_none_while_no_agent_serves()
+    {
+        Assert.Null(AgentSync.CommandTenants([Agent("a1", synced: false, tenants: ["acme"])]));
+        Assert.Equal(
+            ["acme", "globex"],
+            AgentSync.CommandTenants([Agent("a1", tenants: ["globex", "acme"]), Agent("a2", tenants: ["acme"]), Agent("a3", active: false, tenants: ["initech"]), Agent("a4", synced: false, tenants: ["umbrella"])]));
+    }
+
+    [Fact]
+    public void Jobs_of_agents_whose_lease_has_not_ended_are_leased_and_ended_or_unassigned_ones_are_not()
+    {
+        var leased = AgentSync.Leased(
+            Commands(("held", Cmd(agent: "a1", started: true)), ("expired", Cmd(agent: "a9", started: true)), ("ended", Cmd(agent: "a1", started: true, ended: true)), ("free", Cmd())),
+            holder => holder == "a9");
+
+        Assert.Equal(["held"], leased);
+    }
+
+    public static TheoryData<string, int?, bool> LeaseClock => new()
+    {
+        // rule, seconds since the last sync (null: never synced), expired with a 10 s lease
+        { "an agent that never synced holds no lease", null, true },
+        { "a lease renewed within its length holds", 10, false },
+        { "a lease not renewed for longer than its length has ended", 11, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(LeaseClock))]
+    public void Lease_ends_after_its_length_without_a_sync(string rule, int? secondsAgo, bool expired)
+    {
+        var now = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
+        Assert.True(expired == AgentSync.LeaseExpired(secondsAgo is { } s ? now.AddSeconds(-s) : null, now, TimeSpan.FromSeconds(10)), rule);
+    }
+
+    private static AgentView Agent(string id, bool active = true, bool synced = true, string[]? tenants = null) =>
+        new(id, active, synced ? new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero) : null, tenants ?? ["*"]);
+
     private static CommandView Cmd(string tenant = "acme", string? agent = null, string? instance = null, bool started = false, bool ended = false, bool released = false) =>
         new(tenant, agent, instance, started, ended, released);
 

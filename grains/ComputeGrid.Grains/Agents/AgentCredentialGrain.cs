@@ -36,7 +36,7 @@ internal sealed class AgentCredentialsRecord
 /// <summary>
 /// The one owner of a data center's agent credentials (key: data-center id). Issues them (the secret is shown once, its
 /// SHA-256 hash kept), revokes them and authenticates syncs; after every change it hands the whole list (without hashes)
-/// to the data center, whose copy is a cache.
+/// to the data center's <see cref="AgentGrain"/>, whose copy is a cache.
 /// </summary>
 internal sealed partial class AgentCredentialGrain(
     [PersistentState("agent-credentials", GridStorage.Name)] IPersistentState<AgentCredentialsRecord> state,
@@ -49,6 +49,33 @@ internal sealed partial class AgentCredentialGrain(
     private string Id => this.GetPrimaryKeyString();
 
     private Dictionary<string, AgentCredentialRecord> Agents => state.State.Agents;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A data center's record from before credentials had a grain of their own held their hashes: adopt every one not
+        // known here, revoked ones as revoked, so an upgrade neither loses a credential nor revives a revoked one.
+        var stored = await DataCenters.DataCenterRecord.ReadStoredAsync(ServiceProvider, GrainFactory, Id);
+        var legacy = (stored?.LegacyAgents ?? []).Where(a => a.Value.SecretSha256 is { Length: > 0 } && !Agents.ContainsKey(a.Key)).ToList();
+        if (legacy.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (agentId, agent) in legacy)
+        {
+            Agents[agentId] = new AgentCredentialRecord
+            {
+                Name = agent.Name,
+                SecretSha256 = agent.SecretSha256!,
+                AllowedTenants = [.. agent.AllowedTenants],
+                IssuedAt = agent.IssuedAt,
+                RevokedAt = agent.RevokedAt,
+            };
+        }
+
+        await state.WriteStateAsync(cancellationToken);
+        LogAdopted(logger, Id, legacy.Count);
+    }
 
     public async Task<AgentIssueResult> IssueAsync(string name, IReadOnlyList<string> allowedTenants, CancellationToken cancellationToken = default)
     {
@@ -87,7 +114,7 @@ internal sealed partial class AgentCredentialGrain(
             IssuedAt = clock.Now,
         };
         await state.WriteStateAsync(cancellationToken);
-        await TellDataCenterAsync(cancellationToken);
+        await TellAgentsAsync(cancellationToken);
         LogIssued(logger, Id, agentId, name);
         return new AgentIssueResult(new AgentCredential(agentId, Id, $"{AgentCredential.Prefix}.{Id}.{agentId}.{secret}"), [], false);
     }
@@ -109,7 +136,7 @@ internal sealed partial class AgentCredentialGrain(
         }
 
         // Told again on a repeated revocation too: a call to the data center cut short the first time is made good.
-        await TellDataCenterAsync(cancellationToken);
+        await TellAgentsAsync(cancellationToken);
         return AdminResult.Ok;
     }
 
@@ -118,8 +145,11 @@ internal sealed partial class AgentCredentialGrain(
             ? Grant(agentId, agent)
             : null);
 
-    private Task TellDataCenterAsync(CancellationToken cancellationToken) =>
-        GrainFactory.GetGrain<IDataCenterGrain>(Id).OnAgentsChangedAsync([.. Agents.Select(a => Grant(a.Key, a.Value))], cancellationToken);
+    public Task<IReadOnlyList<AgentGrant>> ListAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<AgentGrant>>([.. Agents.Select(a => Grant(a.Key, a.Value))]);
+
+    private Task TellAgentsAsync(CancellationToken cancellationToken) =>
+        GrainFactory.GetGrain<IAgentGrain>(Id).OnAgentsChangedAsync([.. Agents.Select(a => Grant(a.Key, a.Value))], cancellationToken);
 
     /// <summary>Asks the pool's directory (always active), so a made-up id activates no data center.</summary>
     private async Task<bool> DataCenterExistsAsync(CancellationToken cancellationToken) =>
@@ -137,6 +167,9 @@ internal sealed partial class AgentCredentialGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} issued a credential to agent {AgentId} ({Name})")]
     private static partial void LogIssued(ILogger logger, string dataCenterId, string agentId, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId}: adopted {Count} agent credentials from its record as an earlier version wrote it")]
+    private static partial void LogAdopted(ILogger logger, string dataCenterId, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} revoked agent {AgentId}")]
     private static partial void LogRevoked(ILogger logger, string dataCenterId, string agentId);

@@ -1,51 +1,19 @@
 using ComputeGrid.Contracts;
-using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Capacity;
 using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
-using ComputeGrid.Grains.Jobs;
 using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace ComputeGrid.Grains.DataCenters;
-
-/// <summary>
-/// A data center's persisted state, apart from its reservations: they grow with the jobs it holds, so they are a
-/// <see cref="ShardedMap{TValue}"/> of their own (id 2 was theirs when they lived here).
-/// </summary>
-[GenerateSerializer, Alias("cg.DataCenterRecord")]
-internal sealed class DataCenterRecord
-{
-    [Id(0)] public DataCenterSpec? Spec { get; set; }
-
-    [Id(1)] public DataCenterStatus Status { get; set; }
-
-    [Id(3)] public Footprint Executed { get; set; }
-
-    [Id(4)] public long JobsFinished { get; set; }
-
-    [Id(5)] public bool Retired { get; set; }
-
-    [Id(6)] public Dictionary<string, HeldSlice> Loans { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>Its agents (a cache of their credentials, kept by the credential grain) and what they reported, by agent id.</summary>
-    [Id(7)] public Dictionary<string, AgentRecord> Agents { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>Jobs with a command placed here, by job id, until they release their capacity.</summary>
-    [Id(8)] public Dictionary<string, CommandRecord> Commands { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>Offline because its agents went silent (it comes back by itself when one syncs), not by an operator's hand.</summary>
-    [Id(9)] public bool OfflineBySilence { get; set; }
-}
 
 /// <summary>
 /// The single authority over one data center's capacity: a thin shell around its <see cref="DataCenterBook"/>. Each call
@@ -57,14 +25,13 @@ internal sealed class DataCenterRecord
 [Placement.ZonePlacement]
 [Reentrant]
 internal sealed partial class DataCenterGrain(
-    [PersistentState("datacenter", GridStorage.Name)] IPersistentState<DataCenterRecord> state,
+    [PersistentState(DataCenterRecord.StateName, GridStorage.Name)] IPersistentState<DataCenterRecord> state,
     IGrainContext grainContext,
     IPersistentStateFactory stateFactory,
     IJobExecutor executor,
     TopologyCatalog catalog,
     GridClock clock,
     IOptions<ComputeGridOptions> options,
-    IOptions<AgentOptions> agentOptions,
     ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain, IRemindable
 {
     internal const int ReservationShards = 16;
@@ -86,6 +53,8 @@ internal sealed partial class DataCenterGrain(
 
     private GroupCommit Commit => _commit ??= new GroupCommit(WriteAsync, _ => this.DeactivateOnIdle());
 
+    private IAgentGrain Agents => GrainFactory.GetGrain<IAgentGrain>(Id);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (missing, stray) = Book.RepairSlices();
@@ -104,7 +73,16 @@ internal sealed partial class DataCenterGrain(
             await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         }
 
-        StartAgentWatch();
+        if (Record.HoldsLegacyAgents)
+        {
+            // Written by a version that kept its agents here: its agent grain and credential grain adopt them when they
+            // activate (durably, before they answer), then this record lets them go.
+            await Agents.ListAsync(cancellationToken);
+            Record.LegacyAgents = null;
+            Record.LegacyCommands = null;
+            Record.HasAgents = true;
+            await Commit.CommitAsync();
+        }
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
@@ -167,7 +145,7 @@ internal sealed partial class DataCenterGrain(
         // Whoever asked is about to record the placement: reconciliation starts counting its passes again from here.
         _suspects.Remove(jobId);
         await DurableAsync(decision);
-        return ToResult(decision);
+        return DataCenterViews.Result(decision);
     }
 
     public async Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default)
@@ -185,17 +163,23 @@ internal sealed partial class DataCenterGrain(
             await Commit.CommitAsync();
         }
 
-        return [.. decisions.Select(ToResult)];
+        return [.. decisions.Select(DataCenterViews.Result)];
     }
 
     public async Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default)
     {
+        if (Record.HasAgents && Book.Holds(jobId))
+        {
+            // Its command (if it had one) is let go first: were the capacity released first and this call cut short, a
+            // process could run on capacity given to another job. A repeated release finds the command let go already.
+            await Agents.ReleaseAsync(jobId, cancellationToken);
+        }
+
         if (Book.Release(jobId, executed) is not { } intents)
         {
             return;
         }
 
-        ReleaseCommand(jobId);
         await Commit.CommitAsync();
         await CarryOutAsync(intents, ranFor, executed, string.Empty);
     }
@@ -238,19 +222,7 @@ internal sealed partial class DataCenterGrain(
         return decision.Returned;
     }
 
-    public Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<LoanSliceUse>>([.. Book.Slices.Select(l =>
-        {
-            var ledger = l.Value.Ledger();
-            return new LoanSliceUse(
-                l.Key,
-                l.Value.Borrower,
-                ledger.Capacity,
-                ledger.Used,
-                l.Value.State == SliceState.Open,
-                l.Value.Reservations.Count,
-                l.Value.Priorities.Count == 0 ? null : l.Value.Priorities.Values.Max());
-        })]);
+    public Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default) => Task.FromResult(DataCenterViews.Slices(Book));
 
     public async Task StartAsync(string jobId, JobSpec spec, DateTimeOffset? startedAt, CancellationToken cancellationToken = default)
     {
@@ -261,13 +233,7 @@ internal sealed partial class DataCenterGrain(
 
         if (spec.Command is { } command)
         {
-            // An agent starts it at its next sync; the record is durable so that it does, whatever restarts between.
-            if (!Record.Commands.TryGetValue(jobId, out var known) || known.Released)
-            {
-                Record.Commands[jobId] = new CommandRecord { Tenant = spec.Tenant, Command = command, WallTime = spec.RunTime };
-                await Commit.CommitAsync();
-            }
-
+            await Agents.AssignAsync(jobId, spec.Tenant, command, spec.RunTime, cancellationToken);
             return;
         }
 
@@ -280,134 +246,47 @@ internal sealed partial class DataCenterGrain(
         return Task.CompletedTask;
     }
 
-    public Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default)
+    public async Task<DataCenterStatus?> OnAgentsAsync(bool heard, CancellationToken cancellationToken = default)
     {
         if (!Exists)
         {
-            return Task.FromResult<DataCenterSnapshot?>(null);
+            return null;
         }
 
-        var book = Book;
-        return Task.FromResult<DataCenterSnapshot?>(new DataCenterSnapshot(
-            book.Spec!, book.Status, book.Ledger.Used, book.Ledger.Free, book.OwnJobs + book.BorrowedJobs, book.Executed, book.JobsFinished, book.Lent, book.BorrowedJobs));
-    }
-
-    /// <summary>
-    /// One reconciliation pass over the jobs holding capacity here, each asked where it stands (its record is the truth):
-    /// executions lost with a silo are restarted; a job that ended is told to finish its exit again; a reservation whose
-    /// job holds no capacity here is released once it has disagreed for <see cref="ComputeGridOptions.ReconcilePasses"/>
-    /// passes in a row and nobody reserved it again meanwhile. Idempotent, so it can run any number of times.
-    /// </summary>
-    private async Task ReconcileAsync(CancellationToken cancellationToken)
-    {
-        if (!Exists)
+        var first = !Record.HasAgents;
+        Record.HasAgents = true;
+        var back = heard && Book.HearAgent();
+        if (first || back)
         {
-            return;
-        }
-
-        var held = Book.HeldJobs();
-        foreach (var gone in _suspects.Keys.Except(held, StringComparer.Ordinal).ToList())
-        {
-            _suspects.Remove(gone);
-        }
-
-        var turn = _rotation.Next(held, options.Value.ReconcileBatch).Where(Book.Holds).ToList();
-        var snapshots = await JobReads.ReadAsync(GrainFactory, turn, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
-        foreach (var (jobId, snapshot) in snapshots)
-        {
-            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
-            switch (Reconciliation.JudgeReservation(Id, snapshot?.State, snapshot?.Placement?.DataCenterId))
-            {
-                case ReservationVerdict.KeepAndRun:
-                    _suspects.Remove(jobId);
-                    await StartAsync(jobId, snapshot!.Spec, snapshot.StartedAt, cancellationToken);
-                    if (Record.Commands.TryGetValue(jobId, out var ended) && ended.Ended is { } report)
-                    {
-                        // Recorded here, but the job has not heard yet (the one-way forward was lost): tell it again.
-                        await job.OnAgentReportAsync(Id, report.Phase, report.Outcome, report.Detail);
-                    }
-
-                    break;
-                case ReservationVerdict.FinishExit:
-                    await job.DriveAsync();
-                    break;
-                case ReservationVerdict.Suspect when Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses):
-                    await ReleaseOrphanAsync(jobId, snapshot, cancellationToken);
-                    break;
-            }
-        }
-
-        await ReconcileSlicesAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Asks each loan with a slice here where it stands (the loan grain is the truth) and brings a slice that disagreed for
-    /// <see cref="ComputeGridOptions.ReconcilePasses"/> passes in a row in line: a lost OpenLoan or CloseLoan, or a loan that
-    /// its grain does not know, cannot keep capacity forever.
-    /// </summary>
-    private async Task ReconcileSlicesAsync(CancellationToken cancellationToken)
-    {
-        foreach (var gone in _sliceSuspects.Keys.Where(k => !Book.Slices.ContainsKey(k)).ToList())
-        {
-            _sliceSuspects.Remove(gone);
-        }
-
-        foreach (var loanId in Book.Slices.Keys.ToList())
-        {
-            LoanState? truth;
-            try
-            {
-                truth = (await GrainFactory.GetGrain<ILoanGrain>(loanId).GetAsync(cancellationToken))?.State;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
-            {
-                continue;
-            }
-
-            if (!Book.Disagrees(loanId, truth))
-            {
-                _sliceSuspects.Remove(loanId);
-                continue;
-            }
-
-            if (!Reconciliation.Persisted(_sliceSuspects, loanId, options.Value.ReconcilePasses) || Book.SettleWithLoan(loanId, truth) is not { } decision)
-            {
-                continue;
-            }
-
-            _sliceSuspects.Remove(loanId);
-            LogSliceSettled(logger, Id, loanId, truth);
             await Commit.CommitAsync();
-            await CarryOutAsync(decision.Intents, TimeSpan.Zero, Footprint.Zero, "the loan no longer takes placements");
         }
+
+        if (back)
+        {
+            LogBackOnline(logger, Id);
+        }
+
+        return Book.Status;
     }
 
-    private async Task ReleaseOrphanAsync(string jobId, JobSnapshot? snapshot, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>?> OnAgentsSilentAsync(CancellationToken cancellationToken = default)
     {
-        if (await GrainFactory.GetGrain<IRegionGrain>(Book.PlacedBy(jobId)).HoldsPlacementAsync(jobId, Id))
+        if (!Exists)
         {
-            // Its region placed it here and the job has not recorded it yet (slow, or cut short by a crash): the region's
-            // own reconciliation settles that first.
-            return;
+            return null;
         }
 
-        if (await JobReads.IsSettlingAsync(GrainFactory, jobId, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken) is not false)
+        if (Book.GoSilent())
         {
-            // The job is about to record a placement (or did not answer): judge it again from the start.
-            _suspects.Remove(jobId);
-            return;
+            await Commit.CommitAsync();
+            LogStatus(logger, Id, DataCenterStatus.Offline);
         }
 
-        if (!_suspects.Remove(jobId))
-        {
-            // Reserved again while this pass asked around (the grain is reentrant): whoever reserved it records it.
-            return;
-        }
-
-        LogOrphanReleased(logger, Id, jobId, snapshot?.State, snapshot?.Placement?.DataCenterId);
-        executor.Stop(jobId);
-        await ReleaseAsync(jobId, Footprint.Zero, TimeSpan.Zero, cancellationToken);
+        return Book.OfflineBySilence ? Book.HeldJobs() : null;
     }
+
+    public Task<DataCenterSnapshot?> GetSnapshotAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Exists ? DataCenterViews.Snapshot(Book) : null);
 
     /// <summary>Answers a reservation once it is durable: a new one, and a retry of one that may still be on its way to storage.</summary>
     private Task DurableAsync(ReserveDecision decision) =>
@@ -479,33 +358,17 @@ internal sealed partial class DataCenterGrain(
         }
     }
 
-    private static ReservationResult ToResult(ReserveDecision decision) => new(
-        decision.Verdict switch
-        {
-            ReserveVerdict.Reserved => ReservationOutcome.Reserved,
-            ReserveVerdict.AlreadyReserved => ReservationOutcome.AlreadyReserved,
-            ReserveVerdict.Conflict => ReservationOutcome.Conflict,
-            ReserveVerdict.Insufficient => ReservationOutcome.Insufficient,
-            ReserveVerdict.NoLoan => ReservationOutcome.NoLoan,
-            _ => ReservationOutcome.NotAccepting,
-        },
-        decision.Free,
-        decision.Status);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} in {HubId} configured with {Capacity}")]
     private static partial void LogConfigured(ILogger logger, string dataCenterId, string hubId, ResourceVector capacity);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} holds {Amount} for loan {LoanId} to {Borrower}")]
     private static partial void LogHeld(ILogger logger, string dataCenterId, string loanId, string borrower, ResourceRequest amount);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} released the reservation of job {JobId}: the job is {State} at {PlacedAt}")]
-    private static partial void LogOrphanReleased(ILogger logger, string dataCenterId, string jobId, JobState? state, string? placedAt);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} repaired its loan slices after a write cut short: held again {Missing}, released {Stray}")]
     private static partial void LogSlicesRepaired(ILogger logger, string dataCenterId, IReadOnlyList<string> missing, IReadOnlyList<string> stray);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} brought its slice of loan {LoanId} in line with the loan ({State}; null: the loan never opened)")]
-    private static partial void LogSliceSettled(ILogger logger, string dataCenterId, string loanId, LoanState? state);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is back Online: an agent synced")]
+    private static partial void LogBackOnline(ILogger logger, string dataCenterId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Data center {DataCenterId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string dataCenterId, DataCenterStatus status);

@@ -103,7 +103,7 @@ internal sealed partial class PoolMetricsPoller(
         // Every data center of this turn is asked for its agents (it is read for its snapshot anyway): one whose agents
         // have not synced yet runs no commands, so the directory does not tell that it has credentials issued.
         var hubOf = ids.ToDictionary(d => d.Spec.Id, d => d.Spec.HubId, StringComparer.Ordinal);
-        var agents = await Task.WhenAll(turn.Select(id => grains.GetGrain<IDataCenterGrain>(id).ListAgentsAsync(cancellationToken)));
+        var agents = await Task.WhenAll(turn.Select(id => grains.GetGrain<IAgentGrain>(id).ListAsync(cancellationToken)));
         for (var i = 0; i < turn.Count; i++)
         {
             if (agents[i].Count > 0)

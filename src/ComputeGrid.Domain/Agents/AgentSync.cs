@@ -24,6 +24,17 @@ public readonly record struct ReportView(string JobId, bool IsStart);
 /// <param name="AllowedTenants">Tenants whose commands it runs (<c>*</c>: every tenant).</param>
 public sealed record SyncingAgent(string AgentId, string InstanceId, string? PreviousInstanceId, IReadOnlyCollection<string> AllowedTenants);
 
+/// <summary>One agent of a data center, as the heartbeat and directory rules see it.</summary>
+/// <param name="AgentId">Its id within the data center.</param>
+/// <param name="Active">Its credential is not revoked.</param>
+/// <param name="LastSyncAt">Its last sync; null before its first.</param>
+/// <param name="AllowedTenants">Tenants whose commands it runs (<c>*</c>: every tenant).</param>
+public sealed record AgentView(string AgentId, bool Active, DateTimeOffset? LastSyncAt, IReadOnlyCollection<string> AllowedTenants)
+{
+    /// <summary>Active and synced at least once: a data center waits for such an agent before it runs commands or watches heartbeats.</summary>
+    public bool Serving => Active && LastSyncAt is not null;
+}
+
 /// <summary>A job whose process the agent lost, with the reason the job is told.</summary>
 public readonly record struct LostJob(string JobId, string Detail);
 
@@ -40,6 +51,10 @@ public readonly record struct EndedJob(string JobId, int Report);
 /// <param name="Started">Jobs whose process started by this sync: the job becomes Running.</param>
 /// <param name="Ended">End reports to record (and forward to the job once persisted).</param>
 /// <param name="Lost">Jobs whose process the agent lost: recorded as lost and forwarded.</param>
+/// <param name="Ignored">
+/// Jobs whose reports change nothing (acknowledged all the same): unknown here, another agent's, already ended, or a
+/// Started report repeated or arriving after the job let go.
+/// </param>
 public sealed record SyncDecision(
     IReadOnlyDictionary<string, CommandView> Commands,
     IReadOnlyList<string> Start,
@@ -47,7 +62,8 @@ public sealed record SyncDecision(
     IReadOnlyList<string> Acknowledged,
     IReadOnlyList<string> Started,
     IReadOnlyList<EndedJob> Ended,
-    IReadOnlyList<LostJob> Lost);
+    IReadOnlyList<LostJob> Lost,
+    IReadOnlyList<string> Ignored);
 
 /// <summary>What the lease check decides for the commands of agents that did not renew their lease in time.</summary>
 /// <param name="Commands">Every command after the check.</param>
@@ -86,6 +102,7 @@ public static class AgentSync
         var started = new List<string>();
         var ended = new List<EndedJob>();
         var lost = new List<LostJob>();
+        var ignored = new List<string>();
         var restarted = agent.PreviousInstanceId is not null && agent.PreviousInstanceId != agent.InstanceId;
 
         for (var i = 0; i < reports.Count; i++)
@@ -98,12 +115,17 @@ public static class AgentSync
 
             if (!next.TryGetValue(jobId, out var command) || command.AgentId != agent.AgentId || command.Ended)
             {
+                ignored.Add(jobId);
                 continue;
             }
 
             if (command.Released)
             {
-                if (!isStart)
+                if (isStart)
+                {
+                    ignored.Add(jobId);
+                }
+                else
                 {
                     // Killed after the job let go: the job still hears how it ended; nothing is left to kill.
                     next.Remove(jobId);
@@ -115,7 +137,11 @@ public static class AgentSync
 
             if (isStart)
             {
-                if (!command.Started)
+                if (command.Started)
+                {
+                    ignored.Add(jobId);
+                }
+                else
                 {
                     next[jobId] = command with { Started = true, InstanceId = agent.InstanceId };
                     started.Add(jobId);
@@ -172,7 +198,7 @@ public static class AgentSync
             .Where(j => !next.TryGetValue(j, out var c) || c.AgentId != agent.AgentId || c.Ended || c.Released)
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        return new SyncDecision(next, start, kill, acknowledged, started, ended, lost);
+        return new SyncDecision(next, start, kill, acknowledged, started, ended, lost, ignored);
     }
 
     /// <summary>
@@ -205,6 +231,65 @@ public static class AgentSync
         }
 
         return new LeaseDecision(next, preempt);
+    }
+
+    /// <summary>
+    /// A job was handed to the data center's agents: its command is recorded, unless one is already known and still wanted
+    /// (the hand-over is repeated by reconciliation; a released command belongs to an earlier placement of the job).
+    /// </summary>
+    public static bool Assigns(CommandView? known) => known is null || known.Released;
+
+    /// <summary>
+    /// A job let its capacity go: its command is forgotten (null), unless its process may still run (an agent started it
+    /// and no end is recorded), when it stays as released until the agent kills it and reports how it ended, or its lease ends.
+    /// </summary>
+    public static CommandView? Release(CommandView command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return command.Started && !command.Ended && command.AgentId is not null ? command with { Released = true } : null;
+    }
+
+    /// <summary>An agent's lease ended: it never synced (it holds nothing), or its last renewal is older than the lease.</summary>
+    /// <param name="lastSyncAt">Its last sync, which renewed its lease; null before its first.</param>
+    /// <param name="now">Now, on the federation clock.</param>
+    /// <param name="lease">How long a sync renews the lease.</param>
+    public static bool LeaseExpired(DateTimeOffset? lastSyncAt, DateTimeOffset now, TimeSpan lease) =>
+        lastSyncAt is not { } renewed || now - renewed > lease;
+
+    /// <summary>
+    /// The heartbeat rule: the data center goes Offline when every agent serving it (active, synced at least once) is
+    /// silent. One that awaits its first agent (none serving) is left as it is.
+    /// </summary>
+    /// <param name="agents">Every agent of the data center.</param>
+    /// <param name="fresh">True for an agent heard within the heartbeat timeout.</param>
+    public static bool Silent(IEnumerable<AgentView> agents, Func<string, bool> fresh)
+    {
+        ArgumentNullException.ThrowIfNull(agents);
+        ArgumentNullException.ThrowIfNull(fresh);
+        var serving = agents.Where(a => a.Serving).ToList();
+        return serving.Count > 0 && !serving.Any(a => fresh(a.AgentId));
+    }
+
+    /// <summary>
+    /// Jobs an agent still holds a lease on (no end recorded, and its agent's lease has not ended): they are not preempted
+    /// when the data center goes silent, but when their lease ends, by when their agent has stopped them.
+    /// </summary>
+    public static IReadOnlySet<string> Leased(IReadOnlyDictionary<string, CommandView> commands, Func<string, bool> leaseExpired)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        ArgumentNullException.ThrowIfNull(leaseExpired);
+        return commands.Where(c => !c.Value.Ended && c.Value.AgentId is { } holder && !leaseExpired(holder)).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The tenants whose commands the data center's agents run, as the pool's directory lists them: only agents that
+    /// serve count (null while none does), so commands are not placed at a data center that awaits its first agent.
+    /// </summary>
+    public static IReadOnlyList<string>? CommandTenants(IEnumerable<AgentView> agents)
+    {
+        ArgumentNullException.ThrowIfNull(agents);
+        var serving = agents.Where(a => a.Serving).ToList();
+        return serving.Count == 0 ? null : [.. serving.SelectMany(a => a.AllowedTenants).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>Whether an agent that runs the commands of <paramref name="allowed"/> may run those of <paramref name="tenant"/>.</summary>
