@@ -18,7 +18,7 @@ internal sealed partial class RegionGrain
             HubId,
             Topology,
             View.DataCenters,
-            Loans.Rooms());
+            IsHub ? Loans.Rooms() : []);
         return Task.FromResult(new RegionExplanation(
             HubId,
             explained.Plan.Policy,

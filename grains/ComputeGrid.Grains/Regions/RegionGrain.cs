@@ -65,8 +65,7 @@ internal sealed partial class RegionGrain(
     private RegionBook Book => _book ??= new RegionBook(_queue, _placed, Record.NextSequence);
 
     /// <summary>The loans lent and borrowed and the open negotiations, over the persisted record (a hub's only).</summary>
-    private RegionLoanBook Loans => _loans ??= new RegionLoanBook(
-        HubId, catalog.Seed.Hubs[HubId].EffectiveQuota, loanOptions.Value.ToRules(), Book, Record.Lent, Record.Borrowed, Record.Answered, Record.Closed);
+    private RegionLoanBook Loans => _loans ??= Record.LoadLoans(HubId, catalog.Seed.Hubs[HubId].EffectiveQuota, loanOptions.Value, Book);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -75,7 +74,7 @@ internal sealed partial class RegionGrain(
             return;
         }
 
-        _ = Book;
+        _ = Loans;
         View.Apply(await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken));
         await this.GetStreamProvider(GridStreams.Provider)
             .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, HubId))
@@ -436,7 +435,7 @@ internal sealed partial class RegionGrain(
     private void UpdateRetryTimer()
     {
         // Waiting jobs and borrowed loans both need the safety net (a lost signal must not strand a job or keep an unused loan).
-        var needed = _queue.Count > 0 || Record.Borrowed.Count > 0;
+        var needed = _queue.Count > 0 || _loans is { Borrowed.Count: > 0 };
         if (needed && _retryTimer is null)
         {
             var interval = options.Value.QueueRetryInterval;
@@ -468,6 +467,11 @@ internal sealed partial class RegionGrain(
     {
         var (plan, changes) = Book.TakeWritePlan();
         Record.NextSequence = Book.NextSequence;
+        if (_loans is not null && plan.Contains(RegionWrite.Record))
+        {
+            Record.Store(_loans);
+        }
+
         try
         {
             foreach (var step in plan)

@@ -1,13 +1,12 @@
 using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
 
 namespace ComputeGrid.Grains.Regions;
 
-// How the region books' entries are stored: the shapes (aliases and ids) they had as grain records, so shards and
-// records written before and after read the same (RegionRecordShapeTests reads one written before).
+// How the region book's entries are stored: the shapes (aliases and ids) they had as grain records, so shards written
+// before and after read the same.
 
 [GenerateSerializer, Alias("cg.QueuedJobRecord")]
 internal struct WaitingJobSurrogate
@@ -48,42 +47,4 @@ internal sealed class PlacedJobConverter : IConverter<PlacedJob, PlacedJobSurrog
     public PlacedJob ConvertFromSurrogate(in PlacedJobSurrogate s) => new(s.Tenant, s.Resources, s.Placement);
 
     public PlacedJobSurrogate ConvertToSurrogate(in PlacedJob v) => new() { Tenant = v.Tenant, Resources = v.Resources, Placement = v.Placement };
-}
-
-[GenerateSerializer, Alias("cg.LentLoanRecord")]
-internal struct LentLoanSurrogate
-{
-    [Id(0)] public string Borrower;
-
-    [Id(1)] public IReadOnlyList<LoanSlice> Slices;
-
-    [Id(2)] public LoanState State;
-
-    [Id(3)] public DateTimeOffset Since;
-}
-
-[RegisterConverter]
-internal sealed class LentLoanConverter : IConverter<LentLoan, LentLoanSurrogate>
-{
-    public LentLoan ConvertFromSurrogate(in LentLoanSurrogate s) => new(s.Borrower, s.Slices, s.State, s.Since);
-
-    public LentLoanSurrogate ConvertToSurrogate(in LentLoan v) => new() { Borrower = v.Borrower, Slices = v.Slices, State = v.State, Since = v.Since };
-}
-
-[GenerateSerializer, Alias("cg.BorrowedLoanRecord")]
-internal struct BorrowedLoanSurrogate
-{
-    [Id(0)] public LoanTerms Terms;
-
-    [Id(1)] public LoanState State;
-
-    [Id(2)] public DateTimeOffset EndsAt;
-}
-
-[RegisterConverter]
-internal sealed class BorrowedLoanConverter : IConverter<BorrowedLoan, BorrowedLoanSurrogate>
-{
-    public BorrowedLoan ConvertFromSurrogate(in BorrowedLoanSurrogate s) => new(s.Terms, s.State, s.EndsAt);
-
-    public BorrowedLoanSurrogate ConvertToSurrogate(in BorrowedLoan v) => new() { Terms = v.Terms, State = v.State, EndsAt = v.EndsAt };
 }
