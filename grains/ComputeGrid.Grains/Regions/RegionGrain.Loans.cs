@@ -1,6 +1,5 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Loans;
-using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
 using Microsoft.Extensions.Logging;
@@ -153,45 +152,6 @@ internal sealed partial class RegionGrain
         }
     }
 
-    /// <summary>
-    /// One pass over the loan records, caches of the loan grains (the one source of truth per loan): a lost message (a
-    /// LoanSettled, a RecallNotice) or a loan that never opened cannot leave a record open, and counted against the
-    /// quotas, forever.
-    /// </summary>
-    private async Task ReconcileLoanRecordsAsync(CancellationToken cancellationToken)
-    {
-        foreach (var loanId in Loans.RecordsToCheck(options.Value.ReconcileBatch))
-        {
-            LoanState? truth;
-            try
-            {
-                truth = (await GrainFactory.GetGrain<ILoanGrain>(loanId).GetAsync(cancellationToken))?.State;
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
-            {
-                continue;
-            }
-
-            if (Loans.Check(loanId, truth, clock.Now) is not { } check)
-            {
-                continue;
-            }
-
-            if (check.Verdict == LoanRecordVerdict.Forget)
-            {
-                LogLoanRecordForgotten(logger, HubId, loanId, check.Cached, truth);
-            }
-            else if (check.Verdict == LoanRecordVerdict.Refresh)
-            {
-                LogLoanRecordRefreshed(logger, HubId, loanId, check.Cached, check.Next);
-            }
-
-            await CarryOutAsync(check.Then, CancellationToken.None);
-        }
-
-        await WritePlacementsAsync(cancellationToken);
-    }
-
     private async Task SendAsync(string hub, LoanMessage message)
     {
         try
@@ -224,10 +184,4 @@ internal sealed partial class RegionGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{HubId}: a loan message to {Peer} could not be sent")]
     private static partial void LogSendFailed(ILogger logger, string hubId, string peer, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} forgot its record of loan {LoanId} ({Cached}): the loan is {Truth} (null: it never opened)")]
-    private static partial void LogLoanRecordForgotten(ILogger logger, string hubId, string loanId, LoanState cached, LoanState? truth);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Region {HubId} refreshed its record of loan {LoanId} from {Cached} to {Truth}: the message that said so was lost")]
-    private static partial void LogLoanRecordRefreshed(ILogger logger, string hubId, string loanId, LoanState cached, LoanState truth);
 }

@@ -11,7 +11,6 @@ using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
-using ComputeGrid.Grains.Jobs;
 using ComputeGrid.Grains.Persistence;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,8 +42,6 @@ internal sealed partial class RegionGrain(
     private const int MapShards = 64;
     private readonly ShardedMap<WaitingJob> _queue = new(grainContext, stateFactory, "region-queue", GridStorage.Name, MapShards);
     private readonly ShardedMap<PlacedJob> _placed = new(grainContext, stateFactory, "region-placed", GridStorage.Name, MapShards);
-    private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
-    private readonly ReconcileRotation _rotation = new();
     private RegionView? _view;
     private RegionBook? _book;
     private RegionLoanBook? _loans;
@@ -161,120 +158,6 @@ internal sealed partial class RegionGrain(
             Loans.Borrowed.ToDictionary(b => b.Key, b => b.Value.Terms.Amount, StringComparer.Ordinal),
             Loans.LendingRoom(View.Nominal),
             Loans.BorrowingRoom()));
-
-    /// <summary>
-    /// One reconciliation pass over the jobs this region believes placed, each asked where it stands (its record is the
-    /// truth). A placement whose job ended is dropped (its release notice was lost); one whose job does not hold that
-    /// capacity is dropped once it disagreed for <see cref="ComputeGridOptions.ReconcilePasses"/> passes in a row, and a
-    /// job left waiting by it (a crash between our placement and its assignment, or its preemption and requeue) is driven on.
-    /// </summary>
-    private async Task ReconcileAsync(CancellationToken cancellationToken)
-    {
-        // Queue entries need no pass: placing one asks the job first (AssignAsync), so an entry whose job is gone or
-        // placed already is dropped then.
-        var records = _placed.Keys;
-        foreach (var gone in _suspects.Keys.Except(records, StringComparer.Ordinal).ToList())
-        {
-            _suspects.Remove(gone);
-        }
-
-        var changed = false;
-        var turn = _rotation.Next(records, options.Value.ReconcileBatch).Where(_placed.ContainsKey).ToList();
-        var snapshots = await JobReads.ReadAsync(GrainFactory, turn, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken);
-        foreach (var jobId in turn)
-        {
-            if (!_placed.TryGetValue(jobId, out var record))
-            {
-                continue;
-            }
-
-            var recordedAt = (string?)record.Placement.DataCenterId;
-            if (!snapshots.TryGetValue(jobId, out var snapshot))
-            {
-                continue;
-            }
-
-            var job = GrainFactory.GetGrain<IJobGrain>(jobId);
-            var verdict = Reconciliation.JudgeRegionRecord(recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
-            if (verdict == RegionVerdict.Reassign)
-            {
-                if (await ReassignAsync(jobId, snapshot!.Spec, record.Placement, cancellationToken))
-                {
-                    _suspects.Remove(jobId);
-                    continue;
-                }
-
-                verdict = RegionVerdict.Suspect;
-            }
-
-            if (verdict == RegionVerdict.Agrees || (verdict == RegionVerdict.Suspect && !Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses)))
-            {
-                if (verdict == RegionVerdict.Agrees)
-                {
-                    _suspects.Remove(jobId);
-                }
-
-                continue;
-            }
-
-            if (verdict == RegionVerdict.Suspect && await JobReads.IsSettlingAsync(GrainFactory, jobId, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken) is not false)
-            {
-                // The job is about to record a placement (or did not answer): judge it again from the start.
-                _suspects.Remove(jobId);
-                continue;
-            }
-
-            _suspects.Remove(jobId);
-            LogRecordDropped(logger, HubId, jobId, recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
-            Book.Unplace(jobId);
-            changed = true;
-            if (snapshot is { } s && !s.State.IsTerminal() && !s.State.HoldsCapacity())
-            {
-                // Nobody holds it now. It goes back into our queue, written with this pass (queue before placed), so that
-                // a lost one-way call cannot leave it waiting where no region would place it; and the job is driven, so a
-                // Pending one records that it waits (its call finds the queue entry).
-                if (!_queue.ContainsKey(jobId))
-                {
-                    Book.Enqueue(jobId, s.Spec, clock.Now);
-                }
-
-                await job.DriveAsync();
-            }
-        }
-
-        if (changed)
-        {
-            await WritePlacementsAsync(cancellationToken);
-            UpdateRetryTimer();
-        }
-
-        await ReconcileLoanRecordsAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Assigns again a placement whose assignment never reached its job (the call failed after the region recorded it):
-    /// first reserves it again (idempotent: kept if held, made again if released and still fitting), then tells the job
-    /// (idempotent too). False when the data center no longer holds it or the job no longer wants it, or either did not
-    /// answer: reconciliation then judges the record as suspect.
-    /// </summary>
-    private async Task<bool> ReassignAsync(string jobId, JobSpec spec, JobPlacement placement, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var held = await ReserveAgainAsync(jobId, spec, placement, cancellationToken);
-            if (!held.Holds || !await GrainFactory.GetGrain<IJobGrain>(jobId).AssignAsync(placement, cancellationToken))
-            {
-                return false;
-            }
-
-            LogReassigned(logger, HubId, jobId, placement.DataCenterId);
-            return true;
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Reserves a placement this region recorded once more at its data center (on its loan, if any): idempotent.</summary>
     private Task<ReservationResult> ReserveAgainAsync(string jobId, JobSpec spec, JobPlacement placement, CancellationToken cancellationToken) =>
@@ -497,14 +380,8 @@ internal sealed partial class RegionGrain(
     private static PlaceResult Rejected(SubmitRefusal refusal, IReadOnlyList<ValidationError> errors) =>
         new(PlaceOutcome.Rejected, null, refusal, errors);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} dropped its record of job {JobId} at {RecordedAt}: the job is {State} at {PlacedAt}")]
-    private static partial void LogRecordDropped(ILogger logger, string hubId, string jobId, string? recordedAt, JobState? state, string? placedAt);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} placed job {JobId} again: {DataCenterId} no longer holds its earlier placement ({Outcome})")]
     private static partial void LogPlacementLapsed(ILogger logger, string hubId, string jobId, string dataCenterId, ReservationOutcome outcome);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Region {HubId} assigned job {JobId} to {DataCenterId} again: its first assignment never reached it")]
-    private static partial void LogReassigned(ILogger logger, string hubId, string jobId, string dataCenterId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} queued in {HubId} ({QueueLength} waiting)")]
     private static partial void LogQueued(ILogger logger, string jobId, string hubId, int queueLength);
