@@ -18,7 +18,7 @@ internal sealed partial class RegionGrain
             HubId,
             Topology,
             View.DataCenters,
-            IsHub ? Loans.Rooms() : []);
+            Loans.Rooms());
         return Task.FromResult(new RegionExplanation(
             HubId,
             explained.Plan.Policy,
