@@ -506,6 +506,56 @@ public class RegionLoanBookTests
         Assert.Null(books.Loans.UnderPressure([Waiting(since: Now.AddHours(-1))], Topology, Now));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void A_crash_after_any_prefix_of_the_lenders_plan_never_lends_past_the_limit_and_reconciliation_ends_with_nothing_lent(int prefix)
+    {
+        // The lender's plan for one request: Answer's intents, then (once the loan opened) Opened's. Storage holds what
+        // the last Persist before the crash wrote; the loan exists once OpenLoan ran, and lapses unaccepted.
+        var limit = ResourceVector.Of(4_000, 16_384);
+        var quota = new HubQuota(limit, null, ReclaimPolicy.Never);
+        var books = New(quota);
+        var ask = new CapacityAsk("r1", "gba", limit, TimeSpan.FromHours(2), null);
+        var plan = new List<RegionIntent>(books.Loans.Answer(ask, Topology, View(), Now));
+        var stored = new Dictionary<string, LentLoan>(StringComparer.Ordinal);
+        var answered = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var opened = false;
+        for (var step = 0; step < prefix && step < plan.Count; step++)
+        {
+            switch (plan[step])
+            {
+                case Persist:
+                    stored = books.Loans.Lent.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+                    answered = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal) { ["r1"] = Now };
+                    break;
+                case OpenLoan open:
+                    opened = true;
+                    plan.AddRange(books.Loans.Opened(open.Terms, LoanState.Offered, open.Terms, Now));
+                    break;
+            }
+        }
+
+        var jobs = new RegionBook(new Dictionary<string, WaitingJob>(StringComparer.Ordinal), new Dictionary<string, PlacedJob>(StringComparer.Ordinal), 0);
+        var restarted = new RegionLoanBook(Hub, quota, Rules, jobs, stored, new Dictionary<string, BorrowedLoan>(StringComparer.Ordinal), answered, new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal));
+
+        Assert.True(!opened || stored.Count > 0, "a loan holds capacity that the stored record does not count against the limit");
+        Assert.True(restarted.LentNow().IsWithin(limit));
+        Assert.Equal(stored.Count == 0 ? "[Persist, OpenLoan]" : "[Persist, RefuseRequest our lending limit is reached]", Describe(restarted.Answer(ask with { RequestId = "r2" }, Topology, View(), Now)));
+        var later = Now + Rules.OfferTtl + TimeSpan.FromSeconds(1);
+        foreach (var loanId in restarted.RecordsToCheck(10))
+        {
+            restarted.Check(loanId, opened ? LoanState.Declined : null, later);
+        }
+
+        Assert.Empty(restarted.Lent);
+        Assert.Equal(ResourceVector.Zero, restarted.LentNow());
+    }
+
     /// <summary>Intents as "[Kind detail, ...]": the kind, and the reason where it has one.</summary>
     private static string Describe(IEnumerable<RegionIntent> intents) =>
         $"[{string.Join(", ", intents.Select(i => i switch
