@@ -113,4 +113,42 @@ public class RegionBookTests
         Assert.Equal(["job-small", "job-big"], order);
         Assert.Equal(ResourceVector.Of(8_000, 1_024), book.OwnUse());
     }
+
+    [Theory]
+    [InlineData(true, false, RequeueDecision.PlaceOrQueue)]
+    [InlineData(false, false, RequeueDecision.PlaceOrQueue)]
+    [InlineData(true, true, RequeueDecision.WaitingAlreadyWrite)]
+    [InlineData(false, true, RequeueDecision.WaitingAlready)]
+    public void A_job_that_asks_to_wait_again_loses_its_placement_and_is_placed_anew_unless_it_waits_already(bool placed, bool queued, RequeueDecision decision)
+    {
+        var book = NewBook();
+        if (placed)
+        {
+            book.Place("job-1", Job(), At("dc-1", "loan-1"));
+        }
+
+        if (queued)
+        {
+            book.Enqueue("job-1", Job(), Now);
+        }
+
+        book.TakeWritePlan();
+
+        Assert.Equal(decision, book.Requeue("job-1"));
+        Assert.False(book.Placed.ContainsKey("job-1"));
+        Assert.False(book.LoanInUse("loan-1"));
+    }
+
+    [Fact]
+    public void A_requeued_job_that_gets_a_queue_entry_is_written_in_the_queue_before_its_placement_goes()
+    {
+        var book = NewBook();
+        book.Place("job-1", Job(), At("dc-1"));
+        book.TakeWritePlan();
+
+        Assert.Equal(RequeueDecision.PlaceOrQueue, book.Requeue("job-1"));
+        book.Enqueue("job-1", Job(), Now);
+
+        Assert.Equal([RegionWrite.Record, RegionWrite.Queue, RegionWrite.Placed], book.TakeWritePlan().Plan);
+    }
 }

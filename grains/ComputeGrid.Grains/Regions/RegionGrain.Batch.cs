@@ -51,10 +51,10 @@ internal sealed partial class RegionGrain
             {
                 wanting[i] = hub;
             }
-            else if (plan.Ranked is [{ } best, ..] && best.HubId == HubId && _view.TryGetValue(best.DataCenterId, out var seen))
+            else if (plan.Ranked is [{ } best, ..] && best.HubId == HubId && View.FreeAt(best.DataCenterId) is { } free)
             {
                 // Count the batch's earlier jobs against our view, so they spread as they would one after another.
-                See(seen with { Free = seen.Free.Minus(spec.Resources) });
+                View.See(best.DataCenterId, free.Minus(spec.Resources));
                 (byDataCenter.TryGetValue(best.DataCenterId, out var list) ? list : byDataCenter[best.DataCenterId] = []).Add((i, best, plan));
             }
             else
@@ -69,7 +69,7 @@ internal sealed partial class RegionGrain
                 HubId,
                 [.. group.Value.Select(g => new ReservationAsk(asks[g.Index].JobId, asks[g.Index].Spec.Resources, asks[g.Index].Spec.Priority))],
                 cancellationToken);
-            var energy = _topology.DataCenters[group.Key].Energy;
+            var energy = Topology.DataCenters[group.Key].Energy;
             for (var k = 0; k < group.Value.Count; k++)
             {
                 var (index, candidate, plan) = group.Value[k];
@@ -83,9 +83,9 @@ internal sealed partial class RegionGrain
                 }
             }
 
-            if (_view.TryGetValue(group.Key, out var seen) && answers.Count > 0)
+            if (answers.Count > 0)
             {
-                See(seen with { Free = answers[^1].Free, Status = answers[^1].Status });
+                View.See(group.Key, answers[^1].Free, answers[^1].Status);
             }
         }));
 
@@ -158,13 +158,13 @@ internal sealed partial class RegionGrain
             return Rejected(SubmitRefusal.Invalid, [new ValidationError("originHub", $"unknown hub {ValidationError.Quote(spec.OriginHub)}; known hubs: {string.Join(", ", catalog.Seed.Hubs.Keys.Order())}")]);
         }
 
-        var errors = JobSpecRules.Validate(spec, _topology);
-        var never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
+        var errors = JobSpecRules.Validate(spec, Topology);
+        var never = errors.Count == 0 ? View.WhyNeverFits(spec) ?? View.WhyNoAgent(spec) : null;
         if ((errors.Count > 0 || never is not null) && await RefreshDirectoryAsync(cancellationToken))
         {
             // Our copy of the directory was behind (a data center registered a moment ago): judge again on the new one.
-            errors = JobSpecRules.Validate(spec, _topology);
-            never = errors.Count == 0 ? WhyNeverFits(spec) ?? WhyNoAgent(spec) : null;
+            errors = JobSpecRules.Validate(spec, Topology);
+            never = errors.Count == 0 ? View.WhyNeverFits(spec) ?? View.WhyNoAgent(spec) : null;
         }
 
         if (errors.Count > 0)

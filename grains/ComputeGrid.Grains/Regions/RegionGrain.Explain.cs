@@ -1,6 +1,5 @@
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
-using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Grains.Regions;
@@ -13,17 +12,13 @@ internal sealed partial class RegionGrain
         var position = _queue.ContainsKey(job.JobId)
             ? QueueOrder().Select((q, i) => (q.JobId, i)).First(x => x.JobId == job.JobId).i + 1
             : (int?)null;
-        var loans = Record.Borrowed
-            .Where(b => b.Value.State.TakesPlacements())
-            .SelectMany(b => b.Value.Terms.Slices.Select(s => new LoanRoom(b.Key, b.Value.Terms.Lender, s.DataCenterId, SliceRoom(b.Key, s))))
-            .ToList();
         var explained = PlacementExplainer.Explain(
             job.Spec,
             new ExplainedJob(job.State, job.Placement?.DataCenterId, position, _queue.Count, job.Placement?.LoanId),
             HubId,
-            _topology,
-            _view.Values,
-            loans);
+            Topology,
+            View.DataCenters,
+            Loans.Rooms());
         return Task.FromResult(new RegionExplanation(
             HubId,
             explained.Plan.Policy,

@@ -1,71 +1,28 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Loans;
-using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Loans;
-using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.Regions;
 
-/// <summary>The loan protocol as a region speaks it: borrowing, lending, recalling and returning.</summary>
+/// <summary>
+/// The loan protocol as a region speaks it. Every decision is the <see cref="RegionLoanBook"/>'s; this part delivers the
+/// inbox's messages to it, carries out the intents it returns (in their order: a <see cref="Persist"/> is written before
+/// anything after it is sent) and reports what the loans answered.
+/// </summary>
 internal sealed partial class RegionGrain
 {
-    /// <summary>One open request for capacity: the peers asked, their answers so far, and the window that closes it.</summary>
-    private sealed class Negotiation(string requestId, BorrowDemand demand, IReadOnlyCollection<string> asked, IReadOnlyList<ResourceRequest> jobs)
-    {
-        public string RequestId { get; } = requestId;
-
-        public BorrowDemand Demand { get; } = demand;
-
-        /// <summary>The waiting jobs' resources: an offer no one of them fits in is useless.</summary>
-        public IReadOnlyList<ResourceRequest> Jobs { get; } = jobs;
-
-        public HashSet<string> Asked { get; } = [.. asked];
-
-        public HashSet<string> Answered { get; } = new(StringComparer.Ordinal);
-
-        public List<LoanTerms> Offers { get; } = [];
-
-        public IGrainTimer? Window { get; set; }
-    }
+    private readonly Dictionary<string, IGrainTimer> _windows = new(StringComparer.Ordinal);
 
     private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<WaitingJob> jobs, string reason, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.GridTracing.StartBorrowing(jobs, HubId, hubs);
-        var peers = hubs.Where(h => MayAsk(h) && !_asking.ContainsKey(h)).ToList();
-        if (peers.Count == 0)
+        if (Loans.Ask(hubs, jobs, reason, $"{HubId}.{Guid.NewGuid():n}", clock.Now) is { } ask)
         {
-            return;
-        }
-
-        var room = QuotaMath.BorrowingRoom(Quota, BorrowedNow().Plus(PendingAsk()));
-        if (BorrowPlanner.Demand(jobs.Select(j => j.Spec), Loans.MaxJobsPerRequest, room, Loans.TermFactor, Loans.MinTerm, Loans.MaxTerm) is not { } demand)
-        {
-            return;
-        }
-
-        var requestId = $"{HubId}.{Guid.NewGuid():n}";
-        var negotiation = new Negotiation(requestId, demand, peers, [.. jobs.Select(j => j.Spec.Resources)]);
-        _negotiations[requestId] = negotiation;
-        foreach (var peer in peers)
-        {
-            _asking[peer] = requestId;
-        }
-
-        negotiation.Window = this.RegisterGrainTimer((id, _) => CloseWindowAsync(id), requestId, Loans.OfferWindow, Timeout.InfiniteTimeSpan);
-        var peerList = string.Join(", ", peers);
-        LogAsking(logger, HubId, peerList, demand.Amount, reason);
-        var now = clock.Now;
-        foreach (var peer in peers)
-        {
-            await SendAsync(peer, new CapacityRequest($"{requestId}/{peer}", HubId, now, requestId, demand.Amount, demand.Term, demand.MaxLatencyMs, Loans.Ceiling, demand.Policy, reason));
+            await CarryOutAsync([ask], cancellationToken);
         }
     }
-
-    private ResourceVector PendingAsk() =>
-        _negotiations.Values.Aggregate(ResourceVector.Zero, (sum, n) => sum.Plus(n.Demand.Amount));
 
     /// <remarks>
     /// Also the window timer's callback, which disposes that timer: Orleans then cancels the token it gave the callback,
@@ -75,314 +32,122 @@ internal sealed partial class RegionGrain
     /// </remarks>
     private async Task CloseWindowAsync(string requestId)
     {
-        var cancellationToken = CancellationToken.None;
-        if (!_negotiations.Remove(requestId, out var negotiation))
+        if (_windows.Remove(requestId, out var window))
         {
-            return;
+            window.Dispose();
         }
 
-        negotiation.Window?.Dispose();
-        foreach (var peer in negotiation.Asked.Where(p => _asking.GetValueOrDefault(p) == requestId))
-        {
-            _asking.Remove(peer);
-        }
-
-        var now = clock.Now;
-        foreach (var silent in negotiation.Asked.Where(p => !negotiation.Answered.Contains(p)))
-        {
-            _backoff[silent] = now + Loans.AskBackoff;
-        }
-
-        var useful = negotiation.Offers.Where(o => LendingPlanner.IsUseful(o, negotiation.Jobs)).ToList();
-        foreach (var useless in negotiation.Offers.Except(useful))
-        {
-            _backoff[useless.Lender] = now + Loans.AskBackoff;
-            await GrainFactory.GetGrain<ILoanGrain>(useless.LoanId).DeclineAsync(HubId, "none of the waiting jobs fits in it", cancellationToken);
-        }
-
-        var choice = OfferRanking.Choose(useful, negotiation.Demand.Policy, negotiation.Demand.Amount, QuotaMath.BorrowingRoom(Quota, BorrowedNow()), Loans.Ceiling);
-        var changed = false;
-        foreach (var offer in choice.Accept)
-        {
-            var result = await GrainFactory.GetGrain<ILoanGrain>(offer.LoanId).AcceptAsync(HubId, cancellationToken);
-            if (result is { Holds: true, Loan: { } loan })
-            {
-                Record.Borrowed[offer.LoanId] = new BorrowedLoanRecord(loan.Terms, loan.State, loan.EndsAt ?? now);
-                changed = true;
-                LogBorrowed(logger, HubId, offer.Amount, offer.Lender, offer.LoanId);
-            }
-            else
-            {
-                _backoff[offer.Lender] = now + Loans.AskBackoff;
-            }
-        }
-
-        foreach (var (offer, reason) in choice.Decline)
-        {
-            await GrainFactory.GetGrain<ILoanGrain>(offer.LoanId).DeclineAsync(HubId, reason, cancellationToken);
-        }
-
-        if (changed)
-        {
-            await WriteStateAsync(cancellationToken);
-            UpdateRetryTimer();
-        }
-
-        await DrainQueueAsync(cancellationToken);
+        await CarryOutAsync(Loans.Close(requestId, clock.Now), CancellationToken.None);
     }
 
-    private async Task OnLoanMessageAsync(LoanMessage message)
-    {
-        switch (message)
+    private Task OnLoanMessageAsync(LoanMessage message) => CarryOutAsync(
+        message switch
         {
-            case CapacityRequest request:
-                await AnswerAsync(request);
-                break;
-            case CapacityOffer offer:
-                await OnOfferAsync(offer);
-                break;
-            case CapacityRefused refused when _negotiations.TryGetValue(refused.RequestId, out var negotiation):
-                _backoff[refused.FromHub] = clock.Now + Loans.AskBackoff;
-                negotiation.Answered.Add(refused.FromHub);
-                await CloseIfAllAnsweredAsync(negotiation);
-                break;
-            case OfferAccepted accepted when Record.Lent.TryGetValue(accepted.LoanId, out var lent) && lent.State == LoanState.Offered:
-                Record.Lent[accepted.LoanId] = lent with { State = LoanState.Active, Since = accepted.SentAt };
-                await WriteStateAsync();
-                break;
-            case OfferDeclined declined:
-                await ForgetAsync(declined.LoanId);
-                break;
-            case RecallNotice recall when Record.Borrowed.TryGetValue(recall.LoanId, out var borrowed) && borrowed.State == LoanState.Active:
-                Record.Borrowed[recall.LoanId] = borrowed with { State = LoanState.Recalling };
-                await WriteStateAsync();
-                break;
-            case LoanReturned returned when Record.Lent.TryGetValue(returned.LoanId, out var lent) && !lent.State.IsTerminal():
-                Record.Lent[returned.LoanId] = lent with { State = LoanState.Draining };
-                await WriteStateAsync();
-                break;
-            case LoanSettled settled:
-                await ForgetAsync(settled.LoanId);
-                break;
-            default:
-                break;
-        }
-    }
-
-    private async Task OnOfferAsync(CapacityOffer offer)
-    {
-        var loanId = offer.Terms.LoanId;
-        if (Record.Borrowed.ContainsKey(loanId) || Record.Closed.ContainsKey(loanId))
-        {
-            return;
-        }
-
-        if (!_negotiations.TryGetValue(offer.RequestId, out var negotiation))
-        {
-            await GrainFactory.GetGrain<ILoanGrain>(loanId).DeclineAsync(HubId, "arrived after the offer window closed");
-            return;
-        }
-
-        if (negotiation.Offers.All(o => o.LoanId != loanId))
-        {
-            negotiation.Offers.Add(offer.Terms);
-        }
-
-        negotiation.Answered.Add(offer.FromHub);
-        await CloseIfAllAnsweredAsync(negotiation);
-    }
-
-    private async Task CloseIfAllAnsweredAsync(Negotiation negotiation)
-    {
-        if (negotiation.Asked.IsSubsetOf(negotiation.Answered))
-        {
-            await CloseWindowAsync(negotiation.RequestId);
-        }
-    }
-
-    private async Task ForgetAsync(string loanId)
-    {
-        var wasLent = Record.Lent.Remove(loanId);
-        var wasBorrowed = Record.Borrowed.Remove(loanId);
-        var now = clock.Now;
-        Record.Closed[loanId] = now;
-        foreach (var old in Record.Closed.Where(c => now - c.Value > MemoryOfClosed).Select(c => c.Key).ToList())
-        {
-            Record.Closed.Remove(old);
-        }
-
-        await WriteStateAsync();
-        if (wasLent)
-        {
-            // The capacity is back: our own queue may use it.
-            await DrainQueueAsync(CancellationToken.None);
-        }
-        else if (wasBorrowed)
-        {
-            Book.ForgetLoan(loanId);
-            UpdateRetryTimer();
-        }
-    }
-
-    /// <summary>The lender's side: offer what the quota and the spare capacity allow, held at the data centers, or refuse.</summary>
-    private async Task AnswerAsync(CapacityRequest request)
-    {
-        if (!IsHub || Record.Answered.ContainsKey(request.RequestId) || request.FromHub == HubId)
-        {
-            return;
-        }
-
-        var now = clock.Now;
-        Record.Answered[request.RequestId] = now;
-        foreach (var old in Record.Answered.Where(a => now - a.Value > MemoryOfClosed).Select(a => a.Key).ToList())
-        {
-            Record.Answered.Remove(old);
-        }
-
-        var refusal = await OfferAsync(request, now);
-        if (refusal is not null)
-        {
-            await WriteStateAsync();
-            LogRefused(logger, HubId, request.FromHub, refusal);
-            await SendAsync(request.FromHub, new CapacityRefused($"{request.RequestId}/refused/{HubId}", HubId, now, request.RequestId, refusal));
-        }
-    }
-
-    private async Task<string?> OfferAsync(CapacityRequest request, DateTimeOffset now)
-    {
-        using var activity = Telemetry.GridTracing.Start("lend", hub: HubId, peerHub: request.FromHub);
-        if (!Loans.Enabled)
-        {
-            return "lending is disabled here";
-        }
-
-        // What our own waiting jobs need stays home: we lend only the spare capacity beyond it.
-        var proposal = LendingPlanner.Propose(HubId, request.FromHub, request.Amount, request.MaxLatencyMs, Quota, _topology, _view.Values, LentNow(), QuotaMath.Sum(_queue.Values.Select(q => q.Spec.Resources)), _queue.Count);
-        if (proposal.Refusal is { } refusal)
-        {
-            return refusal;
-        }
-
-        var proposed = proposal.Slices;
-        var price = proposed
-            .Select(s => LoanPricing.PriceOf(_topology.DataCenters[s.DataCenterId], _topology.Power, s.Amount.Gpus.Keys, Loans.PriceMargin))
-            .Aggregate(LoanPricing.Max);
-        var loanId = $"{request.RequestId}.{HubId}";
-        var terms = new LoanTerms(loanId, request.RequestId, HubId, request.FromHub, proposed, price, request.Term, Loans.RecallNotice, Loans.OnExpiry, now + Loans.OfferTtl);
-
-        // Count the proposal against the lending limit before the loan holds anything, so a crash cannot over-lend.
-        Record.Lent[loanId] = new LentLoanRecord(request.FromHub, proposed, LoanState.Offered, now);
-        await WriteStateAsync();
-        var offered = await GrainFactory.GetGrain<ILoanGrain>(loanId).OpenAsync(terms);
-        if (offered.State != LoanState.Offered)
-        {
-            Record.Lent.Remove(loanId);
-            Record.Closed[loanId] = now;
-            return "our data centers filled up meanwhile";
-        }
-
-        Record.Lent[loanId] = new LentLoanRecord(request.FromHub, offered.Terms.Slices, LoanState.Offered, now);
-        foreach (var slice in offered.Terms.Slices)
-        {
-            if (_view.TryGetValue(slice.DataCenterId, out var seen))
-            {
-                See(seen with { Free = QuotaMath.ClipAtZero(seen.Free.Minus(slice.Amount)) });
-            }
-        }
-
-        await WriteStateAsync();
-        LogOffering(logger, HubId, request.FromHub, offered.Terms.Amount, offered.Terms.Price.CnyPerCoreHour);
-        await SendAsync(request.FromHub, new CapacityOffer($"{loanId}/offer", HubId, now, request.RequestId, offered.Terms));
-        return null;
-    }
-
-    /// <summary>The borrower's side under queue pressure: jobs waiting too long make it ask every peer that could run them.</summary>
-    private async Task RelieveQueuePressureAsync(List<WaitingJob> stuck, CancellationToken cancellationToken)
-    {
-        if (!Loans.Enabled || stuck.Count == 0)
-        {
-            return;
-        }
-
-        var now = clock.Now;
-        var pressed = stuck.Where(q => now - q.EnqueuedAt >= Loans.QueuePressureThreshold).ToList();
-        if (pressed.Count == 0)
-        {
-            return;
-        }
-
-        var peers = _topology.Hubs.Keys
-            .Where(h => h != HubId && pressed.Any(q => BorrowPlanner.CouldRunIn(q.Spec, _topology, h)))
-            .ToList();
-        if (peers.Count > 0)
-        {
-            await AskAsync(peers, pressed, $"{pressed.Count} jobs have waited longer than {Loans.QueuePressureThreshold}", cancellationToken);
-        }
-    }
+            CapacityRequest request when IsHub => Loans.Answer(request.ToAsk(), Topology, View.DataCenters, clock.Now),
+            CapacityOffer offer => Loans.OnOffer(offer.RequestId, offer.FromHub, offer.Terms),
+            CapacityRefused refused => Loans.OnRefused(refused.RequestId, refused.FromHub, clock.Now),
+            OfferAccepted accepted => Loans.OnOfferAccepted(accepted.LoanId, accepted.SentAt),
+            RecallNotice recall => Loans.OnRecallNotice(recall.LoanId),
+            LoanReturned returned => Loans.OnLoanReturned(returned.LoanId),
+            OfferDeclined declined => Loans.Forget(declined.LoanId, clock.Now),
+            LoanSettled settled => Loans.Forget(settled.LoanId, clock.Now),
+            _ => [],
+        },
+        CancellationToken.None);
 
     /// <summary>The lender's side: recall lent capacity for our own waiting work, per our reclaim policy.</summary>
     private async Task ReclaimAsync(List<WaitingJob> stuck, CancellationToken cancellationToken)
     {
-        if (Quota.Reclaim == ReclaimPolicy.Never || stuck.Count == 0 || !Record.Lent.Values.Any(l => l.State == LoanState.Active))
+        if (Loans.Reclaim(stuck, Topology, View.DataCenters) is not { } query)
         {
             return;
         }
 
-        var waiting = stuck[0];
-        var ownUse = Book.OwnUse();
-        var feasible = PlacementEngine.Plan(
-            waiting.Spec,
-            _topology,
-            _view.Values.Where(v => v.Spec.HubId == HubId).Select(v => v with { Free = v.Spec.Capacity })).Ranked;
-        var sites = new List<ReclaimSite>();
-        foreach (var candidate in feasible)
+        var uses = new Dictionary<string, IReadOnlyList<SliceUse>>(StringComparer.Ordinal);
+        foreach (var (dataCenterId, _) in query.Sites)
         {
-            var lentHere = Record.Lent.Where(l => l.Value.State == LoanState.Active && l.Value.Slices.Any(s => s.DataCenterId == candidate.DataCenterId)).ToList();
-            if (lentHere.Count == 0)
-            {
-                continue;
-            }
-
-            var uses = await GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId).GetLoanSlicesAsync(cancellationToken);
-            var slices = lentHere
-                .Select(l => (Loan: l, Use: uses.FirstOrDefault(u => u.LoanId == l.Key)))
-                .Where(x => x.Use is not null)
-                .Select(x => new LentSlice(x.Loan.Key, x.Use!.Amount, x.Use.HighestPriority, x.Loan.Value.Since))
-                .ToList();
-            sites.Add(new ReclaimSite(candidate.DataCenterId, QuotaMath.ClipAtZero(_view[candidate.DataCenterId].Free), slices));
+            var held = await GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId).GetLoanSlicesAsync(cancellationToken);
+            uses[dataCenterId] = [.. held.Select(u => u.ToUse())];
         }
 
-        var recalls = ReclaimPlanner.Choose(Quota.Reclaim, waiting.Spec.Resources, waiting.Spec.Priority, ownUse, Nominal(), sites);
-        foreach (var loanId in recalls)
-        {
-            var reason = $"our job {waiting.JobId} (priority {waiting.Spec.Priority}) needs the capacity ({Quota.Reclaim})";
-            if (await GrainFactory.GetGrain<ILoanGrain>(loanId).RecallAsync(HubId, reason, cancellationToken) && Record.Lent.TryGetValue(loanId, out var lent))
-            {
-                Record.Lent[loanId] = lent with { State = LoanState.Recalling };
-                LogRecalling(logger, HubId, loanId, reason);
-            }
-        }
-
-        if (recalls.Count > 0)
-        {
-            await WriteStateAsync(cancellationToken);
-        }
+        await CarryOutAsync(Loans.ChooseRecalls(query, uses, View.Nominal), cancellationToken);
     }
 
-    /// <summary>The borrower's side: a loan nothing runs on and no waiting job could use goes back early.</summary>
-    private async Task ReturnUnusedLoansAsync(CancellationToken cancellationToken)
+    /// <summary>Carries out the loan book's intents in order, reporting to it what the loans answered and carrying out what follows.</summary>
+    private async Task CarryOutAsync(IReadOnlyList<RegionIntent> intents, CancellationToken cancellationToken)
     {
-        foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State is LoanState.Active or LoanState.Recalling).ToList())
+        foreach (var intent in intents)
         {
-            if (!LendingPlanner.ShouldReturn(loan.State, loan.Terms, Book.LoanInUse(loanId), _queue.Values.Select(q => q.Spec)))
+            switch (intent)
             {
-                continue;
-            }
+                case Persist:
+                    await WritePlacementsAsync(cancellationToken);
+                    UpdateRetryTimer();
+                    break;
+                case AskPeers ask:
+                    _windows[ask.RequestId] = this.RegisterGrainTimer((id, _) => CloseWindowAsync(id), ask.RequestId, loanOptions.Value.OfferWindow, Timeout.InfiniteTimeSpan);
+                    var peerList = string.Join(", ", ask.Peers);
+                    LogAsking(logger, HubId, peerList, ask.Demand.Amount, ask.Reason);
+                    foreach (var peer in ask.Peers)
+                    {
+                        var demand = ask.Demand;
+                        await SendAsync(peer, new CapacityRequest($"{ask.RequestId}/{peer}", HubId, ask.At, ask.RequestId, demand.Amount, demand.Term, demand.MaxLatencyMs, loanOptions.Value.Ceiling, demand.Policy, ask.Reason));
+                    }
 
-            if (await GrainFactory.GetGrain<ILoanGrain>(loanId).ReturnAsync(HubId, "nothing runs on it and nothing waiting needs it", cancellationToken))
-            {
-                Record.Borrowed[loanId] = loan with { State = LoanState.Draining };
-                await WriteStateAsync(cancellationToken);
+                    break;
+                case CloseWindow close:
+                    await CloseWindowAsync(close.RequestId);
+                    break;
+                case AcceptOffer { Offer: var offer }:
+                    var result = await GrainFactory.GetGrain<ILoanGrain>(offer.LoanId).AcceptAsync(HubId, cancellationToken);
+                    var now = clock.Now;
+                    if (Loans.Accepted(offer, result is { Holds: true, Loan: { } loan } ? new BorrowedLoan(loan.Terms, loan.State, loan.EndsAt ?? now) : null, now))
+                    {
+                        LogBorrowed(logger, HubId, offer.Amount, offer.Lender, offer.LoanId);
+                    }
+
+                    break;
+                case DeclineOffer decline:
+                    await GrainFactory.GetGrain<ILoanGrain>(decline.LoanId).DeclineAsync(HubId, decline.Reason, cancellationToken);
+                    break;
+                case OpenLoan open:
+                    using (Telemetry.GridTracing.Start("lend", hub: HubId, peerHub: open.Terms.Borrower))
+                    {
+                        var offered = await GrainFactory.GetGrain<ILoanGrain>(open.Terms.LoanId).OpenAsync(open.Terms, cancellationToken);
+                        await CarryOutAsync(Loans.Opened(open.Terms, offered.State, offered.Terms, open.At), cancellationToken);
+                    }
+
+                    break;
+                case HoldInView hold:
+                    View.Hold(hold.Slices);
+                    break;
+                case SendOffer offer:
+                    LogOffering(logger, HubId, offer.Terms.Borrower, offer.Terms.Amount, offer.Terms.Price.CnyPerCoreHour);
+                    await SendAsync(offer.Terms.Borrower, new CapacityOffer($"{offer.Terms.LoanId}/offer", HubId, offer.At, offer.Terms.RequestId, offer.Terms));
+                    break;
+                case RefuseRequest refuse:
+                    LogRefused(logger, HubId, refuse.Borrower, refuse.Reason);
+                    await SendAsync(refuse.Borrower, new CapacityRefused($"{refuse.RequestId}/refused/{HubId}", HubId, refuse.At, refuse.RequestId, refuse.Reason));
+                    break;
+                case RecallLoan recall:
+                    if (await GrainFactory.GetGrain<ILoanGrain>(recall.LoanId).RecallAsync(HubId, recall.Reason, cancellationToken) && Loans.Recalling(recall.LoanId))
+                    {
+                        LogRecalling(logger, HubId, recall.LoanId, recall.Reason);
+                    }
+
+                    break;
+                case ReturnLoan give:
+                    if (await GrainFactory.GetGrain<ILoanGrain>(give.LoanId).ReturnAsync(HubId, give.Reason, cancellationToken))
+                    {
+                        await CarryOutAsync(Loans.Returning(give.LoanId), cancellationToken);
+                    }
+
+                    break;
+                case DrainQueue:
+                    await DrainQueueAsync(cancellationToken);
+                    break;
+                default:
+                    throw new InvalidOperationException($"the region cannot carry out {intent}");
             }
         }
     }

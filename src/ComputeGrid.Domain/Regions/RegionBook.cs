@@ -97,6 +97,20 @@ public sealed class RegionBook
         return was;
     }
 
+    /// <summary>
+    /// A job asks to wait again (preempted by a recall or a loan's end, or its placement lapsed): its placement goes, and
+    /// it is placed or queued anew (<see cref="RequeueDecision.PlaceOrQueue"/>) unless it is waiting already. The removal
+    /// is written with whatever the job gets next, queue before placed jobs, so a crash between the writes leaves it
+    /// queued and placed (the drain settles that), never neither.
+    /// </summary>
+    public RequeueDecision Requeue(string jobId)
+    {
+        var removed = Unplace(jobId) is not null;
+        return !Queue.ContainsKey(jobId) ? RequeueDecision.PlaceOrQueue
+            : removed ? RequeueDecision.WaitingAlreadyWrite
+            : RequeueDecision.WaitingAlready;
+    }
+
     /// <summary>Drops a placement whose job gave its capacity back (it ended, or refused the placement). Null when it held none.</summary>
     public PlacedJob? Release(string jobId)
     {
@@ -171,4 +185,17 @@ public sealed class RegionBook
         var now = byDc.GetValueOrDefault(placed.Placement.DataCenterId, ResourceVector.Zero);
         byDc[placed.Placement.DataCenterId] = sign > 0 ? now.Plus(placed.Resources) : now.Minus(placed.Resources);
     }
+}
+
+/// <summary>What a region does with a job that asks to wait again (<see cref="RegionBook.Requeue"/>).</summary>
+public enum RequeueDecision
+{
+    /// <summary>Not waiting: place it now or queue it.</summary>
+    PlaceOrQueue,
+
+    /// <summary>Waiting already and it held no placement: nothing to write.</summary>
+    WaitingAlready,
+
+    /// <summary>Waiting already; the placement it still held goes, which is written.</summary>
+    WaitingAlreadyWrite,
 }

@@ -1,0 +1,173 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Regions;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Grains.Regions;
+
+/// <summary>
+/// Placing one job at a time: a job that asks to wait again, and the queue's drain (by priority, then fair share), each
+/// job over its ranked data centers and the usable loan slices, committing at the data center.
+/// </summary>
+internal sealed partial class RegionGrain
+{
+    /// <summary>Reserves a placement this region recorded once more at its data center (on its loan, if any): idempotent.</summary>
+    private Task<ReservationResult> ReserveAgainAsync(string jobId, JobSpec spec, JobPlacement placement, CancellationToken cancellationToken) =>
+        GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
+
+    private async Task<PlaceResult> PlaceOrQueueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
+    {
+        var plan = Shortlist(spec);
+        var wants = WantsLoanFrom(spec, plan);
+        if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
+        {
+            Book.Place(jobId, spec, placement);
+            await WritePlacementsAsync(cancellationToken);
+            return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
+        }
+
+        var queued = Book.Enqueue(jobId, spec, clock.Now, wants);
+        await WritePlacementsAsync(cancellationToken);
+        LogQueued(logger, jobId, HubId, _queue.Count);
+        UpdateRetryTimer();
+        if (wants is not null)
+        {
+            await AskAsync([wants], [queued], $"the best place for {jobId} ({spec.Policy}) is in {wants}", cancellationToken);
+            return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {wants}: waiting in {HubId}'s queue while {HubId} borrows capacity there");
+        }
+
+        // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
+        await ReclaimAsync([queued], cancellationToken);
+        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+    }
+
+    private async Task DrainQueueAsync(CancellationToken cancellationToken)
+    {
+        if (_queue.Count == 0)
+        {
+            await CarryOutAsync(Loans.ReturnsDue(), cancellationToken);
+            return;
+        }
+
+        var wanting = new Dictionary<string, List<WaitingJob>>(StringComparer.Ordinal);
+        var stuck = new List<WaitingJob>();
+        foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
+        {
+            if (!_queue.TryGetValue(next.JobId, out var queued))
+            {
+                continue;
+            }
+
+            if (RegionWritePlan.Settle(queued: true, _placed.ContainsKey(queued.JobId)) is (false, true))
+            {
+                // Placed already, and a crash came between the two writes of its move (RegionWritePlan): the placement is
+                // the newer record, and reconciliation assigns it again if the job never heard of it.
+                Book.Dequeue(queued.JobId);
+                await WritePlacementsAsync(cancellationToken);
+                continue;
+            }
+
+            var plan = Shortlist(queued.Spec);
+            if (WantsLoanFrom(queued.Spec, plan) is { } hub)
+            {
+                (wanting.TryGetValue(hub, out var list) ? list : wanting[hub] = []).Add(queued);
+                continue;
+            }
+
+            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, cancellationToken) is not { } placement)
+            {
+                stuck.Add(queued);
+                continue;
+            }
+
+            if (PlacementNotes.NotWhereAnnounced(queued.AnnouncedHub, placement.HubId, HubId, placement.LoanId is not null, Loans.IsBackedOff(queued.AnnouncedHub, clock.Now)) is { } note)
+            {
+                // Its Queued event named another hub: the Scheduled event (the placement's reason) says why not there.
+                placement = placement with { Reason = $"{placement.Reason}; {note}" };
+            }
+
+            // One write, in RegionWritePlan's order: the placement before the queue entry's removal.
+            Book.PlaceFromQueue(queued.JobId, queued.Spec, placement);
+            await WritePlacementsAsync(cancellationToken);
+            var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
+            if (!accepted)
+            {
+                // Cancelled while we reserved: give the capacity straight back.
+                Book.Release(queued.JobId);
+                await WritePlacementsAsync(cancellationToken);
+                await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReleaseAsync(queued.JobId, default, TimeSpan.Zero, cancellationToken);
+            }
+        }
+
+        UpdateRetryTimer();
+        foreach (var (hub, jobs) in wanting)
+        {
+            await AskAsync([hub], jobs, $"the best place for {jobs.Count} waiting jobs is in {hub}", cancellationToken);
+        }
+
+        if (Loans.UnderPressure(stuck, Topology, clock.Now) is { } pressure)
+        {
+            await AskAsync(pressure.Peers, pressure.Jobs, pressure.Reason, cancellationToken);
+        }
+
+        await ReclaimAsync(stuck, cancellationToken);
+        await CarryOutAsync(Loans.ReturnsDue(), cancellationToken);
+    }
+
+    private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Topology.TotalCapacity);
+
+    private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now), options.Value.MaxPlacementAttempts);
+
+    /// <summary>The loan wish (<see cref="BorrowPlanner.WantsLoanFrom(JobSpec, ScoredCandidate?, ScoredCandidate?)"/>) with the pool's best place from the index.</summary>
+    private string? WantsLoanFrom(JobSpec spec, PlacementShortlist plan) =>
+        loanOptions.Value.Enabled
+            ? BorrowPlanner.WantsLoanFrom(spec, View.Best(spec, hub => hub == spec.OriginHub || Loans.MayAsk(hub, clock.Now)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
+            : null;
+
+    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
+    {
+        using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
+        foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
+        {
+            var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId);
+            var energy = Topology.DataCenters[candidate.DataCenterId].Energy;
+            if (candidate.HubId == HubId)
+            {
+                var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, null, spec.Priority, cancellationToken);
+                View.See(candidate.DataCenterId, result.Free, result.Status);
+                if (result.Holds)
+                {
+                    return new JobPlacement(candidate.DataCenterId, candidate.HubId, plan.ReasonFor(candidate), candidate.LatencyMs, candidate.Estimate, energy);
+                }
+
+                continue;
+            }
+
+            foreach (var (loanId, lender) in Loans.LoansWithRoom(candidate.DataCenterId, spec.Resources))
+            {
+                var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, loanId, spec.Priority, cancellationToken);
+                if (result.Holds)
+                {
+                    var reason = $"{plan.ReasonFor(candidate)}; on loan {loanId} from {lender}";
+                    return new JobPlacement(candidate.DataCenterId, candidate.HubId, reason, candidate.LatencyMs, candidate.Estimate, energy, loanId);
+                }
+
+                if (result.Outcome == ReservationOutcome.NoLoan)
+                {
+                    // The slice closed (a recall or the end of the term we have not heard of yet): stop placing on it.
+                    Loans.SliceClosed(loanId);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} queued in {HubId} ({QueueLength} waiting)")]
+    private static partial void LogQueued(ILogger logger, string jobId, string hubId, int queueLength);
+}
