@@ -1,6 +1,5 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
-using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain.Jobs;
@@ -42,14 +41,10 @@ internal sealed partial class JobGrain(
     {
         using var activity = GridTracing.StartSubmit(JobId, spec.Tenant, spec.OriginHub);
         var submission = Book.Submit(spec);
-        switch (submission.Verdict)
+        if (submission.Verdict != SubmitVerdict.Place)
         {
-            case SubmitVerdict.Conflict:
-                return SubmitResult.Refused(SubmitRefusal.Conflict, submission.Errors);
-            case SubmitVerdict.Invalid:
-                return SubmitResult.Refused(SubmitRefusal.Invalid, submission.Errors);
-            case SubmitVerdict.Known:
-                return SubmitResult.Accepted(Snapshot());
+            return submission.Verdict == SubmitVerdict.Known ? SubmitResult.Accepted(Snapshot())
+                : SubmitResult.Refused(submission.Verdict == SubmitVerdict.Conflict ? SubmitRefusal.Conflict : SubmitRefusal.Invalid, submission.Errors);
         }
 
         // One write per submission, after placing: until it is durable nothing was acknowledged. A crash in between leaves
@@ -247,6 +242,7 @@ internal sealed partial class JobGrain(
         }
 
         await EndAsync(preempted, CancellationToken.None);
+        LogPreempted(logger, JobId, dataCenterId, reason);
         var spec = Record.Spec!;
         var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec);
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } again })
@@ -273,14 +269,9 @@ internal sealed partial class JobGrain(
         }
 
         await CommitAsync(ending.Steps, cancellationToken);
-        var last = ending.Steps[^1];
-        if (last.State == JobState.Preempted)
+        if (Record.State.IsTerminal())
         {
-            LogPreempted(logger, JobId, last.DataCenterId!, last.Detail);
-        }
-        else
-        {
-            LogFinished(logger, JobId, last.State, last.DataCenterId);
+            LogFinished(logger, JobId, Record.State, ending.Steps[^1].DataCenterId);
         }
 
         if (ending.Release is { } release)
@@ -377,52 +368,11 @@ internal sealed partial class JobGrain(
         }
     }
 
-    private async Task PublishAsync(IReadOnlyList<JobStep> steps)
+    private Task PublishAsync(IReadOnlyList<JobStep> steps)
     {
-        var events = steps.Select(JobRecord.EventOf).ToList();
         var spec = Record.Spec!;
-        var tenant = GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant);
         var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
-        if (events.Any(e => e.Sequence == 1))
-        {
-            try
-            {
-                // Acceptance: listed before the submission is acknowledged, so jobs submitted in turn are listed in turn.
-                await tenant.RegisterAsync(row);
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException)
-            {
-                // The job is durable already: its row comes with this notice or with its next transition.
-                LogRegisterFailed(logger, JobId, spec.Tenant, e);
-                await tenant.OnJobChangedAsync(row);
-            }
-        }
-        else
-        {
-            await tenant.OnJobChangedAsync(row);
-        }
-
-        if (spec.ArrayId is { } arrayId)
-        {
-            // One-way and interleaving at the array: it may be waiting on this very job's submission.
-            await GrainFactory.GetGrain<IJobArrayGrain>(arrayId).OnElementChangedAsync(spec.ArrayIndex, Record.State, Record.History.Count);
-        }
-
-        try
-        {
-            var provider = this.GetStreamProvider(GridStreams.Provider);
-            if (_watchers.Count > 0)
-            {
-                await provider.GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, JobId)).OnNextBatchAsync(events);
-            }
-
-            await provider.GetStream<JobEvent>(StreamId.Create(GridStreams.TenantNamespace, spec.Tenant)).OnNextBatchAsync(events);
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
-        {
-            // The transition is already durable and in the job's history; watchers resynchronise from it on a gap.
-            LogPublishFailed(logger, JobId, e);
-        }
+        return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
     }
 
     private JobSnapshot Snapshot() => new(
@@ -448,10 +398,4 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation drove job {JobId} on from {State}: {Outcome}")]
     private static partial void LogDriven(ILogger logger, string jobId, JobState state, PlaceOutcome outcome);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Listing job {JobId} in tenant {Tenant}'s index failed; its row follows one-way")]
-    private static partial void LogRegisterFailed(ILogger logger, string jobId, string tenant, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of job {JobId} failed; they stay in its history")]
-    private static partial void LogPublishFailed(ILogger logger, string jobId, Exception exception);
 }
