@@ -140,6 +140,37 @@ public sealed class LoanTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_loan_whose_accept_failed_to_write_lets_its_activation_go_and_the_retry_commits_from_what_storage_holds()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("loanfail-dc", "gansu", "LOANFAIL", gpus: 2);
+        var loanId = $"{Jobs.NewId("loanfail")}.gansu";
+        var loan = Grains.GetGrain<ILoanGrain>(loanId);
+        var terms = new LoanTerms(
+            loanId,
+            "loanfail-request",
+            "gansu",
+            "bth",
+            [new LoanSlice("loanfail-dc", ResourceVector.Of(1_000, 1_024), 0.3, 20)],
+            new LoanPrice(1, 10),
+            TimeSpan.FromHours(1),
+            TimeSpan.FromMinutes(5),
+            ExpiryTerms.FinishRunning,
+            fixture.Time.GetUtcNow().AddMinutes(10));
+        Assert.Equal(LoanState.Offered, (await loan.OpenAsync(terms)).State);
+
+        // The book moved the loan to Active in memory before the write failed: the activation must not answer from it.
+        fixture.Faults.FailNextWrites(loan.GetGrainId(), 1);
+        await Assert.ThrowsAnyAsync<Exception>(() => loan.AcceptAsync("bth"));
+
+        var retry = await loan.AcceptAsync("bth");
+        Assert.Equal(AcceptOutcome.Accepted, retry.Outcome);
+        Assert.Equal(LoanState.Active, retry.Loan!.State);
+
+        Assert.True(await loan.ReturnAsync("bth", "the test is over"));
+        await Eventually.TrueAsync(async () => (await loan.GetAsync())?.State == LoanState.Returned, "the unused loan settles");
+    }
+
+    [Fact]
     public async Task Duplicated_and_reordered_protocol_messages_leave_the_ledger_unchanged()
     {
         await fixture.RegisterPrivateDataCenterAsync("dup-dc", "gansu", "DUP", gpus: 2);

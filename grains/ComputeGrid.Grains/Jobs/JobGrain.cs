@@ -1,10 +1,7 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
-using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
-using ComputeGrid.Domain;
-using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
 using ComputeGrid.Grains.Hosting;
@@ -16,7 +13,8 @@ namespace ComputeGrid.Grains.Jobs;
 /// <summary>
 /// One job's lifecycle. Calls go down only (to its region, its data center and its tenant), and the only calls that come
 /// back up (from the region's queue and the executor) wait for this grain's turn, so the job never deadlocks with them.
-/// Every transition is written to storage before anyone is told, then published on the job's and the tenant's streams.
+/// Its <see cref="JobBook"/> makes every decision; this grain writes each step to storage before anyone is told, then
+/// publishes it on the job's and the tenant's streams, and carries out what the book says follows.
 /// </summary>
 internal sealed partial class JobGrain(
     [PersistentState("job", GridStorage.Name)] IPersistentState<JobRecord> state,
@@ -37,28 +35,16 @@ internal sealed partial class JobGrain(
 
     private JobRecord Record => state.State;
 
+    private JobBook Book => new(JobId, Record, catalog.Seed.Power, catalog.Seed.TransferCnyPerGiB);
+
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
     {
         using var activity = GridTracing.StartSubmit(JobId, spec.Tenant, spec.OriginHub);
-        if (Record.Spec is { } existing)
+        var submission = Book.Submit(spec);
+        if (submission.Verdict != SubmitVerdict.Place)
         {
-            if (!JobSpecs.AreSame(existing, spec))
-            {
-                return SubmitResult.Refused(SubmitRefusal.Conflict, [new ValidationError("jobId", $"job '{JobId}' already exists with a different specification")]);
-            }
-
-            if (Record.State != JobState.Pending)
-            {
-                return SubmitResult.Accepted(Snapshot());
-            }
-        }
-        else
-        {
-            var errors = JobSpecRules.ValidateShape(spec);
-            if (errors.Count > 0)
-            {
-                return SubmitResult.Refused(SubmitRefusal.Invalid, errors);
-            }
+            return submission.Verdict == SubmitVerdict.Known ? SubmitResult.Accepted(Snapshot())
+                : SubmitResult.Refused(submission.Verdict == SubmitVerdict.Conflict ? SubmitRefusal.Conflict : SubmitRefusal.Invalid, submission.Errors);
         }
 
         // One write per submission, after placing: until it is durable nothing was acknowledged. A crash in between leaves
@@ -92,41 +78,19 @@ internal sealed partial class JobGrain(
             return SubmitResult.Refused(placed.Refusal, placed.Errors);
         }
 
-        if (Record.Spec is null)
-        {
-            Record.Spec = spec;
-            Record.State = JobState.Pending;
-            Record.SubmittedAt = clock.Now;
-        }
-
-        var events = new List<JobEvent>();
-        if (Record.History.Count == 0)
-        {
-            events.Add(Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}"));
-            metrics.JobEntered(spec.OriginHub, null, JobState.Pending);
-        }
-
-        if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
-        {
-            Record.Placement = placement;
-            events.Add(Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason));
-        }
-        else
-        {
-            events.Add(Enter(JobState.Queued, null, placed.Detail ?? $"no feasible data center has room now; waiting in {spec.OriginHub}'s queue"));
-        }
-
+        var steps = Book.Accept(spec, placed.Outcome == PlaceOutcome.Placed ? placed.Placement : null, placed.Detail, clock.Now);
+        Count(steps);
         await PersistAsync(cancellationToken);
         LogSubmitted(logger, JobId, spec.Tenant, Record.State, Record.Placement?.DataCenterId);
         if (Record.State == JobState.Scheduled)
         {
             // Both only need the transition durable, not each other: the data center's running report waits for this
             // turn, so Running still comes after Scheduled everywhere.
-            await Task.WhenAll(PublishAsync(events), StartAsync(cancellationToken));
+            await Task.WhenAll(PublishAsync(steps), StartAsync(cancellationToken));
         }
         else
         {
-            await PublishAsync(events);
+            await PublishAsync(steps);
             RestWhileQueued();
         }
 
@@ -168,71 +132,39 @@ internal sealed partial class JobGrain(
 
     public async Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default)
     {
-        if (Record.Spec is not { } spec)
+        if (Book.Cancel(reason, clock.Now) is not { } cancel)
         {
             return null;
         }
 
-        if (Record.State.IsTerminal())
-        {
-            return Snapshot();
-        }
-
-        var held = Record.State.HoldsCapacity() ? Record.Placement : null;
-        await FinishAsync(JobState.Cancelled, held?.DataCenterId, CancelDetail(reason), cancellationToken);
-        if (held is null)
-        {
-            await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).DequeueAsync(JobId);
-        }
-
+        await EndAsync(cancel, cancellationToken);
         return Snapshot();
     }
 
     public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
     {
         using var activity = GridTracing.Start("assign", JobId, hub: placement.HubId, dataCenter: placement.DataCenterId, loanId: placement.LoanId);
-        if (Record.State.HoldsCapacity())
+        var assignment = Book.Assign(placement, clock.Now);
+        if (assignment.Steps.Count > 0)
         {
-            return Record.Placement?.DataCenterId == placement.DataCenterId;
+            await CommitAsync(assignment.Steps, cancellationToken);
+            await StartAsync(cancellationToken);
         }
 
-        if (Record.Spec is not { } spec || Record.State is not (JobState.Queued or JobState.Preempted or JobState.Pending))
-        {
-            return false;
-        }
-
-        var events = new List<JobEvent>();
-        if (Record.History.Count == 0)
-        {
-            // Placed by a region after a crash cut the submission short: record the acceptance first.
-            events.Add(Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}"));
-        }
-
-        Record.Placement = placement;
-        events.Add(Enter(JobState.Scheduled, placement.DataCenterId, placement.Reason));
-        await PersistAsync(cancellationToken);
-        await PublishAsync(events);
-        await StartAsync(cancellationToken);
-        return true;
+        return assignment.Holds;
     }
 
     public async Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default)
     {
-        if (Record.State != JobState.Scheduled || Record.Placement?.DataCenterId != dataCenterId)
+        if (Book.Run(dataCenterId, clock.Now) is { } running)
         {
-            return;
+            await CommitAsync([running], cancellationToken);
         }
-
-        Record.StartedAt = clock.Now;
-        var running = Enter(JobState.Running, dataCenterId, $"started in {dataCenterId}");
-        await PersistAsync(cancellationToken);
-        await PublishAsync([running]);
     }
 
     public async Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail)
     {
-        if (Record.State == JobState.Cancelled && outcome is not null && Record.Outcome is null
-            && Record.History.LastOrDefault(e => e.State == JobState.Cancelled)?.DataCenterId == dataCenterId)
+        if (Book.KeepsOutcome(dataCenterId, outcome is not null))
         {
             // The agent killed the cancelled job's process and reported how it ended: the job keeps its exit code and output.
             Record.Outcome = outcome;
@@ -251,7 +183,7 @@ internal sealed partial class JobGrain(
             case AgentJobPhase.Rejected:
                 await ReportFinishedAsync(dataCenterId, false, detail, outcome);
                 break;
-            case AgentJobPhase.Lost when Record.Spec?.Command is { RequeueIfLost: true }:
+            case AgentJobPhase.Lost when Book.RequeuesWhenLost:
                 await PreemptAsync(dataCenterId, detail);
                 break;
             case AgentJobPhase.Lost:
@@ -262,155 +194,111 @@ internal sealed partial class JobGrain(
 
     public async Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, JobOutcome? outcome = null, CancellationToken cancellationToken = default)
     {
-        if (!Record.State.HoldsCapacity() || Record.Placement?.DataCenterId != dataCenterId)
+        if (Book.Finish(dataCenterId, succeeded, detail, clock.Now) is not { } finished)
         {
             return;
         }
 
+        // A job still Scheduled evidently ran (its running report was lost): Running and the end go in one write.
         Record.Outcome = outcome;
-
-        if (Record.State == JobState.Scheduled)
-        {
-            // The running report was lost; the job evidently ran, so record that it started before it ended.
-            await ReportRunningAsync(dataCenterId, cancellationToken);
-        }
-
-        await FinishAsync(succeeded ? JobState.Succeeded : JobState.Failed, dataCenterId, detail, cancellationToken);
-    }
-
-    private async Task FinishAsync(JobState terminal, string? dataCenterId, string detail, CancellationToken cancellationToken)
-    {
-        var spec = Record.Spec!;
-        var now = clock.Now;
-        Record.FinishedAt = now;
-        var run = Footprint.Zero;
-        if (dataCenterId is not null && Record.StartedAt is { } started && Record.Placement is { } placement)
-        {
-            // A job preempted before has the footprint of its earlier runs in Actual already (booked then).
-            var transfer = placement.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
-            run = FootprintCalculator.Of(spec.Resources, now - started, placement.Energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB);
-            Record.Actual = (Record.Actual ?? Footprint.Zero) + run;
-        }
-
-        Record.LastRun = run;
-        var finished = Enter(terminal, dataCenterId, detail);
-        await PersistAsync(cancellationToken);
-        await PublishAsync([finished]);
-        LogFinished(logger, JobId, terminal, dataCenterId);
-        if (dataCenterId is not null)
-        {
-            await ExitAsync(dataCenterId, cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// Gives the capacity back and books the run: only after the terminal state is durable, so a crash in between leaves
-    /// a reservation whose job is terminal (reconciliation repeats this exit), never a running job without a reservation.
-    /// Every step is idempotent.
-    /// </summary>
-    private async Task ExitAsync(string dataCenterId, CancellationToken cancellationToken)
-    {
-        var spec = Record.Spec!;
-        var run = Record.LastRun ?? Footprint.Zero;
-        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
-        await dataCenter.StopAsync(JobId, cancellationToken);
-        await dataCenter.ReleaseAsync(JobId, run, Record.FinishedAt is { } end ? RanFor(end) : TimeSpan.Zero, cancellationToken);
-        await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
-        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, run);
-        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, JobId, spec, Record.Placement!, Record.History, Record.StartedAt, Record.FinishedAt ?? clock.Now, run);
+        await EndAsync(finished, cancellationToken);
     }
 
     public async Task DriveAsync()
     {
-        if (Record.Spec is not { } spec)
+        var drive = Book.Drive(clock.Now);
+        switch (drive.Action)
         {
-            return;
-        }
-
-        if (Record.State.IsTerminal())
-        {
-            // The finished event says where it ran, if anywhere.
-            if (Record.History.LastOrDefault(e => e.State == Record.State)?.DataCenterId is { } ranAt)
-            {
-                await ExitAsync(ranAt, CancellationToken.None);
-            }
-
-            return;
-        }
-
-        if (Record.State.HoldsCapacity())
-        {
-            await StartAsync(CancellationToken.None);
-            return;
+            case JobDriveAction.Exit:
+                await ExitAsync(drive.Release!, CancellationToken.None);
+                return;
+            case JobDriveAction.Start:
+                await StartAsync(CancellationToken.None);
+                return;
+            case JobDriveAction.None:
+                return;
         }
 
         // Pending, Queued or Preempted, and no region holds it (reconciliation dropped the disagreeing record): place it again.
-        var placed = Record.State == JobState.Preempted
-            ? await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec)
-            : await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).PlaceAsync(JobId, spec);
+        var spec = Record.Spec!;
+        var region = GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub);
+        var placed = drive.Action == JobDriveAction.Requeue ? await region.RequeueAsync(JobId, spec) : await region.PlaceAsync(JobId, spec);
         LogDriven(logger, JobId, Record.State, placed.Outcome);
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } placement })
         {
             await AssignAsync(placement);
         }
-        else if (placed.Outcome == PlaceOutcome.Queued && Record.State is JobState.Pending or JobState.Preempted)
+        else if (placed.Outcome == PlaceOutcome.Queued)
         {
-            var events = new List<JobEvent>();
-            if (Record.History.Count == 0)
-            {
-                events.Add(Append(JobState.Pending, null, $"accepted from {spec.OriginHub} for tenant {spec.Tenant}"));
-            }
-
-            events.Add(Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue (driven on by reconciliation)"));
-            await PersistAsync(CancellationToken.None);
-            await PublishAsync(events);
+            await CommitAsync(Book.QueueDrivenOn(clock.Now), CancellationToken.None);
         }
     }
 
     public async Task PreemptAsync(string dataCenterId, string reason)
     {
-        if (!Record.State.HoldsCapacity() || Record.Placement is not { } placement || placement.DataCenterId != dataCenterId)
+        if (Book.Preempt(dataCenterId, reason, clock.Now) is not { } preempted)
         {
             return;
         }
 
-        var spec = Record.Spec!;
-        var now = clock.Now;
-        var ran = RanFor(now);
-        var transfer = placement.HubId == spec.OriginHub ? 0 : spec.InputDataGiB;
-        var used = ran > TimeSpan.Zero
-            ? FootprintCalculator.Of(spec.Resources, ran, placement.Energy, catalog.Seed.Power, transfer, catalog.Seed.TransferCnyPerGiB)
-            : Footprint.Zero;
-        Record.Actual = (Record.Actual ?? Footprint.Zero) + used;
-        Record.StartedAt = null;
-
-        // The reservation goes with the preemption: a job waiting to be placed again has no placement (api.md), only
-        // the events that say where it ran.
-        Record.Placement = null;
-        var preempted = Enter(JobState.Preempted, dataCenterId, $"preempted in {dataCenterId}: {reason}");
-        await PersistAsync(CancellationToken.None);
-        await PublishAsync([preempted]);
+        await EndAsync(preempted, CancellationToken.None);
         LogPreempted(logger, JobId, dataCenterId, reason);
-
-        // The capacity goes back only after Preempted is durable, as for a finished job.
-        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
-        await dataCenter.StopAsync(JobId);
-        await dataCenter.ReleaseAsync(JobId, used, ran);
-        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync($"{JobId}#{Record.History.Count}", used);
-        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, $"{JobId}#{Record.History.Count}", spec, placement, Record.History, now - ran, now, used);
-
+        var spec = Record.Spec!;
         var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec);
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } again })
         {
             await AssignAsync(again);
         }
-        else if (Record.State == JobState.Preempted)
+        else
         {
-            var queued = Enter(JobState.Queued, null, $"waiting in {spec.OriginHub}'s queue after preemption" + (placed.Detail is { } why ? $": {why}" : string.Empty));
-            await PersistAsync(CancellationToken.None);
-            await PublishAsync([queued]);
+            await CommitAsync(Book.QueueAfterPreemption(placed.Detail, clock.Now), CancellationToken.None);
             RestWhileQueued();
         }
+    }
+
+    /// <summary>
+    /// Writes and publishes the step that ended the job (or its run), then gives the capacity back: only after the step is
+    /// durable, so a crash in between leaves a reservation whose job ended (reconciliation repeats the exit), never a
+    /// running job without a reservation.
+    /// </summary>
+    private async Task EndAsync(JobEnding ending, CancellationToken cancellationToken)
+    {
+        if (ending.Steps.Count == 0)
+        {
+            return;
+        }
+
+        await CommitAsync(ending.Steps, cancellationToken);
+        if (Record.State.IsTerminal())
+        {
+            LogFinished(logger, JobId, Record.State, ending.Steps[^1].DataCenterId);
+        }
+
+        if (ending.Release is { } release)
+        {
+            await ExitAsync(release, cancellationToken);
+        }
+
+        if (ending.Dequeue)
+        {
+            await GrainFactory.GetGrain<IRegionGrain>(Record.Spec!.OriginHub).DequeueAsync(JobId);
+        }
+    }
+
+    /// <summary>Gives a run's capacity back and books it, as the book's release says. Every step is idempotent.</summary>
+    private async Task ExitAsync(JobRelease release, CancellationToken cancellationToken)
+    {
+        var spec = Record.Spec!;
+        var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(release.DataCenterId);
+        await dataCenter.StopAsync(JobId, cancellationToken);
+        await dataCenter.ReleaseAsync(JobId, release.Used, release.RanFor, cancellationToken);
+        if (release.ToRegion)
+        {
+            await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
+        }
+
+        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(release.BookingId, release.Used);
+        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, release.BookingId, spec, release.Placement, Record.History, release.From, release.To, release.Used);
     }
 
     /// <summary>
@@ -420,7 +308,7 @@ internal sealed partial class JobGrain(
     /// </summary>
     private void RestWhileQueued()
     {
-        if (Record.State == JobState.Queued && _watchers.Count == 0)
+        if (Book.RestsWhileQueued && _watchers.Count == 0)
         {
             DeactivateOnIdle();
         }
@@ -450,90 +338,41 @@ internal sealed partial class JobGrain(
         _durable = Snapshot();
     }
 
-    /// <summary>The cancel event's detail: the caller's reason, said to be a cancel once ("cancelled by client", not "cancelled: cancelled by client").</summary>
-    private static string CancelDetail(string reason)
-    {
-        var why = reason.Trim();
-        return why.Length == 0 ? "cancelled"
-            : why.StartsWith("cancel", StringComparison.OrdinalIgnoreCase) ? why
-            : $"cancelled: {why}";
-    }
-
-    private TimeSpan RanFor(DateTimeOffset now) => Record.StartedAt is { } started && now > started ? now - started : TimeSpan.Zero;
-
     private Task StartAsync(CancellationToken cancellationToken) =>
         GrainFactory.GetGrain<IDataCenterGrain>(Record.Placement!.DataCenterId).StartAsync(JobId, Record.Spec!, Record.StartedAt, cancellationToken);
 
-    private JobEvent Enter(JobState next, string? dataCenterId, string detail)
+    /// <summary>Writes the steps and publishes them (nothing for no step).</summary>
+    private async Task CommitAsync(IReadOnlyList<JobStep> steps, CancellationToken cancellationToken)
     {
-        if (!JobStateMachine.CanTransition(Record.State, next))
+        if (steps.Count == 0)
         {
-            throw new InvalidOperationException($"Job {JobId} cannot go from {Record.State} to {next}.");
+            return;
         }
 
-        var spec = Record.Spec!;
-        if (next == JobState.Scheduled && Record.Placement is { } placement && !Record.History.Any(e => e.State == JobState.Scheduled))
+        Count(steps);
+        await PersistAsync(cancellationToken);
+        await PublishAsync(steps);
+    }
+
+    private void Count(IReadOnlyList<JobStep> steps)
+    {
+        var origin = Record.Spec!.OriginHub;
+        foreach (var step in steps)
         {
-            metrics.Placed(spec.OriginHub, placement.HubId, clock.Now - Record.SubmittedAt);
+            if (step.FirstPlacedAfter is { } waited && Record.Placement is { } placement)
+            {
+                metrics.Placed(origin, placement.HubId, waited);
+            }
+
+            metrics.JobEntered(origin, step.From, step.State);
         }
-
-        metrics.JobEntered(spec.OriginHub, Record.State, next);
-        Record.State = next;
-        return Append(next, dataCenterId, detail);
     }
 
-    private JobEvent Append(JobState entered, string? dataCenterId, string detail)
-    {
-        var evt = new JobEvent(JobId, Record.History.Count + 1, entered, clock.Now, dataCenterId, detail);
-        Record.History.Add(evt);
-        return evt;
-    }
-
-    private async Task PublishAsync(IReadOnlyList<JobEvent> events)
+    private Task PublishAsync(IReadOnlyList<JobStep> steps)
     {
         var spec = Record.Spec!;
-        var tenant = GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant);
         var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
-        if (events.Any(e => e.Sequence == 1))
-        {
-            try
-            {
-                // Acceptance: listed before the submission is acknowledged, so jobs submitted in turn are listed in turn.
-                await tenant.RegisterAsync(row);
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException)
-            {
-                // The job is durable already: its row comes with this notice or with its next transition.
-                LogRegisterFailed(logger, JobId, spec.Tenant, e);
-                await tenant.OnJobChangedAsync(row);
-            }
-        }
-        else
-        {
-            await tenant.OnJobChangedAsync(row);
-        }
-
-        if (spec.ArrayId is { } arrayId)
-        {
-            // One-way and interleaving at the array: it may be waiting on this very job's submission.
-            await GrainFactory.GetGrain<IJobArrayGrain>(arrayId).OnElementChangedAsync(spec.ArrayIndex, Record.State, Record.History.Count);
-        }
-
-        try
-        {
-            var provider = this.GetStreamProvider(GridStreams.Provider);
-            if (_watchers.Count > 0)
-            {
-                await provider.GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, JobId)).OnNextBatchAsync(events);
-            }
-
-            await provider.GetStream<JobEvent>(StreamId.Create(GridStreams.TenantNamespace, spec.Tenant)).OnNextBatchAsync(events);
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
-        {
-            // The transition is already durable and in the job's history; watchers resynchronise from it on a gap.
-            LogPublishFailed(logger, JobId, e);
-        }
+        return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
     }
 
     private JobSnapshot Snapshot() => new(
@@ -559,10 +398,4 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation drove job {JobId} on from {State}: {Outcome}")]
     private static partial void LogDriven(ILogger logger, string jobId, JobState state, PlaceOutcome outcome);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Listing job {JobId} in tenant {Tenant}'s index failed; its row follows one-way")]
-    private static partial void LogRegisterFailed(ILogger logger, string jobId, string tenant, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing events of job {JobId} failed; they stay in its history")]
-    private static partial void LogPublishFailed(ILogger logger, string jobId, Exception exception);
 }

@@ -5,9 +5,9 @@ using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Grains.Jobs;
 
-/// <summary>A job's persisted state.</summary>
+/// <summary>A job's persisted state; the <see cref="JobBook"/>'s sheet.</summary>
 [GenerateSerializer, Alias("cg.JobRecord")]
-internal sealed class JobRecord
+internal sealed class JobRecord : IJobSheet
 {
     [Id(0)] public JobSpec? Spec { get; set; }
 
@@ -30,4 +30,17 @@ internal sealed class JobRecord
 
     /// <summary>How its process ended, for a job with a command.</summary>
     [Id(10)] public JobOutcome? Outcome { get; set; }
+
+    bool IJobSheet.HasOutcome => Outcome is not null;
+
+    int IJobSheet.Steps => History.Count;
+
+    /// <summary>The published and stored form of a step of the book.</summary>
+    public static JobEvent EventOf(JobStep step) => new(step.JobId, step.Sequence, step.State, step.At, step.DataCenterId, step.Detail);
+
+    bool IJobSheet.Entered(JobState state) => History.Exists(e => e.State == state);
+
+    string? IJobSheet.DataCenterOfLast(JobState state) => History.FindLast(e => e.State == state)?.DataCenterId;
+
+    void IJobSheet.Add(JobStep step) => History.Add(EventOf(step));
 }

@@ -3,50 +3,18 @@ using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
-using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Grains.Loans;
 
-/// <summary>A loan's persisted state.</summary>
-[GenerateSerializer, Alias("cg.LoanRecord")]
-internal sealed class LoanRecord
-{
-    [Id(0)] public LoanTerms? Terms { get; set; }
-
-    [Id(1)] public LoanState State { get; set; }
-
-    [Id(2)] public DateTimeOffset OfferedAt { get; set; }
-
-    [Id(3)] public DateTimeOffset? AcceptedAt { get; set; }
-
-    [Id(4)] public DateTimeOffset? EndsAt { get; set; }
-
-    [Id(5)] public DateTimeOffset? RecallAt { get; set; }
-
-    [Id(6)] public LoanState? DrainingTo { get; set; }
-
-    [Id(7)] public HashSet<string> Drained { get; set; } = new(StringComparer.Ordinal);
-
-    [Id(8)] public HashSet<string> SettledJobs { get; set; } = new(StringComparer.Ordinal);
-
-    [Id(9)] public LoanUsage Usage { get; set; }
-
-    [Id(10)] public List<LoanEvent> History { get; set; } = [];
-
-    [Id(11)] public bool DrainPreempts { get; set; }
-
-    /// <summary>Bumped by every change, so that the book can tell a late announcement from a newer one.</summary>
-    [Id(12)] public long Version { get; set; }
-}
-
 /// <summary>
 /// One loan: the single source of truth between a lender and a borrower. Offers hold capacity at the lender's data
 /// centers; the borrower's accept commits here exactly once; recall, return and expiry close the slices, and the loan
-/// settles when every slice is empty again. Every change is persisted before it is acknowledged or announced; the other
-/// party learns of it on its inbox stream, the federation's book through a one-way call.
+/// settles when every slice is empty again. Its <see cref="LoanBook"/> decides every step and plans it; this grain
+/// carries the plans out: every change is persisted before it is acknowledged or announced; the other party learns of it
+/// on its inbox stream, the federation's book through a one-way call.
 /// </summary>
 internal sealed partial class LoanGrain(
     [PersistentState("loan", GridStorage.Name)] IPersistentState<LoanRecord> state,
@@ -64,6 +32,8 @@ internal sealed partial class LoanGrain(
 
     private LoanRecord Record => state.State;
 
+    private LoanBook Book => new(LoanId, Record);
+
     public override Task OnActivateAsync(CancellationToken cancellationToken) => UpdateDeadlinesAsync();
 
     /// <summary>The reminder only wakes an open loan after a restart of the whole cluster; its timer checks the deadlines.</summary>
@@ -71,41 +41,19 @@ internal sealed partial class LoanGrain(
 
     public async Task<LoanSnapshot> OpenAsync(LoanTerms proposed, CancellationToken cancellationToken = default)
     {
-        if (Record.Terms is not null)
+        var proposal = Book.Propose(proposed, clock.Now);
+        if (proposal.Count == 0)
         {
             return Snapshot();
         }
 
-        // Persist the proposal first: should we crash while holding, the lapse of the offer releases whatever was held.
-        Record.Terms = proposed with { LoanId = LoanId };
-        Record.State = LoanState.Offered;
-        Record.OfferedAt = clock.Now;
-        await state.WriteStateAsync(cancellationToken);
-
-        var held = new List<LoanSlice>();
-        foreach (var slice in proposed.Slices)
+        var holds = await CarryOutAsync(proposal, cancellationToken);
+        await CarryOutAsync(Book.Held(holds.Held, clock.Now), cancellationToken);
+        if (Record.State == LoanState.Offered)
         {
-            var amount = await GrainFactory.GetGrain<IDataCenterGrain>(slice.DataCenterId).HoldForLoanAsync(LoanId, proposed.Borrower, slice.Amount, cancellationToken);
-            if (!QuotaMath.IsUseless(amount))
-            {
-                held.Add(slice with { Amount = amount });
-            }
+            LogOffered(logger, LoanId, proposed.Lender, proposed.Borrower, Record.Terms!.Amount);
         }
 
-        Record.Terms = Record.Terms with { Slices = held };
-        if (held.Count == 0)
-        {
-            Enter(LoanState.Declined, "nothing could be held: the lender's data centers are full");
-            await state.WriteStateAsync(cancellationToken);
-        }
-        else
-        {
-            Append(LoanState.Offered, $"offered {Record.Terms.Amount} in {string.Join(", ", held.Select(s => s.DataCenterId))} until {proposed.OfferExpiresAt:O}");
-            await state.WriteStateAsync(cancellationToken);
-            LogOffered(logger, LoanId, proposed.Lender, proposed.Borrower, Record.Terms.Amount);
-        }
-
-        await AnnounceAsync();
         await UpdateDeadlinesAsync();
         return Snapshot();
     }
@@ -113,132 +61,72 @@ internal sealed partial class LoanGrain(
     public async Task<AcceptResult> AcceptAsync(string borrower, CancellationToken cancellationToken = default)
     {
         using var activity = Telemetry.GridTracing.Start("accept loan", hub: borrower, loanId: LoanId);
-        if (Record.Terms is not { } terms || terms.Borrower != borrower)
+        var accept = Book.Accept(borrower, clock.Now);
+        await CarryOutAsync(accept.Plan, cancellationToken);
+        if (accept.Answer == LoanAcceptVerdict.Accepted)
         {
-            return new AcceptResult(AcceptOutcome.NotYours, null);
+            LogAccepted(logger, LoanId, Record.Terms!.Lender, borrower);
         }
 
-        if (Record.State == LoanState.Offered && clock.Now >= terms.OfferExpiresAt)
-        {
-            await DeclineCoreAsync("the offer lapsed before it was accepted", cancellationToken);
-        }
-
-        if (Record.State != LoanState.Offered)
-        {
-            return new AcceptResult(Record.AcceptedAt is null ? AcceptOutcome.Lapsed : AcceptOutcome.AlreadyAccepted, Snapshot());
-        }
-
-        // Open the slices before the state is durable: if we crash in between, the offer lapses and closes them again,
-        // and the borrower, never told Accepted, never placed a job there.
-        foreach (var slice in terms.Slices)
-        {
-            await GrainFactory.GetGrain<IDataCenterGrain>(slice.DataCenterId).OpenLoanAsync(LoanId, cancellationToken);
-        }
-
-        var now = clock.Now;
-        Record.AcceptedAt = now;
-        Record.EndsAt = now + terms.Term;
-        Enter(LoanState.Active, $"accepted by {borrower}; term ends {Record.EndsAt:O}");
-        await state.WriteStateAsync(cancellationToken);
-        LogAccepted(logger, LoanId, terms.Lender, borrower);
-        await SendAsync(terms.Lender, new OfferAccepted(MessageId("accepted"), borrower, now, LoanId));
-        await AnnounceAsync();
         await UpdateDeadlinesAsync();
-        return new AcceptResult(AcceptOutcome.Accepted, Snapshot());
+        return accept.Answer switch
+        {
+            LoanAcceptVerdict.Accepted => new AcceptResult(AcceptOutcome.Accepted, Snapshot()),
+            LoanAcceptVerdict.AlreadyAccepted => new AcceptResult(AcceptOutcome.AlreadyAccepted, Snapshot()),
+            LoanAcceptVerdict.Lapsed => new AcceptResult(AcceptOutcome.Lapsed, Snapshot()),
+            _ => new AcceptResult(AcceptOutcome.NotYours, null),
+        };
     }
 
     public async Task DeclineAsync(string borrower, string reason, CancellationToken cancellationToken = default)
     {
-        if (Record.Terms?.Borrower == borrower && Record.State == LoanState.Offered)
+        if (Book.MayDecline(borrower))
         {
-            await DeclineCoreAsync(reason, cancellationToken);
+            await CloseAsync(new LoanClosing(LoanState.Declined, false, reason), cancellationToken);
         }
     }
 
     public async Task<bool> RecallAsync(string lender, string reason, CancellationToken cancellationToken = default)
     {
-        if (Record.Terms is not { } terms || terms.Lender != lender || Record.State != LoanState.Active)
+        var recall = Book.Recall(lender, reason, clock.Now);
+        if (recall.Then is { } closing)
         {
-            return Record.State == LoanState.Recalling;
+            await CarryOutAsync(recall.Plan, cancellationToken);
+            LogRecalled(logger, LoanId, lender, reason);
+
+            // No new placements from now on; an unused loan comes back at once.
+            await CloseAsync(closing, cancellationToken);
         }
 
-        var now = clock.Now;
-        Record.RecallAt = now + terms.RecallNotice;
-        Enter(LoanState.Recalling, $"recalled by {lender}: {reason}; borrowed jobs still on it at {Record.RecallAt:O} are preempted");
-        await state.WriteStateAsync(cancellationToken);
-        LogRecalled(logger, LoanId, lender, reason);
-        await SendAsync(terms.Borrower, new RecallNotice(MessageId("recall"), lender, now, LoanId, Record.RecallAt.Value, reason));
-        await AnnounceAsync();
-
-        // No new placements from now on; an unused loan comes back at once.
-        await CloseSlicesAsync(LoanState.Recalled, preempt: false, reason, cancellationToken, stayRecalling: true);
-        await UpdateDeadlinesAsync();
-        return true;
+        return recall.Answer;
     }
 
     public async Task<bool> ReturnAsync(string borrower, string reason, CancellationToken cancellationToken = default)
     {
-        if (Record.Terms is not { } terms || terms.Borrower != borrower || Record.State is not (LoanState.Active or LoanState.Recalling))
+        var giveBack = Book.Return(borrower, reason, clock.Now);
+        if (giveBack.Then is { } closing)
         {
-            return false;
+            await CarryOutAsync(giveBack.Plan, cancellationToken);
+            await CloseAsync(closing, cancellationToken);
         }
 
-        await SendAsync(terms.Lender, new LoanReturned(MessageId("returned"), borrower, clock.Now, LoanId, reason));
-        await CloseSlicesAsync(LoanState.Returned, preempt: false, $"returned by {borrower}: {reason}", cancellationToken);
-        await UpdateDeadlinesAsync();
-        return true;
+        return giveBack.Answer;
     }
 
-    public async Task OnJobSettledAsync(string dataCenterId, string jobId, ResourceRequest resources, TimeSpan ranFor, Footprint footprint)
-    {
-        if (Record.Terms is not { } terms || Record.State.IsTerminal() || !Record.SettledJobs.Add($"{dataCenterId}/{jobId}/{ranFor.Ticks}"))
-        {
-            // A settled loan's usage is final (its slices were empty when it settled, so nothing is lost here).
-            return;
-        }
-
-        Record.Usage += LoanUsage.Of(resources, ranFor, footprint, AtHome(terms.Borrower, resources, ranFor), terms.Price);
-        Record.Version++;
-        await state.WriteStateAsync();
-        await AnnounceAsync();
-    }
+    public Task OnJobSettledAsync(string dataCenterId, string jobId, ResourceRequest resources, TimeSpan ranFor, Footprint footprint) =>
+        CarryOutAsync(Book.SettleJob(dataCenterId, jobId, resources, ranFor, footprint, catalog.Seed), CancellationToken.None);
 
     public async Task OnSliceDrainedAsync(string dataCenterId)
     {
-        if (Record.Terms is null || !Record.Drained.Add(dataCenterId))
-        {
-            return;
-        }
-
-        await state.WriteStateAsync();
-        await SettleIfDrainedAsync(CancellationToken.None);
+        await CarryOutAsync(Book.SliceDrained(dataCenterId, clock.Now), CancellationToken.None);
+        await UpdateDeadlinesAsync();
     }
 
     public async Task TickAsync(CancellationToken cancellationToken = default)
     {
-        if (Record.Terms is not { } terms)
+        if (Book.Due(clock.Now) is { } closing)
         {
-            return;
-        }
-
-        var now = clock.Now;
-        switch (Record.State)
-        {
-            case LoanState.Offered when now >= terms.OfferExpiresAt:
-                await DeclineCoreAsync("the offer lapsed unanswered", cancellationToken);
-                break;
-            case LoanState.Active when now >= Record.EndsAt:
-                await CloseSlicesAsync(LoanState.Expired, terms.OnExpiry == ExpiryTerms.Preempt, "the loan's term ended", cancellationToken);
-                break;
-            case LoanState.Recalling when now >= Record.RecallAt:
-                await CloseSlicesAsync(LoanState.Recalled, preempt: true, "the recall's notice ended", cancellationToken);
-                break;
-            case LoanState.Draining:
-                // Repeats the close (idempotent) so that a lost preemption or drain signal cannot leave the loan open forever.
-                await CloseSlicesAsync(Record.DrainingTo ?? LoanState.Expired, Record.DrainPreempts, "settling", cancellationToken);
-                break;
-            default:
-                break;
+            await CloseAsync(closing, cancellationToken);
         }
 
         await UpdateDeadlinesAsync();
@@ -247,133 +135,98 @@ internal sealed partial class LoanGrain(
     public Task<LoanSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(Record.Terms is null ? null : Snapshot());
 
-    private async Task DeclineCoreAsync(string reason, CancellationToken cancellationToken)
+    /// <summary>Closes the slices as the book plans, tells it which emptied, and carries out what that settles.</summary>
+    private async Task CloseAsync(LoanClosing closing, CancellationToken cancellationToken)
     {
-        var terms = Record.Terms!;
-        foreach (var slice in terms.Slices)
-        {
-            await GrainFactory.GetGrain<IDataCenterGrain>(slice.DataCenterId).CloseLoanAsync(LoanId, preempt: false, reason, cancellationToken);
-        }
-
-        Enter(LoanState.Declined, reason);
-        await state.WriteStateAsync(cancellationToken);
-        await SendAsync(terms.Lender, new OfferDeclined(MessageId("declined"), terms.Borrower, clock.Now, LoanId, reason));
-        await SettledAsync();
+        var closed = await CarryOutAsync(Book.Close(closing, clock.Now), cancellationToken);
+        await CarryOutAsync(Book.Closed(closing, closed.Emptied, clock.Now), cancellationToken);
         await UpdateDeadlinesAsync();
     }
 
-    private async Task CloseSlicesAsync(LoanState final, bool preempt, string reason, CancellationToken cancellationToken, bool stayRecalling = false)
+    /// <summary>
+    /// Carries out a plan in order. A step that fails before the plan's last write leaves memory ahead of storage: the
+    /// activation then goes, and the next one loads what storage holds (the callers retry idempotently).
+    /// </summary>
+    private async Task<LoanReplies> CarryOutAsync(IReadOnlyList<LoanIntent> plan, CancellationToken cancellationToken)
     {
-        var terms = Record.Terms!;
-        if (!stayRecalling && Record.State != LoanState.Draining)
+        var replies = new LoanReplies();
+        var lastWrite = plan.Select((intent, i) => intent is WriteLoan ? i : -1).DefaultIfEmpty(-1).Max();
+        for (var i = 0; i < plan.Count; i++)
         {
-            Record.DrainingTo = final;
-            Record.DrainPreempts = preempt;
-            Enter(LoanState.Draining, preempt ? $"{reason}; borrowed jobs on it are preempted" : $"{reason}; no new placements, jobs on it run to their end");
-            await state.WriteStateAsync(cancellationToken);
-            await AnnounceAsync();
-        }
-
-        var changed = false;
-        foreach (var slice in terms.Slices.Where(s => !Record.Drained.Contains(s.DataCenterId)))
-        {
-            if (await GrainFactory.GetGrain<IDataCenterGrain>(slice.DataCenterId).CloseLoanAsync(LoanId, preempt, reason, cancellationToken))
+            try
             {
-                changed |= Record.Drained.Add(slice.DataCenterId);
+                await CarryOutStepAsync(plan[i], replies, cancellationToken);
+            }
+            catch when (i <= lastWrite)
+            {
+                DeactivateOnIdle();
+                throw;
             }
         }
 
-        if (changed)
+        return replies;
+    }
+
+    private async Task CarryOutStepAsync(LoanIntent intent, LoanReplies replies, CancellationToken cancellationToken)
+    {
+        switch (intent)
         {
-            await state.WriteStateAsync(cancellationToken);
+            case WriteLoan:
+                await state.WriteStateAsync(cancellationToken);
+                break;
+            case AnnounceLoan:
+                await GrainFactory.GetGrain<ILoanBookGrain>(PoolGrainKey.National).OnLoanChangedAsync(Snapshot().Summarize());
+                break;
+            case HoldSlice hold:
+                var held = await DataCenter(hold.Slice.DataCenterId).HoldForLoanAsync(LoanId, hold.Borrower, hold.Slice.Amount, cancellationToken);
+                replies.Held.Add((hold.Slice, held));
+                break;
+            case OpenSlice open:
+                await DataCenter(open.DataCenterId).OpenLoanAsync(LoanId, cancellationToken);
+                break;
+            case CloseSlice close:
+                if (await DataCenter(close.DataCenterId).CloseLoanAsync(LoanId, close.Preempt, close.Reason, cancellationToken))
+                {
+                    replies.Emptied.Add(close.DataCenterId);
+                }
+
+                break;
+            case TellHub tell:
+                await SendAsync(tell);
+                break;
+        }
+    }
+
+    private IDataCenterGrain DataCenter(string dataCenterId) => GrainFactory.GetGrain<IDataCenterGrain>(dataCenterId);
+
+    private async Task SendAsync(TellHub tell)
+    {
+        LoanMessage message = tell switch
+        {
+            TellAccepted a => new OfferAccepted(a.MessageId, a.FromHub, a.At, LoanId),
+            TellDeclined d => new OfferDeclined(d.MessageId, d.FromHub, d.At, LoanId, d.Reason),
+            TellRecall r => new RecallNotice(r.MessageId, r.FromHub, r.At, LoanId, r.EffectiveAt, r.Reason),
+            TellReturned r => new LoanReturned(r.MessageId, r.FromHub, r.At, LoanId, r.Reason),
+            TellSettled s => new LoanSettled(s.MessageId, s.FromHub, s.At, LoanId, s.Final, s.Usage),
+            _ => throw new ArgumentOutOfRangeException(nameof(tell), tell, "an unknown message"),
+        };
+        if (tell is TellSettled { Final: not LoanState.Declined } settled && settled.ToHub == settled.FromHub)
+        {
+            LogSettled(logger, LoanId, settled.Final, settled.Usage.ChargeCny);
         }
 
-        if (stayRecalling && Record.Drained.Count == terms.Slices.Count)
-        {
-            Record.DrainingTo = final;
-            Enter(LoanState.Draining, "nothing runs on it: it comes back at once");
-        }
-
-        await SettleIfDrainedAsync(cancellationToken);
-    }
-
-    private async Task SettleIfDrainedAsync(CancellationToken cancellationToken)
-    {
-        var terms = Record.Terms!;
-        if (Record.State != LoanState.Draining || Record.Drained.Count < terms.Slices.Count)
-        {
-            return;
-        }
-
-        var final = Record.DrainingTo ?? LoanState.Expired;
-        Enter(final, $"settled: {Record.Usage.Jobs} jobs, {Record.Usage.CoreHours:0.##} core-h, {Record.Usage.GpuHours:0.##} GPU-h, {Record.Usage.ChargeCny:0.##} CNY");
-        await state.WriteStateAsync(cancellationToken);
-        LogSettled(logger, LoanId, final, Record.Usage.ChargeCny);
-        await SettledAsync();
-    }
-
-    private async Task SettledAsync()
-    {
-        var terms = Record.Terms!;
-        var settled = new LoanSettled(MessageId("settled"), terms.Lender, clock.Now, LoanId, Record.State, Record.Usage);
-        await SendAsync(terms.Lender, settled);
-        await SendAsync(terms.Borrower, settled);
-        await AnnounceAsync();
-    }
-
-    private Footprint AtHome(string borrower, ResourceRequest resources, TimeSpan ranFor)
-    {
-        var home = catalog.Seed.DataCentersOf(borrower).ToList();
-        var cpu = home.Sum(d => (double)d.Capacity.CpuMillicores);
-        if (home.Count == 0 || cpu <= 0)
-        {
-            return Footprint.Zero;
-        }
-
-        var energy = new EnergyProfile(
-            home.Sum(d => d.Energy.Pue * d.Capacity.CpuMillicores) / cpu,
-            home.Sum(d => d.Energy.GridKgCo2PerKwh * d.Capacity.CpuMillicores) / cpu,
-            home.Sum(d => d.Energy.GreenShare * d.Capacity.CpuMillicores) / cpu,
-            home.Sum(d => d.Energy.PriceCnyPerKwh * d.Capacity.CpuMillicores) / cpu);
-        return FootprintCalculator.Of(resources, ranFor, energy, catalog.Seed.Power);
-    }
-
-    private void Enter(LoanState next, string detail)
-    {
-        if (!LoanStateMachine.CanTransition(Record.State, next))
-        {
-            throw new InvalidOperationException($"Loan {LoanId} cannot go from {Record.State} to {next}.");
-        }
-
-        Record.State = next;
-        Append(next, detail);
-    }
-
-    private void Append(LoanState state, string detail)
-    {
-        Record.History.Add(new LoanEvent(Record.History.Count + 1, state, clock.Now, detail));
-        Record.Version++;
-    }
-
-    private string MessageId(string kind) => $"{LoanId}/{kind}/{Record.History.Count}";
-
-    private async Task SendAsync(string hub, LoanMessage message)
-    {
         try
         {
             await this.GetStreamProvider(GridStreams.Provider)
-                .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, hub))
+                .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, tell.ToHub))
                 .OnNextAsync(message);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or OrleansException)
         {
             // The loan's state is durable; regions reconcile their view from the loan on their next pass.
-            LogSendFailed(logger, LoanId, hub, e);
+            LogSendFailed(logger, LoanId, tell.ToHub, e);
         }
     }
-
-    private Task AnnounceAsync() =>
-        GrainFactory.GetGrain<ILoanBookGrain>(PoolGrainKey.National).OnLoanChangedAsync(Snapshot().Summarize());
 
     /// <summary>
     /// While the loan is open: a timer checks its deadlines against the federation clock, and a durable reminder wakes the

@@ -1,9 +1,7 @@
-using ComputeGrid.Domain.Jobs;
-
-namespace ComputeGrid.Grains.Jobs;
+namespace ComputeGrid.Domain.Jobs;
 
 /// <summary>Comparison of specifications for idempotent submission.</summary>
-internal static class JobSpecs
+public static class JobSpecs
 {
     /// <summary>True when two submissions ask for the same job (allowed hubs compared as sets).</summary>
     public static bool AreSame(JobSpec a, JobSpec b) =>
