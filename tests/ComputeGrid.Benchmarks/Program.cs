@@ -15,6 +15,7 @@ await (options.Scenario switch
     "storage" => StorageScenario.RunAsync(options),
     "scale" => ScaleScenario.RunAsync(options),
     "memory" => MemoryScenario.RunAsync(options),
+    "arrays" => ArraysScenario.RunAsync(options),
     _ => LoansScenario.RunAsync(options),
 });
 return 0;

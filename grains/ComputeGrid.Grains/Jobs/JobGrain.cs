@@ -38,6 +38,7 @@ internal sealed partial class JobGrain(
 
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (Record.Spec is { } existing)
         {
             if (!JobSpecs.AreSame(existing, spec))
@@ -134,6 +135,7 @@ internal sealed partial class JobGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _durable = Record.Spec is null ? null : Snapshot();
+        FindElement();
         return Task.CompletedTask;
     }
 
@@ -142,20 +144,25 @@ internal sealed partial class JobGrain(
     /// waiting on it), so it must not show a transition a turn has made in memory but not yet written: a data center or
     /// region acting on such a state (a duplicate activation's, after a crash) could release capacity a durable job holds.
     /// </summary>
-    public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(_durable);
+    public async Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
+        MayBeHeld ? (await ReadHeldAsync(cancellationToken))?.Job : _durable;
 
     /// <summary>
     /// Whether this activation is placing the job or writing a transition: <see cref="GetAsync"/> then answers what storage
     /// held before, and reconciliation must not release or drop what the turn is about to record (a submission slowed by
     /// a failing peer or a storage outage can take longer than reconciliation's passes).
     /// </summary>
-    public Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default) => Task.FromResult(_settling > 0);
+    public async Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default) =>
+        _settling > 0 || _activating is not null || (MayBeHeld && (await ReadHeldAsync(cancellationToken))?.Settling == true);
 
-    public Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
+    public async Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
     {
+        // A watched element needs its own activation: its array publishes nothing on the job's stream.
+        await ActivateElementAsync();
+
         // Registered before the snapshot is taken: every event is either in this snapshot's history or published after.
         _watchers.Add(watcherId);
-        return GetAsync(cancellationToken);
+        return await GetAsync(cancellationToken);
     }
 
     public Task UnwatchAsync(Guid watcherId)
@@ -166,6 +173,7 @@ internal sealed partial class JobGrain(
 
     public async Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (Record.Spec is not { } spec)
         {
             return null;
@@ -188,6 +196,7 @@ internal sealed partial class JobGrain(
 
     public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (Record.State.HoldsCapacity())
         {
             return Record.Placement?.DataCenterId == placement.DataCenterId;
@@ -215,6 +224,7 @@ internal sealed partial class JobGrain(
 
     public async Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (Record.State != JobState.Scheduled || Record.Placement?.DataCenterId != dataCenterId)
         {
             return;
@@ -228,6 +238,7 @@ internal sealed partial class JobGrain(
 
     public async Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail)
     {
+        await ActivateElementAsync();
         if (Record.State == JobState.Cancelled && outcome is not null && Record.Outcome is null
             && Record.History.LastOrDefault(e => e.State == JobState.Cancelled)?.DataCenterId == dataCenterId)
         {
@@ -259,6 +270,7 @@ internal sealed partial class JobGrain(
 
     public async Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, JobOutcome? outcome = null, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (!Record.State.HoldsCapacity() || Record.Placement?.DataCenterId != dataCenterId)
         {
             return;
@@ -318,6 +330,7 @@ internal sealed partial class JobGrain(
 
     public async Task DriveAsync()
     {
+        await ActivateElementAsync();
         if (Record.Spec is not { } spec)
         {
             return;
@@ -365,6 +378,7 @@ internal sealed partial class JobGrain(
 
     public async Task PreemptAsync(string dataCenterId, string reason)
     {
+        await ActivateElementAsync();
         if (!Record.State.HoldsCapacity() || Record.Placement is not { } placement || placement.DataCenterId != dataCenterId)
         {
             return;

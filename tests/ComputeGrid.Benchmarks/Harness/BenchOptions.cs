@@ -1,7 +1,7 @@
 namespace ComputeGrid.Benchmarks.Harness;
 
 /// <summary>Command-line options shared by every scenario.</summary>
-/// <param name="Scenario">floor, placement, storage, scale, memory or loans.</param>
+/// <param name="Scenario">floor, placement, storage, scale, memory, loans or arrays.</param>
 /// <param name="Quick">A short run (under a minute) for smoke checks; the numbers are noisier.</param>
 /// <param name="Concurrency">Callers in flight at once in the closed-loop runs.</param>
 /// <param name="Operations">Calls or jobs per measured run; null = the scenario's default for the mode.</param>
@@ -9,7 +9,7 @@ namespace ComputeGrid.Benchmarks.Harness;
 public sealed record BenchOptions(string Scenario, bool Quick, int Concurrency, int? Operations, string OutputDirectory)
 {
     /// <summary>The scenarios, in the order <c>all</c> runs them.</summary>
-    public static readonly string[] Scenarios = ["floor", "placement", "storage", "scale", "memory", "loans"];
+    public static readonly string[] Scenarios = ["floor", "placement", "storage", "scale", "memory", "loans", "arrays"];
 
     /// <summary>Parses <c>&lt;scenario&gt; [--quick] [--concurrency N] [--ops N] [--out DIR]</c>; null with a message when invalid.</summary>
     public static (BenchOptions? Options, string? Error) Parse(string[] args)

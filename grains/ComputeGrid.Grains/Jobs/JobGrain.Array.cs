@@ -1,0 +1,83 @@
+using System.Globalization;
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.JobArrays;
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Grains.Jobs;
+
+/// <summary>
+/// Lazy activation of an array element. A job whose id names an element (<c>&lt;arrayId&gt;-&lt;index&gt;</c>) and that
+/// has no record of its own may be held by its array: reads go to the array; the first call that changes the job takes
+/// the element's state over from the array (durable there before it answers) and goes on as any job, writing its own
+/// record from its first transition on. The job is the same grain throughout, so whoever calls it by id (its region, its
+/// data center, a client) never needs to know whether it was held.
+/// </summary>
+internal sealed partial class JobGrain
+{
+    private (string ArrayId, int Index)? _element;
+    private Task? _activating;
+
+    /// <summary>True while this job has no record of its own and its id names an array element: its array may hold it.</summary>
+    private bool MayBeHeld => Record.Spec is null && _element is not null;
+
+    private void FindElement() => _element = Record.Spec is null && TryParseElement(JobId, out var arrayId, out var index) ? (arrayId, index) : null;
+
+    /// <summary>The element as its array holds it (null when no array holds it), for reads while this grain has no record.</summary>
+    private async Task<HeldElement?> ReadHeldAsync(CancellationToken cancellationToken) =>
+        _element is var (arrayId, index) ? await GrainFactory.GetGrain<IJobArrayGrain>(arrayId).ReadElementAsync(index, cancellationToken) : null;
+
+    /// <summary>
+    /// Before a call changes the job: takes the element's state over from its array, once (concurrent calls share the
+    /// hand-over). Nothing happens for a job with its own record or no array; a failure leaves the element with its
+    /// array and fails the call (a retry hands it over again).
+    /// </summary>
+    private Task ActivateElementAsync()
+    {
+        if (!MayBeHeld)
+        {
+            return Task.CompletedTask;
+        }
+
+        return _activating ??= TakeOverAsync();
+    }
+
+    private async Task TakeOverAsync()
+    {
+        try
+        {
+            var (arrayId, index) = _element!.Value;
+            if (await GrainFactory.GetGrain<IJobArrayGrain>(arrayId).ActivateElementAsync(index) is not { Job: var job } || Record.Spec is not null)
+            {
+                return;
+            }
+
+            Record.Spec = job.Spec;
+            Record.State = job.State;
+            Record.SubmittedAt = job.SubmittedAt;
+            Record.Placement = job.Placement;
+            Record.History = [.. job.History];
+            _durable = Snapshot();
+            if (job.State == JobState.Pending)
+            {
+                // Its array had not placed it yet and never will now: place it as reconciliation would, after this turn.
+                await this.AsReference<IJobGrain>().DriveAsync();
+            }
+        }
+        finally
+        {
+            _activating = null;
+        }
+    }
+
+    /// <summary>True when <paramref name="jobId"/> is <c>&lt;arrayId&gt;-&lt;index&gt;</c> with a canonical index.</summary>
+    internal static bool TryParseElement(string jobId, out string arrayId, out int index)
+    {
+        var dash = jobId.LastIndexOf('-');
+        arrayId = dash > 0 ? jobId[..dash] : string.Empty;
+        index = -1;
+        var digits = dash > 0 ? jobId.AsSpan(dash + 1) : [];
+        return digits.Length is > 0 and <= 6
+            && (digits.Length == 1 || digits[0] != '0')
+            && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out index);
+    }
+}
