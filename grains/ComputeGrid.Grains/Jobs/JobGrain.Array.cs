@@ -1,6 +1,6 @@
-using System.Globalization;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.JobArrays;
+using ComputeGrid.Domain.JobArrays;
 using ComputeGrid.Domain.Jobs;
 
 namespace ComputeGrid.Grains.Jobs;
@@ -20,7 +20,7 @@ internal sealed partial class JobGrain
     /// <summary>True while this job has no record of its own and its id names an array element: its array may hold it.</summary>
     private bool MayBeHeld => Record.Spec is null && _element is not null;
 
-    private void FindElement() => _element = Record.Spec is null && TryParseElement(JobId, out var arrayId, out var index) ? (arrayId, index) : null;
+    private void FindElement() => _element = Record.Spec is null && JobArrayRules.TryParseElementId(JobId, out var arrayId, out var index) ? (arrayId, index) : null;
 
     /// <summary>The element as its array holds it (null when no array holds it), for reads while this grain has no record.</summary>
     private async Task<HeldElement?> ReadHeldAsync(CancellationToken cancellationToken) =>
@@ -67,17 +67,5 @@ internal sealed partial class JobGrain
         {
             _activating = null;
         }
-    }
-
-    /// <summary>True when <paramref name="jobId"/> is <c>&lt;arrayId&gt;-&lt;index&gt;</c> with a canonical index.</summary>
-    internal static bool TryParseElement(string jobId, out string arrayId, out int index)
-    {
-        var dash = jobId.LastIndexOf('-');
-        arrayId = dash > 0 ? jobId[..dash] : string.Empty;
-        index = -1;
-        var digits = dash > 0 ? jobId.AsSpan(dash + 1) : [];
-        return digits.Length is > 0 and <= 6
-            && (digits.Length == 1 || digits[0] != '0')
-            && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out index);
     }
 }
