@@ -116,4 +116,32 @@ public sealed class JobArrayLazyTests(GridClusterFixture fixture)
 
         await Grid.CancelArrayAsync(request.ArrayId!);
     }
+
+    [Fact]
+    public async Task An_element_that_starts_is_recorded_running_by_its_array_without_a_write_of_its_own_until_it_ends()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("lazy-run-dc", "bth", "LAZYRUN", gpus: 2, cores: 8);
+        var request = new JobArrayRequest
+        {
+            ArrayId = Jobs.NewId("lazy-run"),
+            Template = Jobs.OnGpu("arrays", "LAZYRUN", "bth", TimeSpan.FromMinutes(10)) with { JobId = null },
+            Count = 2,
+        };
+        await Grid.SubmitArrayAsync(request);
+        await Eventually.TrueAsync(async () => (await Grid.GetArrayAsync(request.ArrayId!)).Counts[JobState.Running] == 2, "both elements run", TimeSpan.FromSeconds(60));
+
+        var running = await Grid.GetJobAsync(JobArrayRules.ElementId(request.ArrayId!, 1));
+        Assert.Equal([JobState.Pending, JobState.Scheduled, JobState.Running], running.History.Select(e => e.State));
+        Assert.NotNull(running.StartedAt);
+        Assert.Equal(0, JobWrites(request.ArrayId!, 0));
+        Assert.Equal(0, JobWrites(request.ArrayId!, 1));
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(11));
+
+        await Eventually.TrueAsync(async () => (await Grid.GetArrayAsync(request.ArrayId!)).Counts[JobState.Succeeded] == 2, "both elements succeed", TimeSpan.FromSeconds(60));
+        var done = await Grid.GetJobAsync(running.JobId);
+        Assert.Equal([JobState.Pending, JobState.Scheduled, JobState.Running, JobState.Succeeded], done.History.Select(e => e.State));
+        Assert.True(JobWrites(request.ArrayId!, 1) > 0);
+        await Eventually.TrueAsync(async () => (await Grains.GetGrain<IDataCenterGrain>("lazy-run-dc").GetSnapshotAsync())!.Reservations == 0, "their capacity is back");
+    }
 }

@@ -47,6 +47,32 @@ internal sealed partial class JobArrayGrain
         return view with { Activated = true };
     }
 
+    public async Task<bool> RunElementAsync(int index, string dataCenterId, CancellationToken cancellationToken = default)
+    {
+        if (_book is not { } book || (uint)index >= (uint)book.Count || Record.PlacementRefs[index] == 0
+            || Record.Placements[Record.PlacementRefs[index] - 1].DataCenterId != dataCenterId)
+        {
+            return false;
+        }
+
+        if (book.CodeOf(index) == (byte)ElementCode.HeldScheduled && Changed(book.Run(index)))
+        {
+            Record.StartedAtMs[index] = SinceSubmitted();
+            var hub = Record.Template!.OriginHub;
+            metrics.ElementsHeld(hub, JobState.Scheduled, -1);
+            metrics.ElementsHeld(hub, JobState.Running, +1);
+            metrics.JobsEntered(hub, JobState.Scheduled, JobState.Running, 1);
+        }
+        else if (book.CodeOf(index) != (byte)ElementCode.HeldRunning)
+        {
+            return false;
+        }
+
+        // A repeated report waits for the write too: it is answered only once Running is durable.
+        await Commit.CommitAsync();
+        return true;
+    }
+
     /// <summary>Element <paramref name="index"/> as a job from what the array holds, or null when it is no job (unknown, rejected, withdrawn).</summary>
     private HeldElement? HeldView(int index, bool settling)
     {
@@ -71,7 +97,14 @@ internal sealed partial class JobArrayGrain
                 : new JobEvent(jobId, 2, JobState.Queued, at, null, $"no feasible data center has room now; waiting in {template.OriginHub}'s queue"));
         }
 
-        var job = new JobSnapshot(jobId, JobArrayRules.ElementSpec(template, ArrayId, index), events[^1].State, Record.SubmittedAt, null, null, placement, null, events);
+        DateTimeOffset? started = null;
+        if (placement is not null && Record.StartedAtMs[index] > 0)
+        {
+            started = Record.SubmittedAt + TimeSpan.FromMilliseconds(Record.StartedAtMs[index] - 1);
+            events.Add(new JobEvent(jobId, 3, JobState.Running, started.Value, placement.DataCenterId, $"started in {placement.DataCenterId}"));
+        }
+
+        var job = new JobSnapshot(jobId, JobArrayRules.ElementSpec(template, ArrayId, index), events[^1].State, Record.SubmittedAt, started, null, placement, null, events);
         return new HeldElement(job, settling, book.IsJob(index));
     }
 
@@ -249,6 +282,11 @@ internal sealed partial class JobArrayGrain
         if (Record.HeldAtMs.Length != Record.Count)
         {
             Record.HeldAtMs = new int[Record.Count];
+        }
+
+        if (Record.StartedAtMs.Length != Record.Count)
+        {
+            Record.StartedAtMs = new int[Record.Count];
         }
 
         for (var i = 0; i < Record.Placements.Count; i++)

@@ -151,6 +151,7 @@ internal sealed partial class JobArrayGrain(
         Record.Sequences = _book.Sequences;
         Record.PlacementRefs = new int[count];
         Record.HeldAtMs = new int[count];
+        Record.StartedAtMs = new int[count];
         await Commit.CommitAsync();
 
         // The first element answers for all: one that can never run refuses the whole array, which is then forgotten.

@@ -4,7 +4,7 @@ using ComputeGrid.Domain.Jobs;
 namespace ComputeGrid.Grains.JobArrays;
 
 /// <summary>
-/// A job array's persisted state: its spec and size, and its elements' states as flat arrays (13 bytes an element): the
+/// A job array's persisted state: its spec and size, and its elements' states as flat arrays (17 bytes an element): the
 /// code and sequence of each, and for an element whose state the array holds, where it was placed and when.
 /// </summary>
 [GenerateSerializer, Alias("cg.JobArrayRecord")]
@@ -39,4 +39,7 @@ internal sealed class JobArrayRecord
 
     /// <summary>Per element: when its region queued or placed it, in ms after <see cref="SubmittedAt"/>.</summary>
     [Id(9)] public int[] HeldAtMs { get; set; } = [];
+
+    /// <summary>Per element: when it started while held, in ms after <see cref="SubmittedAt"/> plus 1; 0 when it did not.</summary>
+    [Id(10)] public int[] StartedAtMs { get; set; } = [];
 }

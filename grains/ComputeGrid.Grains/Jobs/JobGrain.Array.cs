@@ -9,7 +9,8 @@ namespace ComputeGrid.Grains.Jobs;
 /// Lazy activation of an array element. A job whose id names an element (<c>&lt;arrayId&gt;-&lt;index&gt;</c>) and that
 /// has no record of its own may be held by its array: reads go to the array; the first call that changes the job takes
 /// the element's state over from the array (durable there before it answers) and goes on as any job, writing its own
-/// record from its first transition on. The job is the same grain throughout, so whoever calls it by id (its region, its
+/// record from its first transition on. A start reported by the element's data center is the one change the array
+/// records itself (Running), so that a placed element that runs costs no write of its own until it ends. The job is the same grain throughout, so whoever calls it by id (its region, its
 /// data center, a client) never needs to know whether it was held.
 /// </summary>
 internal sealed partial class JobGrain
@@ -55,6 +56,7 @@ internal sealed partial class JobGrain
             Record.State = job.State;
             Record.SubmittedAt = job.SubmittedAt;
             Record.Placement = job.Placement;
+            Record.StartedAt = job.StartedAt;
             Record.History = [.. job.History];
             _durable = Snapshot();
             if (job.State == JobState.Pending)
@@ -68,4 +70,13 @@ internal sealed partial class JobGrain
             _activating = null;
         }
     }
+
+    /// <summary>
+    /// A data center's report that the element started, while its array holds it: the array records Running (durable
+    /// before it answers) and the job needs no activation of its own. False when the array does not hold it scheduled
+    /// there: the job then takes the element over and handles the report as any job.
+    /// </summary>
+    private async Task<bool> RunHeldAsync(string dataCenterId, CancellationToken cancellationToken) =>
+        MayBeHeld && _watchers.Count == 0 && _element is var (arrayId, index)
+        && await GrainFactory.GetGrain<IJobArrayGrain>(arrayId).RunElementAsync(index, dataCenterId, cancellationToken);
 }

@@ -224,6 +224,11 @@ internal sealed partial class JobGrain(
 
     public async Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default)
     {
+        if (await RunHeldAsync(dataCenterId, cancellationToken))
+        {
+            return;
+        }
+
         await ActivateElementAsync();
         if (Record.State != JobState.Scheduled || Record.Placement?.DataCenterId != dataCenterId)
         {

@@ -64,10 +64,18 @@ public interface IJobArrayGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave, Alias("ActivateElement")]
     Task<HeldElement?> ActivateElementAsync(int index, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Data center <paramref name="dataCenterId"/> reports that held element <paramref name="index"/> started: the array
+    /// records Running, durably, and answers true. False when the array does not hold it scheduled there (its job grain
+    /// then handles the report itself). Interleaves, as <see cref="ActivateElementAsync"/>.
+    /// </summary>
+    [AlwaysInterleave, Alias("RunElement")]
+    Task<bool> RunElementAsync(int index, string dataCenterId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>An element's state as its array holds it.</summary>
-/// <param name="Job">The element as a job: Pending (not placed yet), Queued or Scheduled, with the events that led there.</param>
+/// <param name="Job">The element as a job: Pending (not placed yet), Queued, Scheduled or Running, with the events that led there.</param>
 /// <param name="Settling">True while the array is placing it: a placement may exist that the array has not recorded yet.</param>
 /// <param name="Activated">True once its job grain took its state over.</param>
 [GenerateSerializer, Immutable, Alias("cg.HeldElement")]

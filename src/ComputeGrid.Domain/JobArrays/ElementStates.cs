@@ -19,6 +19,9 @@ public enum ElementCode : byte
 
     /// <summary>Placed at a data center, its state held by the array (its job grain not activated yet): counted as Scheduled.</summary>
     HeldScheduled = 0xFB,
+
+    /// <summary>Started at its data center, its state held by the array (its job grain not activated yet): counted as Running.</summary>
+    HeldRunning = 0xFA,
 }
 
 /// <summary>
@@ -27,7 +30,7 @@ public enum ElementCode : byte
 /// state kept in step. Reports may arrive out of order or twice: a report older than what the book holds changes nothing.
 /// </summary>
 /// <remarks>
-/// An element is either held (unsubmitted, <see cref="ElementCode.HeldQueued"/> or <see cref="ElementCode.HeldScheduled"/>:
+/// An element is either held (unsubmitted, queued, scheduled or running (<see cref="ElementCode.HeldQueued"/> and on):
 /// the array owns its state) or activated (a <see cref="JobState"/> code: its job grain owns its state and reports to the
 /// array), or neither (rejected or withdrawn). An element goes from held to activated once (<see cref="Activate"/>), never back.
 /// </remarks>
@@ -37,8 +40,8 @@ public sealed class ElementStates
     private readonly int[] _sequences;
     private readonly int[] _counts = new int[Enum.GetValues<JobState>().Length];
 
-    // Held elements by code: unsubmitted, queued, scheduled.
-    private readonly int[] _held = new int[3];
+    // Held elements by code: unsubmitted, queued, scheduled, running.
+    private readonly int[] _held = new int[4];
 
     /// <summary>A book of <paramref name="count"/> unsubmitted elements.</summary>
     public ElementStates(int count)
@@ -83,6 +86,9 @@ public sealed class ElementStates
     /// <summary>How many elements are held scheduled at a data center.</summary>
     public int HeldScheduled => _held[2];
 
+    /// <summary>How many elements are held running at a data center.</summary>
+    public int HeldRunning => _held[3];
+
     /// <summary>True when every element is terminal (or rejected or withdrawn).</summary>
     public bool AllEnded => _counts[(int)JobState.Succeeded] + _counts[(int)JobState.Failed] + _counts[(int)JobState.Cancelled] == _codes.Length;
 
@@ -96,10 +102,22 @@ public sealed class ElementStates
     public bool IsJob(int index) => _codes[index] <= (byte)JobState.Cancelled;
 
     /// <summary>True when the array holds element <paramref name="index"/>'s state (not submitted yet, queued or scheduled) and its job grain does not.</summary>
-    public bool IsHeld(int index) => _codes[index] is (byte)ElementCode.Unsubmitted or (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled;
+    public bool IsHeld(int index) => _codes[index] is (byte)ElementCode.Unsubmitted or (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled or (byte)ElementCode.HeldRunning;
 
     /// <summary>True when the federation knows element <paramref name="index"/> as a job: held queued or scheduled, or activated.</summary>
-    public bool IsSubmitted(int index) => IsJob(index) || _codes[index] is (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled;
+    public bool IsSubmitted(int index) => IsJob(index) || _codes[index] is (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled or (byte)ElementCode.HeldRunning;
+
+    /// <summary>Records that a held scheduled element started; true when the book changed (false for any other element).</summary>
+    public bool Run(int index)
+    {
+        if ((uint)index >= (uint)_codes.Length || _codes[index] != (byte)ElementCode.HeldScheduled)
+        {
+            return false;
+        }
+
+        Set(index, (byte)ElementCode.HeldRunning);
+        return true;
+    }
 
     /// <summary>
     /// Records where its region put a held element that was not submitted yet: its queue (<paramref name="placed"/> false)
@@ -187,6 +205,9 @@ public sealed class ElementStates
             case (byte)ElementCode.HeldScheduled:
                 _held[2] += delta;
                 break;
+            case (byte)ElementCode.HeldRunning:
+                _held[3] += delta;
+                break;
         }
     }
 
@@ -197,6 +218,7 @@ public sealed class ElementStates
         (byte)ElementCode.Withdrawn => JobState.Cancelled,
         (byte)ElementCode.HeldQueued => JobState.Queued,
         (byte)ElementCode.HeldScheduled => JobState.Scheduled,
+        (byte)ElementCode.HeldRunning => JobState.Running,
         _ => (JobState)code,
     };
 }
