@@ -24,11 +24,9 @@ internal sealed partial class JobArrayGrain
 
     public async Task<HeldElement?> ActivateElementAsync(int index, CancellationToken cancellationToken = default)
     {
-        while (_placing.TryGetValue(index, out var placing))
-        {
-            await placing;
-        }
-
+        // Never waits for a placement call under way: the region may be the caller (assigning the element from its queue
+        // while the array's call waits for that very region). An element taken over while being placed is Pending to
+        // its job, which places it itself (the region answers with what it holds); the array ignores the call's answer.
         if (_book is not { } book || HeldView(index, settling: false) is not { } view)
         {
             return null;

@@ -58,9 +58,10 @@ public interface IJobArrayGrain : IGrainWithStringKey
 
     /// <summary>
     /// Hands element <paramref name="index"/>'s state over to its job grain: durable at the array before it answers, and
-    /// idempotent (a grain that lost the state before writing it gets the same again). Waits while the array is placing
-    /// the element. Null as <see cref="ReadElementAsync"/>. Interleaves, so a job grain called by the array's own region
-    /// or by the array itself never waits on the array.
+    /// idempotent (a grain that lost the state before writing it gets the same again). An element the array is placing
+    /// is handed over as Pending (its job places it again; the region answers with what it holds). Null as
+    /// <see cref="ReadElementAsync"/>. Interleaves and never waits for another grain, so a job grain called by the
+    /// array's own region or by the array itself never waits on the array.
     /// </summary>
     [AlwaysInterleave, Alias("ActivateElement")]
     Task<HeldElement?> ActivateElementAsync(int index, CancellationToken cancellationToken = default);
