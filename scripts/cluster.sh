@@ -4,6 +4,11 @@
 # by PID; logs go to .cluster/logs/.
 #
 #   scripts/cluster.sh up       build the silo, start Azurite and the silos on free ports, wait until all are healthy
+#   scripts/cluster.sh up --prometheus
+#                               the same, then a local Prometheus (Debian's package `prometheus`) scraping every silo's
+#                               management port with the alert rules of deploy/prometheus/alerts.yml
+#   scripts/cluster.sh prometheus
+#                               start that Prometheus against a cluster already up
 #   scripts/cluster.sh status   what runs, on which ports, and each silo's /health
 #   scripts/cluster.sh down     stop everything started by "up" (SIGTERM, then SIGKILL after 15 s)
 #
@@ -140,6 +145,37 @@ status() {
   done
 }
 
+# A Prometheus of Debian's package on a free loopback port, its configuration written from deploy/prometheus with the
+# silos' management ports, its data under .cluster/prometheus; stopped by "down" like everything else.
+start_prometheus() {
+  [ -f "$state/ports" ] || { echo "the cluster is not up; run: scripts/cluster.sh up --prometheus" >&2; exit 1; }
+  if running prometheus; then
+    echo "prometheus already runs (pid $(cat "$pids/prometheus.pid"))" >&2
+    return 0
+  fi
+  local binary
+  binary=$(type -P prometheus || true)
+  [ -n "$binary" ] || { echo "prometheus is not installed: run 'sudo apt-get install prometheus' (Debian's package), then scripts/cluster.sh prometheus" >&2; exit 1; }
+  mkdir -p "$state/prometheus/data"
+  local port targets
+  port=$(free_port)
+  targets=$(awk '{ printf "%s\"127.0.0.1:%s\"", (NR > 1 ? ", " : ""), $5 }' "$state/ports")
+  sed -e "/^  - job_name: computegrid-silo/,\$d" "$root/deploy/prometheus/prometheus.yml" \
+    | sed -e "s|^  - alerts.yml|  - $root/deploy/prometheus/alerts.yml|" >"$state/prometheus/prometheus.yml"
+  cat >>"$state/prometheus/prometheus.yml" <<YAML
+  - job_name: computegrid-silo
+    metrics_path: /metrics
+    static_configs:
+      - targets: [$targets]
+YAML
+  echo "== prometheus on http://127.0.0.1:$port (targets: $targets)"
+  start prometheus "$binary" --config.file="$state/prometheus/prometheus.yml" --storage.tsdb.path="$state/prometheus/data" \
+    --web.listen-address="127.0.0.1:$port"
+  echo "prometheus 0 0 $port 0" >"$state/prometheus/port"
+  wait_until 60 "Prometheus" curl --fail --silent "http://127.0.0.1:$port/-/ready"
+  echo "== prometheus up: http://127.0.0.1:$port/targets, alerts at http://127.0.0.1:$port/alerts"
+}
+
 down() {
   [ -d "$pids" ] || { echo "not up"; return 0; }
   for file in "$pids"/silo-*.pid "$pids"/*.pid; do
@@ -158,8 +194,12 @@ down() {
 }
 
 case "${1:-}" in
-  up) up ;;
+  up)
+    up
+    if [ "${2:-}" = "--prometheus" ]; then start_prometheus; fi
+    ;;
+  prometheus) start_prometheus ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: scripts/cluster.sh up|down|status" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh up [--prometheus]|prometheus|down|status" >&2; exit 2 ;;
 esac

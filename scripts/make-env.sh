@@ -17,11 +17,15 @@ fi
 # 32 random bytes as 64 hex characters, the form the docs suggest (openssl rand -hex 32) without needing openssl.
 key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 hash=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
+# Grafana's admin password: random too, so no deployment runs with Grafana's well-known default.
+grafana=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 umask 077
 cat >"$file" <<ENV
 # Written by scripts/make-env.sh; read by docker-compose.yml. Never commit this file.
 # The bootstrap operator key's SHA-256 (the key itself was printed once when this file was written).
 CG_OPERATOR_KEY_SHA256=$hash
+# Grafana's admin password (user admin), at http://localhost:3000.
+CG_GRAFANA_ADMIN_PASSWORD=$grafana
 ENV
 
 echo "Wrote $file. The operator API key (shown only now; keep it safe):"

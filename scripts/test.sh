@@ -8,10 +8,12 @@
 #     fonts-noto-cjk  Chinese glyphs for it (the page's title shows 东数西算; without a CJK font they render as boxes)
 #     curl            the documented curl examples (tests/ComputeGrid.Gateway.Tests/Docs/CurlExampleTests.cs)
 #     docker-compose  validates docker-compose.yml without a Docker engine
+#     prometheus      promtool: checks and unit-tests deploy/prometheus (tests/ComputeGrid.Ops.Tests/DeployTests.cs)
 #   npm ci, skipped where node_modules was installed from the same package-lock.json:
 #     tests/ComputeGrid.Gateway.Tests/node   Spectral (OpenAPI lint) and the generated TypeScript client
 #     tools/azurite                          Azurite for the cluster tests
 #     tests/ComputeGrid.Ops.Tests/browser    playwright-core (uses the system's Chromium, downloads no browser)
+#     tools/ops-page                         what the /ops page's committed vendor bundle is built from (its test checks it)
 #
 # Usage:
 #   scripts/test.sh                               set up, then every test assembly
@@ -30,7 +32,7 @@ fi
 
 # The folders whose package-lock.json pins the tests' Node tools; a stamp in node_modules names the lock it came from
 # (tests/TestSetup.targets reads the same stamp to refuse a stale install).
-npm_folders=(tests/ComputeGrid.Gateway.Tests/node tools/azurite tests/ComputeGrid.Ops.Tests/browser)
+npm_folders=(tests/ComputeGrid.Gateway.Tests/node tools/azurite tests/ComputeGrid.Ops.Tests/browser tools/ops-page)
 stamp_name=.package-lock.sha256
 
 fail() {
@@ -66,6 +68,7 @@ has_chromium || missing+=(chromium)
 has_cjk_font || missing+=(fonts-noto-cjk)
 has_command curl || missing+=(curl)
 has_command docker-compose || missing+=(docker-compose)
+has_command promtool || missing+=(prometheus)
 
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
@@ -85,6 +88,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   has_chromium || fail "chromium is still missing after apt-get install (CHROMIUM_PATH=${CHROMIUM_PATH:-unset})."
   has_cjk_font || fail "no font for Chinese (fc-list :lang=zh-cn) after installing fonts-noto-cjk."
+  has_command promtool || fail "promtool is still missing after installing prometheus."
 fi
 
 # --- npm ci ----------------------------------------------------------------------------------------------------------

@@ -1,18 +1,35 @@
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Jobs;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 // Submits a few jobs with different policies and latency classes to a running silo, prints where each went and why,
-// watches them to the end and exits 0. Settings: the ComputeGridClient section, e.g. ComputeGridClient__Gateways__0
-// (default 127.0.0.1:30000).
+// watches them to the end and exits 0. Settings: the ComputeGridClient section (appsettings.json, environment variables
+// such as ComputeGridClient__Gateways__0, or --ComputeGridClient:Gateways:0=host:port; default 127.0.0.1:30000). Without
+// a silo it exits 2 after ComputeGridClient:ConnectTimeout (30 s) and says how to start one.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddComputeGridClient(o => builder.Configuration.GetSection(ComputeGridClientOptions.Section).Bind(o));
+// A failed start is printed below as one message; the host's own entry would repeat it with a stack trace.
+builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
+builder.Services.AddComputeGridClient(builder.Configuration);
 using var host = builder.Build();
-await host.StartAsync();
+try
+{
+    await host.StartAsync();
+}
+catch (ComputeGridConnectionException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 2;
+}
+catch (OptionsValidationException e)
+{
+    await Console.Error.WriteLineAsync($"Invalid configuration: {string.Join("; ", e.Failures)}");
+    return 2;
+}
+
 var grid = host.Services.GetRequiredService<IComputeGridClient>();
 
 var runId = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

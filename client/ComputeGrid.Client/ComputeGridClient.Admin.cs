@@ -15,7 +15,7 @@ public sealed partial class ComputeGridClient
     public IComputeGridAdmin As(AuditActor actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        return new ComputeGridClient(cluster) { AllowCommands = AllowCommands, _actor = actor };
+        return new ComputeGridClient(cluster, _policy) { AllowCommands = AllowCommands, _actor = actor };
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ComputeGrid.Client.Telemetry;
 using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain;
@@ -27,8 +28,11 @@ public sealed partial class ComputeGridClient
             throw new ComputeGridForbiddenException("command", "this client may not submit jobs with a command; set ComputeGridClientOptions.AllowCommands");
         }
 
+        // The id is fixed before the first attempt, so a retry submits the same array.
         var arrayId = request.ArrayId ?? Guid.NewGuid().ToString("n");
-        var result = await cluster.GetGrain<IJobArrayGrain>(arrayId).SubmitAsync(request.Template.ToSpec(), request.Count, cancellationToken);
+        using var activity = ClientTracing.Start("submit array", tenant: request.Template.Tenant, hub: request.Template.OriginHub);
+        var (array, spec) = (cluster.GetGrain<IJobArrayGrain>(arrayId), request.Template.ToSpec());
+        var result = await _policy.RunAsync("submit array", ct => array.SubmitAsync(spec, request.Count, ct), cancellationToken);
         return result.Refusal switch
         {
             SubmitRefusal.None => result.Array!,
@@ -42,7 +46,8 @@ public sealed partial class ComputeGridClient
     public async Task<JobArraySnapshot> GetArrayAsync(string arrayId, CancellationToken cancellationToken = default)
     {
         RequireArrayId(arrayId);
-        return await cluster.GetGrain<IJobArrayGrain>(arrayId).GetAsync(cancellationToken) ?? throw NoArray(arrayId);
+        var array = cluster.GetGrain<IJobArrayGrain>(arrayId);
+        return await _policy.RunAsync("get array", array.GetAsync, cancellationToken) ?? throw NoArray(arrayId);
     }
 
     /// <inheritdoc />
@@ -50,7 +55,8 @@ public sealed partial class ComputeGridClient
     {
         RequireArrayId(arrayId);
         var from = RequireListing(state, limit, cursor) is { } at ? (int)Math.Min(at - 1, int.MaxValue) : 0;
-        var page = await cluster.GetGrain<IJobArrayGrain>(arrayId).ListElementsAsync(state, limit, from, cancellationToken) ?? throw NoArray(arrayId);
+        var array = cluster.GetGrain<IJobArrayGrain>(arrayId);
+        var page = await _policy.RunAsync("list array elements", ct => array.ListElementsAsync(state, limit, from, ct), cancellationToken) ?? throw NoArray(arrayId);
         return page;
     }
 
@@ -58,7 +64,8 @@ public sealed partial class ComputeGridClient
     public async Task<JobArraySnapshot> CancelArrayAsync(string arrayId, string reason = "cancelled by client", CancellationToken cancellationToken = default)
     {
         RequireArrayId(arrayId);
-        return await cluster.GetGrain<IJobArrayGrain>(arrayId).CancelAsync(reason ?? string.Empty, cancellationToken) ?? throw NoArray(arrayId);
+        var array = cluster.GetGrain<IJobArrayGrain>(arrayId);
+        return await _policy.RunAsync("cancel array", ct => array.CancelAsync(reason ?? string.Empty, ct), cancellationToken) ?? throw NoArray(arrayId);
     }
 
     /// <inheritdoc />
@@ -69,7 +76,7 @@ public sealed partial class ComputeGridClient
         JobArraySnapshot? last = null;
         while (true)
         {
-            var now = await grain.GetAsync(cancellationToken) ?? throw NoArray(arrayId);
+            var now = await _policy.RunAsync("watch array", grain.GetAsync, cancellationToken) ?? throw NoArray(arrayId);
             if (last is null || now.Version != last.Version || !SameCounts(now, last))
             {
                 last = now;

@@ -11,13 +11,40 @@ using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Client.Resilience;
+using ComputeGrid.Client.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Streams;
 
 namespace ComputeGrid.Client;
 
-/// <summary>The SDK over an Orleans cluster client (external, or the silo's own when co-hosted).</summary>
+/// <summary>
+/// The SDK over an Orleans cluster client (external, or the silo's own when co-hosted). Idempotent calls (reads, watches,
+/// cancels and submissions) go through its retry policy; admin changes are made once.
+/// </summary>
+/// <param name="cluster">The Orleans client; calls through it are made once, without retries.</param>
 public sealed partial class ComputeGridClient(IClusterClient cluster) : IComputeGridClient, IComputeGridAdmin
 {
+    private readonly CallPolicy _policy = CallPolicy.Once;
+
+    /// <summary>
+    /// The SDK over a cluster client configured elsewhere, retrying idempotent calls on transient faults as
+    /// <paramref name="retry"/> says.
+    /// </summary>
+    public ComputeGridClient(IClusterClient cluster, ComputeGridRetryOptions retry, ILogger? logger = null)
+        : this(cluster)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        _policy = CallPolicy.Of(retry, connection: null, TimeProvider.System, logger ?? NullLogger.Instance);
+    }
+
+    internal ComputeGridClient(IClusterClient cluster, CallPolicy policy)
+        : this(cluster)
+    {
+        _policy = policy;
+    }
+
     /// <summary>How long a watch waits for a stream event before it re-reads the job's history.</summary>
     public static readonly TimeSpan WatchResyncInterval = TimeSpan.FromSeconds(2);
 
@@ -42,11 +69,17 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
             throw new ComputeGridForbiddenException("command", "this client may not submit jobs with a command; set ComputeGridClientOptions.AllowCommands");
         }
 
+        // The id is fixed before the first attempt: every retry then submits the same job, which the job grain answers
+        // with the job it already has.
         var jobId = request.JobId ?? Guid.NewGuid().ToString("n");
-        var result = await cluster.GetGrain<IJobGrain>(jobId).SubmitAsync(request.ToSpec(), cancellationToken);
+        using var activity = ClientTracing.Start("submit", jobId, request.Tenant, request.OriginHub);
+        var spec = request.ToSpec();
+        var job = cluster.GetGrain<IJobGrain>(jobId);
+        var result = await _policy.RunAsync("submit", ct => job.SubmitAsync(spec, ct), cancellationToken);
         return result.Refusal switch
         {
             SubmitRefusal.None => result.Job!,
+            SubmitRefusal.NeverFits when result.Errors.Any(e => e.Field == "maxPriceCny") => throw await PriceCapAsync(request, result.Errors, cancellationToken),
             SubmitRefusal.NeverFits => throw new JobRejectedException(result.Errors),
             SubmitRefusal.Conflict => throw new JobConflictException(string.Join("; ", result.Errors)),
             _ => throw new ComputeGridValidationException(result.Errors),
@@ -57,14 +90,17 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
     public async Task<JobSnapshot> GetJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         RequireJobId(jobId);
-        return await cluster.GetGrain<IJobGrain>(jobId).GetAsync(cancellationToken) ?? throw NoJob(jobId);
+        using var activity = ClientTracing.Start("get job", jobId);
+        var job = cluster.GetGrain<IJobGrain>(jobId);
+        return await _policy.RunAsync("get job", ct => job.GetAsync(ct), cancellationToken) ?? throw NoJob(jobId);
     }
 
     /// <inheritdoc />
     public async Task<JobExplanation> ExplainJobAsync(string jobId, CancellationToken cancellationToken = default)
     {
         var job = await GetJobAsync(jobId, cancellationToken);
-        var region = await cluster.GetGrain<IRegionGrain>(job.Spec.OriginHub).ExplainAsync(job, cancellationToken);
+        var grain = cluster.GetGrain<IRegionGrain>(job.Spec.OriginHub);
+        var region = await _policy.RunAsync("explain", ct => grain.ExplainAsync(job, ct), cancellationToken);
         return new JobExplanation(job, region);
     }
 
@@ -72,7 +108,9 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
     public async Task<JobSnapshot> CancelJobAsync(string jobId, string reason = "cancelled by client", CancellationToken cancellationToken = default)
     {
         RequireJobId(jobId);
-        return await cluster.GetGrain<IJobGrain>(jobId).CancelAsync(reason ?? string.Empty, cancellationToken) ?? throw NoJob(jobId);
+        using var activity = ClientTracing.Start("cancel", jobId);
+        var job = cluster.GetGrain<IJobGrain>(jobId);
+        return await _policy.RunAsync("cancel", ct => job.CancelAsync(reason ?? string.Empty, ct), cancellationToken) ?? throw NoJob(jobId);
     }
 
     /// <inheritdoc />
@@ -84,19 +122,21 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
         }
 
         RequireListing(state, limit, cursor);
-        return cluster.GetGrain<ITenantGrain>(tenant).ListJobsAsync(state, limit, cursor, cancellationToken);
+        var grain = cluster.GetGrain<ITenantGrain>(tenant);
+        return _policy.RunAsync("list jobs", ct => grain.ListJobsAsync(state, limit, cursor, ct), cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<JobPage> ListAllJobsAsync(JobState? state = null, int limit = 100, string? cursor = null, CancellationToken cancellationToken = default)
     {
         var (tenantAt, before) = RequireListing(state, limit, cursor) is { } at ? AllTenantsCursor.Read(at) : (0, 0L);
-        var tenants = await cluster.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National).ListAsync(cancellationToken);
+        var directory = cluster.GetGrain<ITenantDirectoryGrain>(PoolGrainKey.National);
+        var tenants = await _policy.RunAsync("list tenants", directory.ListAsync, cancellationToken);
         var rows = new List<JobSummary>(limit);
         for (var t = tenantAt; t < tenants.Count; t++, before = 0)
         {
-            var page = await cluster.GetGrain<ITenantGrain>(tenants[t]).ListJobsAsync(
-                state, limit - rows.Count, before == 0 ? null : before.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+            var (grain, wanted, from) = (cluster.GetGrain<ITenantGrain>(tenants[t]), limit - rows.Count, before == 0 ? null : before.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var page = await _policy.RunAsync("list jobs", ct => grain.ListJobsAsync(state, wanted, from, ct), cancellationToken);
             rows.AddRange(page.Jobs);
             if (page.NextCursor is { } next)
             {
@@ -146,18 +186,18 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
         var stream = cluster.GetStreamProvider(GridStreams.Provider).GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, jobId));
 
         // Subscribe first, then read the history: an event can then arrive twice (dropped by sequence), never be missed.
-        var subscription = await stream.SubscribeAsync((evt, _) =>
+        var subscription = await _policy.RunAsync("watch", _ => stream.SubscribeAsync((evt, _) =>
         {
             inbox.Writer.TryWrite(evt);
             return Task.CompletedTask;
-        });
+        }), cancellationToken);
         var job = cluster.GetGrain<IJobGrain>(jobId);
         var watcherId = Guid.NewGuid();
         try
         {
             // Each read of the history (re-)registers this watcher: the job publishes on its stream only while watched.
             var last = 0L;
-            var pending = (await job.WatchAsync(watcherId, cancellationToken) ?? throw NoJob(jobId)).History;
+            var pending = (await _policy.RunAsync("watch", ct => job.WatchAsync(watcherId, ct), cancellationToken) ?? throw NoJob(jobId)).History;
             while (true)
             {
                 foreach (var evt in pending.Where(e => e.Sequence > last).OrderBy(e => e.Sequence))
@@ -178,7 +218,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
                 var next = await NextAsync(inbox.Reader, cancellationToken);
                 pending = next is not null && next.Sequence <= last + 1
                     ? [next]
-                    : (await job.WatchAsync(watcherId, cancellationToken) ?? throw NoJob(jobId)).History;
+                    : (await _policy.RunAsync("watch", ct => job.WatchAsync(watcherId, ct), cancellationToken) ?? throw NoJob(jobId)).History;
             }
         }
         finally
@@ -190,7 +230,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
 
     /// <inheritdoc />
     public Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default) =>
-        cluster.GetGrain<IPoolGrain>(PoolGrainKey.National).GetPoolAsync(cancellationToken);
+        _policy.RunAsync("get pool", Pool.GetPoolAsync, cancellationToken);
 
     /// <inheritdoc />
     public Task<TenantSummary> GetTenantSummaryAsync(string tenant, CancellationToken cancellationToken = default)
@@ -200,7 +240,8 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
             throw new ComputeGridValidationException([new ValidationError("tenant", "must not be empty")]);
         }
 
-        return cluster.GetGrain<ITenantGrain>(tenant).GetSummaryAsync(cancellationToken);
+        var grain = cluster.GetGrain<ITenantGrain>(tenant);
+        return _policy.RunAsync("get tenant summary", grain.GetSummaryAsync, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -226,7 +267,8 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
             throw new ComputeGridValidationException([new ValidationError("cursor", "is not a cursor this API returned")]);
         }
 
-        return cluster.GetGrain<ILoanBookGrain>(PoolGrainKey.National).ListAsync(hubId, state, limit, cursor, cancellationToken);
+        var book = cluster.GetGrain<ILoanBookGrain>(PoolGrainKey.National);
+        return _policy.RunAsync("list loans", ct => book.ListAsync(hubId, state, limit, cursor, ct), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -237,13 +279,14 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
             throw new ComputeGridValidationException([new ValidationError("loanId", "must be 1-256 characters")]);
         }
 
-        return await cluster.GetGrain<ILoanGrain>(loanId).GetAsync(cancellationToken)
+        var loan = cluster.GetGrain<ILoanGrain>(loanId);
+        return await _policy.RunAsync("get loan", loan.GetAsync, cancellationToken)
             ?? throw new ComputeGridNotFoundException($"No loan has id '{loanId}'.");
     }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<HubBalance>> GetHubBalancesAsync(CancellationToken cancellationToken = default) =>
-        cluster.GetGrain<ILoanBookGrain>(PoolGrainKey.National).GetBalancesAsync(cancellationToken);
+        _policy.RunAsync("get hub balances", cluster.GetGrain<ILoanBookGrain>(PoolGrainKey.National).GetBalancesAsync, cancellationToken);
 
     /// <inheritdoc />
     public async Task RegisterDataCenterAsync(DataCenterSpec spec, CancellationToken cancellationToken = default)
@@ -350,7 +393,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
     }
 
     /// <inheritdoc />
-    public Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default) => Pool.GetDirectoryAsync(cancellationToken);
+    public Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default) => _policy.RunAsync("get directory", Pool.GetDirectoryAsync, cancellationToken);
 
     private IPoolGrain Pool => cluster.GetGrain<IPoolGrain>(PoolGrainKey.National);
 

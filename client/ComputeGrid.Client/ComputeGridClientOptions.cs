@@ -2,7 +2,10 @@ using ComputeGrid.Contracts.Cluster;
 
 namespace ComputeGrid.Client;
 
-/// <summary>How the SDK reaches a ComputeGrid cluster; bind configuration section <see cref="Section"/> to it to configure it from settings.</summary>
+/// <summary>
+/// How the SDK reaches a ComputeGrid cluster. <c>AddComputeGridClient(configuration)</c> binds section <see cref="Section"/>
+/// to it; every option is validated when the host starts, and a bad one fails the start naming its key.
+/// </summary>
 public sealed class ComputeGridClientOptions
 {
     /// <summary>The configuration section.</summary>
@@ -41,4 +44,37 @@ public sealed class ComputeGridClientOptions
     /// partner key's permission instead.
     /// </summary>
     public bool AllowCommands { get; set; }
+
+    /// <summary>
+    /// How long the host's start keeps trying to reach a gateway before it fails with a
+    /// <see cref="ComputeGridConnectionException"/> naming the gateways it tried; default 30 s; 1 s..10 min. Each failed
+    /// attempt is one warning line.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How calls that are safe to repeat are retried on transient faults (section <c>ComputeGridClient:Retry</c>).</summary>
+    public ComputeGridRetryOptions Retry { get; set; } = new();
+}
+
+/// <summary>
+/// The retry policy of idempotent calls: reads, watches, cancels and submissions (each submission carries its job id from
+/// the first attempt on, so a retry returns the same job). A transient fault is a lost or unreachable gateway, a
+/// rejected message or a call that timed out; anything the cluster answers (invalid, not found, conflict) is never retried.
+/// </summary>
+public sealed class ComputeGridRetryOptions
+{
+    /// <summary>Attempts of one call in all, the first included; default 4; 1 (no retry)..20.</summary>
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>The first back-off; each later one doubles it, with random jitter; default 200 ms; 1 ms..1 min.</summary>
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest back-off between two attempts; default 5 s; at least <see cref="BaseDelay"/>, at most 5 min.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long one call may take over all its attempts and back-offs before it fails with a
+    /// <see cref="ComputeGridConnectionException"/>; default 2 min; 1 s..1 h. The caller's cancellation token ends it sooner.
+    /// </summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -181,3 +181,40 @@ public sealed class ComputeGridUnauthorizedException : ComputeGridException
     {
     }
 }
+
+/// <summary>
+/// The cluster could not be reached: no gateway answered within the connect timeout when the host started, or the
+/// connection was lost and a call found no gateway within its retries and deadline. <see cref="Gateways"/> names what was tried.
+/// </summary>
+public sealed class ComputeGridConnectionException : ComputeGridException
+{
+    /// <summary>Creates the exception for the gateways tried.</summary>
+    public ComputeGridConnectionException(string message, IReadOnlyList<string> gateways, Exception? innerException)
+        : base(message, innerException!)
+    {
+        Gateways = gateways;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridConnectionException()
+    {
+        Gateways = [];
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridConnectionException(string message)
+        : base(message)
+    {
+        Gateways = [];
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ComputeGridConnectionException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Gateways = [];
+    }
+
+    /// <summary>The gateways the client tried, as <c>host:port</c> (or the membership table it reads them from).</summary>
+    public IReadOnlyList<string> Gateways { get; }
+}

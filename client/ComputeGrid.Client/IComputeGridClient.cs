@@ -19,6 +19,9 @@ public interface IComputeGridClient
     /// <summary>Operators' changes to the pool.</summary>
     IComputeGridAdmin Admin { get; }
 
+    /// <summary>Computing power as a product: catalog, quotes, prices, statements and revenue.</summary>
+    IComputeGridMarket Market { get; }
+
     /// <summary>
     /// Submits a job and returns it placed (Scheduled) or waiting (Queued). Safe to retry with the same
     /// <see cref="JobRequest.JobId"/>.
@@ -148,6 +151,9 @@ public interface IComputeGridAdmin
 
     /// <summary>The pool's data centers and their status.</summary>
     Task<PoolDirectory> GetDirectoryAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The operators' trends of the last hour (one point a minute by default) and the job arrays accepted most recently.</summary>
+    Task<ComputeGrid.Contracts.Ops.OpsTrends> GetTrendsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Issues a credential for a new agent of a data center; its token is shown only in this answer.</summary>
     /// <param name="dataCenterId">The data center.</param>

@@ -60,6 +60,13 @@ public sealed partial record JobRequest
     /// </summary>
     public JobCommand? Command { get; init; }
 
+    /// <summary>
+    /// The most the job may cost at list prices for its declared run time, CNY, in fen (at most 2 decimals); null (default)
+    /// for no cap. Placement rules out data centers above it; a job that no data center can take under it is rejected
+    /// (<see cref="PriceCapException"/> names the cheapest price available).
+    /// </summary>
+    public decimal? MaxPriceCny { get; init; }
+
     /// <summary>The domain specification of this request.</summary>
     public JobSpec ToSpec() => new(
         Tenant,
@@ -72,7 +79,8 @@ public sealed partial record JobRequest
         Priority,
         Policy,
         InputDataGiB,
-        Command);
+        Command,
+        MaxPriceCny: MaxPriceCny);
 
     /// <summary>Checks everything that can be checked without the pool; an empty list means the shape is valid.</summary>
     public IReadOnlyList<ValidationError> Validate()

@@ -43,6 +43,8 @@ public static class SiloHost
             silo.UseGridCluster(host);
             silo.UseSiloMetadata(new Dictionary<string, string> { [ZoneRules.MetadataKey] = host.Zone });
             silo.AddDashboard();
+            // W3C trace context rides on every grain call (and stream message); spans are recorded only with Tracing:OtlpEndpoint.
+            silo.AddActivityPropagation();
             silo.AddComputeGrid(topology);
         });
         builder.Services.Configure<ClusterOptions>(o =>
@@ -58,7 +60,10 @@ public static class SiloHost
         // service.name (and namespace) identify the silo in every backend; Prometheus shows them on target_info.
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName: ServiceName, serviceNamespace: "computegrid", serviceVersion: typeof(SiloHost).Assembly.GetName().Version?.ToString()))
-            .WithMetrics(m => m.AddMeter(GridMetrics.MeterName).AddPrometheusExporter());
+            // Besides ComputeGrid's own: the .NET runtime (CPU, GC, memory, thread pool), Orleans (activations, messaging) and
+            // ASP.NET Core's requests by status code, for the Grafana dashboard and alert rules in deploy/.
+            .WithMetrics(m => m.AddMeter(GridMetrics.MeterName, "System.Runtime", "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting").AddPrometheusExporter());
+        builder.Services.AddComputeGridTracing(builder.Configuration, ServiceName);
     }
 
     /// <summary>

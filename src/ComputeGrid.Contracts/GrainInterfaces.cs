@@ -7,6 +7,7 @@ using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using Orleans.Concurrency;
@@ -252,6 +253,10 @@ public interface IRegionGrain : IGrainWithStringKey
     [Alias("GetQueue")]
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>When the longest-waiting job of the queue was enqueued (federation clock); null when the queue is empty. For the metrics.</summary>
+    [Alias("GetOldestQueuedAt")]
+    Task<DateTimeOffset?> GetOldestQueuedAtAsync(CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Explains a job of this origin with the region's own placement engine, view of the pool, loans and agent rules, so
     /// the explanation never contradicts what the region does with the job.
@@ -299,6 +304,13 @@ public interface IPoolGrain : IGrainWithStringKey
     /// </summary>
     [OneWay, Alias("DataCenterChanged")]
     Task OnDataCenterChangedAsync(string dataCenterId, DataCenterStatus status, IReadOnlyList<string>? commandTenants);
+
+    /// <summary>
+    /// Copies a data center's list prices in force from its price book into the directory (regions place with them);
+    /// false when the pool has no such data center.
+    /// </summary>
+    [Alias("SetPrices")]
+    Task<bool> SetPricesAsync(string dataCenterId, Domain.Market.PriceList prices, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -26,6 +26,23 @@ internal sealed class GatewayConnection(HttpClient http) : IDisposable
     public async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken) =>
         await ReadAsync(await http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken), cancellationToken);
 
+    /// <summary>GET <paramref name="path"/> as text of <paramref name="mediaType"/> (a statement's CSV); a problem answer throws as <see cref="GetAsync"/> does.</summary>
+    public async Task<string> GetTextAsync(string path, string mediaType, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Accept.ParseAdd(mediaType);
+        var response = await http.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            await ReadAsync(response, cancellationToken);
+        }
+
+        using (response)
+        {
+            return await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+    }
+
     /// <summary>POST <paramref name="path"/> with an optional JSON body; the answer's JSON, or an empty object for 204.</summary>
     public async Task<JsonElement> PostAsync(string path, string? jsonBody, CancellationToken cancellationToken)
     {

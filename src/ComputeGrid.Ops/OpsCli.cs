@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -22,7 +23,8 @@ internal static class OpsCli
         Recursive = true,
     };
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping: --json prints what the gateway answered ("+08:00", not "\u002B08:00"); it goes to a terminal or a file, never into HTML.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// The console cg-ops writes to: <paramref name="output"/>, and when it is not a terminal (<paramref name="redirected"/>),
@@ -141,6 +143,7 @@ internal static class OpsCli
         root.Subcommands.Add(Leaf("explain", "Why a job waits or runs where it does", (p, g, ct) => ExplainAsync(console, g, p.GetValue(jobId)!, p.GetValue(JsonOption), ct), jobId));
         OpsKeysCli.AddTo(root, console, Leaf);
         OpsArraysCli.AddTo(root, console, Leaf);
+        OpsMarketCli.AddTo(root, console, Leaf);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -153,7 +156,8 @@ internal static class OpsCli
             return 2;
         }
 
-        return await parsed.InvokeAsync(cancellationToken: cancellationToken);
+        // Help goes where the tables go, so a test console (and a redirected one) sees it.
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Profile.Out.Writer }, cancellationToken);
     }
 
     private static async Task PoolAsync(IAnsiConsole console, GatewayConnection gateway, bool json, CancellationToken ct)

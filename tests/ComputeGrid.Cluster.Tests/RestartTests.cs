@@ -106,9 +106,10 @@ public sealed class RestartTests(ClusterFixture cluster)
                     value = await read();
                     return true;
                 }
-                catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException or Orleans.Serialization.CodecNotFoundException)
+                catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException or Orleans.Serialization.CodecNotFoundException or ComputeGridConnectionException)
                 {
-                    // Also a cancelled activation: while the silos rejoin, a grain placed on one still starting is cancelled.
+                    // The SDK fails a call fast while it knows the cluster lost (ComputeGridConnectionException) and
+                    // recovers when its gateway list finds the restarted silos. Also a cancelled activation: while the silos rejoin, a grain placed on one still starting is cancelled.
                     // And Orleans' own placement timeout: it wraps Polly's TimeoutRejectedException, which Orleans cannot
                     // serialize back to the client, so the client sees CodecNotFoundException instead of a timeout.
                     return false;

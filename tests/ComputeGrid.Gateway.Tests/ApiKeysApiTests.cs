@@ -39,7 +39,7 @@ public sealed class ApiKeysApiTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task A_key_without_the_command_permission_may_not_submit_a_command()
+    public async Task A_key_without_the_command_permission_may_neither_submit_nor_quote_a_command()
     {
         using var operators = fixture.Client("operator");
         var secret = (await IssueAsync(operators, Tenant("nocmd"), """{"name":"plain"}""")).GetProperty("secret").GetString()!;
@@ -47,8 +47,10 @@ public sealed class ApiKeysApiTests(GatewayFixture fixture)
         var job = Bodies.Job().With(b => b["command"] = new JsonObject { ["executable"] = "sh", ["arguments"] = new JsonArray("-c", "true") });
 
         using var submitted = await partner.SubmitAsync(job, Bodies.NewKey("cmd"));
+        using var quoted = await partner.PostAsync("/v1/quotes", job.Json());
 
-        await submitted.AssertProblemAsync(403, "command");
+        await submitted.AssertProblemAsync(403, "command", "may not submit jobs with a command");
+        await quoted.AssertProblemAsync(403, "command", "may not submit jobs with a command");
     }
 
     [Fact]

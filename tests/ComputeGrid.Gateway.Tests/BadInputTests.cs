@@ -128,6 +128,17 @@ public sealed class BadInputTests(GatewayFixture fixture)
         // Wrong types.
         Job("originHub must be a string", b => b["originHub"] = 5, "originHub", "must be a string");
         Job("resources must be an object, not a string", b => b["resources"] = "big", "resources", "must be a JSON object");
+        Job("maxPriceCny must be a number, not a string", b => b["maxPriceCny"] = "abc", "maxPriceCny", "must be a finite number within range");
+        Job("maxPriceCny beyond any finite number is refused", b => b["maxPriceCny"] = JsonNode.Parse("1e400"), "maxPriceCny", "must be a finite number within range");
+        void Quote(string name, Action<JsonObject> change, string field, string reason) =>
+            cases.Add($"quote: {name}", new Case(Partner, HttpMethod.Post, "/v1/quotes", () => Bodies.Job().With(change).Json(), 400, field, reason));
+        Quote("maxPriceCny must be a number, not a string", b => b["maxPriceCny"] = "abc", "maxPriceCny", "must be a finite number within range");
+        Quote("maxPriceCny beyond any finite number is refused", b => b["maxPriceCny"] = JsonNode.Parse("1e400"), "maxPriceCny", "must be a finite number within range");
+        void Prices(string name, Action<JsonObject> change, string field, string reason) =>
+            cases.Add($"prices: {name}", new Case(Operator, HttpMethod.Put, "/v1/data-centers/qingyang/prices", () => new JsonObject { ["cpuCoreHourCny"] = 0.01, ["memoryGiBHourCny"] = 0.0003 }.With(change).Json(), 400, field, reason));
+        Prices("cpuCoreHourCny must be a number, not a string", b => b["cpuCoreHourCny"] = "0.01", "cpuCoreHourCny", "must be a finite number within range");
+        Prices("cpuCoreHourCny beyond the decimal range is refused", b => b["cpuCoreHourCny"] = JsonNode.Parse("1e30"), "cpuCoreHourCny", "must be a finite number within range");
+        Prices("a GPU-hour price must be a number, not null", b => b["gpuHourCny"] = new JsonObject { ["910B"] = null }, "gpuHourCny.910B", "must be a finite number within range");
         Job("resources must be an object, not an array", b => b["resources"] = new JsonArray(), "resources", "must be a JSON object");
         Job("runTimeSeconds must not be a string", b => b["runTimeSeconds"] = "7200", "runTimeSeconds", "must be a whole number");
         Job("runTimeSeconds must be whole", b => b["runTimeSeconds"] = 7200.5, "runTimeSeconds", "must be a whole number");

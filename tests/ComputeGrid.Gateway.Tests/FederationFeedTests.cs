@@ -118,6 +118,35 @@ public sealed class FederationFeedTests
         Assert.Equal(2.5, view.Totals.SavedByBorrowing.CarbonKg, 12);
     }
 
+    [Fact]
+    public void An_arrow_carries_what_its_loans_settled_together_for_the_hover()
+    {
+        var view = Compose(
+            Loan("a", "yangtze", "guizhou", 4_000, LoanState.Active, jobs: 3, coreHours: 1.5, kwh: 2, kwhAtHome: 3),
+            Loan("b", "yangtze", "guizhou", 8_000, LoanState.Active, jobs: 2, coreHours: 0.5, kwh: 1, kwhAtHome: 1));
+
+        var usage = Assert.Single(view.Arrows).Usage!;
+        Assert.Equal(5, usage.Jobs);
+        Assert.Equal(2.0, usage.CoreHours, 12);
+        Assert.Equal(3.0, usage.Footprint.EnergyKwh, 12);
+        Assert.Equal(1.0, usage.Saved.EnergyKwh, 12);
+    }
+
+    [Fact]
+    public void Trend_counts_are_given_per_minute_whatever_the_sampling_interval()
+    {
+        var readings = new ComputeGrid.Contracts.Ops.TrendReadings(new Dictionary<string, int> { ["gba"] = 4 }, new Dictionary<string, double> { ["gba"] = 30 }, 0.25, 0.4);
+        var trends = new ComputeGrid.Contracts.Ops.OpsTrends(TimeSpan.FromSeconds(15), [new(Now, 10, 5, readings)], []);
+
+        var point = Assert.Single(TrendsView.Of(trends).Points);
+
+        Assert.Equal(40, point.SubmittedPerMinute, 12);
+        Assert.Equal(20, point.PlacedPerMinute, 12);
+        Assert.Equal(4, point.QueueLength["gba"]);
+        Assert.Equal(0.25, point.WestCoreShare);
+        Assert.Equal(15, TrendsView.Of(trends).IntervalSeconds);
+    }
+
     private static FederationView Compose(params LoanSummary[] loans) =>
         FederationFeed.Compose(Pool, [], loans, loansTruncated: false, Now, NationalTargets.Default);
 

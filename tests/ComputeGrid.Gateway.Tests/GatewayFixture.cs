@@ -34,6 +34,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         ["node"] = ("test-key-node", "node", GatewayRole.Partner),
         ["loans"] = ("test-key-loans", "loans", GatewayRole.Partner),
         ["limited"] = ("test-key-limited", "limited", GatewayRole.Partner),
+        ["market"] = ("test-key-market", "market", GatewayRole.Partner),
         ["operator"] = ("test-key-operator", "operators", GatewayRole.Operator),
     };
 

@@ -6,6 +6,7 @@ using ComputeGrid.Silo;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Grains.Tests;
@@ -52,11 +53,15 @@ public sealed class ClusterSettingsTests
     }
 
     [Fact]
-    public void An_sdk_on_AzureStorage_without_a_connection_string_is_refused_naming_the_field()
+    public async Task An_sdk_on_AzureStorage_without_a_connection_string_fails_the_start_naming_the_setting()
     {
-        var e = Assert.Throws<ComputeGridValidationException>(() => new ServiceCollection().AddComputeGridClient(o => o.Storage = StorageKind.AzureStorage));
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddComputeGridClient(o => o.Storage = StorageKind.AzureStorage);
+        using var host = builder.Build();
 
-        Assert.Equal("azureStorageConnectionString", e.Field);
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(e.Failures, f => f.StartsWith("ComputeGridClient:AzureStorageConnectionString is required", StringComparison.Ordinal));
     }
 
     [Fact]

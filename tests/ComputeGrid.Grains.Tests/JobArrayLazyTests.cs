@@ -76,8 +76,9 @@ public sealed class JobArrayLazyTests(GridClusterFixture fixture)
         var scheduled = (await Grid.ListArrayElementsAsync(request.ArrayId!, JobState.Scheduled)).Elements[0];
         var queued = (await Grid.ListArrayElementsAsync(request.ArrayId!, JobState.Queued)).Elements[0];
 
-        var cancelledPlaced = await Grid.CancelJobAsync(scheduled.JobId, "test");
+        // The queued element first: cancelling the placed one frees room the region would give the queued one at once.
         var cancelledQueued = await Grid.CancelJobAsync(queued.JobId, "test");
+        var cancelledPlaced = await Grid.CancelJobAsync(scheduled.JobId, "test");
 
         Assert.Equal([JobState.Pending, JobState.Scheduled, JobState.Cancelled], cancelledPlaced.History.Select(e => e.State));
         Assert.Equal([JobState.Pending, JobState.Queued, JobState.Cancelled], cancelledQueued.History.Select(e => e.State));

@@ -91,6 +91,21 @@ public sealed class JobArrayTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_refused_array_goes_away_cleanly_and_its_id_stays_free()
+    {
+        var request = Array("NO-SUCH-MODEL", "gansu", 3);
+        await Assert.ThrowsAnyAsync<ComputeGridValidationException>(() => Grid.SubmitArrayAsync(request));
+
+        // Its activation holds nothing to write: it goes without writing (it used to throw writing a book it no longer had).
+        await fixture.Cluster.DeactivateAsync(fixture.Cluster.Client.GetGrain<IJobArrayGrain>(request.ArrayId!));
+
+        await Assert.ThrowsAsync<ComputeGridNotFoundException>(() => Grid.GetArrayAsync(request.ArrayId!));
+        await fixture.RegisterPrivateDataCenterAsync("array-refused-dc", "gansu", "ARRREFUSED", gpus: 3, cores: 6);
+        var accepted = await Grid.SubmitArrayAsync(Array("ARRREFUSED", "gansu", 3, request.ArrayId));
+        Assert.Equal((request.ArrayId, 3), (accepted.ArrayId, accepted.Count));
+    }
+
+    [Fact]
     public async Task Cancelling_an_array_cancels_every_element_and_releases_their_capacity()
     {
         await fixture.RegisterPrivateDataCenterAsync("array-cancel-dc", "guizhou", "ARRCANCEL", gpus: 30, cores: 60);

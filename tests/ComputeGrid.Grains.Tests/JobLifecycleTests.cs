@@ -2,6 +2,7 @@ using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Grains.Tests;
 

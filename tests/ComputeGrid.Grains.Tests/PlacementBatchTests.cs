@@ -1,5 +1,6 @@
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Jobs;
 
 namespace ComputeGrid.Grains.Tests;
@@ -18,8 +19,21 @@ public sealed class PlacementBatchTests(GridClusterFixture fixture)
         var dataCenter = fixture.Cluster.Client.GetGrain<IDataCenterGrain>("batch-dc").GetGrainId();
         var (regionBefore, dcBefore) = (fixture.Faults.WritesOf(region), fixture.Faults.WritesOf(dataCenter));
 
+        // Writes take as long as a storage round trip here, so that on any machine the submissions arrive while a write
+        // is in flight (in-memory storage on a fast machine can finish each write before the next call arrives).
+        fixture.Faults.SlowWrites(region, TimeSpan.FromMilliseconds(50));
+        fixture.Faults.SlowWrites(dataCenter, TimeSpan.FromMilliseconds(50));
         var requests = Enumerable.Range(0, jobs).Select(_ => Jobs.OnGpu("batcher", "BATCH", "ningxia", TimeSpan.FromHours(1))).ToList();
-        var submitted = await Task.WhenAll(requests.Select(r => Task.Run(() => Grid.SubmitAsync(r))));
+        JobSnapshot[] submitted;
+        try
+        {
+            submitted = await Task.WhenAll(requests.Select(r => Task.Run(() => Grid.SubmitAsync(r))));
+        }
+        finally
+        {
+            fixture.Faults.FastWrites(region);
+            fixture.Faults.FastWrites(dataCenter);
+        }
 
         Assert.All(submitted, j => Assert.Equal(JobState.Scheduled, j.State));
         Assert.All(submitted, j => Assert.Equal("batch-dc", j.Placement!.DataCenterId));

@@ -56,6 +56,21 @@ public sealed class ReconciliationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_slice_held_for_a_loan_its_grain_does_not_know_goes_back_to_its_data_center()
+    {
+        var spec = await fixture.RegisterPrivateDataCenterAsync("rc-ghostloan", "gansu", "RGHOST", gpus: 2, cores: 8);
+        var dataCenter = Grains.GetGrain<IDataCenterGrain>(spec.Id);
+
+        // A slice held for a loan its grain does not know (its record lost): no such loan exists.
+        var held = await dataCenter.HoldForLoanAsync("rc-ghostloan.loan", "yangtze", ResourceVector.Of(4_000, 4_096));
+        Assert.NotEqual(ResourceVector.Zero, held);
+        Assert.Single(await dataCenter.GetLoanSlicesAsync());
+
+        await Eventually.TrueAsync(async () => (await dataCenter.GetLoanSlicesAsync()).Count == 0, "the slice of the unknown loan is released", TimeSpan.FromSeconds(60));
+        Assert.Equal(spec.Capacity, (await Snapshot(spec.Id)).Free);
+    }
+
+    [Fact]
     public async Task A_reservation_outliving_its_finished_job_is_released_by_the_job_repeating_its_exit()
     {
         var spec = await fixture.RegisterPrivateDataCenterAsync("rc-ended", "guizhou", "RENDED", gpus: 2, cores: 8);

@@ -11,6 +11,8 @@ public sealed class StorageFaults
 {
     private readonly ConcurrentDictionary<GrainId, int> _writes = new();
     private readonly ConcurrentDictionary<GrainId, int> _failNext = new();
+    private readonly ConcurrentDictionary<GrainId, TaskCompletionSource> _holds = new();
+    private readonly ConcurrentDictionary<GrainId, TimeSpan> _latency = new();
 
     /// <summary>Successful and failed writes of <paramref name="grain"/> so far.</summary>
     public int WritesOf(GrainId grain) => _writes.GetValueOrDefault(grain);
@@ -18,7 +20,43 @@ public sealed class StorageFaults
     /// <summary>The next <paramref name="count"/> writes of <paramref name="grain"/> fail.</summary>
     public void FailNextWrites(GrainId grain, int count) => _failNext[grain] = count;
 
-    internal void OnWrite(GrainId grain)
+    /// <summary>
+    /// Writes of <paramref name="grain"/> are counted and then wait until <see cref="ReleaseWrites"/>: a test sees what
+    /// arrives while a write is in flight, however fast the machine.
+    /// </summary>
+    public void HoldWrites(GrainId grain) =>
+        _holds[grain] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the held writes of <paramref name="grain"/> go, and the later ones pass at once.</summary>
+    public void ReleaseWrites(GrainId grain)
+    {
+        if (_holds.TryRemove(grain, out var hold))
+        {
+            hold.SetResult();
+        }
+    }
+
+    /// <summary>Each write of <paramref name="grain"/> takes at least <paramref name="latency"/>, as a storage round trip does.</summary>
+    public void SlowWrites(GrainId grain, TimeSpan latency) => _latency[grain] = latency;
+
+    /// <summary>Writes of <paramref name="grain"/> take no added time again.</summary>
+    public void FastWrites(GrainId grain) => _latency.TryRemove(grain, out _);
+
+    internal async Task BeforeWriteAsync(GrainId grain)
+    {
+        OnWrite(grain);
+        if (_holds.TryGetValue(grain, out var hold))
+        {
+            await hold.Task;
+        }
+
+        if (_latency.TryGetValue(grain, out var latency))
+        {
+            await Task.Delay(latency);
+        }
+    }
+
+    private void OnWrite(GrainId grain)
     {
         _writes.AddOrUpdate(grain, 1, (_, n) => n + 1);
         while (_failNext.TryGetValue(grain, out var left) && left > 0)
@@ -41,7 +79,7 @@ internal sealed class FaultingGrainStorage(IGrainStorage inner, StorageFaults fa
     {
         // Yield first, as a real storage round trip would: callers that arrive meanwhile see a write in flight.
         await Task.Yield();
-        faults.OnWrite(grainId);
+        await faults.BeforeWriteAsync(grainId);
         await inner.WriteStateAsync(stateName, grainId, grainState);
     }
 

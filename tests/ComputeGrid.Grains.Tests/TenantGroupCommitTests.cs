@@ -17,11 +17,28 @@ public sealed class TenantGroupCommitTests(GridClusterFixture fixture)
         var tenant = $"gc-{Guid.NewGuid():n}"[..20];
         var grain = fixture.Cluster.Client.GetGrain<ITenantGrain>(tenant);
         await grain.GetSummaryAsync();
-        var before = fixture.Faults.WritesOf(grain.GetGrainId());
+        var id = grain.GetGrainId();
+        var before = fixture.Faults.WritesOf(id);
 
-        await Task.WhenAll(Enumerable.Range(0, calls).Select(i => grain.RegisterAsync(Row(tenant, i))));
+        // The first write is held until every call has been decided in memory, so the others arrive while it is in
+        // flight whatever the speed of the machine; none is answered before a write holding its row succeeds.
+        fixture.Faults.HoldWrites(id);
+        var registrations = Enumerable.Range(0, calls).Select(i => grain.RegisterAsync(Row(tenant, i))).ToList();
+        try
+        {
+            await Eventually.TrueAsync(
+                async () => (await grain.ListJobsAsync(null, 500, null)).Jobs.Count == calls,
+                "every registration is decided while the first write is held");
+            Assert.All(registrations, r => Assert.False(r.IsCompleted, "a registration was answered before its write"));
+        }
+        finally
+        {
+            fixture.Faults.ReleaseWrites(id);
+        }
 
-        var writes = fixture.Faults.WritesOf(grain.GetGrainId()) - before;
+        await Task.WhenAll(registrations);
+
+        var writes = fixture.Faults.WritesOf(id) - before;
         Assert.True(writes < calls, $"{calls} registrations made {writes} writes");
         var page = await grain.ListJobsAsync(null, 500, null);
         Assert.Equal(calls, page.Jobs.Count);

@@ -239,6 +239,16 @@ public sealed class CliTests(SiloHostFixture host)
     }
 
     [Fact]
+    public async Task Json_prints_the_gateways_text_unescaped()
+    {
+        var (code, output) = await RunAsync("--json", "statement", "acme", "2026-11");
+
+        Assert.True(code == 0, output);
+        Assert.Contains("+08:00", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u002B", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_on_show_explain_and_cancel_prints_the_gateways_answers()
     {
         var job = await host.SubmitAsync(new { originHub = "chengyu", resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, runTimeSeconds = 3600, allowedHubs = new[] { "chengyu" } });

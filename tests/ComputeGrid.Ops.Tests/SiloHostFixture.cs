@@ -54,6 +54,7 @@ public class SiloHostFixture : IAsyncLifetime
             ["Silo:ServiceId"] = "ops-tests",
             ["Silo:ManagementPort"] = _managementPort.ToString(CultureInfo.InvariantCulture),
             ["Metrics:PollInterval"] = "00:00:00.200",
+            ["Trends:SampleInterval"] = "00:00:01",
             ["Gateway:ApiKeys:operator:Tenant"] = "operators",
             ["Gateway:ApiKeys:operator:Role"] = nameof(GatewayRole.Operator),
             ["Gateway:ApiKeys:operator:Sha256"] = ApiKeyHash.Of(OperatorKey),

@@ -96,7 +96,7 @@ internal sealed partial class DataCenterGrain
             agent.RevokedAt = grant.RevokedAt;
         }
 
-        await WriteStateAsync(cancellationToken);
+        await Commit.CommitAsync();
         StartAgentWatch();
         await AnnounceAgentsAsync();
     }
@@ -162,15 +162,10 @@ internal sealed partial class DataCenterGrain
         agent.Capacity = request.Capacity;
         agent.Version = request.Version;
         agent.LastSyncAt = now;
-        var back = Record.Status == DataCenterStatus.Offline && Record.OfflineBySilence;
-        if (back)
-        {
-            Record.Status = DataCenterStatus.Online;
-            Record.OfflineBySilence = false;
-        }
+        var back = Book.HearAgent();
 
         // Durable before anybody hears of it: the agent forgets acknowledged reports and renews its lease, the jobs act on them.
-        await WriteStateAsync(cancellationToken);
+        await Commit.CommitAsync();
         if (back)
         {
             LogBackOnline(logger, Id, grant.AgentId);
@@ -269,7 +264,7 @@ internal sealed partial class DataCenterGrain
     private async Task CheckHeartbeatsAsync(CancellationToken cancellationToken)
     {
         var serving = Record.Agents.Where(a => a.Value.Serving).Select(a => a.Key).ToList();
-        if (serving.Count == 0 || Record.Status == DataCenterStatus.Offline || serving.Any(IsFresh))
+        if (serving.Count == 0 || Book.Status == DataCenterStatus.Offline || serving.Any(IsFresh))
         {
             return;
         }
@@ -280,20 +275,19 @@ internal sealed partial class DataCenterGrain
             .Where(c => c.Value.Ended is null && c.Value.AgentId is { } holder && Record.Agents.TryGetValue(holder, out var agent) && !LeaseExpired(agent, now))
             .Select(c => c.Key)
             .ToHashSet(StringComparer.Ordinal);
-        Record.Status = DataCenterStatus.Offline;
-        Record.OfflineBySilence = true;
+        Book.GoSilent();
         foreach (var (jobId, command) in Record.Commands.Where(c => c.Value.Ended is null && c.Value.AgentId is not null && !leased.Contains(c.Key)))
         {
             command.Released = true;
         }
 
-        await WriteStateAsync(cancellationToken);
+        await Commit.CommitAsync();
         LogSilent(logger, Id, agentOptions.Value.HeartbeatTimeout);
         await AnnounceAgentsAsync();
 
         // Its jobs are placed again elsewhere; when an agent comes back it is told to kill what it still runs of them.
         var reason = $"data center {Id} went Offline: no agent synced for {agentOptions.Value.HeartbeatTimeout.TotalSeconds:0.#} s";
-        foreach (var jobId in HeldJobs().Where(j => !leased.Contains(j)))
+        foreach (var jobId in Book.HeldJobs().Where(j => !leased.Contains(j)))
         {
             await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, reason);
         }
@@ -322,7 +316,7 @@ internal sealed partial class DataCenterGrain
             Record.Commands.Remove(jobId);
         }
 
-        await WriteStateAsync(cancellationToken);
+        await Commit.CommitAsync();
         foreach (var (jobId, holder) in holders)
         {
             var revoked = Record.Agents.TryGetValue(holder, out var agent) && !agent.Active;
@@ -357,7 +351,7 @@ internal sealed partial class DataCenterGrain
     {
         var serving = Record.Agents.Values.Where(a => a.Serving).ToList();
         IReadOnlyList<string>? tenants = serving.Count == 0 ? null : [.. serving.SelectMany(a => a.AllowedTenants).Distinct(StringComparer.Ordinal)];
-        return GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).OnDataCenterChangedAsync(Id, Record.Status, tenants);
+        return GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).OnDataCenterChangedAsync(Id, Book.Status, tenants);
     }
 
     private static List<ValidationError> ValidateSync(AgentSyncRequest? request)

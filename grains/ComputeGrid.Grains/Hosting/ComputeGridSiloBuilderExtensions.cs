@@ -30,6 +30,8 @@ public static class ComputeGridSiloBuilderExtensions
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         builder.Services.AddSingleton(new TopologyCatalog(topology));
+        builder.Services.AddOptions<Market.MarketOptions>().BindConfiguration(Market.MarketOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<Market.MarketOptions>, Market.MarketOptionsValidator>();
         builder.Services.TryAddSingleton(new GridClock(TimeProvider.System));
 
         // Grain state is written with Orleans' own serializer: it honours the contracts' [Id]/[Alias] versioning and the
@@ -41,6 +43,9 @@ public static class ComputeGridSiloBuilderExtensions
         builder.Services.AddMetrics();
         builder.Services.TryAddSingleton<GridMetrics>();
         builder.Services.AddHostedService<PoolMetricsPoller>();
+        builder.Services.AddOptions<TrendsOptions>().BindConfiguration(TrendsOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TrendsOptions>, TrendsOptionsValidator>();
+        builder.Services.AddHostedService<TrendsSampler>();
         builder.Services.AddSingleton<PoolSeeder>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PoolSeeder>());
         return builder;

@@ -4,6 +4,7 @@ using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain.JobArrays;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Jobs;
 
 namespace ComputeGrid.Grains.JobArrays;

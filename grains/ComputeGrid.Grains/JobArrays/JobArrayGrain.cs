@@ -94,7 +94,9 @@ internal sealed partial class JobArrayGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         Close();
-        if (_dirty)
+
+        // A refused array holds nothing (its record was cleared): there is nothing to write.
+        if (_dirty && _book is not null)
         {
             try
             {
@@ -161,10 +163,11 @@ internal sealed partial class JobArrayGrain(
             await state.ClearStateAsync(cancellationToken);
             state.State = new JobArrayRecord();
             _book = null;
+            _dirty = false;
             return JobArraySubmitResult.Refused(refused.Refusal, refused.Errors);
         }
 
-        metrics.ArraySubmitted(template.OriginHub, count);
+        metrics.ArraySubmitted(template.OriginHub, count, ArrayId);
         metrics.JobsEntered(template.OriginHub, null, JobState.Pending, count);
         metrics.ElementsHeld(template.OriginHub, JobState.Pending, count);
         CountHeld(0);

@@ -1,5 +1,5 @@
-using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Grains.JobArrays;
 

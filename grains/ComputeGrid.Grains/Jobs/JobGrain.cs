@@ -6,6 +6,7 @@ using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -38,6 +39,7 @@ internal sealed partial class JobGrain(
 
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
     {
+        using var activity = GridTracing.StartSubmit(JobId, spec.Tenant, spec.OriginHub);
         await ActivateElementAsync();
         if (Record.Spec is { } existing)
         {
@@ -196,6 +198,7 @@ internal sealed partial class JobGrain(
 
     public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
     {
+        using var activity = GridTracing.Start("assign", JobId, hub: placement.HubId, dataCenter: placement.DataCenterId, loanId: placement.LoanId);
         await ActivateElementAsync();
         if (Record.State.HoldsCapacity())
         {
@@ -331,6 +334,7 @@ internal sealed partial class JobGrain(
         await dataCenter.ReleaseAsync(JobId, run, Record.FinishedAt is { } end ? RanFor(end) : TimeSpan.Zero, cancellationToken);
         await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
         await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(JobId, run);
+        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, JobId, spec, Record.Placement!, Record.History, Record.StartedAt, Record.FinishedAt ?? clock.Now, run);
     }
 
     public async Task DriveAsync()
@@ -412,6 +416,7 @@ internal sealed partial class JobGrain(
         await dataCenter.StopAsync(JobId);
         await dataCenter.ReleaseAsync(JobId, used, ran);
         await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync($"{JobId}#{Record.History.Count}", used);
+        await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, $"{JobId}#{Record.History.Count}", spec, placement, Record.History, now - ran, now, used);
 
         var placed = await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).RequeueAsync(JobId, spec);
         if (placed is { Outcome: PlaceOutcome.Placed, Placement: { } again })

@@ -1,6 +1,7 @@
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Grains.Jobs;
 

@@ -18,7 +18,8 @@ internal static class JobSpecs
         && a.AllowedHubs.ToHashSet(StringComparer.Ordinal).SetEquals(b.AllowedHubs ?? [])
         && SameCommand(a.Command, b.Command)
         && a.ArrayId == b.ArrayId
-        && a.ArrayIndex == b.ArrayIndex;
+        && a.ArrayIndex == b.ArrayIndex
+        && a.MaxPriceCny == b.MaxPriceCny;
 
     private static bool SameCommand(JobCommand? a, JobCommand? b) =>
         a is null || b is null

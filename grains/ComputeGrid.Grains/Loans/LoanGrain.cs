@@ -112,6 +112,7 @@ internal sealed partial class LoanGrain(
 
     public async Task<AcceptResult> AcceptAsync(string borrower, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("accept loan", hub: borrower, loanId: LoanId);
         if (Record.Terms is not { } terms || terms.Borrower != borrower)
         {
             return new AcceptResult(AcceptOutcome.NotYours, null);

@@ -176,6 +176,23 @@ internal sealed partial class PoolGrain(
         LogStatusChanged(logger, dataCenterId, status);
     }
 
+    public async Task<bool> SetPricesAsync(string dataCenterId, Domain.Market.PriceList prices, CancellationToken cancellationToken = default)
+    {
+        if (dataCenterId is null || !Record.DataCenters.TryGetValue(dataCenterId, out var entry))
+        {
+            return false;
+        }
+
+        if (!Equals(entry.Prices, prices))
+        {
+            Record.DataCenters[dataCenterId] = entry with { Prices = prices };
+            await CommitAsync(cancellationToken);
+            LogChanged(logger, dataCenterId, "repriced");
+        }
+
+        return true;
+    }
+
     private async Task<AdminResult> SetStatusAsync(string dataCenterId, DataCenterStatus status, CancellationToken cancellationToken)
     {
         if (dataCenterId is null || !Record.DataCenters.TryGetValue(dataCenterId, out var entry))

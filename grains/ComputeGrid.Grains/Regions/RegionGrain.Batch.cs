@@ -5,6 +5,7 @@ using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.Regions;
@@ -18,6 +19,7 @@ internal sealed partial class RegionGrain
 {
     public async Task<IReadOnlyList<PlaceResult>> PlaceBatchAsync(IReadOnlyList<PlaceAsk> asks, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.GridTracing.Start("place", asks.Count == 1 ? asks[0].JobId : null, asks.Count == 1 ? asks[0].Spec.Tenant : null, HubId);
         var results = new PlaceResult?[asks.Count];
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         var toPlace = new List<int>();
@@ -99,20 +101,18 @@ internal sealed partial class RegionGrain
             }
         }
 
-        var queued = new List<(int Index, QueuedJobRecord Entry)>();
+        var queued = new List<(int Index, WaitingJob Entry)>();
         foreach (var i in toPlace)
         {
             var (jobId, spec) = (asks[i].JobId, asks[i].Spec);
             if (placed.TryGetValue(i, out var placement))
             {
-                AddPlaced(jobId, spec, placement);
+                Book.Place(jobId, spec, placement);
                 results[i] = new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
             }
             else
             {
-                var entry = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now);
-                _queue[jobId] = entry;
-                _recordChanged = true;
+                var entry = Book.Enqueue(jobId, spec, clock.Now);
                 queued.Add((i, entry));
                 results[i] = wanting.TryGetValue(i, out var hub)
                     ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {hub}: waiting in {HubId}'s queue while {HubId} borrows capacity there")
@@ -190,12 +190,8 @@ internal sealed partial class RegionGrain
             }
 
             LogPlacementLapsed(logger, HubId, jobId, placement.DataCenterId, held.Outcome);
-            if (_placed.Remove(jobId, out var was))
-            {
-                TrackLoanUse(was, -1);
-            }
-
-            _recordChanged = true;
+            Book.Unplace(jobId);
+            Book.RecordChanged();
         }
 
         return _queue.ContainsKey(jobId) ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []) : null;

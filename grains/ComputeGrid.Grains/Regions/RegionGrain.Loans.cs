@@ -3,8 +3,8 @@ using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
-using ComputeGrid.Domain.Topology;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.Regions;
@@ -31,8 +31,9 @@ internal sealed partial class RegionGrain
         public IGrainTimer? Window { get; set; }
     }
 
-    private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<QueuedJobRecord> jobs, string reason, CancellationToken cancellationToken)
+    private async Task AskAsync(IReadOnlyCollection<string> hubs, IReadOnlyList<WaitingJob> jobs, string reason, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.GridTracing.StartBorrowing(jobs, HubId, hubs);
         var peers = hubs.Where(h => MayAsk(h) && !_asking.ContainsKey(h)).ToList();
         if (peers.Count == 0)
         {
@@ -92,7 +93,7 @@ internal sealed partial class RegionGrain
             _backoff[silent] = now + Loans.AskBackoff;
         }
 
-        var useful = negotiation.Offers.Where(o => o.Slices.Any(s => negotiation.Jobs.Any(j => s.Amount.Fits(j)))).ToList();
+        var useful = negotiation.Offers.Where(o => LendingPlanner.IsUseful(o, negotiation.Jobs)).ToList();
         foreach (var useless in negotiation.Offers.Except(useful))
         {
             _backoff[useless.Lender] = now + Loans.AskBackoff;
@@ -218,7 +219,7 @@ internal sealed partial class RegionGrain
         }
         else if (wasBorrowed)
         {
-            _loanUse.Remove(loanId);
+            Book.ForgetLoan(loanId);
             UpdateRetryTimer();
         }
     }
@@ -249,54 +250,20 @@ internal sealed partial class RegionGrain
 
     private async Task<string?> OfferAsync(CapacityRequest request, DateTimeOffset now)
     {
+        using var activity = Telemetry.GridTracing.Start("lend", hub: HubId, peerHub: request.FromHub);
         if (!Loans.Enabled)
         {
             return "lending is disabled here";
         }
 
         // What our own waiting jobs need stays home: we lend only the spare capacity beyond it.
-        var nominal = Nominal();
-        var ownNeed = QuotaMath.Sum(_queue.Values.Select(q => q.Spec.Resources));
-        var spare = _view.Values
-            .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
-            .Aggregate(ResourceVector.Zero, (sum, v) => sum.Plus(QuotaMath.ClipAtZero(v.Free)));
-        var remaining = QuotaMath.Lendable(Quota, nominal, LentNow(), QuotaMath.ClipAtZero(spare.Minus(ownNeed)), request.Amount);
-        if (QuotaMath.IsUseless(remaining))
+        var proposal = LendingPlanner.Propose(HubId, request.FromHub, request.Amount, request.MaxLatencyMs, Quota, _topology, _view.Values, LentNow(), QuotaMath.Sum(_queue.Values.Select(q => q.Spec.Resources)), _queue.Count);
+        if (proposal.Refusal is { } refusal)
         {
-            return QuotaMath.IsUseless(QuotaMath.LendingRoom(Quota, nominal, LentNow()))
-                ? "our lending limit is reached"
-                : $"no spare capacity beyond what our {_queue.Count} waiting jobs need";
+            return refusal;
         }
 
-        var proposed = new List<LoanSlice>();
-        var sites = _view.Values
-            .Where(v => v.Spec.HubId == HubId && v.Status == DataCenterStatus.Online)
-            .Select(v => (State: v, Latency: _topology.LatencyMs(request.FromHub, v.Spec)))
-            .Where(s => request.MaxLatencyMs is not { } bound || s.Latency <= bound)
-            .OrderByDescending(s => request.Amount.Gpus.Keys.Count(m => s.State.Free.GpusOf(m) > 0))
-            .ThenBy(s => s.State.Spec.Energy.EffectiveKgCo2PerItKwh)
-            .ThenBy(s => s.State.Spec.Id, StringComparer.Ordinal);
-        foreach (var (site, latency) in sites)
-        {
-            var take = QuotaMath.Min(remaining, QuotaMath.ClipAtZero(site.Free));
-            if (QuotaMath.IsUseless(take))
-            {
-                continue;
-            }
-
-            proposed.Add(new LoanSlice(site.Spec.Id, take, site.Spec.Energy.EffectiveKgCo2PerItKwh, latency));
-            remaining = QuotaMath.ClipAtZero(remaining.Minus(take));
-            if (QuotaMath.IsUseless(remaining))
-            {
-                break;
-            }
-        }
-
-        if (proposed.Count == 0)
-        {
-            return "no spare capacity within the requested latency";
-        }
-
+        var proposed = proposal.Slices;
         var price = proposed
             .Select(s => LoanPricing.PriceOf(_topology.DataCenters[s.DataCenterId], _topology.Power, s.Amount.Gpus.Keys, Loans.PriceMargin))
             .Aggregate(LoanPricing.Max);
@@ -330,7 +297,7 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>The borrower's side under queue pressure: jobs waiting too long make it ask every peer that could run them.</summary>
-    private async Task RelieveQueuePressureAsync(List<QueuedJobRecord> stuck, CancellationToken cancellationToken)
+    private async Task RelieveQueuePressureAsync(List<WaitingJob> stuck, CancellationToken cancellationToken)
     {
         if (!Loans.Enabled || stuck.Count == 0)
         {
@@ -354,7 +321,7 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>The lender's side: recall lent capacity for our own waiting work, per our reclaim policy.</summary>
-    private async Task ReclaimAsync(List<QueuedJobRecord> stuck, CancellationToken cancellationToken)
+    private async Task ReclaimAsync(List<WaitingJob> stuck, CancellationToken cancellationToken)
     {
         if (Quota.Reclaim == ReclaimPolicy.Never || stuck.Count == 0 || !Record.Lent.Values.Any(l => l.State == LoanState.Active))
         {
@@ -362,7 +329,7 @@ internal sealed partial class RegionGrain
         }
 
         var waiting = stuck[0];
-        var ownUse = _placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));
+        var ownUse = Book.OwnUse();
         var feasible = PlacementEngine.Plan(
             waiting.Spec,
             _topology,
@@ -407,9 +374,7 @@ internal sealed partial class RegionGrain
     {
         foreach (var (loanId, loan) in Record.Borrowed.Where(b => b.Value.State is LoanState.Active or LoanState.Recalling).ToList())
         {
-            var inUse = _loanUse.TryGetValue(loanId, out var byDc) && byDc.Values.Any(v => v.CpuMillicores > 0 || v.MemoryMiB > 0 || v.TotalGpus > 0);
-            var wanted = loan.State == LoanState.Active && _queue.Values.Any(q => loan.Terms.Slices.Any(s => s.Amount.Fits(q.Spec.Resources) && q.Spec.Allows(loan.Terms.Lender)));
-            if (inUse || wanted)
+            if (!LendingPlanner.ShouldReturn(loan.State, loan.Terms, Book.LoanInUse(loanId), _queue.Values.Select(q => q.Spec)))
             {
                 continue;
             }

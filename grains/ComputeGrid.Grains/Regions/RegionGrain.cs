@@ -7,6 +7,7 @@ using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Hosting;
@@ -17,22 +18,6 @@ using Microsoft.Extensions.Options;
 using Orleans.Streams;
 
 namespace ComputeGrid.Grains.Regions;
-
-/// <summary>A job waiting in a region's queue, persisted with its spec so it can be placed after a restart.</summary>
-[GenerateSerializer, Alias("cg.QueuedJobRecord")]
-internal sealed record QueuedJobRecord(
-    [property: Id(0)] string JobId,
-    [property: Id(1)] JobSpec Spec,
-    [property: Id(2)] long Sequence,
-    [property: Id(3)] DateTimeOffset EnqueuedAt)
-{
-    /// <summary>The hub the job's Queued event named as its best place (where this region borrows for it); null when none was named.</summary>
-    [Id(4)] public string? AnnouncedHub { get; init; }
-}
-
-/// <summary>A job this region placed that still holds capacity, for fair-share and loan accounting.</summary>
-[GenerateSerializer, Alias("cg.PlacedJobRecord")]
-internal sealed record PlacedJobRecord([property: Id(0)] string Tenant, [property: Id(1)] ResourceRequest Resources, [property: Id(2)] JobPlacement Placement);
 
 /// <summary>A loan this region lent, as the lender keeps it until the loan settles.</summary>
 [GenerateSerializer, Alias("cg.LentLoanRecord")]
@@ -94,10 +79,9 @@ internal sealed partial class RegionGrain(
     private const int MapShards = 64;
     private const int NeverFitsShapes = 1024;
     private readonly Dictionary<(string OriginHub, LatencyClass LatencyClass, string AllowedHubs, ResourceRequest Resources), ValidationError?> _neverFits = [];
-    private readonly ShardedMap<QueuedJobRecord> _queue = new(grainContext, stateFactory, "region-queue", GridStorage.Name, MapShards);
-    private readonly ShardedMap<PlacedJobRecord> _placed = new(grainContext, stateFactory, "region-placed", GridStorage.Name, MapShards);
+    private readonly ShardedMap<WaitingJob> _queue = new(grainContext, stateFactory, "region-queue", GridStorage.Name, MapShards);
+    private readonly ShardedMap<PlacedJob> _placed = new(grainContext, stateFactory, "region-placed", GridStorage.Name, MapShards);
     private readonly Dictionary<string, CandidateState> _view = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<string, ResourceVector>> _loanUse = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Negotiation> _negotiations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _backoff = new(StringComparer.Ordinal);
@@ -108,7 +92,7 @@ internal sealed partial class RegionGrain(
     // The view in placement's orders, so a placement costs the same with 10 data centers or 10,000; Apply replaces it.
     private CandidateIndex _candidates = new(catalog.Seed, string.Empty, []);
     private long _directoryVersion = -1;
-    private bool _recordChanged;
+    private RegionBook? _book;
     private IGrainTimer? _retryTimer;
 
     private string HubId => this.GetPrimaryKeyString();
@@ -116,6 +100,9 @@ internal sealed partial class RegionGrain(
     private bool IsHub => catalog.Seed.Hubs.ContainsKey(HubId);
 
     private RegionRecord Record => state.State;
+
+    /// <summary>The queue and the placed jobs, loaded on first use over the persisted shards.</summary>
+    private RegionBook Book => _book ??= new RegionBook(_queue, _placed, Record.NextSequence);
 
     private LoanOptions Loans => loanOptions.Value;
 
@@ -128,11 +115,7 @@ internal sealed partial class RegionGrain(
             return;
         }
 
-        foreach (var (_, placed) in _placed)
-        {
-            TrackLoanUse(placed, +1);
-        }
-
+        _ = Book;
         Apply(await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken));
         await this.GetStreamProvider(GridStreams.Provider)
             .GetStream<LoanMessage>(StreamId.Create(GridStreams.RegionInboxNamespace, HubId))
@@ -152,12 +135,7 @@ internal sealed partial class RegionGrain(
 
     public async Task<PlaceResult> RequeueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
-        var removed = _placed.Remove(jobId, out var was);
-        if (removed)
-        {
-            TrackLoanUse(was!, -1);
-        }
-
+        var removed = Book.Unplace(jobId) is not null;
         if (_queue.ContainsKey(jobId))
         {
             if (removed)
@@ -168,8 +146,8 @@ internal sealed partial class RegionGrain(
             return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
         }
 
-        // The removal is written with the new placement or queue entry, queue shards before placed ones: a failure
-        // between them leaves the job queued and placed (the drain and reconciliation settle that), never neither.
+        // The removal is written with the new placement or queue entry, by RegionWritePlan: the queue before the placed
+        // jobs, so a failure between them leaves the job queued and placed (the drain settles that), never neither.
         return await PlaceOrQueueAsync(jobId, spec, cancellationToken);
     }
 
@@ -178,9 +156,9 @@ internal sealed partial class RegionGrain(
 
     public async Task DequeueAsync(string jobId)
     {
-        if (_queue.Remove(jobId))
+        if (Book.Dequeue(jobId))
         {
-            await WriteStateAsync();
+            await WritePlacementsAsync(CancellationToken.None);
             UpdateRetryTimer();
             await ReturnUnusedLoansAsync(CancellationToken.None);
         }
@@ -198,10 +176,9 @@ internal sealed partial class RegionGrain(
 
     public async Task OnJobReleasedAsync(string jobId)
     {
-        if (_placed.Remove(jobId, out var was))
+        if (Book.Release(jobId) is { } was)
         {
-            TrackLoanUse(was, -1);
-            await WriteStateAsync();
+            await WritePlacementsAsync(CancellationToken.None);
             if (was.Placement.LoanId is not null)
             {
                 await ReturnUnusedLoansAsync(CancellationToken.None);
@@ -219,6 +196,8 @@ internal sealed partial class RegionGrain(
     }
 
     public Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default) => Task.FromResult(_queue.Count);
+
+    public Task<DateTimeOffset?> GetOldestQueuedAtAsync(CancellationToken cancellationToken = default) => Task.FromResult(_queue.Count == 0 ? null : (DateTimeOffset?)_queue.Values.Min(q => q.EnqueuedAt));
 
     public Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<QueueEntry>>(
@@ -297,11 +276,7 @@ internal sealed partial class RegionGrain(
 
             _suspects.Remove(jobId);
             LogRecordDropped(logger, HubId, jobId, recordedAt, snapshot?.State, snapshot?.Placement?.DataCenterId);
-            if (_placed.Remove(jobId, out var was))
-            {
-                TrackLoanUse(was, -1);
-            }
-
+            Book.Unplace(jobId);
             changed = true;
             if (snapshot is { } s && !s.State.IsTerminal() && !s.State.HoldsCapacity())
             {
@@ -310,7 +285,7 @@ internal sealed partial class RegionGrain(
                 // Pending one records that it waits (its call finds the queue entry).
                 if (!_queue.ContainsKey(jobId))
                 {
-                    _queue[jobId] = new QueuedJobRecord(jobId, s.Spec, Record.NextSequence++, clock.Now);
+                    Book.Enqueue(jobId, s.Spec, clock.Now);
                 }
 
                 await job.DriveAsync();
@@ -322,6 +297,8 @@ internal sealed partial class RegionGrain(
             await WriteStateAsync(cancellationToken);
             UpdateRetryTimer();
         }
+
+        await ReconcileLoanRecordsAsync(cancellationToken);
     }
 
     /// <summary>
@@ -359,14 +336,13 @@ internal sealed partial class RegionGrain(
         var wants = WantsLoanFrom(spec, plan);
         if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
-            AddPlaced(jobId, spec, placement);
+            Book.Place(jobId, spec, placement);
             await WritePlacementsAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
-        var queued = new QueuedJobRecord(jobId, spec, Record.NextSequence++, clock.Now) { AnnouncedHub = wants };
-        _queue[jobId] = queued;
-        await WriteStateAsync(cancellationToken);
+        var queued = Book.Enqueue(jobId, spec, clock.Now, wants);
+        await WritePlacementsAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
         UpdateRetryTimer();
         if (wants is not null)
@@ -388,8 +364,8 @@ internal sealed partial class RegionGrain(
             return;
         }
 
-        var wanting = new Dictionary<string, List<QueuedJobRecord>>(StringComparer.Ordinal);
-        var stuck = new List<QueuedJobRecord>();
+        var wanting = new Dictionary<string, List<WaitingJob>>(StringComparer.Ordinal);
+        var stuck = new List<WaitingJob>();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
             if (!_queue.TryGetValue(next.JobId, out var queued))
@@ -397,11 +373,11 @@ internal sealed partial class RegionGrain(
                 continue;
             }
 
-            if (_placed.ContainsKey(queued.JobId))
+            if (RegionWritePlan.Settle(queued: true, _placed.ContainsKey(queued.JobId)) is (false, true))
             {
-                // Placed already, and a failure came before its queue entry was gone (see below): the placement is the
-                // newer record, and reconciliation assigns it again if the job never heard of it.
-                _queue.Remove(queued.JobId);
+                // Placed already, and a crash came between the two writes of its move (RegionWritePlan): the placement is
+                // the newer record, and reconciliation assigns it again if the job never heard of it.
+                Book.Dequeue(queued.JobId);
                 await WritePlacementsAsync(cancellationToken);
                 continue;
             }
@@ -425,23 +401,15 @@ internal sealed partial class RegionGrain(
                 placement = placement with { Reason = $"{placement.Reason}; {note}" };
             }
 
-            // The placement and the queue entry live in different shards, two writes: the placement goes first, so a
-            // failure between them leaves the job queued and placed (settled above and by reconciliation), never neither
-            // (a job Queued that no region would ever place again).
-            AddPlaced(queued.JobId, queued.Spec, placement);
-            await WritePlacementsAsync(cancellationToken);
-            _queue.Remove(queued.JobId);
+            // One write, in RegionWritePlan's order: the placement before the queue entry's removal.
+            Book.PlaceFromQueue(queued.JobId, queued.Spec, placement);
             await WritePlacementsAsync(cancellationToken);
             var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
             if (!accepted)
             {
                 // Cancelled while we reserved: give the capacity straight back.
-                if (_placed.Remove(queued.JobId, out var was))
-                {
-                    TrackLoanUse(was, -1);
-                }
-
-                await WriteStateAsync(cancellationToken);
+                Book.Release(queued.JobId);
+                await WritePlacementsAsync(cancellationToken);
                 await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReleaseAsync(queued.JobId, default, TimeSpan.Zero, cancellationToken);
             }
         }
@@ -457,19 +425,7 @@ internal sealed partial class RegionGrain(
         await ReturnUnusedLoansAsync(cancellationToken);
     }
 
-    private IEnumerable<QueuedJob> QueueOrder()
-    {
-        var use = new Dictionary<string, ResourceVector>(StringComparer.Ordinal);
-        foreach (var placed in _placed.Values)
-        {
-            use[placed.Tenant] = use.GetValueOrDefault(placed.Tenant, ResourceVector.Zero).Plus(placed.Resources);
-        }
-
-        return FairShareQueue.Order(
-            _queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.Spec.Resources)),
-            use,
-            _topology.TotalCapacity);
-    }
+    private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(_topology.TotalCapacity);
 
     /// <summary>
     /// The head of the job's ranking over our own data centers (from the index) and the loan slices we may use, with the
@@ -511,8 +467,7 @@ internal sealed partial class RegionGrain(
         }
     }
 
-    private ResourceVector SliceRoom(string loanId, LoanSlice slice) =>
-        slice.Amount.Minus(_loanUse.TryGetValue(loanId, out var byDc) && byDc.TryGetValue(slice.DataCenterId, out var used) ? used : ResourceVector.Zero);
+    private ResourceVector SliceRoom(string loanId, LoanSlice slice) => Book.SliceRoom(loanId, slice);
 
     /// <summary>The loan wish (<see cref="BorrowPlanner.WantsLoanFrom(JobSpec, NationalTopology, IEnumerable{CandidateState}, ScoredCandidate?, Func{string, bool})"/>) with the pool's best place from the index.</summary>
     private string? WantsLoanFrom(JobSpec spec, PlacementShortlist plan) =>
@@ -529,6 +484,7 @@ internal sealed partial class RegionGrain(
 
     private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
         foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
         {
             var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId);
@@ -567,31 +523,12 @@ internal sealed partial class RegionGrain(
                 {
                     // The slice closed (a recall or the end of the term we have not heard of yet): stop placing on it.
                     Record.Borrowed[loanId] = loan with { State = LoanState.Draining };
-                    _recordChanged = true;
+                    Book.RecordChanged();
                 }
             }
         }
 
         return null;
-    }
-
-    private void AddPlaced(string jobId, JobSpec spec, JobPlacement placement)
-    {
-        var placed = new PlacedJobRecord(spec.Tenant, spec.Resources, placement);
-        _placed[jobId] = placed;
-        TrackLoanUse(placed, +1);
-    }
-
-    private void TrackLoanUse(PlacedJobRecord placed, int sign)
-    {
-        if (placed.Placement.LoanId is not { } loanId)
-        {
-            return;
-        }
-
-        var byDc = _loanUse.TryGetValue(loanId, out var known) ? known : _loanUse[loanId] = new(StringComparer.Ordinal);
-        var now = byDc.GetValueOrDefault(placed.Placement.DataCenterId, ResourceVector.Zero);
-        byDc[placed.Placement.DataCenterId] = sign > 0 ? now.Plus(placed.Resources) : now.Minus(placed.Resources);
     }
 
     private ResourceVector Nominal() => _topology.DataCentersOf(HubId).Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity));
@@ -609,7 +546,7 @@ internal sealed partial class RegionGrain(
         var shape = (spec.OriginHub, spec.LatencyClass, string.Join(',', spec.AllowedHubs), spec.Resources);
         if (_neverFits.TryGetValue(shape, out var known))
         {
-            return known;
+            return known ?? PlacementEngine.WhyOverCap(spec, _topology, _view.Values);
         }
 
         if (_neverFits.Count >= NeverFitsShapes)
@@ -619,7 +556,7 @@ internal sealed partial class RegionGrain(
 
         var never = PlacementEngine.WhyNeverFits(spec, _topology, _topology.DataCenters.Values);
         _neverFits[shape] = never;
-        return never;
+        return never ?? PlacementEngine.WhyOverCap(spec, _topology, _view.Values);
     }
 
     /// <summary>A job with a command needs an agent (online or not, it may come back) that runs its tenant's commands in an allowed hub.</summary>
@@ -652,7 +589,7 @@ internal sealed partial class RegionGrain(
             // Keep what we learnt of a known data center's free capacity; a new one starts optimistic (fully free)
             // and its first reservation answer corrects us.
             var free = previous.TryGetValue(entry.Spec.Id, out var seen) && seen.Spec.Capacity.Equals(entry.Spec.Capacity) ? seen.Free : entry.Spec.Capacity;
-            _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free, entry.CommandTenants);
+            _view[entry.Spec.Id] = new CandidateState(entry.Spec, entry.Status, free, entry.CommandTenants, entry.Prices);
         }
 
         // The directory is ordered by id: the index keeps that order for the jobs that take the full scan.
@@ -697,32 +634,41 @@ internal sealed partial class RegionGrain(
     /// <summary>Writes the region's record and the shards of its queue and placed jobs that changed.</summary>
     private Task WriteStateAsync(CancellationToken cancellationToken = default)
     {
-        _recordChanged = true;
+        Book.RecordChanged();
         return WritePlacementsAsync(cancellationToken);
     }
 
     /// <summary>
-    /// A placement's write: the shards it changed, and the record only when something changed it (a loan found closed
-    /// while placing, or any caller of <see cref="WriteStateAsync"/>). Unlike a data center's record, the region's is no
-    /// fence: the data center's ledger is the authority over capacity (it refuses what it does not hold), so a placed-job
-    /// entry that a stale activation wrote is dropped by reconciliation and one it lost costs only the loan and
-    /// fair-share accounting of a job that is placed anyway.
+    /// A turn's write: the shards it changed, and the record only when something changed it (a loan found closed while
+    /// placing, or any caller of <see cref="WriteStateAsync"/>), in <see cref="RegionWritePlan"/>'s order. Unlike a data
+    /// center's record, the region's is no fence: the data center's ledger is the authority over capacity (it refuses
+    /// what it does not hold), so a placed-job entry that a stale activation wrote is dropped by reconciliation and one it
+    /// lost costs only the loan and fair-share accounting of a job that is placed anyway.
     /// </summary>
-    /// <remarks>
-    /// The queue shards are written before the placed ones, and a job's move from the queue to a placement writes its
-    /// placement first (<see cref="DrainQueueAsync"/>): whichever write fails, the job is left in both maps, never in
-    /// neither.
-    /// </remarks>
     private async Task WritePlacementsAsync(CancellationToken cancellationToken)
     {
-        if (_recordChanged)
+        var (plan, changes) = Book.TakeWritePlan();
+        Record.NextSequence = Book.NextSequence;
+        try
         {
-            await state.WriteStateAsync(cancellationToken);
-            _recordChanged = false;
+            foreach (var step in plan)
+            {
+                await (step switch
+                {
+                    RegionWrite.Record => state.WriteStateAsync(cancellationToken),
+                    RegionWrite.Queue => _queue.WriteChangesAsync(cancellationToken),
+                    _ => _placed.WriteChangesAsync(cancellationToken),
+                });
+            }
         }
-
-        await _queue.WriteChangesAsync(cancellationToken);
-        await _placed.WriteChangesAsync(cancellationToken);
+        catch
+        {
+            // Not durable: the next write takes all of it again (the shards stay marked as changed by themselves), and
+            // the activation goes once idle, so the next one starts from what storage holds.
+            Book.Unwritten(changes);
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     private static PlaceResult Rejected(SubmitRefusal refusal, IReadOnlyList<ValidationError> errors) =>

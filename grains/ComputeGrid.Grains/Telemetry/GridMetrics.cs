@@ -15,6 +15,13 @@ namespace ComputeGrid.Grains.Telemetry;
 /// <param name="LastSyncAgeSeconds">Seconds since the latest sync of any of them (federation clock); null when none has synced yet.</param>
 public sealed record AgentGauge(string DataCenterId, string HubId, int Issued, int Online, double? LastSyncAgeSeconds);
 
+/// <summary>What one hub's queue and recalls look like to the metrics.</summary>
+/// <param name="HubId">The hub.</param>
+/// <param name="OldestQueuedAgeSeconds">Seconds the longest-waiting job of its queue has waited (federation clock); 0 when the queue is empty.</param>
+/// <param name="Recalling">Loans it lends that are being recalled now (state Recalling).</param>
+/// <param name="RecallOverdueSeconds">Seconds the most overdue of those is past the end of its notice; 0 when none is.</param>
+public sealed record HubWaitGauge(string HubId, double OldestQueuedAgeSeconds, int Recalling, double RecallOverdueSeconds);
+
 /// <summary>
 /// ComputeGrid's instruments on the meter <see cref="MeterName"/>. Grains record job transitions and placement latency
 /// as they happen; the pool-wide gauges (queues, CPU and GPUs, data-center status, agents, loans, energy, carbon, cost)
@@ -27,7 +34,7 @@ public sealed record AgentGauge(string DataCenterId, string HubId, int Issued, i
 /// carries its unit as the name's last word (<c>.cores</c>, <c>.cny</c>) or is a plain count, with a curly-brace
 /// annotation as its unit, which the exporter leaves out of the name.
 /// </remarks>
-public sealed class GridMetrics
+public sealed class GridMetrics : IDisposable
 {
     /// <summary>The meter's name; the host's OpenTelemetry pipeline listens to it.</summary>
     public const string MeterName = "ComputeGrid";
@@ -47,6 +54,18 @@ public sealed class GridMetrics
     private volatile IReadOnlyList<HubBalance> _balances = [];
     private volatile IReadOnlyList<LoanSummary> _activeLoans = [];
     private volatile IReadOnlyList<AgentGauge> _agents = [];
+    private volatile IReadOnlyList<HubWaitGauge> _waits = [];
+    private readonly long[] _storageErrors = new long[StorageOperations.Length];
+    private readonly MeterListener _storageListener;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _newArrays = new();
+    private long _submitted;
+    private long _placed;
+
+    /// <summary>The grain storage operations whose failures Orleans counts (instruments <c>orleans-storage-{operation}-errors</c>).</summary>
+    private static readonly string[] StorageOperations = ["read", "write", "clear"];
+
+    /// <summary>The meter Orleans records its runtime instruments on.</summary>
+    private const string OrleansMeterName = "Microsoft.Orleans";
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
     public GridMetrics(IMeterFactory meterFactory)
@@ -83,7 +102,36 @@ public sealed class GridMetrics
         meter.CreateObservableCounter("computegrid.energy", () => PerHub(h => h.Executed.EnergyKwh * JoulesPerKwh), "J", "Facility energy of the work finished in each hub, joules (1 kWh = 3.6 MJ).");
         meter.CreateObservableCounter("computegrid.carbon", () => PerHub(h => h.Executed.CarbonKg * 1000), "g", "Emissions of the work finished in each hub, grams of CO2.");
         meter.CreateObservableCounter("computegrid.cost.cny", () => PerHub(h => h.Executed.CostCny), "{CNY}", "Cost of the work finished in each hub, yuan (CNY).");
+        meter.CreateObservableGauge(
+            "computegrid.queue.oldest.age", () => Waits(w => w.OldestQueuedAgeSeconds), "s", "Seconds the longest-waiting job of each hub's queue has waited (federation clock); 0 when the queue is empty.");
+        meter.CreateObservableGauge("computegrid.loans.recalling", () => Waits(w => (double)w.Recalling), "{loan}", "Loans each hub lends that are being recalled now (state Recalling), by lender hub.");
+        meter.CreateObservableGauge(
+            "computegrid.loans.recall.overdue", () => Waits(w => w.RecallOverdueSeconds), "s", "Seconds the most overdue recall of each lending hub is past the end of its notice; 0 when none is.");
+        meter.CreateObservableCounter(
+            "computegrid.storage.errors", StorageErrors, "{error}", "Grain storage operations (read, write, clear) that failed on this silo since it started, as Orleans counts them.");
+
+        // Orleans counts storage failures on its own meter only once one happens, so a healthy silo would export no series
+        // to alert on; this silo's counter exists from the start, at 0.
+        _storageListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == OrleansMeterName && StorageOperationOf(instrument.Name) >= 0)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _storageListener.SetMeasurementEventCallback<int>((instrument, value, _, _) => CountStorageErrors(instrument, value));
+        _storageListener.SetMeasurementEventCallback<long>((instrument, value, _, _) => CountStorageErrors(instrument, value));
+        _storageListener.Start();
     }
+
+    /// <summary>Jobs submitted through this silo since it started (new jobs entering Pending).</summary>
+    public long JobsSubmitted => Interlocked.Read(ref _submitted);
+
+    /// <summary>Jobs this silo placed for the first time since it started.</summary>
+    public long JobsPlaced => Interlocked.Read(ref _placed);
 
     /// <summary>
     /// Counts a job entering <paramref name="state"/> (leaving <paramref name="from"/>, null for a new job). The jobs gauge
@@ -103,21 +151,32 @@ public sealed class GridMetrics
         }
 
         _transitions.Add(1, hub, new KeyValuePair<string, object?>("state", state.ToString()));
+        if (from is null)
+        {
+            Interlocked.Increment(ref _submitted);
+        }
     }
 
     /// <summary>Records how long a job waited from submission to its first placement.</summary>
-    public void Placed(string originHub, string placedHub, TimeSpan waited) =>
+    public void Placed(string originHub, string placedHub, TimeSpan waited)
+    {
         _placementLatency.Record(
             Math.Max(0, waited.TotalSeconds),
             new KeyValuePair<string, object?>("hub", originHub),
             new KeyValuePair<string, object?>("placed_hub", placedHub));
+        Interlocked.Increment(ref _placed);
+    }
 
-    /// <summary>Records an accepted job array of <paramref name="count"/> elements.</summary>
-    public void ArraySubmitted(string originHub, int count)
+    /// <summary>Records an accepted job array of <paramref name="count"/> elements; its id goes to the operators' trends.</summary>
+    public void ArraySubmitted(string originHub, int count, string? arrayId = null)
     {
         var hub = new KeyValuePair<string, object?>("hub", originHub);
         _arrays.Add(1, hub);
         _arrayElements.Add(count, hub);
+        if (arrayId is not null && _newArrays.Count < Contracts.Ops.OpsTrends.MaxRecentArrays)
+        {
+            _newArrays.Enqueue(arrayId);
+        }
     }
 
     /// <summary>Counts <paramref name="count"/> jobs entering <paramref name="state"/> at once (array elements moved by their array), as <see cref="JobEntered"/> does one.</summary>
@@ -157,6 +216,24 @@ public sealed class GridMetrics
     /// <summary>An array element's job grain took its state over from its array.</summary>
     public void ElementActivated(string originHub) => _activatedElements.Add(1, new KeyValuePair<string, object?>("hub", originHub));
 
+    /// <summary>The job arrays accepted on this silo since the last call, oldest first (at most the trends keep).</summary>
+    public IReadOnlyList<string> TakeNewArrayIds()
+    {
+        var taken = new List<string>();
+        while (_newArrays.TryDequeue(out var arrayId))
+        {
+            taken.Add(arrayId);
+        }
+
+        return taken;
+    }
+
+    /// <summary>The pool's snapshot the poller observed last; null before the first.</summary>
+    public PoolSnapshot? LatestPool => _pool;
+
+    /// <summary>Each hub's oldest queued age and recalls as the poller observed them last.</summary>
+    public IReadOnlyList<HubWaitGauge> LatestWaits => _waits;
+
     /// <summary>Keeps the pool's latest snapshot, balances, active loans and agents for the gauges.</summary>
     public void Observe(PoolSnapshot pool, IReadOnlyList<HubBalance> balances, IReadOnlyList<LoanSummary> activeLoans, IReadOnlyList<AgentGauge> agents)
     {
@@ -165,6 +242,30 @@ public sealed class GridMetrics
         _activeLoans = activeLoans;
         _agents = agents;
     }
+
+    /// <summary>Keeps each hub's oldest queued age and recalls for the gauges.</summary>
+    public void ObserveWaits(IReadOnlyList<HubWaitGauge> waits) => _waits = waits;
+
+    /// <inheritdoc />
+    public void Dispose() => _storageListener.Dispose();
+
+    private static int StorageOperationOf(string instrument) =>
+        Array.FindIndex(StorageOperations, operation => instrument == $"orleans-storage-{operation}-errors");
+
+    private void CountStorageErrors(Instrument instrument, long value)
+    {
+        var operation = StorageOperationOf(instrument.Name);
+        if (operation >= 0)
+        {
+            Interlocked.Add(ref _storageErrors[operation], value);
+        }
+    }
+
+    private IEnumerable<Measurement<long>> StorageErrors() =>
+        StorageOperations.Select((operation, i) => new Measurement<long>(Interlocked.Read(ref _storageErrors[i]), new KeyValuePair<string, object?>("operation", operation)));
+
+    private IEnumerable<Measurement<double>> Waits(Func<HubWaitGauge, double> value) =>
+        _waits.Select(w => new Measurement<double>(value(w), new KeyValuePair<string, object?>("hub", w.HubId)));
 
     private static double Cores(ResourceVector amount) => amount.CpuMillicores / 1000.0;
 

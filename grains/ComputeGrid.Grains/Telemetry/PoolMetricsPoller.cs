@@ -67,6 +67,7 @@ internal sealed partial class PoolMetricsPoller(
             var page = await book.ListAsync(null, LoanState.Active, 500, null, cancellationToken);
             var now = clock.Now;
             metrics.Observe(pool, balances, page.Loans, [.. _agents.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => Gauge(a.Key, a.Value.HubId, a.Value.Agents, now))]);
+            metrics.ObserveWaits(await HubWaits.ReadAsync(grains, catalog, now, cancellationToken));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {

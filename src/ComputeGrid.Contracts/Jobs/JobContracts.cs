@@ -1,27 +1,9 @@
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
-using ComputeGrid.Domain.Topology;
+using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Contracts.Jobs;
-
-/// <summary>Where a job was placed and why.</summary>
-/// <param name="DataCenterId">The chosen data center.</param>
-/// <param name="HubId">Its hub.</param>
-/// <param name="Reason">Why it won: the policy, the deciding number and the runner-up.</param>
-/// <param name="LatencyMs">One-way latency from the job's origin hub, ms.</param>
-/// <param name="Estimate">The job's estimated energy (kWh), carbon (kgCO2) and cost (CNY) there for its declared run time.</param>
-/// <param name="Energy">The data center's energy profile at placement, used for the job's actual footprint.</param>
-/// <param name="LoanId">The loan the job runs on when the data center belongs to another hub than its origin; null at home.</param>
-[GenerateSerializer, Immutable, Alias("cg.JobPlacement")]
-public sealed record JobPlacement(
-    [property: Id(0)] string DataCenterId,
-    [property: Id(1)] string HubId,
-    [property: Id(2)] string Reason,
-    [property: Id(3)] double LatencyMs,
-    [property: Id(4)] Footprint Estimate,
-    [property: Id(5)] EnergyProfile Energy,
-    [property: Id(6)] string? LoanId = null);
 
 /// <summary>One transition of a job, as published on its event stream and kept in its history.</summary>
 /// <param name="JobId">The job.</param>

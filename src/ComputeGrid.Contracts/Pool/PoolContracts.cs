@@ -9,11 +9,13 @@ namespace ComputeGrid.Contracts.Pool;
 /// <param name="Spec">Its description.</param>
 /// <param name="Status">Online, Draining or Offline.</param>
 /// <param name="CommandTenants">Tenants whose commands its agents run (<c>*</c>: every tenant); null when it has no agent.</param>
+/// <param name="Prices">Its list prices in force, copied from its price book (the owner); null for the defaults.</param>
 [GenerateSerializer, Immutable, Alias("cg.DirectoryEntry")]
 public sealed record DirectoryEntry(
     [property: Id(0)] DataCenterSpec Spec,
     [property: Id(1)] DataCenterStatus Status,
-    [property: Id(2)] IReadOnlyList<string>? CommandTenants = null);
+    [property: Id(2)] IReadOnlyList<string>? CommandTenants = null,
+    [property: Id(3)] Domain.Market.PriceList? Prices = null);
 
 /// <summary>The pool's data centers at one version; every change bumps the version.</summary>
 [GenerateSerializer, Immutable, Alias("cg.PoolDirectory")]

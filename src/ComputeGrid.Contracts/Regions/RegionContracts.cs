@@ -1,6 +1,7 @@
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Contracts.Regions;
 

@@ -3,6 +3,7 @@ using ComputeGrid.Domain;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 
@@ -151,13 +152,14 @@ internal readonly struct JobSpecSurrogate
     [Id(9)] public JobCommand? Command { get; init; }
     [Id(10)] public string? ArrayId { get; init; }
     [Id(11)] public int ArrayIndex { get; init; }
+    [Id(12)] public decimal? MaxPriceCny { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -173,6 +175,7 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         Command = v.Command,
         ArrayId = v.ArrayId,
         ArrayIndex = v.ArrayIndex,
+        MaxPriceCny = v.MaxPriceCny,
     };
 }
 
@@ -319,5 +322,34 @@ internal sealed class JobCommandConverter : IConverter<JobCommand, JobCommandSur
         Environment = new Dictionary<string, string>(v.Environment ?? new Dictionary<string, string>(), StringComparer.Ordinal),
         WorkingDirectory = v.WorkingDirectory,
         RequeueIfLost = v.RequeueIfLost,
+    };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.JobPlacement")]
+internal readonly struct JobPlacementSurrogate
+{
+    [Id(0)] public string DataCenterId { get; init; }
+    [Id(1)] public string HubId { get; init; }
+    [Id(2)] public string Reason { get; init; }
+    [Id(3)] public double LatencyMs { get; init; }
+    [Id(4)] public Footprint Estimate { get; init; }
+    [Id(5)] public EnergyProfile Energy { get; init; }
+    [Id(6)] public string? LoanId { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class JobPlacementConverter : IConverter<JobPlacement, JobPlacementSurrogate>
+{
+    public JobPlacement ConvertFromSurrogate(in JobPlacementSurrogate s) => new(s.DataCenterId, s.HubId, s.Reason, s.LatencyMs, s.Estimate, s.Energy, s.LoanId);
+
+    public JobPlacementSurrogate ConvertToSurrogate(in JobPlacement v) => new()
+    {
+        DataCenterId = v.DataCenterId,
+        HubId = v.HubId,
+        Reason = v.Reason,
+        LatencyMs = v.LatencyMs,
+        Estimate = v.Estimate,
+        Energy = v.Energy,
+        LoanId = v.LoanId,
     };
 }

@@ -56,6 +56,7 @@ public static class LatencyClasses
 /// <param name="Command">What an agent runs; null for a simulated job that takes its run time. With a command, <paramref name="RunTime"/> is the wall-time limit.</param>
 /// <param name="ArrayId">The job array this job is an element of; null for a job submitted on its own.</param>
 /// <param name="ArrayIndex">The element's index in its array, 0..size-1; 0 for a job that is no element.</param>
+/// <param name="MaxPriceCny">The most the job may cost at list prices for its declared run time, CNY; placement rules out data centers above it. Null for no cap.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -68,7 +69,8 @@ public sealed record JobSpec(
     double InputDataGiB = 0,
     JobCommand? Command = null,
     string? ArrayId = null,
-    int ArrayIndex = 0)
+    int ArrayIndex = 0,
+    decimal? MaxPriceCny = null)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);

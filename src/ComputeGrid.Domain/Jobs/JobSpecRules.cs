@@ -149,8 +149,16 @@ public static class JobSpecRules
             errors.AddRange(JobCommand.Validate(command));
         }
 
+        if (spec.MaxPriceCny is { } cap && (cap <= 0 || cap > MaxPriceCny || decimal.Round(cap, 2) != cap))
+        {
+            errors.Add(new("maxPriceCny", $"must be above 0 and at most {MaxPriceCny} CNY, in fen (at most 2 decimals)"));
+        }
+
         return errors;
     }
+
+    /// <summary>Highest price cap a job may carry, CNY (a trillion: beyond any job's price, within decimal's exact range).</summary>
+    public const decimal MaxPriceCny = 1_000_000_000_000m;
 
     /// <summary>Checks the shape and then the hubs and GPU model against the topology.</summary>
     public static List<ValidationError> Validate(JobSpec spec, NationalTopology topology)

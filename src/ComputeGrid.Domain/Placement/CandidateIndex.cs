@@ -148,7 +148,7 @@ public sealed class CandidateIndex
             }
 
             var latency = _topology.LatencyMs(job.OriginHub, candidate.Spec);
-            if (PlacementEngine.Fits(job, candidate, latency, bound))
+            if (PlacementEngine.Fits(job, candidate, latency, bound, _topology))
             {
                 Insert(job, top, Score(job, candidate, latency, PlacementEngine.UtilisationOf(candidate)), want);
 
@@ -231,6 +231,7 @@ public sealed class CandidateIndex
             Gpus = model < 0 ? 0 : job.Resources.Gpus,
             BoundMs = job.LatencyClass.BoundMs() ?? double.PositiveInfinity,
             NeedsAgent = job.Command is not null,
+            PriceCapped = job.MaxPriceCny is not null,
             ItKwh = itKwh,
         };
     }
@@ -275,7 +276,7 @@ public sealed class CandidateIndex
         }
     }
 
-    private bool Fits(JobSpec job, int e, double? bound) => PlacementEngine.Fits(job, _table.States[e], _table.Latency[e], bound);
+    private bool Fits(JobSpec job, int e, double? bound) => PlacementEngine.Fits(job, _table.States[e], _table.Latency[e], bound, _topology);
 
     private ScoredCandidate Score(JobSpec job, CandidateState candidate, double latency, double utilisation)
     {

@@ -26,6 +26,9 @@ internal sealed class CandidateProbe
     /// <summary>True when it has a command, so only data centers with an agent can run it.</summary>
     public bool NeedsAgent { get; init; }
 
+    /// <summary>True when it carries a price cap: no subtree is counted whole, each data center's price is checked.</summary>
+    public bool PriceCapped { get; init; }
+
     /// <summary>Its IT energy, kWh (the factor every data center's Greenest and Cheapest key is multiplied by).</summary>
     public double ItKwh { get; init; }
 
@@ -195,7 +198,8 @@ internal sealed class CandidateOrder
             return 0;
         }
 
-        if (c.MaxLatency[node] <= probe.BoundMs
+        if (!probe.PriceCapped
+            && c.MaxLatency[node] <= probe.BoundMs
             && c.MinCapacityCpu[node] >= probe.Cpu && c.MinCapacityMemory[node] >= probe.Memory
             && c.MinFreeCpu[node] >= probe.Cpu && c.MinFreeMemory[node] >= probe.Memory
             && (probe.Model < 0 || (c.MinCapacityGpus[(node * _models) + probe.Model] >= probe.Gpus && c.MinFreeGpus[(node * _models) + probe.Model] >= probe.Gpus))

@@ -1,5 +1,6 @@
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Market;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 
@@ -10,7 +11,8 @@ namespace ComputeGrid.Domain.Placement;
 /// <param name="Status">Whether it takes new work.</param>
 /// <param name="Free">Its free capacity as last seen.</param>
 /// <param name="CommandTenants">Tenants whose commands its agents run (<c>*</c>: every tenant); null when it has no agent.</param>
-public sealed record CandidateState(DataCenterSpec Spec, DataCenterStatus Status, ResourceVector Free, IReadOnlyCollection<string>? CommandTenants = null)
+/// <param name="Prices">Its owner's list prices; null for the defaults (<see cref="ListPrices.Default"/>).</param>
+public sealed record CandidateState(DataCenterSpec Spec, DataCenterStatus Status, ResourceVector Free, IReadOnlyCollection<string>? CommandTenants = null, PriceList? Prices = null)
 {
     /// <summary>Every tenant, in <see cref="CommandTenants"/>.</summary>
     public const string AnyTenant = "*";
@@ -35,7 +37,7 @@ public sealed record ScoredCandidate(string DataCenterId, string HubId, double L
 /// <summary>Why a data center was ruled out for a job.</summary>
 /// <param name="DataCenterId">The data center.</param>
 /// <param name="HubId">Its hub.</param>
-/// <param name="Constraint">The constraint that ruled it out: status, agent, residency, latency, gpuModel, size or capacity.</param>
+/// <param name="Constraint">The constraint that ruled it out: status, agent, residency, latency, gpuModel, size, price or capacity.</param>
 /// <param name="Detail">The numbers, in a sentence.</param>
 public sealed record RuledOut(string DataCenterId, string HubId, string Constraint, string Detail);
 
@@ -92,8 +94,8 @@ public sealed record PlacementShortlist(PlacementPolicy Policy, IReadOnlyList<Sc
 }
 
 /// <summary>
-/// Ranks data centers for a job. Constraints first (status, data residency, latency class, GPU model, size, free
-/// capacity), then the policy's score. Ties go to the origin's own hub, then lower latency, then id, so that the
+/// Ranks data centers for a job. Constraints first (status, data residency, latency class, GPU model, size, price cap,
+/// free capacity), then the policy's score. Ties go to the origin's own hub, then lower latency, then id, so that the
 /// origin region's own capacity is used first.
 /// </summary>
 public static class PlacementEngine
@@ -191,7 +193,7 @@ public static class PlacementEngine
         {
             var spec = candidate.Spec;
             var latency = topology.LatencyMs(job.OriginHub, spec);
-            if (excluded is null ? !Fits(job, candidate, latency, bound) : RuleOut(job, candidate, latency, bound) is { } reason && Exclude(excluded, spec, reason))
+            if (excluded is null ? !Fits(job, candidate, latency, bound, topology) : RuleOut(job, candidate, latency, bound, topology) is { } reason && Exclude(excluded, spec, reason))
             {
                 continue;
             }
@@ -257,7 +259,7 @@ public static class PlacementEngine
         foreach (var candidate in pool.Concat(slices))
         {
             ids.Add(candidate.Spec.Id);
-            if (Fits(job, candidate, topology.LatencyMs(job.OriginHub, candidate.Spec), bound))
+            if (Fits(job, candidate, topology.LatencyMs(job.OriginHub, candidate.Spec), bound, topology))
             {
                 feasible.Add(candidate.Spec.Id);
             }
@@ -267,7 +269,7 @@ public static class PlacementEngine
     }
 
     /// <summary>The same rules as <see cref="RuleOut"/>, without building the sentence that explains a failure.</summary>
-    internal static bool Fits(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
+    internal static bool Fits(JobSpec job, CandidateState candidate, double latencyMs, double? bound, NationalTopology topology)
     {
         var spec = candidate.Spec;
         return candidate.Status == DataCenterStatus.Online
@@ -276,10 +278,63 @@ public static class PlacementEngine
             && !(bound is { } b && latencyMs > b)
             && !(job.Resources.EffectiveGpuModel is { } model && spec.Capacity.GpusOf(model) == 0)
             && spec.Capacity.Fits(job.Resources)
+            && !(job.MaxPriceCny is { } cap && PriceAt(job, candidate, topology) > cap)
             && candidate.Free.Fits(job.Resources);
     }
 
-    private static (string Constraint, string Detail)? RuleOut(JobSpec job, CandidateState candidate, double latencyMs, double? bound)
+    /// <summary>
+    /// The job's price at <paramref name="candidate"/> for its declared run time at the data center's list prices, plus its
+    /// input data moved when the data center is outside the origin hub, CNY (<see cref="Metering.PriceOf"/>).
+    /// </summary>
+    public static decimal PriceAt(JobSpec job, CandidateState candidate, NationalTopology topology) =>
+        Metering.PriceOf(
+            job.Resources,
+            job.RunTime,
+            ListPrices.Effective(candidate.Prices, candidate.Spec, topology.Power),
+            candidate.Spec.HubId == job.OriginHub ? 0 : job.InputDataGiB,
+            (decimal)topology.TransferCnyPerGiB);
+
+    /// <summary>
+    /// The cheapest data center (and its price) that could ever run the job, whatever its cap: in an allowed hub, within the
+    /// latency class, with the GPU model and the size, and not removed; status and free capacity aside. Null when none.
+    /// </summary>
+    public static (string DataCenterId, decimal PriceCny)? Cheapest(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
+    {
+        var bound = job.LatencyClass.BoundMs();
+        (string, decimal)? best = null;
+        foreach (var c in candidates.OrderBy(c => c.Spec.Id, StringComparer.Ordinal))
+        {
+            var spec = c.Spec;
+            if (!job.Allows(spec.HubId)
+                || (bound is { } b && topology.LatencyMs(job.OriginHub, spec) > b)
+                || (job.Resources.EffectiveGpuModel is { } model && spec.Capacity.GpusOf(model) == 0)
+                || !spec.Capacity.Fits(job.Resources))
+            {
+                continue;
+            }
+
+            var price = PriceAt(job, c, topology);
+            if (best is not { } known || price < known.Item2)
+            {
+                best = (spec.Id, price);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Why the job can never run under its price cap: no data center that could run it (<see cref="Cheapest"/>) charges
+    /// <c>maxPriceCny</c> or less. The error names the field and the cheapest price. Null without a cap, or when one does.
+    /// </summary>
+    public static ValidationError? WhyOverCap(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates) =>
+        job.MaxPriceCny is { } cap && Cheapest(job, topology, candidates) is { } cheapest && cheapest.PriceCny > cap
+            ? new ValidationError(
+                "maxPriceCny",
+                $"no data center that can run the job charges {Money.Cny(cap)} or less for it; the cheapest available is {Money.Cny(cheapest.PriceCny)} at {cheapest.DataCenterId}")
+            : null;
+
+    private static (string Constraint, string Detail)? RuleOut(JobSpec job, CandidateState candidate, double latencyMs, double? bound, NationalTopology topology)
     {
         var spec = candidate.Spec;
         if (candidate.Status != DataCenterStatus.Online)
@@ -310,6 +365,11 @@ public static class PlacementEngine
         if (!spec.Capacity.Fits(job.Resources))
         {
             return ("size", $"capacity {spec.Capacity} is smaller than the request {job.Resources}");
+        }
+
+        if (job.MaxPriceCny is { } cap && PriceAt(job, candidate, topology) is var price && price > cap)
+        {
+            return ("price", $"price {Money.Cny(price)} exceeds maxPriceCny {Money.Cny(cap)}");
         }
 
         if (!candidate.Free.Fits(job.Resources))

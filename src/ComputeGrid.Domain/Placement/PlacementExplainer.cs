@@ -93,7 +93,10 @@ public static class PlacementExplainer
             if (plan.Ranked.Count == 0)
             {
                 var byConstraint = plan.Excluded.GroupBy(x => x.Constraint).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}");
-                return $"Queued, {position}: no data center is feasible now ({string.Join(", ", byConstraint)})";
+                var cap = spec.MaxPriceCny is { } max && plan.Excluded.Any(x => x.Constraint == "price")
+                    ? $"; its maxPriceCny {Market.Money.Cny(max)} rules out {plan.Excluded.Count(x => x.Constraint == "price")}"
+                    : string.Empty;
+                return $"Queued, {position}: no data center is feasible now ({string.Join(", ", byConstraint)}){cap}";
             }
 
             var best = plan.Ranked[0];

@@ -250,6 +250,7 @@ internal sealed partial class JsonBody(GatewayJson json, IOptions<GatewayOptions
             { IsEnum: true } => $"must be one of {string.Join(", ", Enum.GetNames(t))}",
             _ when t == typeof(int) || t == typeof(long) => "must be a whole number within range",
             _ when t == typeof(double) => "must be a number",
+            _ when t == typeof(decimal) => "must be a finite number within range",
             _ when t == typeof(string) => "must be a string",
             _ when t == typeof(bool) => "must be true or false",
             _ when DictionaryValueType(t) is not null => "must be an object",

@@ -7,6 +7,7 @@ using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.JobArrays;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Loans;
+using ComputeGrid.Gateway.Market;
 using ComputeGrid.Gateway.OpenApi;
 using ComputeGrid.Gateway.Ops;
 using ComputeGrid.Gateway.Pool;
@@ -153,8 +154,9 @@ public static partial class GatewayExtensions
             .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilterFactory(QueryParameters.Only)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi().MapMarketApi();
         endpoints.MapAgentSync();
+        endpoints.MapProviderApi();
         endpoints.MapOpsPage();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -33,6 +33,7 @@ public sealed class SubmitJobArrayBody
 /// <param name="Policy">Greenest, Cheapest, Fastest or Balanced.</param>
 /// <param name="InputDataGiB">Input data per element that moves when it runs outside its origin hub, GiB.</param>
 /// <param name="Command">What the agent runs for each element, before %a and %A are replaced; null for simulated elements.</param>
+/// <param name="MaxPriceCny">The most each element may cost at list prices for its declared run time, CNY; null for no cap.</param>
 public sealed record JobTemplateView(
     string OriginHub,
     ResourcesView Resources,
@@ -42,7 +43,8 @@ public sealed record JobTemplateView(
     int Priority,
     PlacementPolicy Policy,
     double InputDataGiB,
-    CommandView? Command)
+    CommandView? Command,
+    decimal? MaxPriceCny)
 {
     internal static JobTemplateView Of(JobSpec spec) => new(
         spec.OriginHub,
@@ -53,7 +55,8 @@ public sealed record JobTemplateView(
         spec.Priority,
         spec.Policy,
         spec.InputDataGiB,
-        spec.Command is { } c ? CommandView.Of(c) : null);
+        spec.Command is { } c ? CommandView.Of(c) : null,
+        spec.MaxPriceCny);
 }
 
 /// <summary>A job array with its elements counted by state.</summary>

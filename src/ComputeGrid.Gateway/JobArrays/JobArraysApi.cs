@@ -95,10 +95,9 @@ public static class JobArraysApi
             return problem;
         }
 
-        if (body!.Template.Command is not null && !user.HasClaim(ApiKeys.CommandsClaim, "true"))
+        if (ApiKeys.ForbidCommand(user, body!.Template.Command is not null, "template.command") is { } forbidden)
         {
-            return TypedResults.Problem(Problems.Create(
-                StatusCodes.Status403Forbidden, "Forbidden", "template.command", "this API key may not submit jobs with a command; ask the operators for the permission"));
+            return forbidden;
         }
 
         var arrayRequest = new JobArrayRequest { ArrayId = arrayId, Template = body.Template.ToRequest(null, tenant), Count = body.Count };

@@ -55,6 +55,10 @@ public sealed class SubmitJobBody
     /// </summary>
     public CommandBody? Command { get; init; }
 
+    /// <summary>The most the job may cost at list prices for its declared run time, CNY, at most 2 decimals; absent for no cap. No data center above it is used; a job no data center can take under it answers 422 naming maxPriceCny and the cheapest price (POST /v1/quotes shows the prices).</summary>
+    /// <example>50.00</example>
+    public decimal? MaxPriceCny { get; init; }
+
     /// <summary>Longest declared run time, seconds (30 days).</summary>
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
@@ -75,6 +79,7 @@ public sealed class SubmitJobBody
         Policy = Policy,
         InputDataGiB = InputDataGiB,
         Command = Command?.ToCommand(),
+        MaxPriceCny = MaxPriceCny,
     };
 }
 
@@ -204,6 +209,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="Events">Every transition, oldest first.</param>
 /// <param name="Command">What its agent runs; null for a simulated job.</param>
 /// <param name="Outcome">For a job with a command that ended: its exit code and output tail.</param>
+/// <param name="MaxPriceCny">The most it may cost at list prices for its declared run time, CNY; null for no cap.</param>
 public sealed record JobView(
     string JobId,
     string Tenant,
@@ -223,7 +229,8 @@ public sealed record JobView(
     FootprintView? Actual,
     IReadOnlyList<JobEventView> Events,
     CommandView? Command,
-    OutcomeView? Outcome)
+    OutcomeView? Outcome,
+    decimal? MaxPriceCny)
 {
     internal static JobView Of(JobSnapshot job)
     {
@@ -249,7 +256,8 @@ public sealed record JobView(
             job.Actual is { } a ? FootprintView.Of(a) : null,
             [.. job.History.Select(JobEventView.Of)],
             spec.Command is { } c ? CommandView.Of(c) : null,
-            job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null);
+            job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null,
+            spec.MaxPriceCny);
     }
 }
 

@@ -107,10 +107,9 @@ public static partial class JobsApi
             return problem;
         }
 
-        if (body!.Command is not null && !user.HasClaim(ApiKeys.CommandsClaim, "true"))
+        if (ApiKeys.ForbidCommand(user, body!.Command is not null, "command") is { } forbidden)
         {
-            return TypedResults.Problem(Problems.Create(
-                StatusCodes.Status403Forbidden, "Forbidden", "command", "this API key may not submit jobs with a command; ask the operators for the permission"));
+            return forbidden;
         }
 
         var jobId = $"{tenant}.{idempotencyKey ?? Guid.NewGuid().ToString("n")}";
@@ -135,6 +134,10 @@ public static partial class JobsApi
         catch (JobRejectedException e)
         {
             return Problems.Unprocessable("Job can never run", Rename(e.Errors));
+        }
+        catch (PriceCapException e)
+        {
+            return Market.MarketApi.OverCap(e);
         }
         catch (ComputeGridValidationException e)
         {

@@ -1,4 +1,5 @@
 using ComputeGrid.Client;
+using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
@@ -6,6 +7,7 @@ using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Targets;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Gateway.JobArrays;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Loans;
 using ComputeGrid.Gateway.Pool;
@@ -29,9 +31,29 @@ internal static class FederationFeed
         var poolRead = grid.GetPoolAsync(cancellationToken);
         var balancesRead = grid.GetHubBalancesAsync(cancellationToken);
         var loansRead = ReadLoansAsync(grid, cancellationToken);
-        await Task.WhenAll(poolRead, balancesRead, loansRead);
+        var trendsRead = grid.Admin.GetTrendsAsync(cancellationToken);
+        await Task.WhenAll(poolRead, balancesRead, loansRead, trendsRead);
         var (loans, truncated) = await loansRead;
-        return Compose(await poolRead, await balancesRead, loans, truncated, time.GetUtcNow(), targets);
+        var trends = await trendsRead;
+        var arrays = await Task.WhenAll(trends.RecentArrayIds.Select(id => ReadArrayAsync(grid, id, cancellationToken)));
+        return Compose(await poolRead, await balancesRead, loans, truncated, time.GetUtcNow(), targets) with
+        {
+            Trends = TrendsView.Of(trends),
+            Arrays = [.. arrays.OfType<JobArraySnapshot>().Select(JobArrayView.Of)],
+        };
+    }
+
+    private static async Task<JobArraySnapshot?> ReadArrayAsync(IComputeGridClient grid, string arrayId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await grid.GetArrayAsync(arrayId, cancellationToken);
+        }
+        catch (ComputeGridNotFoundException)
+        {
+            // Refused arrays are forgotten; the list shows those that exist.
+            return null;
+        }
     }
 
     /// <summary>The view of one reading; pure, so the arithmetic is tested without a cluster.</summary>
@@ -56,7 +78,8 @@ internal static class FederationFeed
                 g.Key.Lender,
                 g.Count(),
                 CapacityView.Of(g.Aggregate(ResourceVector.Zero, (sum, l) => sum.Plus(l.Amount))),
-                IsEastToWest(g.First())))
+                IsEastToWest(g.First()),
+                LoanUsageView.Of(g.Aggregate(default(LoanUsage), (sum, l) => sum + l.Usage))))
             .OrderBy(a => a.Borrower, StringComparer.Ordinal)
             .ThenBy(a => a.Lender, StringComparer.Ordinal)
             .ToList();

@@ -1,5 +1,7 @@
+using ComputeGrid.Contracts.Ops;
 using ComputeGrid.Domain.Targets;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Gateway.JobArrays;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Loans;
 using ComputeGrid.Gateway.Pool;
@@ -15,6 +17,8 @@ namespace ComputeGrid.Gateway.Ops;
 /// <param name="EastToWest">Work of eastern (demand-side) hubs running in western (resource-side) hubs.</param>
 /// <param name="Targets">The national targets the hubs are read against.</param>
 /// <param name="LoansTruncated">True when the loan book held more loans than the feed reads (5,000); loan figures then cover the newest 5,000.</param>
+/// <param name="Trends">The last hour, one point per minute: throughput, queues, the west's share and the carbon intensity of the work placed.</param>
+/// <param name="Arrays">The job arrays accepted most recently (at most 20), newest first, with their progress.</param>
 public sealed record FederationView(
     DateTimeOffset At,
     FederationTotalsView Totals,
@@ -23,7 +27,45 @@ public sealed record FederationView(
     IReadOnlyList<LoanSummaryView> OpenLoans,
     EastToWestView EastToWest,
     NationalTargetsView Targets,
-    bool LoansTruncated);
+    bool LoansTruncated,
+    TrendsView? Trends = null,
+    IReadOnlyList<JobArrayView>? Arrays = null);
+
+/// <summary>The operators' trends over the last window (an hour by default).</summary>
+/// <param name="IntervalSeconds">Seconds per point (60 by default).</param>
+/// <param name="Points">The points, oldest first; an interval no silo reported has no point.</param>
+public sealed record TrendsView(double IntervalSeconds, IReadOnlyList<TrendPointView> Points)
+{
+    internal static TrendsView Of(OpsTrends t)
+    {
+        var perMinute = TimeSpan.FromMinutes(1) / t.Interval;
+        return new(t.Interval.TotalSeconds, [.. t.Points.Select(p => new TrendPointView(
+            p.At,
+            p.Submitted * perMinute,
+            p.Placed * perMinute,
+            p.Readings.QueueLength,
+            p.Readings.OldestQueuedAgeSeconds,
+            p.Readings.WestCoreShare,
+            p.Readings.CarbonKgPerKwh))]);
+    }
+}
+
+/// <summary>One point of the trends.</summary>
+/// <param name="At">The start of its interval (UTC, ISO 8601).</param>
+/// <param name="SubmittedPerMinute">Jobs submitted in the interval, per minute.</param>
+/// <param name="PlacedPerMinute">Jobs placed for the first time in the interval, per minute.</param>
+/// <param name="QueueLength">Jobs waiting in each hub's queue, by hub id.</param>
+/// <param name="OldestQueuedAgeSeconds">Seconds the longest-waiting job of each hub's queue had waited, by hub id (0 when empty).</param>
+/// <param name="WestCoreShare">Share of the CPU cores in use that were in western hubs, 0..1; null when none was in use.</param>
+/// <param name="CarbonKgPerKwh">Carbon intensity of the work placed: kgCO2 per kWh of IT energy where it ran, weighted by its cores; null when none ran.</param>
+public sealed record TrendPointView(
+    DateTimeOffset At,
+    double SubmittedPerMinute,
+    double PlacedPerMinute,
+    IReadOnlyDictionary<string, int> QueueLength,
+    IReadOnlyDictionary<string, double> OldestQueuedAgeSeconds,
+    double? WestCoreShare,
+    double? CarbonKgPerKwh);
 
 /// <summary>The national pool's totals.</summary>
 /// <param name="Hubs">Hub nodes.</param>
@@ -108,7 +150,8 @@ public sealed record HubOpsView(
 /// <param name="Loans">How many loans.</param>
 /// <param name="Amount">Their capacity together.</param>
 /// <param name="EastToWest">True when an eastern hub borrows from a western one.</param>
-public sealed record LoanArrowView(string Borrower, string Lender, int Loans, CapacityView Amount, bool EastToWest);
+/// <param name="Usage">What those loans settled so far together: jobs, core-hours, GPU-hours, energy, carbon, charge.</param>
+public sealed record LoanArrowView(string Borrower, string Lender, int Loans, CapacityView Amount, bool EastToWest, LoanUsageView? Usage = null);
 
 /// <summary>"East Data, West Computing" in numbers: work of eastern hubs run in western hubs on loans.</summary>
 /// <param name="BorrowedNow">Capacity eastern hubs borrow from western hubs in open loans now.</param>

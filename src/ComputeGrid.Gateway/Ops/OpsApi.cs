@@ -41,6 +41,8 @@ public static class OpsApi
         endpoints.MapGet("/ops", (HttpContext context) => OpsAssets.Page.Serve(context)).ExcludeFromDescription();
         endpoints.MapGet("/ops/ops.js", (HttpContext context) => OpsAssets.Script.Serve(context)).ExcludeFromDescription();
         endpoints.MapGet("/ops/ops.css", (HttpContext context) => OpsAssets.Styles.Serve(context)).ExcludeFromDescription();
+        endpoints.MapGet("/ops/vendor.js", (HttpContext context) => OpsAssets.VendorScript.Serve(context)).ExcludeFromDescription();
+        endpoints.MapGet("/ops/vendor.css", (HttpContext context) => OpsAssets.VendorStyles.Serve(context)).ExcludeFromDescription();
         return endpoints;
     }
 

@@ -39,6 +39,12 @@ internal sealed class OpsAssets
     /// <summary>Its style sheet, <c>/ops/ops.css</c>.</summary>
     public static OpsAssets Styles { get; } = new("ops/ops.css", "text/css; charset=utf-8");
 
+    /// <summary>The third-party code and the map, <c>/ops/vendor.js</c> (built by tools/ops-page).</summary>
+    public static OpsAssets VendorScript { get; } = new("ops/vendor.js", "text/javascript; charset=utf-8");
+
+    /// <summary>The charts' style sheet, <c>/ops/vendor.css</c> (built by tools/ops-page).</summary>
+    public static OpsAssets VendorStyles { get; } = new("ops/vendor.css", "text/css; charset=utf-8");
+
     /// <summary>The file, or 304 when the browser's copy is current.</summary>
     public IResult Serve(HttpContext context)
     {

@@ -6,6 +6,7 @@ using ComputeGrid.Gateway.Errors;
 using ComputeGrid.Gateway.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -39,6 +40,16 @@ public static class ApiKeys
     /// <summary>The caller as the audit log names it: the key's name (configured keys) or id (issued keys) and its tenant.</summary>
     public static AuditActor ActorOf(ClaimsPrincipal user) =>
         new(user.FindFirstValue(ClaimTypes.Name) ?? "unknown", user.FindFirstValue(TenantClaim));
+
+    /// <summary>
+    /// The 403 of a job with a command (<paramref name="field"/> names it) from a key that may not run commands; null when
+    /// the job has none or the key may. Submissions, arrays and quotes share it, so a quote is refused what a submission is.
+    /// </summary>
+    internal static ProblemHttpResult? ForbidCommand(ClaimsPrincipal user, bool hasCommand, string field) =>
+        hasCommand && !user.HasClaim(CommandsClaim, "true")
+            ? TypedResults.Problem(Problems.Create(
+                StatusCodes.Status403Forbidden, "Forbidden", field, "this API key may not submit jobs with a command; ask the operators for the permission"))
+            : null;
 }
 
 /// <summary>
