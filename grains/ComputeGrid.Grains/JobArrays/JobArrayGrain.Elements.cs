@@ -183,7 +183,8 @@ internal sealed partial class JobArrayGrain
 
             return results[0];
         }
-        catch (Exception e) when (e is TimeoutException or OrleansException)
+        // Orleans cancels a call whose region could not be placed in time (its silo just died): tried again as a timeout is.
+        catch (Exception e) when (e is TimeoutException or OrleansException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogElementFailed(logger, ArrayId, indexes[0], e);
             return null;

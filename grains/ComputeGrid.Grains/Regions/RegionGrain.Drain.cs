@@ -1,0 +1,56 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Placement;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Grains.Regions;
+
+/// <summary>The end of a queue pass: the jobs it placed are told together.</summary>
+internal sealed partial class RegionGrain
+{
+    /// <summary>
+    /// Writes the placements a queue pass made (one write), then tells their jobs all at once. A job's assignment waits on
+    /// its own storage, its tenant and its event stream, seconds each when storage is loaded; one after another they added
+    /// up to minutes in this non-reentrant turn (a chaos run's region answered no call for its whole recovery limit while
+    /// it handed 213 waiting jobs to a new loan). A job that refuses (cancelled while we reserved) gives its capacity
+    /// straight back; one that does not answer keeps its placement, which reconciliation assigns again (the job is Queued).
+    /// </summary>
+    private async Task AssignDrainedAsync(List<(string JobId, JobPlacement Placement)> drained, CancellationToken cancellationToken)
+    {
+        if (drained.Count == 0)
+        {
+            return;
+        }
+
+        await WritePlacementsAsync(cancellationToken);
+        var accepted = await Task.WhenAll(drained.Select(async d =>
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<IJobGrain>(d.JobId).AssignAsync(d.Placement, cancellationToken);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException && !cancellationToken.IsCancellationRequested)
+            {
+                LogAssignFailed(logger, HubId, d.JobId, e);
+                return true;
+            }
+        }));
+
+        var refused = drained.Where((_, i) => !accepted[i]).ToList();
+        if (refused.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (jobId, _) in refused)
+        {
+            Book.Release(jobId);
+        }
+
+        await WritePlacementsAsync(cancellationToken);
+        await Task.WhenAll(refused.Select(r =>
+            GrainFactory.GetGrain<IDataCenterGrain>(r.Placement.DataCenterId).ReleaseAsync(r.JobId, default, TimeSpan.Zero, cancellationToken)));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{HubId} placed queued job {JobId} but could not tell it; reconciliation assigns it again")]
+    private static partial void LogAssignFailed(ILogger logger, string hubId, string jobId, Exception exception);
+}

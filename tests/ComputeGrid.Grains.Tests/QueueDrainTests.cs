@@ -1,0 +1,53 @@
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Jobs;
+
+namespace ComputeGrid.Grains.Tests;
+
+/// <summary>A region's queue pass and the jobs it places: one slow job must not keep the region from its other work.</summary>
+[Collection(GridCollection.Name)]
+public sealed class QueueDrainTests(GridClusterFixture fixture)
+{
+    private IComputeGridClient Grid => fixture.Grid;
+
+    [Fact]
+    public async Task A_queue_pass_tells_the_jobs_it_placed_together_so_a_job_whose_write_hangs_holds_up_no_other()
+    {
+        const string hub = "inner-mongolia";
+        await fixture.RegisterPrivateDataCenterAsync("drain-dc-1", hub, "DRAIN", gpus: 1);
+        JobRequest Held() => Jobs.OnGpu("drain", "DRAIN", hub, TimeSpan.FromHours(1), id: Jobs.NewId(HoldingExecutor.HoldPrefix + "drain"));
+        var holder = await Grid.SubmitAsync(Held());
+        var a = await Grid.SubmitAsync(Held());
+        var b = await Grid.SubmitAsync(Held());
+        Assert.Equal(JobState.Scheduled, holder.State);
+        Assert.Equal(JobState.Queued, a.State);
+        Assert.Equal(JobState.Queued, b.State);
+
+        // The job the pass reaches first is the one whose assignment hangs (its write is held).
+        var order = (await fixture.Cluster.Client.GetGrain<IRegionGrain>(hub).GetQueueAsync())
+            .Select(q => q.JobId).Where(id => id == a.JobId || id == b.JobId).ToList();
+        var (slow, other) = (order[0], order[1]);
+        var slowGrain = fixture.Cluster.Client.GetGrain<IJobGrain>(slow).GetGrainId();
+        fixture.Faults.HoldWrites(slowGrain);
+        try
+        {
+            // A new data center with room for both: the region's next queue pass places them together.
+            await fixture.RegisterPrivateDataCenterAsync("drain-dc-2", hub, "DRAIN", gpus: 2);
+            await Eventually.TrueAsync(
+                async () => (await Grid.GetJobAsync(other)).State == JobState.Scheduled,
+                "the other job is told its placement while the first one's write hangs",
+                TimeSpan.FromSeconds(20));
+            Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(slow)).State);
+        }
+        finally
+        {
+            fixture.Faults.ReleaseWrites(slowGrain);
+        }
+
+        await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(slow)).State == JobState.Scheduled, "the slow job is scheduled once its write goes through");
+        foreach (var job in new[] { holder.JobId, a.JobId, b.JobId })
+        {
+            await Grid.CancelJobAsync(job);
+        }
+    }
+}
