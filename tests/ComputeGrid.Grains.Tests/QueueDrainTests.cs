@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Telemetry;
 using ComputeGrid.Domain.Jobs;
 
 namespace ComputeGrid.Grains.Tests;
@@ -49,5 +51,48 @@ public sealed class QueueDrainTests(GridClusterFixture fixture)
         {
             await Grid.CancelJobAsync(job);
         }
+    }
+    [Fact]
+    public async Task A_burst_of_capacity_notices_makes_one_queue_pass_not_one_per_notice()
+    {
+        const string hub = "gba";
+        var spec = await fixture.RegisterPrivateDataCenterAsync("burst-dc", hub, "BURST", gpus: 1);
+        JobRequest Held() => Jobs.OnGpu("burst", "BURST", hub, TimeSpan.FromHours(1), id: Jobs.NewId(HoldingExecutor.HoldPrefix + "burst"));
+        var holder = await Grid.SubmitAsync(Held());
+        var waiting = await Grid.SubmitAsync(Held());
+        Assert.Equal(JobState.Queued, waiting.State);
+
+        // Each queue pass that believes the data center has room tries the waiting job there (a "place job" span), and
+        // learns from the refusal that it has none.
+        var tries = 0;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TraceTags.GrainsSource,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = a =>
+            {
+                if (a.OperationName == "place job" && a.GetTagItem(TraceTags.JobId) as string == waiting.JobId)
+                {
+                    Interlocked.Increment(ref tries);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // 40 notices that the data center is empty (as 40 jobs ending there would send), one after another.
+        var region = fixture.Cluster.Client.GetGrain<IRegionGrain>(hub);
+        for (var i = 0; i < 40; i++)
+        {
+            await region.OnCapacityFreedAsync(spec.Id, spec.Capacity);
+        }
+
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref tries) > 0), "a queue pass tries the waiting job");
+        await region.GetQueueLengthAsync();
+        await region.GetQueueLengthAsync();
+        Assert.InRange(Volatile.Read(ref tries), 1, 5);
+        Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(waiting.JobId)).State);
+
+        await Grid.CancelJobAsync(waiting.JobId);
+        await Grid.CancelJobAsync(holder.JobId);
     }
 }

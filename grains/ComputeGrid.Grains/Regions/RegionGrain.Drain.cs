@@ -7,6 +7,24 @@ namespace ComputeGrid.Grains.Regions;
 /// <summary>The end of a queue pass: the jobs it placed are told together.</summary>
 internal sealed partial class RegionGrain
 {
+    private IGrainTimer? _drainSoon;
+
+    /// <summary>
+    /// One queue pass after the calls already waiting for this region, for all the capacity notices that arrive before it.
+    /// Every job that ends tells every hub; a pass per notice (a scan of up to <c>QueueScanLimit</c> entries, with calls
+    /// to data centers) queued thousands of passes behind each other in a chaos run of thousands of short jobs, and the
+    /// regions answered no other call for minutes. The timer's tick is a message like the notices, so it runs after them.
+    /// </summary>
+    private void DrainSoon() =>
+        _drainSoon ??= this.RegisterGrainTimer(_ =>
+        {
+            _drainSoon?.Dispose();
+            _drainSoon = null;
+
+            // Not the timer's token: disposing the timer cancels it.
+            return DrainQueueAsync(CancellationToken.None);
+        }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+
     /// <summary>
     /// Writes the placements a queue pass made (one write), then tells their jobs all at once. A job's assignment waits on
     /// its own storage, its tenant and its event stream, seconds each when storage is loaded; one after another they added

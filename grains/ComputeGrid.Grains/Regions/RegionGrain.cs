@@ -164,14 +164,15 @@ internal sealed partial class RegionGrain(
         }
     }
 
-    public async Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free)
+    public Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free)
     {
         if (_view.TryGetValue(dataCenterId, out var seen))
         {
             See(seen with { Free = free });
         }
 
-        await DrainQueueAsync(CancellationToken.None);
+        DrainSoon();
+        return Task.CompletedTask;
     }
 
     public async Task OnJobReleasedAsync(string jobId)
