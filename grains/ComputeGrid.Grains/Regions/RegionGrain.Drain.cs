@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ComputeGrid.Contracts;
 using ComputeGrid.Domain.Placement;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,17 @@ namespace ComputeGrid.Grains.Regions;
 /// <summary>The end of a queue pass: the jobs it placed are told together.</summary>
 internal sealed partial class RegionGrain
 {
+    /// <summary>How long one queue pass goes on reserving before it lets the calls waiting for this region in; a pass after them goes on.</summary>
+    private static readonly TimeSpan PassBudget = TimeSpan.FromSeconds(1);
+
     private IGrainTimer? _drainSoon;
+
+    /// <summary>
+    /// True once the pass begun at <paramref name="startedAt"/> has spent its budget. Each job of a pass reserves at its data
+    /// center in turn (a storage round trip there); a pass over hundreds of waiting jobs kept a loaded region from every
+    /// other call for a minute, and the calls that waited timed out.
+    /// </summary>
+    private static bool PassSpent(long startedAt) => Stopwatch.GetElapsedTime(startedAt) > PassBudget;
 
     /// <summary>
     /// One queue pass after the calls already waiting for this region, for all the capacity notices that arrive before it.

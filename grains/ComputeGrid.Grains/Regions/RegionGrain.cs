@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
@@ -368,8 +369,15 @@ internal sealed partial class RegionGrain(
         var wanting = new Dictionary<string, List<WaitingJob>>(StringComparer.Ordinal);
         var stuck = new List<WaitingJob>();
         var drained = new List<(string JobId, JobPlacement Placement)>();
+        var pass = Stopwatch.GetTimestamp();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
+            if (PassSpent(pass))
+            {
+                DrainSoon();
+                break;
+            }
+
             if (!_queue.TryGetValue(next.JobId, out var queued))
             {
                 continue;
