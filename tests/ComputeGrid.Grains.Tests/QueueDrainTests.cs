@@ -95,4 +95,51 @@ public sealed class QueueDrainTests(GridClusterFixture fixture)
         await Grid.CancelJobAsync(waiting.JobId);
         await Grid.CancelJobAsync(holder.JobId);
     }
+    [Fact]
+    public async Task A_queue_pass_that_spends_its_budget_lets_waiting_calls_in_and_goes_on_after_them()
+    {
+        const string hub = "chengyu";
+        await fixture.RegisterPrivateDataCenterAsync("pass-dc-1", hub, "PASS", gpus: 1);
+        JobRequest Held() => Jobs.OnGpu("pass", "PASS", hub, TimeSpan.FromHours(1), id: Jobs.NewId(HoldingExecutor.HoldPrefix + "pass"));
+        var holder = await Grid.SubmitAsync(Held());
+        var waiting = new List<string>();
+        for (var i = 0; i < 8; i++)
+        {
+            waiting.Add((await Grid.SubmitAsync(Held())).JobId);
+        }
+
+        var region = fixture.Cluster.Client.GetGrain<IRegionGrain>(hub);
+        var before = await region.GetQueueLengthAsync();
+        Assert.True(before >= 8);
+
+        // Room for all 8 at a data center whose every write (each reservation) takes 400 ms: one pass would take 3.2 s.
+        var slowDataCenter = fixture.Cluster.Client.GetGrain<IDataCenterGrain>("pass-dc-2").GetGrainId();
+        fixture.Faults.SlowWrites(slowDataCenter, TimeSpan.FromMilliseconds(400));
+        try
+        {
+            await fixture.RegisterPrivateDataCenterAsync("pass-dc-2", hub, "PASS", gpus: 8);
+
+            // A call waits behind the pass at all times: the first answer after the pass began comes between two passes.
+            var polling = Stopwatch.StartNew();
+            int length;
+            do
+            {
+                Assert.True(polling.Elapsed < TimeSpan.FromSeconds(30), "the region began no queue pass");
+                length = await region.GetQueueLengthAsync();
+            }
+            while (length == before);
+
+            Assert.InRange(length, before - 7, before - 1);
+            await Eventually.TrueAsync(async () => await region.GetQueueLengthAsync() == before - 8, "the later passes place the rest", TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            fixture.Faults.FastWrites(slowDataCenter);
+        }
+
+        foreach (var job in waiting.Append(holder.JobId))
+        {
+            await Grid.CancelJobAsync(job);
+        }
+    }
 }

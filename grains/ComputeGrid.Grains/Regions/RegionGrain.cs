@@ -176,16 +176,14 @@ internal sealed partial class RegionGrain(
         return Task.CompletedTask;
     }
 
-    public async Task OnJobReleasedAsync(string jobId)
+    public Task OnJobReleasedAsync(string jobId)
     {
         if (Book.Release(jobId) is { } was)
         {
-            await WritePlacementsAsync(CancellationToken.None);
-            if (was.Placement.LoanId is not null)
-            {
-                await ReturnUnusedLoansAsync(CancellationToken.None);
-            }
+            WriteReleasesSoon(fromLoan: was.Placement.LoanId is not null);
         }
+
+        return Task.CompletedTask;
     }
 
     public async Task OnDirectoryChangedAsync(PoolDirectory directory)
