@@ -21,7 +21,17 @@ internal sealed partial class JobArrayGrain
     private int _cursor;
 
     public Task<HeldElement?> ReadElementAsync(int index, CancellationToken cancellationToken = default) =>
-        Task.FromResult(HeldView(index, settling: _placing.ContainsKey(index)));
+        Task.FromResult(HeldView(index, settling: Unanswered(index)));
+
+    /// <summary>
+    /// True while the array has no answer from the region for element <paramref name="index"/>: its call is under way, or
+    /// failed (a timeout after a silo died) and is made again by a later round. The region may hold a queue entry or a
+    /// placement for it all the same, so reconciliation must not take the element's Pending for the truth: a region that
+    /// dropped such a placement drove the element, whose call to the region then waited on the region's assignment of
+    /// that very element until both timed out (a chaos run spent minutes of its regions' turns that way).
+    /// </summary>
+    private bool Unanswered(int index) =>
+        _placing.ContainsKey(index) || (_book is { } book && (uint)index < (uint)book.Count && book.CodeOf(index) == (byte)ElementCode.Unsubmitted);
 
     public async Task<HeldElement?> ActivateElementAsync(int index, CancellationToken cancellationToken = default)
     {

@@ -77,7 +77,7 @@ public interface IJobArrayGrain : IGrainWithStringKey
 
 /// <summary>An element's state as its array holds it.</summary>
 /// <param name="Job">The element as a job: Pending (not placed yet), Queued, Scheduled or Running, with the events that led there.</param>
-/// <param name="Settling">True while the array is placing it: a placement may exist that the array has not recorded yet.</param>
+/// <param name="Settling">True while the array has no answer for it from its region (its call under way, or failed and to be made again): a queue entry or placement may exist that the array has not recorded.</param>
 /// <param name="Activated">True once its job grain took its state over.</param>
 [GenerateSerializer, Immutable, Alias("cg.HeldElement")]
 public sealed record HeldElement(
