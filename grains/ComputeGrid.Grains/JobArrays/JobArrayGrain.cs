@@ -124,9 +124,19 @@ internal sealed partial class JobArrayGrain(
     {
         if (Record.Template is { } existing)
         {
-            return JobSpecs.AreSame(existing, template) && Record.Count == count
-                ? JobArraySubmitResult.Accepted(Snapshot())
-                : JobArraySubmitResult.Refused(SubmitRefusal.Conflict, [new ValidationError("arrayId", $"array '{ArrayId}' already exists with a different specification or size")]);
+            if (!JobSpecs.AreSame(existing, template) || Record.Count != count)
+            {
+                return JobArraySubmitResult.Refused(SubmitRefusal.Conflict, [new ValidationError("arrayId", $"array '{ArrayId}' already exists with a different specification or size")]);
+            }
+
+            // A retry of a submission that failed after its record was written: the elements are placed from here on.
+            if (_book is { AllEnded: false })
+            {
+                Open();
+                EnsureTimer(TimeSpan.Zero);
+            }
+
+            return JobArraySubmitResult.Accepted(Snapshot());
         }
 
         var errors = JobArrayRules.Validate(template, count);
