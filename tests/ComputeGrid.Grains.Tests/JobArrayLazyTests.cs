@@ -1,7 +1,6 @@
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.JobArrays;
-using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.JobArrays;
 using ComputeGrid.Domain.Jobs;
@@ -145,26 +144,5 @@ public sealed class JobArrayLazyTests(GridClusterFixture fixture)
         Assert.Equal([JobState.Pending, JobState.Scheduled, JobState.Running, JobState.Succeeded], done.History.Select(e => e.State));
         Assert.True(JobWrites(request.ArrayId!, 1) > 0);
         await Eventually.TrueAsync(async () => (await Grains.GetGrain<IDataCenterGrain>("lazy-run-dc").GetSnapshotAsync())!.Reservations == 0, "their capacity is back");
-    }
-    [Fact]
-    public async Task An_element_whose_placement_call_failed_reads_as_settling_and_the_same_submission_again_places_it()
-    {
-        await fixture.RegisterPrivateDataCenterAsync("lazy-unanswered-dc", "yangtze", "LAZYUNANS", gpus: 4, cores: 16);
-        var request = HeldArray("LAZYUNANS", "yangtze", 3);
-        var array = Grains.GetGrain<IJobArrayGrain>(request.ArrayId!);
-
-        // The region's write fails: the array is recorded, but its first placement call gets no answer.
-        fixture.Faults.FailNextWrites(Grains.GetGrain<IRegionGrain>("yangtze").GetGrainId(), 1);
-        await Assert.ThrowsAnyAsync<Exception>(() => array.SubmitAsync(request.Template!.ToSpec(), 3));
-        var element = Grains.GetGrain<IJobGrain>(JobArrayRules.ElementId(request.ArrayId!, 0));
-        Assert.Equal(JobState.Pending, (await element.GetAsync())!.State);
-
-        // The region may hold a placement the array has not heard of: reconciliation must not take Pending for the truth.
-        Assert.True(await element.IsSettlingAsync());
-
-        Assert.Equal(SubmitRefusal.None, (await array.SubmitAsync(request.Template!.ToSpec(), 3)).Refusal);
-        await PlacedAndQueuedAsync(request.ArrayId!, placed: 3, queued: 0);
-        Assert.False(await element.IsSettlingAsync());
-        await Grid.CancelArrayAsync(request.ArrayId!);
     }
 }

@@ -19,6 +19,8 @@ internal sealed partial class JobArrayGrain
     private readonly Dictionary<int, Task> _placing = [];
     private readonly Dictionary<JobPlacement, int> _placementIndex = [];
     private int _cursor;
+    private int _placeFailures;
+    private long _placeAfterTick;
 
     public Task<HeldElement?> ReadElementAsync(int index, CancellationToken cancellationToken = default) =>
         Task.FromResult(HeldView(index, settling: Unanswered(index)));
@@ -134,9 +136,14 @@ internal sealed partial class JobArrayGrain
             await StartPlacedAsync(indexes, cancellationToken);
             if (answers.All(a => a is null))
             {
-                // The region did not answer: the next turn tries again.
+                // The region did not answer: a later turn tries again, after a pause that grows while it stays silent, so
+                // that an overloaded region (after a silo died) is not sent the same batch again every turn.
+                _placeFailures++;
+                _placeAfterTick = _ticks + Math.Min(100, 5L << Math.Min(_placeFailures, 4));
                 return;
             }
+
+            _placeFailures = 0;
         }
     }
 

@@ -295,7 +295,10 @@ internal sealed partial class JobArrayGrain(
         }
         else if (book.Unsubmitted > 0)
         {
-            await PlaceRoundsAsync(book, cancellationToken);
+            if (_ticks >= _placeAfterTick)
+            {
+                await PlaceRoundsAsync(book, cancellationToken);
+            }
         }
         else if (_sweepFrom >= 0 || _ticks >= _nextSweepTick)
         {
