@@ -291,8 +291,8 @@ public interface IRegionGrain : IGrainWithStringKey
     [OneWay, Alias("DirectoryChanged")]
     Task OnDirectoryChangedAsync(PoolDirectory directory);
 
-    /// <summary>How many jobs wait in the queue (cheap; for pool snapshots).</summary>
-    [Alias("GetQueueLength")]
+    /// <summary>How many jobs wait in the queue (cheap; for pool snapshots). Interleaves: a region busy with a long queue of calls still answers the pool's snapshot.</summary>
+    [AlwaysInterleave, Alias("GetQueueLength")]
     Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The waiting jobs in the order the region will try them.</summary>
@@ -300,7 +300,7 @@ public interface IRegionGrain : IGrainWithStringKey
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
 
     /// <summary>When the longest-waiting job of the queue was enqueued (federation clock); null when the queue is empty. For the metrics.</summary>
-    [Alias("GetOldestQueuedAt")]
+    [AlwaysInterleave, Alias("GetOldestQueuedAt")]
     Task<DateTimeOffset?> GetOldestQueuedAtAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

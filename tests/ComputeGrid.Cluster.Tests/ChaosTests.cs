@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using ComputeGrid.Client;
+using ComputeGrid.Contracts.JobArrays;
+using ComputeGrid.Domain.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Jobs;
 using Xunit.Abstractions;
@@ -32,6 +34,11 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     /// </summary>
     private static int JobCount => Setting("CHAOS_JOBS", 3000);
 
+    /// <summary>Job arrays submitted alongside the single jobs (<c>CHAOS_ARRAYS</c>, default 10), each of <c>CHAOS_ARRAY_SIZE</c> elements (default 200).</summary>
+    private static int ArrayCount => Setting("CHAOS_ARRAYS", 10);
+
+    private static int ArraySize => Setting("CHAOS_ARRAY_SIZE", 200);
+
     [Fact, Trait("Category", "Chaos")]
     public async Task Crashing_silos_a_whole_zone_and_storage_loses_no_accepted_job_runs_none_twice_and_overcommits_no_data_center()
     {
@@ -40,9 +47,11 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         var recoveries = new ConcurrentBag<TimeSpan>();
         var run = $"{DateTime.UtcNow:HHmmss}";
 
-        var submitting = SubmitAllAsync(run, accepted);
+        var phase = Stopwatch.StartNew();
+        var submitting = Task.WhenAll(SubmitAllAsync(run, accepted), SubmitArraysAsync(run, accepted));
         await RunFaultsAsync(run, submitting, accepted, recoveries);
         await submitting;
+        var acceptedPerSecond = accepted.Count / Math.Min(phase.Elapsed.TotalSeconds, SubmitPhaseLimit.TotalSeconds);
         await cluster.WaitAllHealthyAsync();
         Log($"{accepted.Count} jobs accepted; waiting for them to finish");
 
@@ -56,14 +65,34 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
             }
         }
 
+        // An array whose acknowledgement was lost may still have been stored: its elements are accepted jobs then.
+        foreach (var arrayId in Enumerable.Range(0, ArrayCount).Select(a => ArrayId(run, a)).Where(a => !accepted.ContainsKey(JobArrayRules.ElementId(a, 0))))
+        {
+            var stored = await Retry(async ct =>
+            {
+                try
+                {
+                    return (JobArraySnapshot?)await cluster.Grid.GetArrayAsync(arrayId, ct);
+                }
+                catch (ComputeGridNotFoundException)
+                {
+                    return null;
+                }
+            });
+            if (stored is not null)
+            {
+                AcceptElements(arrayId, accepted);
+            }
+        }
+
         var jobs = await SettleAsync([.. accepted.Keys]);
         var audit = await AuditAsync(jobs, before);
         var sorted = recoveries.Order().ToList();
         var line = string.Create(CultureInfo.InvariantCulture,
             $"chaos: accepted={audit.Accepted} terminal={audit.Terminal} lost={audit.Lost} duplicated={audit.Duplicated} overcommitted={audit.Overcommitted} " +
-            $"recovery_p50={sorted[sorted.Count / 2].TotalSeconds:0.0}s recovery_max={sorted[^1].TotalSeconds:0.0}s");
+            $"leaked={audit.LeakedReservations} accepted_per_s={acceptedPerSecond:0.0} recovery_p50={sorted[sorted.Count / 2].TotalSeconds:0.0}s recovery_max={sorted[^1].TotalSeconds:0.0}s");
         var details = string.Create(CultureInfo.InvariantCulture,
-            $"submitted={JobCount} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
+            $"submitted={JobCount} arrays={ArrayCount}x{ArraySize} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
             $"recoveries=[{string.Join(", ", sorted.Select(r => r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}]s");
         output.WriteLine(line);
         output.WriteLine(details);
@@ -111,6 +140,49 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         });
         await Task.WhenAll(tasks);
         Log($"{accepted.Count} of {JobCount} submissions accepted");
+    }
+
+    /// <summary>
+    /// Submits <see cref="ArrayCount"/> arrays of <see cref="ArraySize"/> elements shaped as the single jobs, 2 at a time,
+    /// retrying each (same id) until accepted; an accepted array's elements are all accepted jobs.
+    /// </summary>
+    private async Task SubmitArraysAsync(string run, ConcurrentDictionary<string, bool> accepted)
+    {
+        using var gate = new SemaphoreSlim(2);
+        var phase = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, ArrayCount).Select(async a =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var request = new JobArrayRequest { ArrayId = ArrayId(run, a), Template = Job(run, a) with { JobId = null }, Count = ArraySize };
+                var left = SubmitPhaseLimit - phase.Elapsed;
+                if (left > TimeSpan.Zero)
+                {
+                    await Retry(ct => cluster.Grid.SubmitArrayAsync(request, ct), left);
+                    AcceptElements(request.ArrayId!, accepted);
+                }
+            }
+            catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException))
+            {
+                // Not accepted within the phase: looked up again before the audit.
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        Log($"{accepted.Count(a => a.Key.StartsWith($"chaos-{run}-array", StringComparison.Ordinal))} array elements accepted");
+    }
+
+    private static string ArrayId(string run, int a) => $"chaos-{run}-array{a}";
+
+    private static void AcceptElements(string arrayId, ConcurrentDictionary<string, bool> accepted)
+    {
+        for (var i = 0; i < ArraySize; i++)
+        {
+            accepted[JobArrayRules.ElementId(arrayId, i)] = true;
+        }
     }
 
     /// <summary>

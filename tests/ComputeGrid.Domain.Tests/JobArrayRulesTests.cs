@@ -99,4 +99,60 @@ public class JobArrayRulesTests
         Assert.Equal(book.Counts, restored.Counts);
         Assert.False(restored.Apply(0, JobState.Scheduled, 2));
     }
+
+    [Theory]
+    [InlineData("a-0", true, "a", 0)]
+    [InlineData("my-array-41", true, "my-array", 41)]
+    [InlineData("a-99999", true, "a", 99999)]
+    [InlineData("a-100000", false, "", -1)]
+    [InlineData("a-01", false, "", -1)]
+    [InlineData("a-", false, "", -1)]
+    [InlineData("-3", false, "", -1)]
+    [InlineData("plain", false, "", -1)]
+    [InlineData("a-+3", false, "", -1)]
+    public void A_job_id_names_an_element_when_it_ends_in_a_dash_and_an_index_as_element_ids_write_it(string jobId, bool element, string arrayId, int index)
+    {
+        Assert.Equal(element, JobArrayRules.TryParseElementId(jobId, out var parsedArray, out var parsedIndex));
+        Assert.Equal((arrayId, index), (parsedArray, parsedIndex));
+    }
+
+    [Fact]
+    public void A_held_element_is_queued_or_scheduled_once_and_activated_once_after_which_reports_move_it()
+    {
+        var book = new ElementStates(3);
+
+        Assert.True(book.Hold(0, placed: true));
+        Assert.True(book.Hold(1, placed: false));
+        Assert.False(book.Hold(0, placed: false));
+        Assert.Equal((1, 1, 1), (book.Unsubmitted, book.HeldQueued, book.HeldScheduled));
+        Assert.Equal(1, book.Counts[JobState.Scheduled]);
+        Assert.Equal(1, book.Counts[JobState.Queued]);
+        Assert.True(book.IsHeld(0) && book.IsSubmitted(0) && !book.IsJob(0));
+        Assert.False(book.IsSubmitted(2));
+
+        Assert.True(book.Activate(0, sequence: 2));
+        Assert.False(book.Activate(0, sequence: 2));
+        Assert.True(book.IsJob(0));
+        Assert.Equal(JobState.Scheduled, book.StateOf(0));
+        Assert.False(book.Apply(0, JobState.Scheduled, 2));
+        Assert.True(book.Apply(0, JobState.Running, 3));
+        Assert.Equal(1, book.Counts[JobState.Running]);
+        Assert.Equal(3, book.Counts.Values.Sum());
+    }
+
+    [Fact]
+    public void Only_an_unsubmitted_element_is_withdrawn_or_rejected()
+    {
+        var book = new ElementStates(3);
+        book.Hold(0, placed: false);
+        book.Hold(1, placed: true);
+
+        Assert.False(book.Mark(0, ElementCode.Withdrawn));
+        Assert.False(book.Mark(1, ElementCode.Rejected));
+        Assert.True(book.Mark(2, ElementCode.Withdrawn));
+        Assert.Equal(1, book.Counts[JobState.Queued]);
+        Assert.Equal(1, book.Counts[JobState.Scheduled]);
+        Assert.Equal(1, book.Counts[JobState.Cancelled]);
+        Assert.Equal(0, book.Unsubmitted);
+    }
 }

@@ -1,11 +1,13 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.JobArrays;
+using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.JobArrays;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Jobs;
+using ComputeGrid.Grains.Persistence;
 using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,12 +15,16 @@ using Microsoft.Extensions.Options;
 namespace ComputeGrid.Grains.JobArrays;
 
 /// <summary>
-/// One job array. It is acknowledged once its record is durable and its first element accepted; then its timer submits
-/// the other elements through their own <see cref="IJobGrain"/>s, a slice per turn with a bounded number in flight (the
-/// region's placement batcher groups them), and persists which have become jobs, so an activation after a crash goes on
-/// from there (submitting an element again is harmless: job submission is idempotent by id). Elements report each
-/// transition one-way; a slow sweep re-reads the elements that have not ended, so a lost report is repaired and the
-/// counts become exact. A reminder wakes the array after a restart of the whole cluster until every element has ended.
+/// One job array. It is acknowledged once its record is durable and its first element placed or queued; then its timer
+/// places the other elements in batches through the origin hub's region (<see cref="IRegionGrain.PlaceBatchAsync"/>),
+/// holds each element's state (queued, or scheduled with its placement) in its own record, writes it, and starts the
+/// placed elements at their data centers. No element's job grain is written at submission: it activates lazily, reading
+/// a held element through the array and taking its state over before its first change of its own
+/// (<see cref="ActivateElementAsync"/>); from then on it reports each transition one-way, and a slow sweep re-reads the
+/// activated elements that have not ended so that a lost report is repaired. A crash before the array's write loses no
+/// element: the region answers an element placed again with the placement it holds (placement is idempotent by job id).
+/// Every write goes through one group commit, so activations that arrive together share a write. A reminder wakes the
+/// array after a restart of the whole cluster until every element has ended.
 /// </summary>
 internal sealed partial class JobArrayGrain(
     [PersistentState("jobArray", GridStorage.Name)] IPersistentState<JobArrayRecord> state,
@@ -27,11 +33,17 @@ internal sealed partial class JobArrayGrain(
     IOptions<ComputeGridOptions> options,
     ILogger<JobArrayGrain> logger) : Grain, IJobArrayGrain, IRemindable
 {
-    /// <summary>Element calls in flight at once.</summary>
+    /// <summary>Element calls in flight at once (starts at data centers, cancels).</summary>
     private const int InFlight = 256;
 
-    /// <summary>Most elements one timer turn submits, cancels or sweeps, so that other calls get their turn between slices.</summary>
-    private const int Slice = 4096;
+    /// <summary>Most elements one timer turn cancels or sweeps, and one placement round places, so that other calls get their turn between slices.</summary>
+    private const int Slice = 8192;
+
+    /// <summary>Elements in one call to the region: one region turn and one write of its placements for all of them.</summary>
+    private const int PlaceBatch = 2048;
+
+    /// <summary>How long one timer turn goes on placing before it lets other calls in.</summary>
+    private static readonly TimeSpan PlaceBudget = TimeSpan.FromSeconds(1);
 
     private const string WakeReminder = "wake";
     private static readonly TimeSpan TickPeriod = TimeSpan.FromMilliseconds(100);
@@ -40,9 +52,11 @@ internal sealed partial class JobArrayGrain(
     private const int WriteEveryTicks = 10;
 
     private ElementStates? _book;
+    private GroupCommit? _commit;
     private IGrainTimer? _timer;
     private long _version;
     private bool _dirty;
+    private bool _open;
     private long _ticks;
     private long _lastWriteTick;
     private int _sweepFrom = -1;
@@ -52,16 +66,25 @@ internal sealed partial class JobArrayGrain(
 
     private JobArrayRecord Record => state.State;
 
+    private GroupCommit Commit => _commit ??= new GroupCommit(WriteRecordAsync, e =>
+    {
+        LogWriteFailed(logger, ArrayId, e);
+        DeactivateOnIdle();
+    });
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (Record.Template is not null)
         {
             _book = new ElementStates(Record.Codes, Record.Sequences);
+            RestoreHeld();
             if (!_book.AllEnded)
             {
+                Open();
+
                 // Reports sent since the last write died with the previous activation: sweep the elements at once.
                 _sweepFrom = 0;
-                EnsureTimer();
+                EnsureTimer(TickPeriod);
             }
         }
 
@@ -70,16 +93,18 @@ internal sealed partial class JobArrayGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        Close();
+
         // A refused array holds nothing (its record was cleared): there is nothing to write.
         if (_dirty && _book is not null)
         {
             try
             {
-                await WriteAsync(cancellationToken);
+                await Commit.CommitAsync();
             }
             catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException or InvalidOperationException)
             {
-                // The next activation sweeps the elements and finds what this write would have held.
+                // The next activation places again what this write would have recorded, and sweeps the activated elements.
                 LogWriteFailed(logger, ArrayId, e);
             }
         }
@@ -89,7 +114,7 @@ internal sealed partial class JobArrayGrain(
     {
         if (_book is { AllEnded: false })
         {
-            EnsureTimer();
+            EnsureTimer(TickPeriod);
         }
 
         return Task.CompletedTask;
@@ -99,9 +124,19 @@ internal sealed partial class JobArrayGrain(
     {
         if (Record.Template is { } existing)
         {
-            return JobSpecs.AreSame(existing, template) && Record.Count == count
-                ? JobArraySubmitResult.Accepted(Snapshot())
-                : JobArraySubmitResult.Refused(SubmitRefusal.Conflict, [new ValidationError("arrayId", $"array '{ArrayId}' already exists with a different specification or size")]);
+            if (!JobSpecs.AreSame(existing, template) || Record.Count != count)
+            {
+                return JobArraySubmitResult.Refused(SubmitRefusal.Conflict, [new ValidationError("arrayId", $"array '{ArrayId}' already exists with a different specification or size")]);
+            }
+
+            // A retry of a submission that failed after its record was written: the elements are placed from here on.
+            if (_book is { AllEnded: false })
+            {
+                Open();
+                EnsureTimer(TimeSpan.Zero);
+            }
+
+            return JobArraySubmitResult.Accepted(Snapshot());
         }
 
         var errors = JobArrayRules.Validate(template, count);
@@ -124,24 +159,35 @@ internal sealed partial class JobArrayGrain(
         Record.Template = template;
         Record.Count = count;
         Record.SubmittedAt = clock.Now;
-        await WriteAsync(cancellationToken);
+        Record.Codes = _book.Codes;
+        Record.Sequences = _book.Sequences;
+        Record.PlacementRefs = new int[count];
+        Record.HeldAtMs = new int[count];
+        Record.StartedAtMs = new int[count];
+        await Commit.CommitAsync();
 
         // The first element answers for all: one that can never run refuses the whole array, which is then forgotten.
-        var first = await SubmitElementAsync(0, cancellationToken);
-        if (first is { Refusal: not SubmitRefusal.None })
+        var first = await PlaceAsync([0], cancellationToken);
+        if (first is { Outcome: PlaceOutcome.Rejected } refused)
         {
             await state.ClearStateAsync(cancellationToken);
             state.State = new JobArrayRecord();
             _book = null;
             _dirty = false;
-            return JobArraySubmitResult.Refused(first.Refusal, first.Errors);
+            return JobArraySubmitResult.Refused(refused.Refusal, refused.Errors);
         }
 
-        ScheduleNextSweep();
         metrics.ArraySubmitted(template.OriginHub, count, ArrayId);
+        metrics.JobsEntered(template.OriginHub, null, JobState.Pending, count);
+        metrics.ElementsHeld(template.OriginHub, JobState.Pending, count);
+        CountHeld(0);
+        Open();
+        await Commit.CommitAsync();
+        await StartPlacedAsync([0], cancellationToken);
+        ScheduleNextSweep();
         LogSubmitted(logger, ArrayId, template.Tenant, count);
         await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
-        EnsureTimer();
+        EnsureTimer(TimeSpan.Zero);
         return JobArraySubmitResult.Accepted(Snapshot());
     }
 
@@ -170,7 +216,7 @@ internal sealed partial class JobArrayGrain(
                 break;
             }
 
-            elements.Add(new JobArrayElement(i, JobArrayRules.ElementId(ArrayId, i), book.StateOf(i), book.IsJob(i)));
+            elements.Add(new JobArrayElement(i, JobArrayRules.ElementId(ArrayId, i), book.StateOf(i), book.IsSubmitted(i)));
         }
 
         return Task.FromResult<JobArrayElementPage?>(new JobArrayElementPage(elements, next));
@@ -187,12 +233,16 @@ internal sealed partial class JobArrayGrain(
         {
             Record.Cancelled = true;
             Record.CancelReason = reason;
+            var withdrawn = 0;
             for (var i = 0; i < book.Count; i++)
             {
-                Changed(book.Mark(i, ElementCode.Withdrawn));
+                withdrawn += Changed(book.Mark(i, ElementCode.Withdrawn)) ? 1 : 0;
             }
 
-            await WriteAsync(cancellationToken);
+            var hub = Record.Template!.OriginHub;
+            metrics.ElementsHeld(hub, JobState.Pending, -withdrawn);
+            metrics.JobsEntered(hub, JobState.Pending, JobState.Cancelled, withdrawn);
+            await Commit.CommitAsync();
             LogCancelled(logger, ArrayId, reason);
         }
 
@@ -213,7 +263,7 @@ internal sealed partial class JobArrayGrain(
 
         if (!book.AllEnded || _dirty)
         {
-            EnsureTimer();
+            EnsureTimer(TickPeriod);
         }
 
         return Snapshot();
@@ -223,13 +273,13 @@ internal sealed partial class JobArrayGrain(
     {
         if (_book is { } book && Changed(book.Apply(index, jobState, sequence)))
         {
-            EnsureTimer();
+            EnsureTimer(TickPeriod);
         }
 
         return Task.CompletedTask;
     }
 
-    /// <summary>One timer turn: a slice of submissions, cancels or sweeps, then a write when something changed.</summary>
+    /// <summary>One timer turn: placements, cancels or a sweep, then a write when something changed.</summary>
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         if (_book is not { } book)
@@ -245,8 +295,10 @@ internal sealed partial class JobArrayGrain(
         }
         else if (book.Unsubmitted > 0)
         {
-            await SubmitSliceAsync(book, cancellationToken);
-            await WriteAsync(cancellationToken);
+            if (_ticks >= _placeAfterTick)
+            {
+                await PlaceRoundsAsync(book, cancellationToken);
+            }
         }
         else if (_sweepFrom >= 0 || _ticks >= _nextSweepTick)
         {
@@ -255,56 +307,17 @@ internal sealed partial class JobArrayGrain(
 
         if (_dirty && (book.AllEnded || _ticks - _lastWriteTick >= WriteEveryTicks))
         {
-            await WriteAsync(cancellationToken);
+            await Commit.CommitAsync();
         }
 
         if (book.AllEnded && !_dirty)
         {
             StopTimer();
+            Close();
             if (await this.GetReminder(WakeReminder, cancellationToken) is { } reminder)
             {
                 await this.UnregisterReminder(reminder, cancellationToken);
             }
-        }
-    }
-
-    private async Task SubmitSliceAsync(ElementStates book, CancellationToken cancellationToken)
-    {
-        var indexes = new List<int>(Slice);
-        for (var i = 0; i < book.Count && indexes.Count < Slice; i++)
-        {
-            if (book.CodeOf(i) == (byte)ElementCode.Unsubmitted)
-            {
-                indexes.Add(i);
-            }
-        }
-
-        await ForEachAsync(indexes, i => SubmitElementAsync(i, cancellationToken), cancellationToken);
-    }
-
-    /// <summary>Submits one element and records the answer; null when the call failed (the element stays unsubmitted and is tried again).</summary>
-    private async Task<SubmitResult?> SubmitElementAsync(int index, CancellationToken cancellationToken)
-    {
-        var jobId = JobArrayRules.ElementId(ArrayId, index);
-        try
-        {
-            var result = await GrainFactory.GetGrain<IJobGrain>(jobId).SubmitAsync(JobArrayRules.ElementSpec(Record.Template!, ArrayId, index), cancellationToken);
-            if (result is { Refusal: SubmitRefusal.None, Job: { } job })
-            {
-                Changed(_book!.Apply(index, job.State, job.History.Count));
-            }
-            else
-            {
-                Changed(_book!.Mark(index, ElementCode.Rejected));
-                LogElementRefused(logger, ArrayId, index, result.Refusal, string.Join("; ", result.Errors));
-            }
-
-            return result;
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException)
-        {
-            LogElementFailed(logger, ArrayId, index, e);
-            return null;
         }
     }
 
@@ -315,12 +328,14 @@ internal sealed partial class JobArrayGrain(
         var indexes = new List<int>(Slice);
         for (var i = 0; i < book.Count && indexes.Count < Slice; i++)
         {
-            if (book.IsJob(i) && !book.StateOf(i).IsTerminal())
+            if (book.IsSubmitted(i) && !book.StateOf(i).IsTerminal())
             {
                 indexes.Add(i);
             }
         }
 
+        // A held element is cancelled through its job grain too, which takes its state over first: the region's queue
+        // entry or the data center's reservation goes with the cancel, as for any job.
         var reason = Record.CancelReason ?? "array cancelled";
         await ForEachAsync(indexes, async i =>
         {
@@ -341,7 +356,7 @@ internal sealed partial class JobArrayGrain(
         return indexes.Count(i => book.StateOf(i).IsTerminal());
     }
 
-    /// <summary>Re-reads a slice of the elements that have not ended, repairing what a lost report left behind.</summary>
+    /// <summary>Re-reads a slice of the activated elements that have not ended, repairing what a lost report left behind.</summary>
     private async Task SweepSliceAsync(ElementStates book, CancellationToken cancellationToken)
     {
         var from = Math.Max(_sweepFrom, 0);
@@ -395,10 +410,9 @@ internal sealed partial class JobArrayGrain(
         return changed;
     }
 
-    private async Task WriteAsync(CancellationToken cancellationToken)
+    /// <summary>The group commit's write: the record holds the book's arrays, so it takes every change made before it starts.</summary>
+    private async Task WriteRecordAsync(CancellationToken cancellationToken)
     {
-        Record.Codes = _book!.Codes;
-        Record.Sequences = _book.Sequences;
         _dirty = false;
         try
         {
@@ -406,22 +420,39 @@ internal sealed partial class JobArrayGrain(
         }
         catch
         {
-            // The next activation reads what storage holds and sweeps the elements for the rest.
             _dirty = true;
-            DeactivateOnIdle();
             throw;
         }
 
         _lastWriteTick = _ticks;
     }
 
-    private void EnsureTimer() =>
-        _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions { DueTime = TickPeriod, Period = TickPeriod, KeepAlive = true });
+    private void EnsureTimer(TimeSpan due) =>
+        _timer ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions { DueTime = due, Period = TickPeriod, KeepAlive = true });
 
     private void StopTimer()
     {
         _timer?.Dispose();
         _timer = null;
+    }
+
+    /// <summary>Counts this activation's array in the open arrays gauge, once.</summary>
+    private void Open()
+    {
+        if (!_open && Record.Template is { } template)
+        {
+            _open = true;
+            metrics.ArrayOpen(template.OriginHub, +1);
+        }
+    }
+
+    private void Close()
+    {
+        if (_open && Record.Template is { } template)
+        {
+            _open = false;
+            metrics.ArrayOpen(template.OriginHub, -1);
+        }
     }
 
     private JobArraySnapshot Snapshot()
@@ -432,7 +463,7 @@ internal sealed partial class JobArrayGrain(
         for (var i = 0; i < book.Count; i++)
         {
             rejected += book.CodeOf(i) == (byte)ElementCode.Rejected ? 1 : 0;
-            submitted += book.IsJob(i) ? 1 : 0;
+            submitted += book.IsSubmitted(i) ? 1 : 0;
         }
 
         return new JobArraySnapshot(ArrayId, Record.Template!, Record.Count, Record.SubmittedAt, book.Counts, submitted, rejected, Record.Cancelled, _version);
@@ -453,6 +484,6 @@ internal sealed partial class JobArrayGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job array {ArrayId}: the rest of its elements are cancelled by its timer")]
     private static partial void LogCancelBudgetSpent(ILogger logger, string arrayId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing job array {ArrayId} failed; its next activation sweeps its elements")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing job array {ArrayId} failed; its next activation places again what the write held and sweeps its elements")]
     private static partial void LogWriteFailed(ILogger logger, string arrayId, Exception exception);
 }

@@ -1,8 +1,12 @@
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 
 namespace ComputeGrid.Grains.JobArrays;
 
-/// <summary>A job array's persisted state: its spec and size, and its elements' states as two flat arrays (about 5 bytes an element).</summary>
+/// <summary>
+/// A job array's persisted state: its spec and size, and its elements' states as flat arrays (17 bytes an element): the
+/// code and sequence of each, and for an element whose state the array holds, where it was placed and when.
+/// </summary>
 [GenerateSerializer, Alias("cg.JobArrayRecord")]
 internal sealed class JobArrayRecord
 {
@@ -26,4 +30,16 @@ internal sealed class JobArrayRecord
 
     /// <summary>Why it was cancelled.</summary>
     [Id(6)] public string? CancelReason { get; set; }
+
+    /// <summary>The distinct placements of held elements (elements placed alike share one).</summary>
+    [Id(7)] public List<JobPlacement> Placements { get; set; } = [];
+
+    /// <summary>Per element: 1 + its placement's index in <see cref="Placements"/>, 0 when it was not placed while held.</summary>
+    [Id(8)] public int[] PlacementRefs { get; set; } = [];
+
+    /// <summary>Per element: when its region queued or placed it, in ms after <see cref="SubmittedAt"/>.</summary>
+    [Id(9)] public int[] HeldAtMs { get; set; } = [];
+
+    /// <summary>Per element: when it started while held, in ms after <see cref="SubmittedAt"/> plus 1; 0 when it did not.</summary>
+    [Id(10)] public int[] StartedAtMs { get; set; } = [];
 }

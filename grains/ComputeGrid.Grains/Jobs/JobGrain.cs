@@ -40,6 +40,7 @@ internal sealed partial class JobGrain(
     public async Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default)
     {
         using var activity = GridTracing.StartSubmit(JobId, spec.Tenant, spec.OriginHub);
+        await ActivateElementAsync();
         var submission = Book.Submit(spec);
         if (submission.Verdict != SubmitVerdict.Place)
         {
@@ -100,6 +101,7 @@ internal sealed partial class JobGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _durable = Record.Spec is null ? null : Snapshot();
+        FindElement();
         return Task.CompletedTask;
     }
 
@@ -108,20 +110,25 @@ internal sealed partial class JobGrain(
     /// waiting on it), so it must not show a transition a turn has made in memory but not yet written: a data center or
     /// region acting on such a state (a duplicate activation's, after a crash) could release capacity a durable job holds.
     /// </summary>
-    public Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(_durable);
+    public async Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
+        MayBeHeld ? (await ReadHeldAsync(cancellationToken))?.Job : _durable;
 
     /// <summary>
     /// Whether this activation is placing the job or writing a transition: <see cref="GetAsync"/> then answers what storage
     /// held before, and reconciliation must not release or drop what the turn is about to record (a submission slowed by
     /// a failing peer or a storage outage can take longer than reconciliation's passes).
     /// </summary>
-    public Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default) => Task.FromResult(_settling > 0);
+    public async Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default) =>
+        _settling > 0 || _activating is not null || (MayBeHeld && (await ReadHeldAsync(cancellationToken))?.Settling == true);
 
-    public Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
+    public async Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
     {
+        // A watched element needs its own activation: its array publishes nothing on the job's stream.
+        await ActivateElementAsync();
+
         // Registered before the snapshot is taken: every event is either in this snapshot's history or published after.
         _watchers.Add(watcherId);
-        return GetAsync(cancellationToken);
+        return await GetAsync(cancellationToken);
     }
 
     public Task UnwatchAsync(Guid watcherId)
@@ -132,6 +139,7 @@ internal sealed partial class JobGrain(
 
     public async Task<JobSnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (Book.Cancel(reason, clock.Now) is not { } cancel)
         {
             return null;
@@ -144,6 +152,7 @@ internal sealed partial class JobGrain(
     public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
     {
         using var activity = GridTracing.Start("assign", JobId, hub: placement.HubId, dataCenter: placement.DataCenterId, loanId: placement.LoanId);
+        await ActivateElementAsync();
         var assignment = Book.Assign(placement, clock.Now);
         if (assignment.Steps.Count > 0)
         {
@@ -156,6 +165,12 @@ internal sealed partial class JobGrain(
 
     public async Task ReportRunningAsync(string dataCenterId, CancellationToken cancellationToken = default)
     {
+        if (await RunHeldAsync(dataCenterId, cancellationToken))
+        {
+            return;
+        }
+
+        await ActivateElementAsync();
         if (Book.Run(dataCenterId, clock.Now) is { } running)
         {
             await CommitAsync([running], cancellationToken);
@@ -164,6 +179,7 @@ internal sealed partial class JobGrain(
 
     public async Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail)
     {
+        await ActivateElementAsync();
         if (Book.KeepsOutcome(dataCenterId, outcome is not null))
         {
             // The agent killed the cancelled job's process and reported how it ended: the job keeps its exit code and output.
@@ -194,6 +210,7 @@ internal sealed partial class JobGrain(
 
     public async Task ReportFinishedAsync(string dataCenterId, bool succeeded, string detail, JobOutcome? outcome = null, CancellationToken cancellationToken = default)
     {
+        await ActivateElementAsync();
         if (Book.Finish(dataCenterId, succeeded, detail, clock.Now) is not { } finished)
         {
             return;
@@ -206,6 +223,7 @@ internal sealed partial class JobGrain(
 
     public async Task DriveAsync()
     {
+        await ActivateElementAsync();
         var drive = Book.Drive(clock.Now);
         switch (drive.Action)
         {
@@ -236,6 +254,7 @@ internal sealed partial class JobGrain(
 
     public async Task PreemptAsync(string dataCenterId, string reason)
     {
+        await ActivateElementAsync();
         if (Book.Preempt(dataCenterId, reason, clock.Now) is not { } preempted)
         {
             return;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Pool;
@@ -56,8 +57,16 @@ internal sealed partial class RegionGrain
 
         var wanting = new Dictionary<string, List<WaitingJob>>(StringComparer.Ordinal);
         var stuck = new List<WaitingJob>();
+        var drained = new List<(string JobId, JobPlacement Placement)>();
+        var pass = Stopwatch.GetTimestamp();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
+            if (PassSpent(pass))
+            {
+                DrainSoon();
+                break;
+            }
+
             if (!_queue.TryGetValue(next.JobId, out var queued))
             {
                 continue;
@@ -91,19 +100,12 @@ internal sealed partial class RegionGrain
                 placement = placement with { Reason = $"{placement.Reason}; {note}" };
             }
 
-            // One write, in RegionWritePlan's order: the placement before the queue entry's removal.
+            // Written with the pass's other placements, in RegionWritePlan's order: the placement before the queue entry's removal.
             Book.PlaceFromQueue(queued.JobId, queued.Spec, placement);
-            await WritePlacementsAsync(cancellationToken);
-            var accepted = await GrainFactory.GetGrain<IJobGrain>(queued.JobId).AssignAsync(placement, cancellationToken);
-            if (!accepted)
-            {
-                // Cancelled while we reserved: give the capacity straight back.
-                Book.Release(queued.JobId);
-                await WritePlacementsAsync(cancellationToken);
-                await GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReleaseAsync(queued.JobId, default, TimeSpan.Zero, cancellationToken);
-            }
+            drained.Add((queued.JobId, placement));
         }
 
+        await AssignDrainedAsync(drained, cancellationToken);
         UpdateRetryTimer();
         foreach (var (hub, jobs) in wanting)
         {

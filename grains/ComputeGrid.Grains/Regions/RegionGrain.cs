@@ -122,22 +122,21 @@ internal sealed partial class RegionGrain(
         }
     }
 
-    public async Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free)
+    public Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free)
     {
         View.See(dataCenterId, free);
-        await DrainQueueAsync(CancellationToken.None);
+        DrainSoon();
+        return Task.CompletedTask;
     }
 
-    public async Task OnJobReleasedAsync(string jobId)
+    public Task OnJobReleasedAsync(string jobId)
     {
         if (Book.Release(jobId) is { } was)
         {
-            await WritePlacementsAsync(CancellationToken.None);
-            if (was.Placement.LoanId is not null)
-            {
-                await CarryOutAsync(Loans.ReturnsDue(), CancellationToken.None);
-            }
+            WriteReleasesSoon(fromLoan: was.Placement.LoanId is not null);
         }
+
+        return Task.CompletedTask;
     }
 
     public async Task OnDirectoryChangedAsync(PoolDirectory directory)

@@ -47,6 +47,9 @@ public sealed class GridMetrics : IDisposable
     private readonly Histogram<double> _placementLatency;
     private readonly Counter<long> _arrays;
     private readonly Counter<long> _arrayElements;
+    private readonly UpDownCounter<long> _arraysOpen;
+    private readonly UpDownCounter<long> _heldElements;
+    private readonly Counter<long> _activatedElements;
     private volatile PoolSnapshot? _pool;
     private volatile IReadOnlyList<HubBalance> _balances = [];
     private volatile IReadOnlyList<LoanSummary> _activeLoans = [];
@@ -78,6 +81,10 @@ public sealed class GridMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600] });
         _arrays = meter.CreateCounter<long>("computegrid.job_arrays.submitted", "{array}", "Job arrays accepted, by origin hub.");
         _arrayElements = meter.CreateCounter<long>("computegrid.job_array.elements.submitted", "{job}", "Elements of the job arrays accepted, by origin hub (each also counts in computegrid.jobs as a job once submitted).");
+        _arraysOpen = meter.CreateUpDownCounter<long>("computegrid.job_arrays", "{array}", "Job arrays with elements that have not ended, by origin hub, as this silo's arrays counted them since it started (sum over silos).");
+        _heldElements = meter.CreateUpDownCounter<long>(
+            "computegrid.job_array.elements.held", "{job}", "Array elements whose state their array holds (their job grains not activated yet), by origin hub and state (Pending, Queued or Scheduled).");
+        _activatedElements = meter.CreateCounter<long>("computegrid.job_array.elements.activated", "{job}", "Array elements whose job grains took their state over from their array, by origin hub.");
         meter.CreateObservableGauge("computegrid.queue.length", () => PerHub(h => h.QueueLength), "{job}", "Jobs waiting in each hub's queue.");
         meter.CreateObservableGauge("computegrid.cpu.capacity.cores", () => PerHub(h => Cores(h.Capacity)), "{core}", "Each hub's CPU capacity, cores.");
         meter.CreateObservableGauge("computegrid.cpu.used.cores", () => PerHub(h => Cores(h.Used)), "{core}", "Each hub's CPU in use (reservations and capacity lent), cores.");
@@ -171,6 +178,43 @@ public sealed class GridMetrics : IDisposable
             _newArrays.Enqueue(arrayId);
         }
     }
+
+    /// <summary>Counts <paramref name="count"/> jobs entering <paramref name="state"/> at once (array elements moved by their array), as <see cref="JobEntered"/> does one.</summary>
+    public void JobsEntered(string originHub, JobState? from, JobState state, int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var hub = new KeyValuePair<string, object?>("hub", originHub);
+        if (from is { } left && !left.IsTerminal())
+        {
+            _jobs.Add(-count, hub, new KeyValuePair<string, object?>("state", left.ToString()));
+        }
+
+        if (!state.IsTerminal())
+        {
+            _jobs.Add(count, hub, new KeyValuePair<string, object?>("state", state.ToString()));
+        }
+
+        _transitions.Add(count, hub, new KeyValuePair<string, object?>("state", state.ToString()));
+    }
+
+    /// <summary>An array of this silo opened (accepted or activated with elements not ended, +1) or closed (every element ended or the activation went, -1).</summary>
+    public void ArrayOpen(string originHub, int delta) => _arraysOpen.Add(delta, new KeyValuePair<string, object?>("hub", originHub));
+
+    /// <summary><paramref name="delta"/> array elements held by their array entered (positive) or left (negative) <paramref name="state"/>.</summary>
+    public void ElementsHeld(string originHub, JobState state, int delta)
+    {
+        if (delta != 0)
+        {
+            _heldElements.Add(delta, new KeyValuePair<string, object?>("hub", originHub), new KeyValuePair<string, object?>("state", state.ToString()));
+        }
+    }
+
+    /// <summary>An array element's job grain took its state over from its array.</summary>
+    public void ElementActivated(string originHub) => _activatedElements.Add(1, new KeyValuePair<string, object?>("hub", originHub));
 
     /// <summary>The job arrays accepted on this silo since the last call, oldest first (at most the trends keep).</summary>
     public IReadOnlyList<string> TakeNewArrayIds()

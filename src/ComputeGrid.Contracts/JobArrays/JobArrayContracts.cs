@@ -7,8 +7,11 @@ namespace ComputeGrid.Contracts.JobArrays;
 
 /// <summary>
 /// One job array (key: array id): N jobs of one shape, whose elements are jobs with ids <c>&lt;arrayId&gt;-&lt;index&gt;</c>.
-/// The array is acknowledged once it is persisted and its first element is accepted; it submits the other elements
-/// itself, in the background, through each element's <see cref="IJobGrain"/>, and keeps their states by index.
+/// The array is acknowledged once it is persisted and its first element is accepted; it places the other elements
+/// itself, in the background, in batches through its origin hub's region, and holds their states by index. An element's
+/// <see cref="IJobGrain"/> activates lazily: it reads a held element through its array, and takes the element's state
+/// over (<see cref="ActivateElementAsync"/>) before its first change of its own (an assignment, a cancel, a transition a
+/// data center reports, a watch); from then on it owns the state and reports each change to the array.
 /// </summary>
 [Alias("cg.IJobArrayGrain")]
 public interface IJobArrayGrain : IGrainWithStringKey
@@ -45,7 +48,42 @@ public interface IJobArrayGrain : IGrainWithStringKey
     /// </summary>
     [AlwaysInterleave, OneWay, Alias("ElementChanged")]
     Task OnElementChangedAsync(int index, JobState state, int sequence);
+
+    /// <summary>
+    /// Element <paramref name="index"/> as the array holds it, for its job grain while that has no state of its own (as a
+    /// job; null when the array or the element is unknown, or the element never became a job). Interleaves.
+    /// </summary>
+    [AlwaysInterleave, Alias("ReadElement")]
+    Task<HeldElement?> ReadElementAsync(int index, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Hands element <paramref name="index"/>'s state over to its job grain: durable at the array before it answers, and
+    /// idempotent (a grain that lost the state before writing it gets the same again). An element the array is placing
+    /// is handed over as Pending (its job places it again; the region answers with what it holds). Null as
+    /// <see cref="ReadElementAsync"/>. Interleaves and never waits for another grain, so a job grain called by the
+    /// array's own region or by the array itself never waits on the array.
+    /// </summary>
+    [AlwaysInterleave, Alias("ActivateElement")]
+    Task<HeldElement?> ActivateElementAsync(int index, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Data center <paramref name="dataCenterId"/> reports that held element <paramref name="index"/> started: the array
+    /// records Running, durably, and answers true. False when the array does not hold it scheduled there (its job grain
+    /// then handles the report itself). Interleaves, as <see cref="ActivateElementAsync"/>.
+    /// </summary>
+    [AlwaysInterleave, Alias("RunElement")]
+    Task<bool> RunElementAsync(int index, string dataCenterId, CancellationToken cancellationToken = default);
 }
+
+/// <summary>An element's state as its array holds it.</summary>
+/// <param name="Job">The element as a job: Pending (not placed yet), Queued, Scheduled or Running, with the events that led there.</param>
+/// <param name="Settling">True while the array has no answer for it from its region (its call under way, or failed and to be made again): a queue entry or placement may exist that the array has not recorded.</param>
+/// <param name="Activated">True once its job grain took its state over.</param>
+[GenerateSerializer, Immutable, Alias("cg.HeldElement")]
+public sealed record HeldElement(
+    [property: Id(0)] JobSnapshot Job,
+    [property: Id(1)] bool Settling,
+    [property: Id(2)] bool Activated);
 
 /// <summary>An array as it stands.</summary>
 /// <param name="ArrayId">The array's id.</param>
@@ -53,7 +91,7 @@ public interface IJobArrayGrain : IGrainWithStringKey
 /// <param name="Count">How many elements it has.</param>
 /// <param name="SubmittedAt">When it was accepted.</param>
 /// <param name="Counts">Every element counted by state; they add up to <paramref name="Count"/>. Elements not yet submitted count as Pending, rejected ones as Failed, ones withdrawn by a cancel before submission as Cancelled.</param>
-/// <param name="Submitted">How many elements are jobs already.</param>
+/// <param name="Submitted">How many elements are jobs already (queued or placed by their region).</param>
 /// <param name="Rejected">How many elements were refused at submission (counted as Failed).</param>
 /// <param name="Cancelled">True once the array was cancelled.</param>
 /// <param name="Version">Grows with every change of the counts; watchers compare it.</param>
@@ -77,7 +115,7 @@ public sealed record JobArraySnapshot(
 /// <param name="Index">Its index, 0..Count-1.</param>
 /// <param name="JobId">Its job's id, <c>&lt;arrayId&gt;-&lt;index&gt;</c>.</param>
 /// <param name="State">The state it is counted in.</param>
-/// <param name="Submitted">True when it is a job (readable and cancellable by <paramref name="JobId"/>).</param>
+/// <param name="Submitted">True when its region queued or placed it (every element but a rejected or withdrawn one is readable and cancellable by <paramref name="JobId"/>).</param>
 [GenerateSerializer, Immutable, Alias("cg.JobArrayElement")]
 public sealed record JobArrayElement(
     [property: Id(0)] int Index,

@@ -13,6 +13,15 @@ public enum ElementCode : byte
 
     /// <summary>The array was cancelled before this element was submitted: counted as Cancelled, never becomes a job.</summary>
     Withdrawn = 0xFD,
+
+    /// <summary>Waiting in its region's queue, its state held by the array (its job grain not activated yet): counted as Queued.</summary>
+    HeldQueued = 0xFC,
+
+    /// <summary>Placed at a data center, its state held by the array (its job grain not activated yet): counted as Scheduled.</summary>
+    HeldScheduled = 0xFB,
+
+    /// <summary>Started at its data center, its state held by the array (its job grain not activated yet): counted as Running.</summary>
+    HeldRunning = 0xFA,
 }
 
 /// <summary>
@@ -20,11 +29,19 @@ public enum ElementCode : byte
 /// <see cref="ElementCode"/>) and the job event sequence that set it, about 5 bytes per element, with the counts by
 /// state kept in step. Reports may arrive out of order or twice: a report older than what the book holds changes nothing.
 /// </summary>
+/// <remarks>
+/// An element is either held (unsubmitted, queued, scheduled or running (<see cref="ElementCode.HeldQueued"/> and on):
+/// the array owns its state) or activated (a <see cref="JobState"/> code: its job grain owns its state and reports to the
+/// array), or neither (rejected or withdrawn). An element goes from held to activated once (<see cref="Activate"/>), never back.
+/// </remarks>
 public sealed class ElementStates
 {
     private readonly byte[] _codes;
     private readonly int[] _sequences;
     private readonly int[] _counts = new int[Enum.GetValues<JobState>().Length];
+
+    // Held elements by code: unsubmitted, queued, scheduled, running.
+    private readonly int[] _held = new int[4];
 
     /// <summary>A book of <paramref name="count"/> unsubmitted elements.</summary>
     public ElementStates(int count)
@@ -44,7 +61,7 @@ public sealed class ElementStates
         _sequences = sequences;
         foreach (var code in codes)
         {
-            _counts[(int)Counted(code)]++;
+            Tally(code, +1);
         }
     }
 
@@ -61,7 +78,16 @@ public sealed class ElementStates
     public IReadOnlyDictionary<JobState, int> Counts => Enum.GetValues<JobState>().ToDictionary(s => s, s => _counts[(int)s]);
 
     /// <summary>How many elements no job stands for yet (neither submitted, rejected nor withdrawn).</summary>
-    public int Unsubmitted => _codes.Count(c => c == (byte)ElementCode.Unsubmitted);
+    public int Unsubmitted => _held[0];
+
+    /// <summary>How many elements are held queued in their region.</summary>
+    public int HeldQueued => _held[1];
+
+    /// <summary>How many elements are held scheduled at a data center.</summary>
+    public int HeldScheduled => _held[2];
+
+    /// <summary>How many elements are held running at a data center.</summary>
+    public int HeldRunning => _held[3];
 
     /// <summary>True when every element is terminal (or rejected or withdrawn).</summary>
     public bool AllEnded => _counts[(int)JobState.Succeeded] + _counts[(int)JobState.Failed] + _counts[(int)JobState.Cancelled] == _codes.Length;
@@ -72,8 +98,58 @@ public sealed class ElementStates
     /// <summary>The state element <paramref name="index"/> is counted in.</summary>
     public JobState StateOf(int index) => Counted(_codes[index]);
 
-    /// <summary>True when element <paramref name="index"/> was submitted as a job (whatever its state now).</summary>
+    /// <summary>True when element <paramref name="index"/> is activated: its job grain owns its state (whatever that is now).</summary>
     public bool IsJob(int index) => _codes[index] <= (byte)JobState.Cancelled;
+
+    /// <summary>True when the array holds element <paramref name="index"/>'s state (not submitted yet, queued or scheduled) and its job grain does not.</summary>
+    public bool IsHeld(int index) => _codes[index] is (byte)ElementCode.Unsubmitted or (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled or (byte)ElementCode.HeldRunning;
+
+    /// <summary>True when the federation knows element <paramref name="index"/> as a job: held queued or scheduled, or activated.</summary>
+    public bool IsSubmitted(int index) => IsJob(index) || _codes[index] is (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled or (byte)ElementCode.HeldRunning;
+
+    /// <summary>Records that a held scheduled element started; true when the book changed (false for any other element).</summary>
+    public bool Run(int index)
+    {
+        if ((uint)index >= (uint)_codes.Length || _codes[index] != (byte)ElementCode.HeldScheduled)
+        {
+            return false;
+        }
+
+        Set(index, (byte)ElementCode.HeldRunning);
+        return true;
+    }
+
+    /// <summary>
+    /// Records where its region put a held element that was not submitted yet: its queue (<paramref name="placed"/> false)
+    /// or a data center. True when the book changed; an element no longer unsubmitted (activated, withdrawn) is left alone.
+    /// </summary>
+    public bool Hold(int index, bool placed)
+    {
+        if ((uint)index >= (uint)_codes.Length || _codes[index] != (byte)ElementCode.Unsubmitted)
+        {
+            return false;
+        }
+
+        Set(index, (byte)(placed ? ElementCode.HeldScheduled : ElementCode.HeldQueued));
+        return true;
+    }
+
+    /// <summary>
+    /// Hands a held element over to its job grain, which from now on owns its state and reports each change with its
+    /// sequence (<paramref name="sequence"/> is the number of events the grain starts with). False when it is not held.
+    /// </summary>
+    public bool Activate(int index, int sequence)
+    {
+        if ((uint)index >= (uint)_codes.Length || !IsHeld(index))
+        {
+            return false;
+        }
+
+        var state = StateOf(index);
+        Set(index, (byte)state);
+        _sequences[index] = sequence;
+        return true;
+    }
 
     /// <summary>
     /// Records that the element's job entered <paramref name="state"/> with event <paramref name="sequence"/>; true when
@@ -96,10 +172,10 @@ public sealed class ElementStates
         return true;
     }
 
-    /// <summary>Marks an element that is no job (rejected, or withdrawn by a cancel); ignored for an element that is a job.</summary>
+    /// <summary>Marks an unsubmitted element that is no job (rejected, or withdrawn by a cancel); ignored for any other.</summary>
     public bool Mark(int index, ElementCode code)
     {
-        if (IsJob(index) || _codes[index] == (byte)code)
+        if (_codes[index] != (byte)ElementCode.Unsubmitted || code == ElementCode.Unsubmitted)
         {
             return false;
         }
@@ -110,9 +186,29 @@ public sealed class ElementStates
 
     private void Set(int index, byte code)
     {
-        _counts[(int)Counted(_codes[index])]--;
+        Tally(_codes[index], -1);
         _codes[index] = code;
-        _counts[(int)Counted(code)]++;
+        Tally(code, +1);
+    }
+
+    private void Tally(byte code, int delta)
+    {
+        _counts[(int)Counted(code)] += delta;
+        switch (code)
+        {
+            case (byte)ElementCode.Unsubmitted:
+                _held[0] += delta;
+                break;
+            case (byte)ElementCode.HeldQueued:
+                _held[1] += delta;
+                break;
+            case (byte)ElementCode.HeldScheduled:
+                _held[2] += delta;
+                break;
+            case (byte)ElementCode.HeldRunning:
+                _held[3] += delta;
+                break;
+        }
     }
 
     private static JobState Counted(byte code) => code switch
@@ -120,6 +216,9 @@ public sealed class ElementStates
         (byte)ElementCode.Unsubmitted => JobState.Pending,
         (byte)ElementCode.Rejected => JobState.Failed,
         (byte)ElementCode.Withdrawn => JobState.Cancelled,
+        (byte)ElementCode.HeldQueued => JobState.Queued,
+        (byte)ElementCode.HeldScheduled => JobState.Scheduled,
+        (byte)ElementCode.HeldRunning => JobState.Running,
         _ => (JobState)code,
     };
 }

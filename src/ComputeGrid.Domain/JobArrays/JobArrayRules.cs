@@ -25,6 +25,27 @@ public static class JobArrayRules
     /// <summary>The id of element <paramref name="index"/> of <paramref name="arrayId"/>: <c>&lt;arrayId&gt;-&lt;index&gt;</c>.</summary>
     public static string ElementId(string arrayId, int index) => $"{arrayId}-{index.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>
+    /// True when <paramref name="jobId"/> has an element's form, <c>&lt;arrayId&gt;-&lt;index&gt;</c> with the index as
+    /// <see cref="ElementId"/> writes it (no sign, no leading zero, below <see cref="MaxCount"/>).
+    /// </summary>
+    public static bool TryParseElementId(string jobId, out string arrayId, out int index)
+    {
+        var dash = jobId.LastIndexOf('-');
+        arrayId = dash > 0 ? jobId[..dash] : string.Empty;
+        index = -1;
+        var digits = dash > 0 ? jobId.AsSpan(dash + 1) : [];
+        if (digits.Length is 0 or > 5 || (digits.Length > 1 && digits[0] == '0')
+            || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed >= MaxCount)
+        {
+            arrayId = string.Empty;
+            return false;
+        }
+
+        index = parsed;
+        return true;
+    }
+
     /// <summary>Checks an array's size and the room its elements need in the template's command.</summary>
     public static List<ValidationError> Validate(JobSpec template, int count)
     {
