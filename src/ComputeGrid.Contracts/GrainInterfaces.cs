@@ -38,6 +38,16 @@ public interface IJobGrain : IGrainWithStringKey
     Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Confirms, with a write of the job's record, that the job holds no capacity at <paramref name="dataCenterId"/>: a
+    /// data center releases a reservation its job does not account for only on true. False when the job holds capacity
+    /// there (or this activation's memory is ahead of storage). The write is the fence: it fails (and the activation goes)
+    /// when storage holds a version this activation never read (a duplicate activation's, or a write that landed after
+    /// it was reported failed), so a placement no read showed cannot lose its reservation. Waits for the job's turn.
+    /// </summary>
+    [Alias("Disown")]
+    Task<bool> DisownAsync(string dataCenterId, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// <see cref="GetAsync"/> for a watcher of the job's stream, which it registers: the job publishes its events on its
     /// stream only while somebody watches (a stream per job costs a pub-sub registration per job, and most jobs are
     /// never watched). Registrations live as long as the activation; a watcher calls this again whenever it

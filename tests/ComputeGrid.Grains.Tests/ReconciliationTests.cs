@@ -4,6 +4,9 @@ using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Resources;
+using ComputeGrid.Grains.Hosting;
+using ComputeGrid.Grains.Jobs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComputeGrid.Grains.Tests;
 
@@ -131,6 +134,42 @@ public sealed class ReconciliationTests(GridClusterFixture fixture)
         Assert.Equal(1, (await Snapshot(spec.Id)).Reservations);
         await Grid.CancelJobAsync(job.JobId, "test");
     }
+
+    [Fact]
+    public async Task A_placement_storage_holds_but_the_answering_job_activation_never_read_keeps_its_reservation_and_is_read_again()
+    {
+        var spec = await fixture.RegisterPrivateDataCenterAsync("rc-unread", "gansu", "RUNREAD", gpus: 1, cores: 8);
+        var request = Jobs.OnGpu("rc-unread", "RUNREAD", "gansu", TimeSpan.FromMinutes(10), id: Jobs.NewId("hold"));
+        var job = await Grid.SubmitAsync(request);
+        Assert.Equal(spec.Id, job.Placement!.DataCenterId);
+
+        // As a duplicate activation after a silo crash (or a write reported failed that landed) leaves it: storage holds the
+        // job Scheduled there, and the activation that answers for the job read storage before that and says "no job".
+        var grainId = GrainId.Create("job", job.JobId);
+        var stored = new GrainState<JobRecord>(new JobRecord());
+        await Storage.ReadStateAsync("job", grainId, stored);
+        var scheduled = stored.State;
+        Assert.Equal(JobState.Scheduled, scheduled?.State);
+        await Storage.ClearStateAsync("job", grainId, stored);
+        await fixture.Cluster.DeactivateAsync(Grains.GetGrain<IJobGrain>(job.JobId));
+        Assert.Null(await Grains.GetGrain<IJobGrain>(job.JobId).GetAsync());
+        await Storage.WriteStateAsync("job", grainId, new GrainState<JobRecord>(scheduled!));
+
+        // The region drops its record of a job that reads as unknown; the data center then asks the job to confirm, in
+        // storage, that it holds nothing there: the write meets the version that activation never read, fails, and the
+        // activation goes. Without that fence the reservation is released under a job that storage holds Scheduled there.
+        await Eventually.TrueAsync(
+            async () => await Grains.GetGrain<IJobGrain>(job.JobId).GetAsync() is { State: JobState.Scheduled or JobState.Running, Placement.DataCenterId: var at } && at == spec.Id,
+            "the job reads the placement storage holds",
+            TimeSpan.FromSeconds(60),
+            async () => $"reservations={(await Snapshot(spec.Id)).Reservations}");
+        Assert.Equal(1, (await Snapshot(spec.Id)).Reservations);
+
+        await Grid.CancelJobAsync(job.JobId, "test");
+        await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the cancelled job's capacity is back");
+    }
+
+    private Orleans.Storage.IGrainStorage Storage => fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
 
     private async Task<DataCenterSnapshot> Snapshot(string id) => (await Grains.GetGrain<IDataCenterGrain>(id).GetSnapshotAsync())!;
 }

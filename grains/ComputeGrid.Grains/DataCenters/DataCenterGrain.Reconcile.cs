@@ -113,7 +113,15 @@ internal sealed partial class DataCenterGrain
             return;
         }
 
-        if (!_suspects.Remove(jobId))
+        if (await JobReads.DisownsAsync(GrainFactory, jobId, Id, JobReads.DeadlineFor(options.Value.ReconcileInterval), cancellationToken) is not true)
+        {
+            // The snapshot was stale: the job recorded a placement here since it was read, or storage holds one that the
+            // activation answering for the job never read (its write failed and it goes). Judge it again from the start.
+            _suspects.Remove(jobId);
+            return;
+        }
+
+        if (!_suspects.ContainsKey(jobId))
         {
             // Reserved again while this pass asked around (the grain is reentrant): whoever reserved it records it.
             return;
@@ -121,7 +129,17 @@ internal sealed partial class DataCenterGrain
 
         LogOrphanReleased(logger, Id, jobId, snapshot?.State, snapshot?.Placement?.DataCenterId);
         executor.Stop(jobId);
-        await ReleaseAsync(jobId, Footprint.Zero, TimeSpan.Zero, cancellationToken);
+        if (Record.HasAgents && Book.Holds(jobId))
+        {
+            await Agents.ReleaseAsync(jobId, cancellationToken);
+        }
+
+        // Not while it was reserved again during the agent's release (an await): the new holder runs it again.
+        if (_suspects.Remove(jobId) && Book.Release(jobId, Footprint.Zero) is { } intents)
+        {
+            await Commit.CommitAsync();
+            await CarryOutAsync(intents, TimeSpan.Zero, Footprint.Zero, string.Empty);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data center {DataCenterId} released the reservation of job {JobId}: the job is {State} at {PlacedAt}")]

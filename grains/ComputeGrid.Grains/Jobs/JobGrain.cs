@@ -31,6 +31,9 @@ internal sealed partial class JobGrain(
     // Turns of this activation under way that will write a placement or a transition (IsSettlingAsync).
     private int _settling;
 
+    // A write of this activation failed: memory may be ahead of storage until the activation goes (DisownAsync).
+    private bool _unwritten;
+
     private string JobId => this.GetPrimaryKeyString();
 
     private JobRecord Record => state.State;
@@ -120,6 +123,32 @@ internal sealed partial class JobGrain(
     /// </summary>
     public async Task<bool> IsSettlingAsync(CancellationToken cancellationToken = default) =>
         _settling > 0 || _activating is not null || (MayBeHeld && (await ReadHeldAsync(cancellationToken))?.Settling == true);
+
+    public async Task<bool> DisownAsync(string dataCenterId, CancellationToken cancellationToken = default)
+    {
+        await ActivateElementAsync();
+        if (_unwritten || (Record.State.HoldsCapacity() && Record.Placement?.DataCenterId == dataCenterId))
+        {
+            return false;
+        }
+
+        // Writes what this activation holds, unchanged, conditional on the version it read: if storage holds a version it
+        // never read (a placement recorded by a duplicate activation, or a write that landed after it was reported
+        // failed), the write fails, the activation goes, and the next one reads the placement.
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch
+        {
+            _unwritten = true;
+            DeactivateOnIdle();
+            throw;
+        }
+
+        LogDisowned(logger, JobId, dataCenterId);
+        return true;
+    }
 
     public async Task<JobSnapshot?> WatchAsync(Guid watcherId, CancellationToken cancellationToken = default)
     {
@@ -346,6 +375,7 @@ internal sealed partial class JobGrain(
         }
         catch
         {
+            _unwritten = true;
             DeactivateOnIdle();
             throw;
         }
@@ -414,6 +444,9 @@ internal sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} preempted in {DataCenterId}: {Reason}")]
     private static partial void LogPreempted(ILogger logger, string jobId, string dataCenterId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} confirmed in storage that it holds nothing at {DataCenterId}")]
+    private static partial void LogDisowned(ILogger logger, string jobId, string dataCenterId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciliation drove job {JobId} on from {State}: {Outcome}")]
     private static partial void LogDriven(ILogger logger, string jobId, JobState state, PlaceOutcome outcome);

@@ -26,6 +26,14 @@ internal static class JobReads
     public static async Task<bool?> IsSettlingAsync(IGrainFactory grains, string jobId, TimeSpan deadline, CancellationToken cancellationToken) =>
         await WithinAsync(ct => grains.GetGrain<IJobGrain>(jobId).IsSettlingAsync(ct), deadline, cancellationToken) is (true, var settling) ? settling : null;
 
+    /// <summary>
+    /// Whether the job confirmed in storage that it holds nothing at <paramref name="dataCenterId"/>
+    /// (<see cref="IJobGrain.DisownAsync"/>), or null when it did not answer within <paramref name="deadline"/> or its
+    /// write failed. A data center releases a reservation its job does not account for only on a plain true.
+    /// </summary>
+    public static async Task<bool?> DisownsAsync(IGrainFactory grains, string jobId, string dataCenterId, TimeSpan deadline, CancellationToken cancellationToken) =>
+        await WithinAsync(ct => grains.GetGrain<IJobGrain>(jobId).DisownAsync(dataCenterId, ct), deadline, cancellationToken) is (true, var disowned) ? disowned : null;
+
     /// <summary>One call limited to <paramref name="deadline"/>: its answer, or not answered when it timed out or its silo was gone.</summary>
     private static async Task<(bool Answered, T? Value)> WithinAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan deadline, CancellationToken cancellationToken)
     {
