@@ -46,6 +46,29 @@ public class JobArrayRulesTests
     }
 
     [Fact]
+    public void A_submission_with_an_over_long_array_id_is_refused_naming_arrayId_and_a_valid_one_has_no_error()
+    {
+        Assert.Empty(JobArrayRules.ValidateSubmission(Shipped.ValidJob, 10, "arr"));
+        Assert.Contains(JobArrayRules.ValidateSubmission(Shipped.ValidJob, 10, new string('a', JobArrayRules.MaxArrayIdLength + 1)), e => e.Field == "arrayId");
+    }
+
+    [Fact]
+    public void A_page_of_elements_keeps_those_in_the_wanted_state_and_names_where_the_next_page_starts()
+    {
+        var book = new ElementStates(5);
+        book.Mark(1, ElementCode.Rejected);
+        book.Mark(3, ElementCode.Rejected);
+
+        var (pending, next) = book.Page(JobState.Pending, 2, 0);
+        Assert.Equal([0, 2], pending);
+        Assert.Equal(4, next);
+        var (failed, none) = book.Page(JobState.Failed, 10, 0);
+        Assert.Equal([1, 3], failed);
+        Assert.Null(none);
+        Assert.Equal((2, 0), book.Tally());
+    }
+
+    [Fact]
     public void The_book_counts_unsubmitted_elements_as_pending_and_always_adds_up_to_the_size()
     {
         var book = new ElementStates(4);

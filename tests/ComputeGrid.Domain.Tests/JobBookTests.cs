@@ -480,4 +480,19 @@ public class JobBookTests
         Assert.Equal(Enumerable.Range(1, sheet.Steps).Select(i => (long)i), sheet.History.Select(s => s.Sequence));
         Assert.All(sheet.History.Skip(1).Zip(sheet.History), pair => Assert.Equal(pair.Second.State, pair.First.From));
     }
+
+    [Theory]
+    [InlineData(Stage.Unknown, "qingyang", false, true)]
+    [InlineData(Stage.Queued, "qingyang", false, true)]
+    [InlineData(Stage.Scheduled, "qingyang", false, false)]
+    [InlineData(Stage.Scheduled, "zhongwei", false, true)]
+    [InlineData(Stage.Running, "qingyang", false, false)]
+    [InlineData(Stage.Succeeded, "qingyang", false, true)]
+    [InlineData(Stage.Unknown, "qingyang", true, false)]
+    public void A_job_disowns_a_data_center_only_when_it_holds_nothing_there_and_its_memory_is_not_ahead_of_storage(Stage stage, string dataCenterId, bool unwritten, bool disowns)
+    {
+        var (book, _) = Job(stage);
+
+        Assert.Equal(disowns, book.MayDisown(dataCenterId, unwritten));
+    }
 }

@@ -139,17 +139,7 @@ internal sealed partial class JobArrayGrain(
             return JobArraySubmitResult.Accepted(Snapshot());
         }
 
-        var errors = JobArrayRules.Validate(template, count);
-        if (ArrayId.Length > JobArrayRules.MaxArrayIdLength)
-        {
-            errors.Add(new ValidationError("arrayId", $"must be at most {JobArrayRules.MaxArrayIdLength} characters"));
-        }
-
-        if (errors.Count == 0)
-        {
-            errors.AddRange(JobSpecRules.ValidateShape(JobArrayRules.ElementSpec(template, ArrayId, 0)));
-        }
-
+        var errors = JobArrayRules.ValidateSubmission(template, count, ArrayId);
         if (errors.Count > 0)
         {
             return JobArraySubmitResult.Refused(SubmitRefusal.Invalid, errors);
@@ -201,72 +191,9 @@ internal sealed partial class JobArrayGrain(
             return Task.FromResult<JobArrayElementPage?>(null);
         }
 
-        var elements = new List<JobArrayElement>(Math.Clamp(limit, 1, 500));
-        int? next = null;
-        for (var i = Math.Max(0, from); i < book.Count; i++)
-        {
-            if (wanted is { } s && book.StateOf(i) != s)
-            {
-                continue;
-            }
-
-            if (elements.Count == limit)
-            {
-                next = i;
-                break;
-            }
-
-            elements.Add(new JobArrayElement(i, JobArrayRules.ElementId(ArrayId, i), book.StateOf(i), book.IsSubmitted(i)));
-        }
-
+        var (indexes, next) = book.Page(wanted, limit, from);
+        var elements = indexes.Select(i => new JobArrayElement(i, JobArrayRules.ElementId(ArrayId, i), book.StateOf(i), book.IsSubmitted(i))).ToList();
         return Task.FromResult<JobArrayElementPage?>(new JobArrayElementPage(elements, next));
-    }
-
-    public async Task<JobArraySnapshot?> CancelAsync(string reason, CancellationToken cancellationToken = default)
-    {
-        if (_book is not { } book)
-        {
-            return null;
-        }
-
-        if (!Record.Cancelled)
-        {
-            Record.Cancelled = true;
-            Record.CancelReason = reason;
-            var withdrawn = 0;
-            for (var i = 0; i < book.Count; i++)
-            {
-                withdrawn += Changed(book.Mark(i, ElementCode.Withdrawn)) ? 1 : 0;
-            }
-
-            var hub = Record.Template!.OriginHub;
-            metrics.ElementsHeld(hub, JobState.Pending, -withdrawn);
-            metrics.JobsEntered(hub, JobState.Pending, JobState.Cancelled, withdrawn);
-            await Commit.CommitAsync();
-            LogCancelled(logger, ArrayId, reason);
-        }
-
-        // The elements that are jobs are cancelled now, within a budget: what remains (a huge array, a failed call) is
-        // cancelled by the next timer turns, which the counts show.
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(TimeSpan.FromSeconds(10));
-        try
-        {
-            while (await CancelSliceAsync(budget.Token) > 0)
-            {
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogCancelBudgetSpent(logger, ArrayId);
-        }
-
-        if (!book.AllEnded || _dirty)
-        {
-            EnsureTimer(TickPeriod);
-        }
-
-        return Snapshot();
     }
 
     public Task OnElementChangedAsync(int index, JobState jobState, int sequence)
@@ -319,41 +246,6 @@ internal sealed partial class JobArrayGrain(
                 await this.UnregisterReminder(reminder, cancellationToken);
             }
         }
-    }
-
-    /// <summary>Cancels a slice of the elements that are jobs and have not ended; the number it tried.</summary>
-    private async Task<int> CancelSliceAsync(CancellationToken cancellationToken)
-    {
-        var book = _book!;
-        var indexes = new List<int>(Slice);
-        for (var i = 0; i < book.Count && indexes.Count < Slice; i++)
-        {
-            if (book.IsSubmitted(i) && !book.StateOf(i).IsTerminal())
-            {
-                indexes.Add(i);
-            }
-        }
-
-        // A held element is cancelled through its job grain too, which takes its state over first: the region's queue
-        // entry or the data center's reservation goes with the cancel, as for any job.
-        var reason = Record.CancelReason ?? "array cancelled";
-        await ForEachAsync(indexes, async i =>
-        {
-            try
-            {
-                if (await GrainFactory.GetGrain<IJobGrain>(JobArrayRules.ElementId(ArrayId, i)).CancelAsync(reason, cancellationToken) is { } job)
-                {
-                    Changed(book.Apply(i, job.State, job.History.Count));
-                }
-            }
-            catch (Exception e) when (e is TimeoutException or OrleansException)
-            {
-                LogElementFailed(logger, ArrayId, i, e);
-            }
-        }, cancellationToken);
-
-        // Elements whose cancel failed stay as they were: a slice that changed nothing ends this round of cancels.
-        return indexes.Count(i => book.StateOf(i).IsTerminal());
     }
 
     /// <summary>Re-reads a slice of the activated elements that have not ended, repairing what a lost report left behind.</summary>
@@ -458,31 +350,18 @@ internal sealed partial class JobArrayGrain(
     private JobArraySnapshot Snapshot()
     {
         var book = _book!;
-        var rejected = 0;
-        var submitted = 0;
-        for (var i = 0; i < book.Count; i++)
-        {
-            rejected += book.CodeOf(i) == (byte)ElementCode.Rejected ? 1 : 0;
-            submitted += book.IsSubmitted(i) ? 1 : 0;
-        }
-
+        var (rejected, submitted) = book.Tally();
         return new JobArraySnapshot(ArrayId, Record.Template!, Record.Count, Record.SubmittedAt, book.Counts, submitted, rejected, Record.Cancelled, _version);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job array {ArrayId} of {Tenant} accepted with {Count} elements")]
     private static partial void LogSubmitted(ILogger logger, string arrayId, string tenant, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job array {ArrayId} cancelled: {Reason}")]
-    private static partial void LogCancelled(ILogger logger, string arrayId, string reason);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Element {Index} of job array {ArrayId} refused ({Refusal}): {Errors}")]
     private static partial void LogElementRefused(ILogger logger, string arrayId, int index, SubmitRefusal refusal, string errors);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A call to element {Index} of job array {ArrayId} failed; the array tries again")]
     private static partial void LogElementFailed(ILogger logger, string arrayId, int index, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job array {ArrayId}: the rest of its elements are cancelled by its timer")]
-    private static partial void LogCancelBudgetSpent(ILogger logger, string arrayId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing job array {ArrayId} failed; its next activation places again what the write held and sweeps its elements")]
     private static partial void LogWriteFailed(ILogger logger, string arrayId, Exception exception);

@@ -92,6 +92,44 @@ public sealed class ElementStates
     /// <summary>True when every element is terminal (or rejected or withdrawn).</summary>
     public bool AllEnded => _counts[(int)JobState.Succeeded] + _counts[(int)JobState.Failed] + _counts[(int)JobState.Cancelled] == _codes.Length;
 
+    /// <summary>
+    /// One page of the elements from index <paramref name="from"/> on, those in <paramref name="wanted"/> only (null: all),
+    /// at most <paramref name="limit"/>, and the index the next page starts at (null: none left).
+    /// </summary>
+    public (List<int> Indexes, int? Next) Page(JobState? wanted, int limit, int from)
+    {
+        var page = new List<int>(Math.Clamp(limit, 1, 500));
+        for (var i = Math.Max(0, from); i < Count; i++)
+        {
+            if (wanted is { } s && StateOf(i) != s)
+            {
+                continue;
+            }
+
+            if (page.Count == limit)
+            {
+                return (page, i);
+            }
+
+            page.Add(i);
+        }
+
+        return (page, null);
+    }
+
+    /// <summary>How many elements were refused, and how many are submitted (a job of their own, or held placed or queued).</summary>
+    public (int Rejected, int Submitted) Tally()
+    {
+        var (rejected, submitted) = (0, 0);
+        for (var i = 0; i < Count; i++)
+        {
+            rejected += _codes[i] == (byte)ElementCode.Rejected ? 1 : 0;
+            submitted += IsSubmitted(i) ? 1 : 0;
+        }
+
+        return (rejected, submitted);
+    }
+
     /// <summary>The element's code.</summary>
     public byte CodeOf(int index) => _codes[index];
 

@@ -47,6 +47,26 @@ public static class JobArrayRules
     }
 
     /// <summary>Checks an array's size and the room its elements need in the template's command.</summary>
+    /// <summary>
+    /// Every error of a new array's submission under <paramref name="arrayId"/>: the template and size, the id's length,
+    /// and (when those hold) the shape of its first element as a job. Empty when it may be accepted.
+    /// </summary>
+    public static List<ValidationError> ValidateSubmission(JobSpec template, int count, string arrayId)
+    {
+        var errors = Validate(template, count);
+        if (arrayId.Length > MaxArrayIdLength)
+        {
+            errors.Add(new ValidationError("arrayId", $"must be at most {MaxArrayIdLength} characters"));
+        }
+
+        if (errors.Count == 0)
+        {
+            errors.AddRange(JobSpecRules.ValidateShape(ElementSpec(template, arrayId, 0)));
+        }
+
+        return errors;
+    }
+
     public static List<ValidationError> Validate(JobSpec template, int count)
     {
         var errors = new List<ValidationError>();

@@ -242,6 +242,14 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
         sheet.State == JobState.Cancelled && reported && !sheet.HasOutcome && sheet.DataCenterOfLast(JobState.Cancelled) == dataCenterId;
 
     /// <summary>
+    /// Whether the job may confirm that it holds nothing at <paramref name="dataCenterId"/>, so that data center may release
+    /// a reservation in its name: never while it holds capacity there, nor while memory may be ahead of storage
+    /// (<paramref name="unwritten"/>: a write of this activation failed).
+    /// </summary>
+    public bool MayDisown(string dataCenterId, bool unwritten) =>
+        !unwritten && !(sheet.State.HoldsCapacity() && sheet.Placement?.DataCenterId == dataCenterId);
+
+    /// <summary>
     /// Its data center reports it ended: Succeeded or Failed, with the run's footprint, and its capacity released once
     /// durable. A job still Scheduled evidently ran (its running report was lost): it is recorded Running first. Null for
     /// a job not holding capacity there (a repeat, or a report from a data center it left).
