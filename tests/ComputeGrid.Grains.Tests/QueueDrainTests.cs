@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Telemetry;
 using ComputeGrid.Domain.Jobs;
 
@@ -79,12 +80,26 @@ public sealed class QueueDrainTests(GridClusterFixture fixture)
         };
         ActivitySource.AddActivityListener(listener);
 
-        // 40 notices that the data center is empty (as 40 jobs ending there would send), one after another.
+        // 40 notices that the data center is empty (as 40 jobs ending there would send) arrive while the region is busy
+        // (a submission's write is held), as they do under load: on a quiet machine a pass could otherwise run between
+        // any two of them, whatever the region does.
         var region = fixture.Cluster.Client.GetGrain<IRegionGrain>(hub);
-        for (var i = 0; i < 40; i++)
+        var regionId = region.GetGrainId();
+        var writesBefore = fixture.Faults.WritesOf(regionId);
+        fixture.Faults.HoldWrites(regionId);
+        Task<JobSnapshot> busy;
+        try
         {
-            await region.OnCapacityFreedAsync(spec.Id, spec.Capacity);
+            busy = Grid.SubmitAsync(Held());
+            await Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.WritesOf(regionId) > writesBefore), "the region is in a turn that writes");
+            await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => region.OnCapacityFreedAsync(spec.Id, spec.Capacity)));
         }
+        finally
+        {
+            fixture.Faults.ReleaseWrites(regionId);
+        }
+
+        var third = await busy;
 
         await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref tries) > 0), "a queue pass tries the waiting job");
         await region.GetQueueAsync();
@@ -92,9 +107,11 @@ public sealed class QueueDrainTests(GridClusterFixture fixture)
         Assert.InRange(Volatile.Read(ref tries), 1, 5);
         Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(waiting.JobId)).State);
 
+        await Grid.CancelJobAsync(third.JobId);
         await Grid.CancelJobAsync(waiting.JobId);
         await Grid.CancelJobAsync(holder.JobId);
     }
+
     [Fact]
     public async Task A_queue_pass_that_spends_its_budget_lets_waiting_calls_in_and_goes_on_after_them()
     {

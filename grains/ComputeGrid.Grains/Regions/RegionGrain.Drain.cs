@@ -11,6 +11,12 @@ internal sealed partial class RegionGrain
     /// <summary>How long one queue pass goes on reserving before it lets the calls waiting for this region in; a pass after them goes on.</summary>
     private static readonly TimeSpan PassBudget = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a queue pass asked for by a capacity notice waits for the notices behind it: a timer tick due at once could
+    /// run between two queued notices, and a pass then ran per notice.
+    /// </summary>
+    private static readonly TimeSpan DrainCoalesce = TimeSpan.FromMilliseconds(50);
+
     private IGrainTimer? _drainSoon;
 
     private IGrainTimer? _releasesSoon;
@@ -60,7 +66,7 @@ internal sealed partial class RegionGrain
 
             // Not the timer's token: disposing the timer cancels it.
             return DrainQueueAsync(CancellationToken.None);
-        }, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }, DrainCoalesce, Timeout.InfiniteTimeSpan);
 
     /// <summary>
     /// Writes the placements a queue pass made (one write), then tells their jobs all at once. A job's assignment waits on
