@@ -67,6 +67,14 @@ public sealed partial record JobRequest
     /// </summary>
     public decimal? MaxPriceCny { get; init; }
 
+    /// <summary>
+    /// Jobs and arrays of the same tenant this job waits for, all of which must hold (at most 64); null or empty (default)
+    /// for none. Each must exist when this job is submitted. Until they hold the job is <see cref="JobState.Blocked"/>;
+    /// when one never can, it ends <see cref="JobState.Unsatisfiable"/>. <see cref="JobDependencies.TryParse"/> reads
+    /// Slurm's syntax (<c>afterok:prep,afterany:array:shards</c>).
+    /// </summary>
+    public IReadOnlyList<JobDependency>? DependsOn { get; init; }
+
     /// <summary>The domain specification of this request.</summary>
     public JobSpec ToSpec() => new(
         Tenant,
@@ -80,7 +88,8 @@ public sealed partial record JobRequest
         Policy,
         InputDataGiB,
         Command,
-        MaxPriceCny: MaxPriceCny);
+        MaxPriceCny: MaxPriceCny,
+        DependsOn: DependsOn is { Count: > 0 } ? DependsOn : null);
 
     /// <summary>Checks everything that can be checked without the pool; an empty list means the shape is valid.</summary>
     public IReadOnlyList<ValidationError> Validate()
@@ -92,6 +101,11 @@ public sealed partial record JobRequest
         }
 
         errors.AddRange(JobSpecRules.ValidateShape(ToSpec()));
+        if (JobId is not null && JobDependencies.NamesItself(DependsOn, JobId) is { } self)
+        {
+            errors.Add(self);
+        }
+
         return errors;
     }
 

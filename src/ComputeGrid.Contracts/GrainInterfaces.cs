@@ -98,6 +98,21 @@ public interface IJobGrain : IGrainWithStringKey
     /// </summary>
     [OneWay, Alias("AgentReport")]
     Task OnAgentReportAsync(string dataCenterId, AgentJobPhase phase, JobOutcome? outcome, string detail);
+
+    /// <summary>
+    /// A job of <paramref name="tenant"/> depends on this one: where this job stands for its conditions, or null when no
+    /// job of that tenant has this id (another tenant's job is not revealed). Until this job ends it records
+    /// <paramref name="dependentId"/> (durable before it answers) and nudges it when it starts or ends. Idempotent.
+    /// </summary>
+    [Alias("DependOn")]
+    Task<DependencyStatus?> DependOnAsync(string dependentId, string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A job or array this job depends on started or ended: a blocked job reads its dependencies again (and is placed,
+    /// or ends Unsatisfiable, or waits on). One-way and idempotent; anything else ignores it.
+    /// </summary>
+    [OneWay, Alias("OnDependencyChanged")]
+    Task OnDependencyChangedAsync(string targetId);
 }
 
 /// <summary>One data center (key: data-center id): the single authority over its capacity.</summary>

@@ -309,6 +309,7 @@ internal static class OpsCli
         summary.AddRow("Policy", Str(job, "policy"));
         summary.AddRow("Data center", placement.ValueKind == JsonValueKind.Object ? Str(placement, "dataCenterId") : "-");
         summary.AddRow("Reason", placement.ValueKind == JsonValueKind.Object ? Str(placement, "reason") : "-");
+        summary.AddRow("Depends on", DependsOn(job));
         console.Write(summary);
         var history = new Table().Title("History").AddColumns("#", "State", "At (UTC)", "Data center", "Detail");
         foreach (var e in job.GetProperty("events").EnumerateArray())
@@ -317,6 +318,23 @@ internal static class OpsCli
         }
 
         console.Write(history);
+    }
+
+    /// <summary>A job's dependencies in Slurm's form (<c>afterok:prep, afterany:array:shards</c>), or "-".</summary>
+    private static string DependsOn(JsonElement job)
+    {
+        if (!job.TryGetProperty("dependsOn", out var list) || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+        {
+            return "-";
+        }
+
+        return string.Join(", ", list.EnumerateArray().Select(d =>
+        {
+            var condition = Str(d, "condition").ToLowerInvariant();
+            return d.TryGetProperty("arrayId", out var array) && array.ValueKind == JsonValueKind.String
+                ? $"{condition}:array:{array.GetString()}"
+                : $"{condition}:{Str(d, "jobId")}";
+        }));
     }
 
     private static async Task LoansAsync(IAnsiConsole console, GatewayConnection gateway, string? hubId, string? state, bool json, CancellationToken ct)

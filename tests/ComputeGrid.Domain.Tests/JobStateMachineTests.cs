@@ -23,6 +23,12 @@ public class JobStateMachineTests
         (JobState.Preempted, JobState.Queued),
         (JobState.Preempted, JobState.Scheduled),
         (JobState.Preempted, JobState.Cancelled),
+        (JobState.Pending, JobState.Blocked),
+        (JobState.Pending, JobState.Unsatisfiable),
+        (JobState.Blocked, JobState.Queued),
+        (JobState.Blocked, JobState.Scheduled),
+        (JobState.Blocked, JobState.Cancelled),
+        (JobState.Blocked, JobState.Unsatisfiable),
     ];
 
     public static TheoryData<JobState, JobState> AllowedTransitions => Table(Allowed);

@@ -26,4 +26,15 @@ public static class Eventually
             delay = Math.Min(delay * 2, 100);
         }
     }
+
+    /// <summary>
+    /// Reads with <paramref name="read"/> until <paramref name="until"/> holds for what it read, and returns that; past
+    /// <paramref name="timeout"/> throws a <see cref="TimeoutException"/> naming <paramref name="what"/> and the last value.
+    /// </summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> until, string what, TimeSpan? timeout = null)
+    {
+        var last = default(T);
+        await TrueAsync(async () => until(last = await read()), what, timeout, () => Task.FromResult(last?.ToString() ?? "nothing"));
+        return last!;
+    }
 }

@@ -317,6 +317,7 @@ internal sealed partial class JobArrayGrain(
         }
 
         _lastWriteTick = _ticks;
+        NudgeDependents();
     }
 
     private void EnsureTimer(TimeSpan due) =>

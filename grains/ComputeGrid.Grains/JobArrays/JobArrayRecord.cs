@@ -42,4 +42,7 @@ internal sealed class JobArrayRecord
 
     /// <summary>Per element: when it started while held, in ms after <see cref="SubmittedAt"/> plus 1; 0 when it did not.</summary>
     [Id(10)] public int[] StartedAtMs { get; set; } = [];
+
+    /// <summary>Jobs that depend on the whole array, nudged when it reaches a point their conditions can turn on.</summary>
+    [Id(11)] public List<string> Dependents { get; set; } = [];
 }

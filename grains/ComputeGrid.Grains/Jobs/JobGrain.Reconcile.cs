@@ -48,6 +48,9 @@ internal sealed partial class JobGrain
                 return;
             case JobDriveAction.None:
                 return;
+            case JobDriveAction.Unblock:
+                await CheckDependenciesAsync();
+                return;
         }
 
         // Pending, Queued or Preempted, and no region holds it (reconciliation dropped the disagreeing record): place it again.

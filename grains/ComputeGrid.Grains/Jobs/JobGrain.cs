@@ -7,6 +7,7 @@ using ComputeGrid.Domain.Placement;
 using ComputeGrid.Grains.Hosting;
 using ComputeGrid.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Grains.Jobs;
 
@@ -21,6 +22,7 @@ internal sealed partial class JobGrain(
     GridClock clock,
     TopologyCatalog catalog,
     GridMetrics metrics,
+    IOptions<ComputeGridOptions> options,
     ILogger<JobGrain> logger) : Grain, IJobGrain
 {
     private readonly HashSet<Guid> _watchers = [];
@@ -59,6 +61,11 @@ internal sealed partial class JobGrain(
         _settling++;
         try
         {
+            if (spec.HasDependencies && await SubmitDependentAsync(spec, cancellationToken) is { } answered)
+            {
+                return answered;
+            }
+
             return await PlaceAndPersistAsync(spec, cancellationToken);
         }
         finally
@@ -364,6 +371,7 @@ internal sealed partial class JobGrain(
     {
         var spec = Record.Spec!;
         var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
+        NudgeDependents(steps);
         return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
     }
 

@@ -31,6 +31,9 @@ internal sealed class JobRecord : IJobSheet
     /// <summary>How its process ended, for a job with a command.</summary>
     [Id(10)] public JobOutcome? Outcome { get; set; }
 
+    /// <summary>Jobs waiting for this one (their dependencies name it), nudged when it starts or ends.</summary>
+    [Id(11)] public List<string> Dependents { get; set; } = [];
+
     bool IJobSheet.HasOutcome => Outcome is not null;
 
     int IJobSheet.Steps => History.Count;

@@ -23,6 +23,7 @@ internal sealed partial class RegionGrain
         var results = new PlaceResult?[asks.Count];
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         var toPlace = new List<int>();
+        var retried = new List<int>();
         for (var i = 0; i < asks.Count; i++)
         {
             var (jobId, spec) = (asks[i].JobId, asks[i].Spec);
@@ -32,11 +33,30 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
-            results[i] = await JudgeAsync(jobId, spec, cancellationToken);
-            if (results[i] is null)
+            results[i] = await RefusalAsync(spec, cancellationToken);
+            if (results[i] is not null)
+            {
+                continue;
+            }
+
+            if (_placed.ContainsKey(jobId))
+            {
+                retried.Add(i);
+            }
+            else if (_queue.ContainsKey(jobId))
+            {
+                results[i] = new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+            }
+            else
             {
                 toPlace.Add(i);
             }
+        }
+
+        if (retried.Count > 0)
+        {
+            await AnswerRetriedAsync(asks, retried, results, toPlace, cancellationToken);
+            toPlace.Sort();
         }
 
         var placed = new Dictionary<int, JobPlacement>();
@@ -148,10 +168,10 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>
-    /// Judges one submission before it is placed: a refusal (invalid against the pool, never fits, no agent), the answer
-    /// to a retry of a job placed or queued already, or null when it is to be placed now.
+    /// Judges one submission before it is placed: a refusal (invalid against the pool, never fits, no agent), or null when
+    /// the pool can take it.
     /// </summary>
-    private async Task<PlaceResult?> JudgeAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
+    private async Task<PlaceResult?> RefusalAsync(JobSpec spec, CancellationToken cancellationToken)
     {
         if (!IsHub)
         {
@@ -167,34 +187,60 @@ internal sealed partial class RegionGrain
             never = errors.Count == 0 ? View.WhyNeverFits(spec) ?? View.WhyNoAgent(spec) : null;
         }
 
-        if (errors.Count > 0)
-        {
-            return Rejected(SubmitRefusal.Invalid, errors);
-        }
+        return errors.Count > 0 ? Rejected(SubmitRefusal.Invalid, errors)
+            : never is not null ? Rejected(SubmitRefusal.NeverFits, [never])
+            : null;
+    }
 
-        if (never is not null)
-        {
-            return Rejected(SubmitRefusal.NeverFits, [never]);
-        }
-
-        if (_placed.TryGetValue(jobId, out var placedBefore))
-        {
-            // A retried submission: the job records this placement next, so make sure its data center still holds it
-            // (reconciliation may have released it while the job was unknown). Reserving again is idempotent, and tells
-            // the data center's reconciliation to count afresh.
-            var placement = placedBefore.Placement;
-            var held = await ReserveAgainAsync(jobId, spec, placement, cancellationToken);
-            if (held.Holds)
+    /// <summary>
+    /// Retried submissions of jobs placed already: the job records the placement next, so each data center must still hold
+    /// it (reconciliation may have released it while the job was unknown). Reserving again is idempotent and tells the data
+    /// center's reconciliation to count afresh. All at once: one batch per data center for own capacity, loans in parallel,
+    /// so that a retried batch (its first answer lost to a timeout) costs a round trip per data center, not one per job,
+    /// and cannot take longer than the batch it repeats. A placement that lapsed is forgotten and placed again.
+    /// </summary>
+    private async Task AnswerRetriedAsync(IReadOnlyList<PlaceAsk> asks, List<int> retried, PlaceResult?[] results, List<int> toPlace, CancellationToken cancellationToken)
+    {
+        var held = new Dictionary<int, ReservationResult>();
+        var own = retried.Where(i => _placed[asks[i].JobId].Placement.LoanId is null).GroupBy(i => _placed[asks[i].JobId].Placement.DataCenterId, StringComparer.Ordinal);
+        var onLoan = retried.Where(i => _placed[asks[i].JobId].Placement.LoanId is not null).ToList();
+        await Task.WhenAll(
+            Task.WhenAll(own.Select(async group =>
             {
-                return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
+                var indexes = group.ToList();
+                var answers = await GrainFactory.GetGrain<IDataCenterGrain>(group.Key).ReserveBatchAsync(
+                    HubId,
+                    [.. indexes.Select(i => new ReservationAsk(asks[i].JobId, asks[i].Spec.Resources, asks[i].Spec.Priority))],
+                    cancellationToken);
+                for (var k = 0; k < indexes.Count; k++)
+                {
+                    held[indexes[k]] = answers[k];
+                }
+            })),
+            Task.WhenAll(onLoan.Select(async i => held[i] = await ReserveAgainAsync(asks[i].JobId, asks[i].Spec, _placed[asks[i].JobId].Placement, cancellationToken))));
+
+        foreach (var i in retried)
+        {
+            var jobId = asks[i].JobId;
+            var placement = _placed[jobId].Placement;
+            if (held[i].Holds)
+            {
+                results[i] = new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
+                continue;
             }
 
-            LogPlacementLapsed(logger, HubId, jobId, placement.DataCenterId, held.Outcome);
+            LogPlacementLapsed(logger, HubId, jobId, placement.DataCenterId, held[i].Outcome);
             Book.Unplace(jobId);
             Book.RecordChanged();
+            if (_queue.ContainsKey(jobId))
+            {
+                results[i] = new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+            }
+            else
+            {
+                toPlace.Add(i);
+            }
         }
-
-        return _queue.ContainsKey(jobId) ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []) : null;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} jobs queued in {HubId} ({QueueLength} waiting)")]

@@ -28,6 +28,15 @@ public interface IJobArrayGrain : IGrainWithStringKey
     Task<JobArraySnapshot?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// A job of <paramref name="tenant"/> depends on the whole array: where its elements stand for the job's conditions,
+    /// or null when no array of that tenant has this id. Until every element has ended the array records
+    /// <paramref name="dependentId"/> (durable before it answers) and nudges it when its elements have all started, all
+    /// ended, or one ended without succeeding. Idempotent.
+    /// </summary>
+    [Alias("DependOn")]
+    Task<DependencyStatus?> DependOnAsync(string dependentId, string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Up to <paramref name="limit"/> elements from index <paramref name="from"/> on, in index order, only those counted
     /// in <paramref name="state"/> when given; null when no array has this id. Interleaves, as <see cref="GetAsync"/>.
     /// </summary>

@@ -153,13 +153,14 @@ internal readonly struct JobSpecSurrogate
     [Id(10)] public string? ArrayId { get; init; }
     [Id(11)] public int ArrayIndex { get; init; }
     [Id(12)] public decimal? MaxPriceCny { get; init; }
+    [Id(13)] public JobDependency[]? DependsOn { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -176,6 +177,7 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         ArrayId = v.ArrayId,
         ArrayIndex = v.ArrayIndex,
         MaxPriceCny = v.MaxPriceCny,
+        DependsOn = v.DependsOn is { Count: > 0 } d ? [.. d] : null,
     };
 }
 
@@ -352,4 +354,37 @@ internal sealed class JobPlacementConverter : IConverter<JobPlacement, JobPlacem
         Energy = v.Energy,
         LoanId = v.LoanId,
     };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.JobDependency")]
+internal readonly struct JobDependencySurrogate
+{
+    [Id(0)] public DependencyCondition Condition { get; init; }
+    [Id(1)] public string TargetId { get; init; }
+    [Id(2)] public DependencyTarget Target { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class JobDependencyConverter : IConverter<JobDependency, JobDependencySurrogate>
+{
+    public JobDependency ConvertFromSurrogate(in JobDependencySurrogate s) => new(s.Condition, s.TargetId, s.Target);
+
+    public JobDependencySurrogate ConvertToSurrogate(in JobDependency v) => new() { Condition = v.Condition, TargetId = v.TargetId, Target = v.Target };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.DependencyStatus")]
+internal readonly struct DependencyStatusSurrogate
+{
+    [Id(0)] public int Total { get; init; }
+    [Id(1)] public int Started { get; init; }
+    [Id(2)] public int Ended { get; init; }
+    [Id(3)] public int Succeeded { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class DependencyStatusConverter : IConverter<DependencyStatus, DependencyStatusSurrogate>
+{
+    public DependencyStatus ConvertFromSurrogate(in DependencyStatusSurrogate s) => new(s.Total, s.Started, s.Ended, s.Succeeded);
+
+    public DependencyStatusSurrogate ConvertToSurrogate(in DependencyStatus v) => new() { Total = v.Total, Started = v.Started, Ended = v.Ended, Succeeded = v.Succeeded };
 }

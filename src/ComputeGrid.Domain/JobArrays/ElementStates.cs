@@ -90,7 +90,7 @@ public sealed class ElementStates
     public int HeldRunning => _held[3];
 
     /// <summary>True when every element is terminal (or rejected or withdrawn).</summary>
-    public bool AllEnded => _counts[(int)JobState.Succeeded] + _counts[(int)JobState.Failed] + _counts[(int)JobState.Cancelled] == _codes.Length;
+    public bool AllEnded => _counts[(int)JobState.Succeeded] + _counts[(int)JobState.Failed] + _counts[(int)JobState.Cancelled] + _counts[(int)JobState.Unsatisfiable] == _codes.Length;
 
     /// <summary>
     /// One page of the elements from index <paramref name="from"/> on, those in <paramref name="wanted"/> only (null: all),
@@ -137,7 +137,7 @@ public sealed class ElementStates
     public JobState StateOf(int index) => Counted(_codes[index]);
 
     /// <summary>True when element <paramref name="index"/> is activated: its job grain owns its state (whatever that is now).</summary>
-    public bool IsJob(int index) => _codes[index] <= (byte)JobState.Cancelled;
+    public bool IsJob(int index) => _codes[index] <= (byte)JobState.Unsatisfiable;
 
     /// <summary>True when the array holds element <paramref name="index"/>'s state (not submitted yet, queued or scheduled) and its job grain does not.</summary>
     public bool IsHeld(int index) => _codes[index] is (byte)ElementCode.Unsubmitted or (byte)ElementCode.HeldQueued or (byte)ElementCode.HeldScheduled or (byte)ElementCode.HeldRunning;

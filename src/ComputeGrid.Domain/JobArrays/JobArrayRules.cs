@@ -85,6 +85,13 @@ public static class JobArrayRules
             errors.Add(new("arrayId", "a template must not itself be an array element"));
         }
 
+        if (template.HasDependencies)
+        {
+            // An array's elements are placed in batches by the array, which does not hold them back yet: refused rather
+            // than run early. A single job may depend on elements and on whole arrays.
+            errors.Add(new("template.dependsOn", "an array cannot have dependencies yet; submit the jobs that wait for others one by one, or make the jobs after the array depend on it"));
+        }
+
         return errors;
     }
 

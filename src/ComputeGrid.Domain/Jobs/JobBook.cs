@@ -124,6 +124,9 @@ public enum JobDriveAction
 
     /// <summary>Ask the origin region to place a preempted job again.</summary>
     Requeue,
+
+    /// <summary>Read the dependencies of a blocked job again.</summary>
+    Unblock,
 }
 
 /// <summary>What reconciliation's nudge does.</summary>
@@ -148,6 +151,9 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
 
     /// <summary>True for a queued job: it waits in its region's queue and in storage, and needs no activation.</summary>
     public bool RestsWhileQueued => sheet.State == JobState.Queued;
+
+    /// <summary>True for a job waiting for its dependencies.</summary>
+    public bool IsBlocked => sheet.State == JobState.Blocked;
 
     /// <summary>True when a job whose process the agent lost runs again elsewhere (its command allows it).</summary>
     public bool RequeuesWhenLost => sheet.Spec?.Command is { RequeueIfLost: true };
@@ -200,7 +206,59 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
     }
 
     /// <summary>
-    /// A region assigns the job a placement: taken by a waiting job (Pending, Queued or Preempted); a job already placed
+    /// A submission whose dependencies are not all met yet: accepted (Pending, once) and Blocked, saying what it waits
+    /// for. One write covers both steps. Nothing for a job past Pending (a retry).
+    /// </summary>
+    public IReadOnlyList<JobStep> Block(JobSpec spec, string waitingFor, DateTimeOffset now)
+    {
+        if (sheet.Spec is null)
+        {
+            sheet.Spec = spec;
+            sheet.State = JobState.Pending;
+            sheet.SubmittedAt = now;
+        }
+
+        if (sheet.State != JobState.Pending)
+        {
+            return [];
+        }
+
+        var steps = Accepted(now);
+        steps.Add(Enter(JobState.Blocked, null, waitingFor, now));
+        return steps;
+    }
+
+    /// <summary>
+    /// A dependency can never be met: the job (accepted first if it was not) ends Unsatisfiable with the reason. It never
+    /// ran and holds nothing. Nothing for a job that is neither Pending nor Blocked.
+    /// </summary>
+    public JobEnding Unsatisfiable(JobSpec spec, string reason, DateTimeOffset now)
+    {
+        if (sheet.Spec is null)
+        {
+            sheet.Spec = spec;
+            sheet.State = JobState.Pending;
+            sheet.SubmittedAt = now;
+        }
+
+        if (sheet.State is not (JobState.Pending or JobState.Blocked))
+        {
+            return new([], null);
+        }
+
+        var steps = Accepted(now);
+        steps.Add(End(JobState.Unsatisfiable, null, reason, now));
+        return new(steps, null);
+    }
+
+    /// <summary>A blocked job whose dependencies are met and that its region queued: Queued, with why it had waited.</summary>
+    public IReadOnlyList<JobStep> QueueUnblocked(string met, string? regionDetail, DateTimeOffset now) =>
+        sheet.State == JobState.Blocked
+            ? [Enter(JobState.Queued, null, $"{met}; " + (regionDetail ?? $"waiting in {sheet.Spec?.OriginHub}'s queue"), now)]
+            : [];
+
+    /// <summary>
+    /// A region assigns the job a placement: taken by a waiting job (Pending, Blocked, Queued or Preempted); a job already placed
     /// holds it only at the same data center (a retry).
     /// </summary>
     public JobAssignment Assign(JobPlacement placement, DateTimeOffset now)
@@ -210,7 +268,7 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
             return new(sheet.Placement?.DataCenterId == placement.DataCenterId, []);
         }
 
-        if (sheet.Spec is null || sheet.State is not (JobState.Queued or JobState.Preempted or JobState.Pending))
+        if (sheet.Spec is null || sheet.State is not (JobState.Queued or JobState.Preempted or JobState.Pending or JobState.Blocked))
         {
             return new(false, []);
         }
@@ -288,8 +346,11 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
         }
 
         var held = sheet.State.HoldsCapacity() ? sheet.Placement : null;
+
+        // A blocked job was never given to its region: there is no queue entry to take out.
+        var queued = held is null && sheet.State != JobState.Blocked;
         var cancelled = End(JobState.Cancelled, held?.DataCenterId, CancelDetail(reason), now);
-        return new([cancelled], held is null ? null : Exit(held.DataCenterId, now), Dequeue: held is null);
+        return new([cancelled], held is null ? null : Exit(held.DataCenterId, now), Dequeue: queued);
     }
 
     /// <summary>
@@ -340,6 +401,7 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
 
         return sheet.State.HoldsCapacity() ? new(JobDriveAction.Start)
             : sheet.State == JobState.Preempted ? new(JobDriveAction.Requeue)
+            : sheet.State == JobState.Blocked ? new(JobDriveAction.Unblock)
             : new(JobDriveAction.Place);
     }
 

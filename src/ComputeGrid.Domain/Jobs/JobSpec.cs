@@ -57,6 +57,7 @@ public static class LatencyClasses
 /// <param name="ArrayId">The job array this job is an element of; null for a job submitted on its own.</param>
 /// <param name="ArrayIndex">The element's index in its array, 0..size-1; 0 for a job that is no element.</param>
 /// <param name="MaxPriceCny">The most the job may cost at list prices for its declared run time, CNY; placement rules out data centers above it. Null for no cap.</param>
+/// <param name="DependsOn">Jobs and arrays of the same tenant it waits for (Slurm's <c>--dependency</c>); null or empty for none.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -70,8 +71,12 @@ public sealed record JobSpec(
     JobCommand? Command = null,
     string? ArrayId = null,
     int ArrayIndex = 0,
-    decimal? MaxPriceCny = null)
+    decimal? MaxPriceCny = null,
+    IReadOnlyList<JobDependency>? DependsOn = null)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);
+
+    /// <summary>True when the job waits for other jobs before it may be placed.</summary>
+    public bool HasDependencies => DependsOn is { Count: > 0 };
 }

@@ -154,6 +154,8 @@ public static class JobSpecRules
             errors.Add(new("maxPriceCny", $"must be above 0 and at most {MaxPriceCny} CNY, in fen (at most 2 decimals)"));
         }
 
+        errors.AddRange(JobDependencies.Validate(spec.DependsOn, jobId: null));
+
         return errors;
     }
 

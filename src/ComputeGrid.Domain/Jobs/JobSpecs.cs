@@ -17,7 +17,8 @@ public static class JobSpecs
         && SameCommand(a.Command, b.Command)
         && a.ArrayId == b.ArrayId
         && a.ArrayIndex == b.ArrayIndex
-        && a.MaxPriceCny == b.MaxPriceCny;
+        && a.MaxPriceCny == b.MaxPriceCny
+        && JobDependencies.AreSame(a.DependsOn, b.DependsOn);
 
     private static bool SameCommand(JobCommand? a, JobCommand? b) =>
         a is null || b is null

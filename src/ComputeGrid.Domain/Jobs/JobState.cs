@@ -26,13 +26,19 @@ public enum JobState
 
     /// <summary>Cancelled by its owner or an operator. Terminal.</summary>
     Cancelled,
+
+    /// <summary>Accepted and waiting for the jobs it depends on; in no queue and holding nothing until they allow it.</summary>
+    Blocked,
+
+    /// <summary>A dependency can never be met (the job it waited for ended the wrong way). Terminal; it never ran.</summary>
+    Unsatisfiable,
 }
 
 /// <summary>The legal transitions of a job.</summary>
 public static class JobStateMachine
 {
-    /// <summary>True for Succeeded, Failed and Cancelled.</summary>
-    public static bool IsTerminal(this JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+    /// <summary>True for Succeeded, Failed, Cancelled and Unsatisfiable.</summary>
+    public static bool IsTerminal(this JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.Unsatisfiable;
 
     /// <summary>True when the job holds a reservation in a data center.</summary>
     public static bool HoldsCapacity(this JobState state) => state is JobState.Scheduled or JobState.Running;
@@ -40,7 +46,8 @@ public static class JobStateMachine
     /// <summary>True when <paramref name="from"/> may move to <paramref name="to"/>.</summary>
     public static bool CanTransition(JobState from, JobState to) => (from, to) switch
     {
-        (JobState.Pending, JobState.Queued or JobState.Scheduled or JobState.Cancelled) => true,
+        (JobState.Pending, JobState.Queued or JobState.Scheduled or JobState.Cancelled or JobState.Blocked or JobState.Unsatisfiable) => true,
+        (JobState.Blocked, JobState.Queued or JobState.Scheduled or JobState.Cancelled or JobState.Unsatisfiable) => true,
         (JobState.Queued, JobState.Scheduled or JobState.Cancelled) => true,
         (JobState.Scheduled, JobState.Running or JobState.Preempted or JobState.Cancelled or JobState.Failed) => true,
         (JobState.Running, JobState.Succeeded or JobState.Failed or JobState.Preempted or JobState.Cancelled) => true,

@@ -59,6 +59,14 @@ public sealed class SubmitJobBody
     /// <example>50.00</example>
     public decimal? MaxPriceCny { get; init; }
 
+    /// <summary>
+    /// Jobs and job arrays of your tenant this job waits for, all of which must hold (Slurm's <c>--dependency</c> with ','),
+    /// at most 64. Until they hold the job is Blocked; when one can never hold (afterok on a job that failed) it ends
+    /// Unsatisfiable with the reason. Each target must exist when this job is submitted (else 422 naming it).
+    /// </summary>
+    [MaxLength(JobDependencies.MaxDependencies)]
+    public IReadOnlyList<DependencyBody>? DependsOn { get; init; }
+
     /// <summary>Longest declared run time, seconds (30 days).</summary>
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
@@ -80,7 +88,40 @@ public sealed class SubmitJobBody
         InputDataGiB = InputDataGiB,
         Command = Command?.ToCommand(),
         MaxPriceCny = MaxPriceCny,
+        DependsOn = DependsOn?.Select(d => d?.ToDependency()!).ToList(),
     };
+}
+
+/// <summary>One dependency: a condition on exactly one of a job or a whole job array.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class DependencyBody
+{
+    /// <summary>AfterOk (the target succeeded; every element of an array), AfterAny (it ended), AfterNotOk (it ended without succeeding; for an array, all ended and one did not succeed) or After (it started, or ended without starting).</summary>
+    /// <example>AfterOk</example>
+    public required DependencyCondition Condition { get; init; }
+
+    /// <summary>The job waited for (an array element is <c>&lt;arrayId&gt;-&lt;index&gt;</c>); give this or arrayId.</summary>
+    /// <example>prepare-data</example>
+    public string? JobId { get; init; }
+
+    /// <summary>The whole job array waited for; give this or jobId.</summary>
+    public string? ArrayId { get; init; }
+
+    /// <summary>The domain dependency; an empty target when neither or both ids are given, which validation names.</summary>
+    internal JobDependency ToDependency() =>
+        JobId is not null && ArrayId is null ? new(Condition, JobId, DependencyTarget.Job)
+        : ArrayId is not null && JobId is null ? new(Condition, ArrayId, DependencyTarget.Array)
+        : new(Condition, string.Empty, JobId is null ? DependencyTarget.Job : DependencyTarget.Array);
+}
+
+/// <summary>One dependency of a job as submitted.</summary>
+/// <param name="Condition">AfterOk, AfterAny, AfterNotOk or After.</param>
+/// <param name="JobId">The job waited for; null for an array.</param>
+/// <param name="ArrayId">The array waited for; null for a job.</param>
+public sealed record DependencyView(DependencyCondition Condition, string? JobId, string? ArrayId)
+{
+    internal static DependencyView Of(JobDependency d) =>
+        d.Target == DependencyTarget.Array ? new(d.Condition, null, d.TargetId) : new(d.Condition, d.TargetId, null);
 }
 
 /// <summary>A job's command: what its agent runs.</summary>
@@ -192,7 +233,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <summary>Everything known about one job.</summary>
 /// <param name="JobId">The job's id: the tenant, a dot and the Idempotency-Key (or a generated id).</param>
 /// <param name="Tenant">The tenant it is accounted to.</param>
-/// <param name="State">Pending, Queued, Scheduled, Running, Preempted, Succeeded, Failed or Cancelled.</param>
+/// <param name="State">Pending, Blocked (waiting for its dependencies), Queued, Scheduled, Running, Preempted, Succeeded, Failed, Cancelled or Unsatisfiable (a dependency can never hold).</param>
 /// <param name="OriginHub">The hub where its data and users are.</param>
 /// <param name="Resources">What it needs while it runs.</param>
 /// <param name="RunTimeSeconds">Declared run time, seconds.</param>
@@ -210,6 +251,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="Command">What its agent runs; null for a simulated job.</param>
 /// <param name="Outcome">For a job with a command that ended: its exit code and output tail.</param>
 /// <param name="MaxPriceCny">The most it may cost at list prices for its declared run time, CNY; null for no cap.</param>
+/// <param name="DependsOn">What it waits for (all must hold); empty for none. While it waits it is Blocked, and its last event says for what.</param>
 public sealed record JobView(
     string JobId,
     string Tenant,
@@ -230,7 +272,8 @@ public sealed record JobView(
     IReadOnlyList<JobEventView> Events,
     CommandView? Command,
     OutcomeView? Outcome,
-    decimal? MaxPriceCny)
+    decimal? MaxPriceCny,
+    IReadOnlyList<DependencyView> DependsOn)
 {
     internal static JobView Of(JobSnapshot job)
     {
@@ -257,7 +300,8 @@ public sealed record JobView(
             [.. job.History.Select(JobEventView.Of)],
             spec.Command is { } c ? CommandView.Of(c) : null,
             job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null,
-            spec.MaxPriceCny);
+            spec.MaxPriceCny,
+            [.. (spec.DependsOn ?? []).Select(DependencyView.Of)]);
     }
 }
 

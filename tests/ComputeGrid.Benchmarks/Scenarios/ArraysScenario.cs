@@ -114,17 +114,15 @@ internal static class ArraysScenario
         var grid = cluster.Grid;
         await Workload.SubmitScheduledAsync(grid, Workload.HomeJob("filler", 0) with { OriginHub = MemoryHub });
 
-        // The array first: the single jobs below leave activations that are collected later and would blur its figure.
+        // The arrays first: the single jobs below leave activations that are collected later and would blur their figure.
+        // The figure is marginal: a first array warms every path an array takes (its grain, the region's queue, the
+        // storage grains and their buffers) and the heap is measured between it and a second of the same size, so what
+        // the process frees or grows once (JIT, pools, the filler's activations) is not charged to the elements.
+        await QueueArrayAsync(grid, "queued-array-warm", elements);
         var before = Heap();
-        var array = await grid.SubmitArrayAsync(new JobArrayRequest
-        {
-            ArrayId = "queued-array",
-            Template = Workload.HomeJob("queued-array", 0) with { JobId = null, OriginHub = MemoryHub },
-            Count = elements,
-        });
-        await UntilAsync(grid, array.ArrayId, s => s.Counts.GetValueOrDefault(JobState.Queued) == s.Count);
+        await QueueArrayAsync(grid, "queued-array", elements);
         var perElement = (Heap() - before) / (double)elements;
-        report.Add(new Row("managed bytes per queued array element", Value: perElement, Unit: "B", Note: $"one array of {elements:N0} queued in {MemoryHub}; target <= {TargetBytesPerQueuedElement:N0} B"));
+        report.Add(new Row("managed bytes per queued array element", Value: perElement, Unit: "B", Note: $"a second array of {elements:N0} queued in {MemoryHub} after a first of the same size; target <= {TargetBytesPerQueuedElement:N0} B"));
 
         before = Heap();
         var queued = await LoadDriver.ClosedLoopAsync(jobs, options.Concurrency, async i =>
@@ -137,6 +135,17 @@ internal static class ArraysScenario
         });
         var perJob = (Heap() - before) / (double)queued.Operations;
         report.Add(new Row("managed bytes per queued job", Value: perJob, Unit: "B", Note: $"{queued.Operations:N0} single jobs queued in {MemoryHub}; target <= {TargetBytesPerQueuedJob:N0} B"));
+    }
+
+    private static async Task QueueArrayAsync(IComputeGridClient grid, string arrayId, int elements)
+    {
+        var array = await grid.SubmitArrayAsync(new JobArrayRequest
+        {
+            ArrayId = arrayId,
+            Template = Workload.HomeJob(arrayId, 0) with { JobId = null, OriginHub = MemoryHub },
+            Count = elements,
+        });
+        await UntilAsync(grid, array.ArrayId, s => s.Counts.GetValueOrDefault(JobState.Queued) == s.Count);
     }
 
     private static int Placed(JobArraySnapshot s) =>
