@@ -75,6 +75,13 @@ public sealed partial record JobRequest
     /// </summary>
     public IReadOnlyList<JobDependency>? DependsOn { get; init; }
 
+    /// <summary>
+    /// Whether the job may preempt lower-priority jobs of its origin hub when it cannot be placed: Never (default) or
+    /// LowerPriority (at the head of its hub's queue, jobs of strictly lower priority its hub placed on its own data centers
+    /// are preempted after a notice and requeued). As Kueue's <c>withinClusterQueue</c>.
+    /// </summary>
+    public PreemptionPolicy Preemption { get; init; } = PreemptionPolicy.Never;
+
     /// <summary>The domain specification of this request.</summary>
     public JobSpec ToSpec() => new(
         Tenant,
@@ -89,7 +96,8 @@ public sealed partial record JobRequest
         InputDataGiB,
         Command,
         MaxPriceCny: MaxPriceCny,
-        DependsOn: DependsOn is { Count: > 0 } ? DependsOn : null);
+        DependsOn: DependsOn is { Count: > 0 } ? DependsOn : null,
+        Preemption: Preemption);
 
     /// <summary>Checks everything that can be checked without the pool; an empty list means the shape is valid.</summary>
     public IReadOnlyList<ValidationError> Validate()

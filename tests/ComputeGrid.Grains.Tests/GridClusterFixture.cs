@@ -65,7 +65,11 @@ public sealed class GridClusterFixture : IAsyncLifetime
             // Offer windows close as soon as every asked peer answered; the long window only covers cold activations
             // on shared cores. Loans check their deadlines often, so tests that advance the clock see them act quickly.
             // Reconciliation passes every second here, so the tests that break records see them repaired in seconds.
-            silo.Services.Configure<ComputeGridOptions>(o => o.ReconcileInterval = TimeSpan.FromSeconds(1));
+            silo.Services.Configure<ComputeGridOptions>(o =>
+            {
+                o.ReconcileInterval = TimeSpan.FromSeconds(1);
+                o.PreemptionNotice = TimeSpan.FromMilliseconds(300);
+            });
             silo.Services.Configure<LoanOptions>(o =>
             {
                 o.OfferWindow = TimeSpan.FromSeconds(10);

@@ -57,6 +57,13 @@ public sealed class ComputeGridOptions
     /// timers live only while they are active). Default 1 min; 1 min..1 h.
     /// </summary>
     public TimeSpan WakeReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a job chosen to make room for a higher-priority one (preemption LowerPriority) keeps running before it is
+    /// preempted and requeued, as a recalled loan's notice. Default 30 s; 0..1 h. A longer notice is kinder to the victim
+    /// and keeps the waiting job waiting longer.
+    /// </summary>
+    public TimeSpan PreemptionNotice { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
@@ -108,6 +115,11 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.WakeReminderPeriod < TimeSpan.FromMinutes(1) || options.WakeReminderPeriod > TimeSpan.FromHours(1))
         {
             failures.Add($"ComputeGrid:WakeReminderPeriod must be between 00:01:00 and 01:00:00 (was {options.WakeReminderPeriod})");
+        }
+
+        if (options.PreemptionNotice < TimeSpan.Zero || options.PreemptionNotice > TimeSpan.FromHours(1))
+        {
+            failures.Add($"ComputeGrid:PreemptionNotice must be between 00:00:00 and 01:00:00 (was {options.PreemptionNotice})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -66,6 +66,12 @@ internal sealed partial class RegionGrain
         foreach (var i in toPlace)
         {
             var spec = asks[i].Spec;
+            if (YieldsToPreemption(asks[i].JobId, spec.Priority))
+            {
+                // Room a preemption made is held for the job it was made for: this one queues.
+                continue;
+            }
+
             var plan = Shortlist(spec);
             if (WantsLoanFrom(spec, plan) is { } hub)
             {
@@ -161,6 +167,11 @@ internal sealed partial class RegionGrain
             if (queued.Where(q => !wanting.ContainsKey(q.Index)).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
             {
                 await ReclaimAsync(stuck, cancellationToken);
+                if (stuck.Exists(j => j.Spec.Preemption != PreemptionPolicy.Never))
+                {
+                    // Whether it may preempt depends on its place in the whole queue's order: a queue pass decides.
+                    DrainSoon();
+                }
             }
         }
 

@@ -25,7 +25,7 @@ internal sealed partial class RegionGrain
     {
         var plan = Shortlist(spec);
         var wants = WantsLoanFrom(spec, plan);
-        if (wants is null && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
+        if (wants is null && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
             Book.Place(jobId, spec, placement);
             await WritePlacementsAsync(cancellationToken);
@@ -81,6 +81,12 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
+            if (YieldsToPreemption(queued.JobId, queued.Spec.Priority))
+            {
+                // Room a preemption made is held for the job it was made for.
+                continue;
+            }
+
             var plan = Shortlist(queued.Spec);
             if (WantsLoanFrom(queued.Spec, plan) is { } hub)
             {
@@ -118,6 +124,7 @@ internal sealed partial class RegionGrain
         }
 
         await ReclaimAsync(stuck, cancellationToken);
+        await PreemptForAsync(stuck);
         await CarryOutAsync(Loans.ReturnsDue(), cancellationToken);
     }
 

@@ -39,12 +39,17 @@ internal struct PlacedJobSurrogate
     [Id(1)] public ResourceRequest Resources;
 
     [Id(2)] public JobPlacement Placement;
+
+    /// <summary>The job's priority plus 1 (0: written before placed jobs kept it, unknown, and never preempted).</summary>
+    [Id(3)] public int PriorityPlusOne;
 }
 
 [RegisterConverter]
 internal sealed class PlacedJobConverter : IConverter<PlacedJob, PlacedJobSurrogate>
 {
-    public PlacedJob ConvertFromSurrogate(in PlacedJobSurrogate s) => new(s.Tenant, s.Resources, s.Placement);
+    public PlacedJob ConvertFromSurrogate(in PlacedJobSurrogate s) =>
+        new(s.Tenant, s.Resources, s.Placement) { Priority = s.PriorityPlusOne > 0 ? s.PriorityPlusOne - 1 : null };
 
-    public PlacedJobSurrogate ConvertToSurrogate(in PlacedJob v) => new() { Tenant = v.Tenant, Resources = v.Resources, Placement = v.Placement };
+    public PlacedJobSurrogate ConvertToSurrogate(in PlacedJob v) =>
+        new() { Tenant = v.Tenant, Resources = v.Resources, Placement = v.Placement, PriorityPlusOne = v.Priority is { } p ? p + 1 : 0 };
 }

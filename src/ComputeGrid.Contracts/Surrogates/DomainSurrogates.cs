@@ -154,13 +154,14 @@ internal readonly struct JobSpecSurrogate
     [Id(11)] public int ArrayIndex { get; init; }
     [Id(12)] public decimal? MaxPriceCny { get; init; }
     [Id(13)] public JobDependency[]? DependsOn { get; init; }
+    [Id(14)] public PreemptionPolicy Preemption { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null, s.Preemption);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -178,6 +179,7 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         ArrayIndex = v.ArrayIndex,
         MaxPriceCny = v.MaxPriceCny,
         DependsOn = v.DependsOn is { Count: > 0 } d ? [.. d] : null,
+        Preemption = v.Preemption,
     };
 }
 

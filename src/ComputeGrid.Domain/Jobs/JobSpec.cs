@@ -31,6 +31,16 @@ public enum PlacementPolicy
     Balanced,
 }
 
+/// <summary>Whether a waiting job may preempt others in its hub (Kueue's <c>withinClusterQueue</c>).</summary>
+public enum PreemptionPolicy
+{
+    /// <summary>It waits for capacity to free (the default).</summary>
+    Never,
+
+    /// <summary>At the head of its hub's queue it may preempt, with notice, jobs of strictly lower priority its hub placed on its own data centers.</summary>
+    LowerPriority,
+}
+
 /// <summary>The latency bounds of each <see cref="LatencyClass"/>.</summary>
 public static class LatencyClasses
 {
@@ -58,6 +68,7 @@ public static class LatencyClasses
 /// <param name="ArrayIndex">The element's index in its array, 0..size-1; 0 for a job that is no element.</param>
 /// <param name="MaxPriceCny">The most the job may cost at list prices for its declared run time, CNY; placement rules out data centers above it. Null for no cap.</param>
 /// <param name="DependsOn">Jobs and arrays of the same tenant it waits for (Slurm's <c>--dependency</c>); null or empty for none.</param>
+/// <param name="Preemption">Whether it may preempt lower-priority jobs of its hub when it cannot be placed.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -72,7 +83,8 @@ public sealed record JobSpec(
     string? ArrayId = null,
     int ArrayIndex = 0,
     decimal? MaxPriceCny = null,
-    IReadOnlyList<JobDependency>? DependsOn = null)
+    IReadOnlyList<JobDependency>? DependsOn = null,
+    PreemptionPolicy Preemption = PreemptionPolicy.Never)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);

@@ -155,6 +155,10 @@ public static class JobSpecRules
         }
 
         errors.AddRange(JobDependencies.Validate(spec.DependsOn, jobId: null));
+        if (!Enum.IsDefined(spec.Preemption))
+        {
+            errors.Add(new("preemption", "must be Never or LowerPriority"));
+        }
 
         return errors;
     }

@@ -18,7 +18,8 @@ public static class JobSpecs
         && a.ArrayId == b.ArrayId
         && a.ArrayIndex == b.ArrayIndex
         && a.MaxPriceCny == b.MaxPriceCny
-        && JobDependencies.AreSame(a.DependsOn, b.DependsOn);
+        && JobDependencies.AreSame(a.DependsOn, b.DependsOn)
+        && a.Preemption == b.Preemption;
 
     private static bool SameCommand(JobCommand? a, JobCommand? b) =>
         a is null || b is null

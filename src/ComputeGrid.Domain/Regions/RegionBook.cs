@@ -20,7 +20,11 @@ public sealed record WaitingJob(string JobId, JobSpec Spec, long Sequence, DateT
 /// <param name="Tenant">Its tenant.</param>
 /// <param name="Resources">What it holds.</param>
 /// <param name="Placement">Where, and on which loan.</param>
-public sealed record PlacedJob(string Tenant, ResourceRequest Resources, JobPlacement Placement);
+public sealed record PlacedJob(string Tenant, ResourceRequest Resources, JobPlacement Placement)
+{
+    /// <summary>Its priority; null for a record written before placed jobs kept it (such a job is never preempted).</summary>
+    public int? Priority { get; init; }
+}
 
 /// <summary>
 /// A region's book of jobs: its queue and the jobs it placed that still hold capacity, the use of each borrowed loan
@@ -68,7 +72,7 @@ public sealed class RegionBook
     /// <summary>Records a placement of a job that was not waiting (placed at submission).</summary>
     public void Place(string jobId, JobSpec spec, JobPlacement placement)
     {
-        var placed = new PlacedJob(spec.Tenant, spec.Resources, placement);
+        var placed = new PlacedJob(spec.Tenant, spec.Resources, placement) { Priority = spec.Priority };
         Placed[jobId] = placed;
         TrackLoanUse(placed, +1);
     }

@@ -67,6 +67,10 @@ public sealed class SubmitJobBody
     [MaxLength(JobDependencies.MaxDependencies)]
     public IReadOnlyList<DependencyBody>? DependsOn { get; init; }
 
+    /// <summary>Never (default: wait for capacity) or LowerPriority: at the head of its origin hub's queue the job may preempt jobs of strictly lower priority that hub placed on its own data centers; they get a notice, are preempted and requeued, and their Preempted event names this job.</summary>
+    /// <example>Never</example>
+    public PreemptionPolicy Preemption { get; init; } = PreemptionPolicy.Never;
+
     /// <summary>Longest declared run time, seconds (30 days).</summary>
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
@@ -89,6 +93,7 @@ public sealed class SubmitJobBody
         Command = Command?.ToCommand(),
         MaxPriceCny = MaxPriceCny,
         DependsOn = DependsOn?.Select(d => d?.ToDependency()!).ToList(),
+        Preemption = Preemption,
     };
 }
 
@@ -252,6 +257,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="Outcome">For a job with a command that ended: its exit code and output tail.</param>
 /// <param name="MaxPriceCny">The most it may cost at list prices for its declared run time, CNY; null for no cap.</param>
 /// <param name="DependsOn">What it waits for (all must hold); empty for none. While it waits it is Blocked, and its last event says for what.</param>
+/// <param name="Preemption">Never or LowerPriority: whether it may preempt lower-priority jobs of its hub.</param>
 public sealed record JobView(
     string JobId,
     string Tenant,
@@ -273,7 +279,8 @@ public sealed record JobView(
     CommandView? Command,
     OutcomeView? Outcome,
     decimal? MaxPriceCny,
-    IReadOnlyList<DependencyView> DependsOn)
+    IReadOnlyList<DependencyView> DependsOn,
+    PreemptionPolicy Preemption)
 {
     internal static JobView Of(JobSnapshot job)
     {
@@ -301,7 +308,8 @@ public sealed record JobView(
             spec.Command is { } c ? CommandView.Of(c) : null,
             job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null,
             spec.MaxPriceCny,
-            [.. (spec.DependsOn ?? []).Select(DependencyView.Of)]);
+            [.. (spec.DependsOn ?? []).Select(DependencyView.Of)],
+            spec.Preemption);
     }
 }
 

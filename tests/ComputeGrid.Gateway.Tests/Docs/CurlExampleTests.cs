@@ -21,6 +21,7 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
         ("POST /v1/jobs", 201),                                         // Idempotency-Key etl-2026-11-25
         ("GET /v1/jobs/acme.etl-2026-11-25", 200),
         ("POST /v1/jobs/acme.etl-2026-11-25/cancel", 200),
+        ("POST /v1/jobs", 201),                                         // Idempotency-Key train-after-etl: afterany on the cancelled job, placed at once
         ("GET /v1/jobs?limit=2", 200),
         ("GET /v1/jobs?limit=2&state=Cancelled", 200),
         ("POST /v1/jobs", 201),                                         // Idempotency-Key short-one
