@@ -308,7 +308,10 @@ internal static class OpsCli
         summary.AddRow("Origin", Str(job, "originHub"));
         summary.AddRow("Policy", Str(job, "policy"));
         summary.AddRow("Data center", placement.ValueKind == JsonValueKind.Object ? Str(placement, "dataCenterId") : "-");
-        summary.AddRow("Reason", placement.ValueKind == JsonValueKind.Object ? Str(placement, "reason") : "-");
+        summary.AddRow("Reason", placement.ValueKind == JsonValueKind.Object ? Str(placement, "reason")
+            : Str(job, "state") is "Blocked" or "Unsatisfiable" && job.GetProperty("events").EnumerateArray().LastOrDefault() is { ValueKind: JsonValueKind.Object } last ? Str(last, "detail")
+            : "-");
+        summary.AddRow("Priority", $"{Num(job, "priority")} (preemption {Str(job, "preemption")})");
         summary.AddRow("Depends on", DependsOn(job));
         console.Write(summary);
         var history = new Table().Title("History").AddColumns("#", "State", "At (UTC)", "Data center", "Detail");

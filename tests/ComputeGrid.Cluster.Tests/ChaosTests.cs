@@ -39,8 +39,11 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
     private static int ArraySize => Setting("CHAOS_ARRAY_SIZE", 200);
 
+    /// <summary>Jobs that depend (afterany) on one of the single jobs (<c>CHAOS_DEPENDENTS</c>, default 100), submitted once their target was accepted.</summary>
+    private static int DependentCount => Setting("CHAOS_DEPENDENTS", 100);
+
     [Fact, Trait("Category", "Chaos")]
-    public async Task Crashing_silos_a_whole_zone_and_storage_loses_no_accepted_job_runs_none_twice_and_overcommits_no_data_center()
+    public async Task Crashing_silos_a_whole_zone_and_storage_loses_no_accepted_job_runs_none_twice_or_before_its_dependency_and_overcommits_no_data_center()
     {
         var before = (await Retry(ct => cluster.Grid.GetPoolAsync(ct))).Hubs.SelectMany(h => h.DataCenters).ToDictionary(d => d.Spec.Id, d => d.Reservations, StringComparer.Ordinal);
         var accepted = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
@@ -48,7 +51,8 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         var run = $"{DateTime.UtcNow:HHmmss}";
 
         var phase = Stopwatch.StartNew();
-        var submitting = Task.WhenAll(SubmitAllAsync(run, accepted), SubmitArraysAsync(run, accepted));
+        var dependents = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        var submitting = Task.WhenAll(SubmitAllAsync(run, accepted), SubmitArraysAsync(run, accepted), SubmitDependentsAsync(run, accepted, dependents));
         await RunFaultsAsync(run, submitting, accepted, recoveries);
         await submitting;
         var acceptedPerSecond = accepted.Count / Math.Min(phase.Elapsed.TotalSeconds, SubmitPhaseLimit.TotalSeconds);
@@ -87,6 +91,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
         var jobs = await SettleAsync([.. accepted.Keys]);
         var audit = await AuditAsync(jobs, before);
+        var early = DependencyViolations(jobs, dependents);
         var sorted = recoveries.Order().ToList();
         var line = string.Create(CultureInfo.InvariantCulture,
             $"chaos: accepted={audit.Accepted} terminal={audit.Terminal} lost={audit.Lost} duplicated={audit.Duplicated} overcommitted={audit.Overcommitted} " +
@@ -96,6 +101,12 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
             $"recoveries=[{string.Join(", ", sorted.Select(r => r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}]s");
         output.WriteLine(line);
         output.WriteLine(details);
+        output.WriteLine($"dependents={dependents.Count} ran_early={early.Count}");
+        foreach (var violation in early.Take(20))
+        {
+            output.WriteLine(violation);
+        }
+
         foreach (var finding in audit.Findings.Take(50))
         {
             output.WriteLine(finding);
@@ -109,6 +120,77 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         Assert.Equal(0, audit.Lost);
         Assert.Equal(0, audit.Duplicated);
         Assert.Equal(0, audit.Overcommitted);
+        Assert.Empty(early);
+    }
+
+    /// <summary>
+    /// Submits <see cref="DependentCount"/> jobs, each waiting (afterany) for one of the single jobs of its tenant, once
+    /// that job was accepted; retried (same id) until accepted. Records which job each waits for.
+    /// </summary>
+    private async Task SubmitDependentsAsync(string run, ConcurrentDictionary<string, bool> accepted, ConcurrentDictionary<string, string> dependents)
+    {
+        var phase = Stopwatch.StartNew();
+        var step = Math.Max(1, JobCount / Math.Max(1, DependentCount));
+        await Task.WhenAll(Enumerable.Range(0, DependentCount).Select(async k =>
+        {
+            var target = Job(run, k * step);
+            var request = target with
+            {
+                JobId = $"chaos-{run}-dep{k}",
+                DependsOn = [new JobDependency(DependencyCondition.AfterAny, target.JobId!)],
+            };
+            try
+            {
+                while (!accepted.ContainsKey(target.JobId!))
+                {
+                    if (phase.Elapsed > SubmitPhaseLimit)
+                    {
+                        return;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(200));
+                }
+
+                var left = SubmitPhaseLimit - phase.Elapsed;
+                if (left > TimeSpan.Zero)
+                {
+                    await Retry(ct => cluster.Grid.SubmitAsync(request, ct), left);
+                    dependents[request.JobId!] = target.JobId!;
+                    accepted[request.JobId!] = true;
+                }
+            }
+            catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException))
+            {
+                // Not accepted within the phase: not counted.
+            }
+        }));
+        Log($"{dependents.Count} dependent jobs accepted");
+    }
+
+    /// <summary>Every dependent placed before the job it waits for had ended, or ended Unsatisfiable (afterany always holds once the target ends).</summary>
+    private static List<string> DependencyViolations(IReadOnlyDictionary<string, JobSnapshot?> jobs, IReadOnlyDictionary<string, string> dependents)
+    {
+        var violations = new List<string>();
+        foreach (var (id, targetId) in dependents)
+        {
+            if (jobs.GetValueOrDefault(id) is not { } job)
+            {
+                continue;
+            }
+
+            var placed = job.History.FirstOrDefault(e => e.State == JobState.Scheduled);
+            var ended = jobs.GetValueOrDefault(targetId)?.History.FirstOrDefault(e => e.State.IsTerminal());
+            if (job.State == JobState.Unsatisfiable)
+            {
+                violations.Add($"unsatisfiable: {id} after {targetId}: {job.History[^1].Detail}");
+            }
+            else if (placed is not null && (ended is null || placed.At < ended.At))
+            {
+                violations.Add($"ran early: {id} placed at {placed.At:O}, {targetId} {(ended is null ? "has not ended" : $"ended at {ended.At:O}")}");
+            }
+        }
+
+        return violations;
     }
 
     /// <summary>Submits <see cref="JobCount"/> small jobs from every hub, 32 at a time, retrying each (same id) until accepted.</summary>

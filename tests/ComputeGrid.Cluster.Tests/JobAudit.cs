@@ -60,6 +60,12 @@ public sealed record JobAudit(
                 queued++;
                 notes.Add($"still queued: {id}");
             }
+            else if (job.State == JobState.Blocked)
+            {
+                // Waiting for a job that has not ended, or for its reminder after a nudge lost with a silo: holds nothing.
+                queued++;
+                notes.Add($"still blocked: {id}: {job.History[^1].Detail}");
+            }
             else
             {
                 running++;

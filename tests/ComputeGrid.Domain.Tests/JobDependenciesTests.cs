@@ -134,11 +134,11 @@ public class JobDependenciesTests
     public static TheoryData<JobDependency[], string?> Shapes => new()
     {
         { [new(DependencyCondition.AfterOk, "a")], null },
-        { [new(DependencyCondition.AfterOk, "me")], "dependsOn[0].targetId: a job cannot depend on itself (a dependency cycle)" },
-        { [new(DependencyCondition.AfterOk, "a"), new(DependencyCondition.AfterAny, "a")], "dependsOn[1].targetId: 'a' is named twice; give it one condition" },
+        { [new(DependencyCondition.AfterOk, "me")], "dependsOn[0].jobId: a job cannot depend on itself (a dependency cycle)" },
+        { [new(DependencyCondition.AfterOk, "a"), new(DependencyCondition.AfterAny, "a")], "dependsOn[1].jobId: 'a' is named twice; give it one condition" },
         { [new(DependencyCondition.AfterOk, "me", DependencyTarget.Array)], null },
         { [new(DependencyCondition.AfterOk, "")], "dependsOn[0]: must name exactly one target: a jobId or an arrayId" },
-        { [new(DependencyCondition.AfterOk, "a/b")], "dependsOn[0].targetId: must be 1-128 characters of letters, digits, '.', '_' and '-' (was 'a/b')" },
+        { [new(DependencyCondition.AfterOk, "a/b")], "dependsOn[0].jobId: must be 1-128 characters of letters, digits, '.', '_' and '-' (was 'a/b')" },
         { [new((DependencyCondition)9, "a")], "dependsOn[0].condition: must be AfterOk, AfterAny, AfterNotOk or After" },
         { [.. Enumerable.Range(0, 65).Select(i => new JobDependency(DependencyCondition.AfterOk, $"j{i}"))], "dependsOn: must have at most 64 dependencies (had 65)" },
     };
@@ -161,10 +161,21 @@ public class JobDependenciesTests
     }
 
     [Fact]
-    public void An_array_template_with_dependencies_is_refused_naming_the_field()
+    public void An_array_may_depend_on_other_jobs_and_arrays_but_not_on_itself_or_its_own_elements()
     {
-        var errors = JobArrays.JobArrayRules.Validate(Shipped.ValidJob with { DependsOn = [new(DependencyCondition.AfterOk, "a")] }, 10);
-        Assert.Equal("template.dependsOn", Assert.Single(errors).Field);
+        static IEnumerable<string> Errors(params JobDependency[] deps) =>
+            JobArrays.JobArrayRules.ValidateSubmission(Shipped.ValidJob with { DependsOn = deps }, 10, "nightly").Select(e => e.ToString());
+
+        Assert.Empty(Errors(new JobDependency(DependencyCondition.AfterOk, "prep"), new JobDependency(DependencyCondition.AfterAny, "shards", DependencyTarget.Array)));
+        Assert.Equal(["template.dependsOn[0].arrayId: an array cannot depend on itself or its own elements (a dependency cycle)"], Errors(new JobDependency(DependencyCondition.AfterOk, "nightly", DependencyTarget.Array)));
+        Assert.Equal(["template.dependsOn[1].jobId: an array cannot depend on itself or its own elements (a dependency cycle)"], Errors(new JobDependency(DependencyCondition.AfterOk, "prep"), new JobDependency(DependencyCondition.AfterOk, "nightly-3")));
+    }
+
+    [Fact]
+    public void An_unknown_target_is_named_with_the_full_rest_id_as_a_hint_when_the_tenant_prefix_is_missing()
+    {
+        Assert.Equal("no job of tenant acme has id 'nu-A' (over REST a job's id is its tenant, a dot and its Idempotency-Key: 'acme.nu-A'); a job may depend only on jobs and arrays submitted before it", JobDependencies.Unknown(new(DependencyCondition.AfterOk, "nu-A"), "acme"));
+        Assert.Equal("no job array of tenant acme has id 'acme.x'; a job may depend only on jobs and arrays submitted before it", JobDependencies.Unknown(new(DependencyCondition.AfterOk, "acme.x", DependencyTarget.Array), "acme"));
     }
 
     private sealed class Sheet : IJobSheet

@@ -32,6 +32,7 @@ public sealed class DependencyTests(GridClusterFixture fixture)
         await UntilAsync(first.JobId, JobState.Succeeded);
         var placed = await Eventually.ValueAsync(() => Grid.GetJobAsync(second.JobId), j => j.State.HoldsCapacity(), "the dependent is placed", TimeSpan.FromSeconds(60));
         Assert.Equal([JobState.Pending, JobState.Blocked, JobState.Scheduled], placed.History.Take(3).Select(e => e.State));
+        Assert.StartsWith($"dependency afterok:{first.JobId} met; ", placed.History[2].Detail, StringComparison.Ordinal);
         await Grid.CancelJobAsync(second.JobId);
     }
 
@@ -64,18 +65,18 @@ public sealed class DependencyTests(GridClusterFixture fixture)
 
         var unknown = After(Jobs.Batch("deps-refused"), DependencyCondition.AfterOk, "no-such-job-" + Guid.NewGuid().ToString("n"));
         var e1 = await Assert.ThrowsAnyAsync<ComputeGridValidationException>(() => Grid.SubmitAsync(unknown));
-        Assert.Equal("dependsOn[0].targetId", e1.Field);
+        Assert.Equal("dependsOn[0].jobId", e1.Field);
         await Assert.ThrowsAsync<ComputeGridNotFoundException>(() => Grid.GetJobAsync(unknown.JobId!));
 
         var foreign = After(Jobs.Batch("deps-refused"), DependencyCondition.AfterAny, other.JobId);
         var e2 = await Assert.ThrowsAnyAsync<ComputeGridValidationException>(() => Grid.SubmitAsync(foreign));
-        Assert.Equal("dependsOn[0].targetId", e2.Field);
+        Assert.Equal("dependsOn[0].jobId", e2.Field);
         Assert.DoesNotContain("deps-other-tenant", e2.Reason, StringComparison.Ordinal);
 
         var id = Jobs.NewId();
         var self = After(Jobs.Batch("deps-refused", id: id), DependencyCondition.AfterOk, id);
         var e3 = await Assert.ThrowsAnyAsync<ComputeGridValidationException>(() => Grid.SubmitAsync(self));
-        Assert.Equal("dependsOn[0].targetId", e3.Field);
+        Assert.Equal("dependsOn[0].jobId", e3.Field);
         Assert.Contains("cycle", e3.Reason, StringComparison.Ordinal);
         await Grid.CancelJobAsync(other.JobId);
     }
@@ -141,5 +142,58 @@ public sealed class DependencyTests(GridClusterFixture fixture)
         Assert.DoesNotContain(second.History, e => e.State == JobState.Blocked);
         await Grid.CancelJobAsync(first.JobId);
         await Grid.CancelJobAsync(second.JobId);
+    }
+
+    [Fact]
+    public async Task An_array_that_waits_afterok_holds_every_element_blocked_and_submits_them_once_its_target_succeeded()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("deps-waiting-array-dc", "gansu", "DEPSWAIT", gpus: 8, cores: 16);
+        var first = await Grid.SubmitAsync(Jobs.Batch("deps-waiting-array") with { RunTime = TimeSpan.FromMinutes(40) });
+        await UntilAsync(first.JobId, JobState.Running);
+        var request = new JobArrayRequest
+        {
+            ArrayId = Jobs.NewId("deps-waiting-array"),
+            Template = Jobs.OnGpu("deps-waiting-array", "DEPSWAIT", "gansu", TimeSpan.FromHours(1)) with { JobId = null, DependsOn = [new JobDependency(DependencyCondition.AfterOk, first.JobId)] },
+            Count = 4,
+        };
+
+        var waiting = await Grid.SubmitArrayAsync(request);
+        Assert.Equal(4, waiting.Counts[JobState.Blocked]);
+        var element = await Grid.GetJobAsync($"{request.ArrayId}-1");
+        Assert.Equal(JobState.Blocked, element.State);
+        Assert.Contains($"afterok:{first.JobId}", element.History[^1].Detail, StringComparison.Ordinal);
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(40));
+
+        await UntilAsync(first.JobId, JobState.Succeeded);
+        var placed = await Eventually.ValueAsync(() => Grid.GetArrayAsync(request.ArrayId!), a => a.Counts[JobState.Scheduled] + a.Counts[JobState.Running] == 4, "every element is placed", TimeSpan.FromSeconds(90));
+        Assert.Equal(0, placed.Counts[JobState.Blocked]);
+        await Grid.CancelArrayAsync(request.ArrayId!);
+    }
+
+    [Fact]
+    public async Task An_array_whose_dependency_can_never_hold_ends_every_element_unsatisfiable_and_one_naming_itself_is_refused()
+    {
+        var first = await Grid.SubmitAsync(Jobs.Batch("deps-never-array") with { RunTime = TimeSpan.FromHours(5) });
+        var request = new JobArrayRequest
+        {
+            ArrayId = Jobs.NewId("deps-never-array"),
+            Template = Jobs.Batch("deps-never-array") with { JobId = null, DependsOn = [new JobDependency(DependencyCondition.AfterOk, first.JobId)] },
+            Count = 3,
+        };
+        Assert.Equal(3, (await Grid.SubmitArrayAsync(request)).Counts[JobState.Blocked]);
+
+        await Grid.CancelJobAsync(first.JobId);
+
+        var ended = await Eventually.ValueAsync(() => Grid.GetArrayAsync(request.ArrayId!), a => a.Counts[JobState.Unsatisfiable] == 3, "every element is unsatisfiable", TimeSpan.FromSeconds(60));
+        Assert.Equal(3, ended.Counts.Values.Sum());
+        var element = await Grid.GetJobAsync($"{request.ArrayId}-0");
+        Assert.Equal(JobState.Unsatisfiable, element.State);
+        Assert.Contains("can never be met", element.History[^1].Detail, StringComparison.Ordinal);
+
+        var itself = request with { ArrayId = Jobs.NewId("deps-self-array") };
+        itself = itself with { Template = itself.Template with { DependsOn = [new JobDependency(DependencyCondition.AfterAny, itself.ArrayId!, DependencyTarget.Array)] } };
+        var refused = await Assert.ThrowsAnyAsync<ComputeGridValidationException>(() => Grid.SubmitArrayAsync(itself));
+        Assert.Equal("template.dependsOn[0].arrayId", refused.Field);
     }
 }

@@ -20,6 +20,7 @@ internal sealed partial class JobArrayGrain
         {
             Record.Cancelled = true;
             Record.CancelReason = reason;
+            Record.WaitingFor = null;
             var withdrawn = 0;
             for (var i = 0; i < book.Count; i++)
             {

@@ -100,6 +100,15 @@ internal sealed partial class JobArrayGrain
             new(jobId, 1, JobState.Pending, Record.SubmittedAt, null, $"accepted from {template.OriginHub} for tenant {template.Tenant} as element {index} of array {ArrayId}"),
         };
         var placement = Record.PlacementRefs[index] > 0 ? Record.Placements[Record.PlacementRefs[index] - 1] : null;
+        if (book.CodeOf(index) == (byte)ElementCode.Unsatisfied)
+        {
+            events.Add(new JobEvent(jobId, 2, JobState.Unsatisfiable, Record.SubmittedAt, null, Record.Unsatisfiable ?? "a dependency of its array can never be met"));
+        }
+        else if (book.CodeOf(index) == (byte)ElementCode.Unsubmitted && Record.WaitingFor is { } waitingFor)
+        {
+            events.Add(new JobEvent(jobId, 2, JobState.Blocked, Record.SubmittedAt, null, $"its array {waitingFor}"));
+        }
+
         if (Record.HeldAtMs[index] > 0)
         {
             var at = Record.SubmittedAt + TimeSpan.FromMilliseconds(Record.HeldAtMs[index] - 1);

@@ -112,6 +112,12 @@ internal sealed partial class JobArrayGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (Record.WaitingFor is not null && !Record.Cancelled)
+        {
+            // The backstop for a nudge lost in a crash: read the dependencies again.
+            return CheckDependenciesAsync();
+        }
+
         if (_book is { AllEnded: false })
         {
             EnsureTimer(TickPeriod);
@@ -154,6 +160,19 @@ internal sealed partial class JobArrayGrain(
         Record.PlacementRefs = new int[count];
         Record.HeldAtMs = new int[count];
         Record.StartedAtMs = new int[count];
+        if (template.HasDependencies && await SubmitDependentAsync(template, cancellationToken) is { } answered)
+        {
+            if (answered.Array is null)
+            {
+                // Refused: nothing was written, and the array is forgotten.
+                state.State = new JobArrayRecord();
+                _book = null;
+                _dirty = false;
+            }
+
+            return answered;
+        }
+
         await Commit.CommitAsync();
 
         // The first element answers for all: one that can never run refuses the whole array, which is then forgotten.
@@ -216,6 +235,13 @@ internal sealed partial class JobArrayGrain(
         }
 
         _ticks++;
+        if (Record.WaitingFor is not null && !Record.Cancelled)
+        {
+            // Nothing is submitted while the array waits for its dependencies; a nudge or the reminder goes on.
+            StopTimer();
+            return;
+        }
+
         if (Record.Cancelled)
         {
             await CancelSliceAsync(cancellationToken);
@@ -241,9 +267,10 @@ internal sealed partial class JobArrayGrain(
         {
             StopTimer();
             Close();
-            if (await this.GetReminder(WakeReminder, cancellationToken) is { } reminder)
+            // Not the timer's token: StopTimer disposed the timer, which cancels it, and the reminder then stayed.
+            if (await this.GetReminder(WakeReminder, CancellationToken.None) is { } reminder)
             {
-                await this.UnregisterReminder(reminder, cancellationToken);
+                await this.UnregisterReminder(reminder, CancellationToken.None);
             }
         }
     }
@@ -352,7 +379,7 @@ internal sealed partial class JobArrayGrain(
     {
         var book = _book!;
         var (rejected, submitted) = book.Tally();
-        return new JobArraySnapshot(ArrayId, Record.Template!, Record.Count, Record.SubmittedAt, book.Counts, submitted, rejected, Record.Cancelled, _version);
+        return new JobArraySnapshot(ArrayId, Record.Template!, Record.Count, Record.SubmittedAt, VisibleCounts(book), submitted, rejected, Record.Cancelled, _version);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job array {ArrayId} of {Tenant} accepted with {Count} elements")]

@@ -45,4 +45,10 @@ internal sealed class JobArrayRecord
 
     /// <summary>Jobs that depend on the whole array, nudged when it reaches a point their conditions can turn on.</summary>
     [Id(11)] public List<string> Dependents { get; set; } = [];
+
+    /// <summary>While the array's own dependencies do not hold: what it waits for (no element is submitted); null otherwise.</summary>
+    [Id(12)] public string? WaitingFor { get; set; }
+
+    /// <summary>Why the array's elements never ran, when one of its dependencies can never hold; null otherwise.</summary>
+    [Id(13)] public string? Unsatisfiable { get; set; }
 }

@@ -59,9 +59,10 @@ internal sealed partial class JobGrain
             Record.StartedAt = job.StartedAt;
             Record.History = [.. job.History];
             _durable = Snapshot();
-            if (job.State == JobState.Pending)
+            if (job.State is JobState.Pending or JobState.Blocked)
             {
-                // Its array had not placed it yet and never will now: place it as reconciliation would, after this turn.
+                // Its array had not placed it yet and never will now: place it as reconciliation would, after this turn (a
+                // blocked one reads its array's dependencies itself: its spec carries them).
                 await this.AsReference<IJobGrain>().DriveAsync();
             }
         }

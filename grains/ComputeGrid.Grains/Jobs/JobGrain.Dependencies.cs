@@ -21,6 +21,9 @@ internal sealed partial class JobGrain : IRemindable
 {
     private const string DependencyReminder = "dependencies";
 
+    // This activation registered (or found) the dependency reminder.
+    private bool _dependencyReminder;
+
     public async Task<DependencyStatus?> DependOnAsync(string dependentId, string tenant, CancellationToken cancellationToken = default)
     {
         await ActivateElementAsync();
@@ -48,6 +51,8 @@ internal sealed partial class JobGrain : IRemindable
             return;
         }
 
+        _dependencyReminder = true;
+
         if (Book.IsBlocked)
         {
             await CheckDependenciesAsync();
@@ -72,7 +77,7 @@ internal sealed partial class JobGrain : IRemindable
 
         var statuses = await ReadDependenciesAsync(spec, cancellationToken);
         var unknown = statuses.Select((s, i) => (s, i)).Where(x => x.s is null)
-            .Select(x => new ValidationError($"dependsOn[{x.i}].targetId", $"no {What(spec.DependsOn![x.i])} of tenant {spec.Tenant} has this id; a job may depend only on jobs and arrays submitted before it"))
+            .Select(x => new ValidationError(JobDependencies.TargetField(x.i, spec.DependsOn![x.i]), JobDependencies.Unknown(spec.DependsOn![x.i], spec.Tenant)))
             .ToList();
         if (unknown.Count > 0)
         {
@@ -93,6 +98,7 @@ internal sealed partial class JobGrain : IRemindable
         }
 
         // The reminder before the write: a blocked job without one could wait forever for a nudge a crash lost.
+        _dependencyReminder = true;
         await this.RegisterOrUpdateReminder(DependencyReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         await CommitAsync(Book.Block(spec, decision.Reason, clock.Now), cancellationToken);
         LogBlocked(logger, JobId, decision.Reason);
@@ -113,6 +119,13 @@ internal sealed partial class JobGrain : IRemindable
         switch (decision.Verdict)
         {
             case DependencyVerdict.Waiting:
+                if (!_dependencyReminder)
+                {
+                    // A blocked array element taken over from its array has no reminder of its own yet.
+                    _dependencyReminder = true;
+                    await this.RegisterOrUpdateReminder(DependencyReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, CancellationToken.None);
+                }
+
                 return;
             case DependencyVerdict.Never:
                 await EndAsync(Book.Unsatisfiable(spec, decision.Reason, clock.Now), CancellationToken.None);
@@ -136,7 +149,8 @@ internal sealed partial class JobGrain : IRemindable
             switch (placed.Outcome)
             {
                 case PlaceOutcome.Placed:
-                    await AssignAsync(placed.Placement!);
+                    // The Scheduled step's detail (the placement's reason) says why it waited no longer.
+                    await AssignAsync(placed.Placement! with { Reason = $"{met}; {placed.Placement!.Reason}" });
                     break;
                 case PlaceOutcome.Queued:
                     await CommitAsync(Book.QueueUnblocked(met, placed.Detail, clock.Now), CancellationToken.None);
@@ -172,7 +186,7 @@ internal sealed partial class JobGrain : IRemindable
         foreach (var dependent in Record.Dependents)
         {
             // One-way: a lost nudge is repaired by the dependent's reminder.
-            _ = GrainFactory.GetGrain<IJobGrain>(dependent).OnDependencyChangedAsync(JobId);
+            JobArrays.JobArrayGrain.Nudge(GrainFactory, dependent, JobId);
         }
     }
 
@@ -186,8 +200,6 @@ internal sealed partial class JobGrain : IRemindable
             await this.UnregisterReminder(reminder, CancellationToken.None);
         }
     }
-
-    private static string What(JobDependency dependency) => dependency.Target == DependencyTarget.Array ? "job array" : "job";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} blocked: {Reason}")]
     private static partial void LogBlocked(ILogger logger, string jobId, string reason);

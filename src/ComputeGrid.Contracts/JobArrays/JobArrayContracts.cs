@@ -37,6 +37,13 @@ public interface IJobArrayGrain : IGrainWithStringKey
     Task<DependencyStatus?> DependOnAsync(string dependentId, string tenant, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// A job or array this array depends on started or ended: an array that waits reads its dependencies again and starts
+    /// submitting its elements, or marks them Unsatisfiable, or waits on. One-way and idempotent.
+    /// </summary>
+    [OneWay, Alias("OnDependencyChanged")]
+    Task OnDependencyChangedAsync(string targetId);
+
+    /// <summary>
     /// Up to <paramref name="limit"/> elements from index <paramref name="from"/> on, in index order, only those counted
     /// in <paramref name="state"/> when given; null when no array has this id. Interleaves, as <see cref="GetAsync"/>.
     /// </summary>

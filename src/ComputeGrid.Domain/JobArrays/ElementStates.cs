@@ -22,6 +22,9 @@ public enum ElementCode : byte
 
     /// <summary>Started at its data center, its state held by the array (its job grain not activated yet): counted as Running.</summary>
     HeldRunning = 0xFA,
+
+    /// <summary>The array's dependency can never hold, so this element, never submitted, never runs: counted as Unsatisfiable.</summary>
+    Unsatisfied = 0xF9,
 }
 
 /// <summary>
@@ -254,6 +257,7 @@ public sealed class ElementStates
         (byte)ElementCode.Unsubmitted => JobState.Pending,
         (byte)ElementCode.Rejected => JobState.Failed,
         (byte)ElementCode.Withdrawn => JobState.Cancelled,
+        (byte)ElementCode.Unsatisfied => JobState.Unsatisfiable,
         (byte)ElementCode.HeldQueued => JobState.Queued,
         (byte)ElementCode.HeldScheduled => JobState.Scheduled,
         (byte)ElementCode.HeldRunning => JobState.Running,

@@ -64,6 +64,25 @@ public static class JobArrayRules
             errors.AddRange(JobSpecRules.ValidateShape(ElementSpec(template, arrayId, 0)));
         }
 
+        // The one cycle an array's submission can name: itself, or one of its own elements.
+        var deps = template.DependsOn ?? [];
+        for (var i = 0; i < deps.Count; i++)
+        {
+            var d = deps[i];
+            if (d is null)
+            {
+                continue;
+            }
+
+            var own = d.Target == DependencyTarget.Array
+                ? d.TargetId == arrayId
+                : TryParseElementId(d.TargetId, out var of, out _) && of == arrayId;
+            if (own)
+            {
+                errors.Add(new(JobDependencies.TargetField(i, d, "template.dependsOn"), "an array cannot depend on itself or its own elements (a dependency cycle)"));
+            }
+        }
+
         return errors;
     }
 
@@ -85,12 +104,6 @@ public static class JobArrayRules
             errors.Add(new("arrayId", "a template must not itself be an array element"));
         }
 
-        if (template.HasDependencies)
-        {
-            // An array's elements are placed in batches by the array, which does not hold them back yet: refused rather
-            // than run early. A single job may depend on elements and on whole arrays.
-            errors.Add(new("template.dependsOn", "an array cannot have dependencies yet; submit the jobs that wait for others one by one, or make the jobs after the array depend on it"));
-        }
 
         return errors;
     }

@@ -149,7 +149,7 @@ public static partial class JobDependencies
             : new(DependencyVerdict.Waiting, $"waiting for {string.Join(", ", waiting)}");
     }
 
-    /// <summary>The shape of a job's dependencies: how many, well-formed ids, no repeats, not itself. Field names are the API's (<c>dependsOn[2].targetId</c>).</summary>
+    /// <summary>The shape of a job's dependencies: how many, well-formed ids, no repeats, not itself. Field names are the API's (<c>dependsOn[2].jobId</c> or <c>.arrayId</c>).</summary>
     public static List<ValidationError> Validate(IReadOnlyList<JobDependency>? dependencies, string? jobId)
     {
         var errors = new List<ValidationError>();
@@ -190,26 +190,43 @@ public static partial class JobDependencies
             }
             else if (!IsValidId(d.TargetId))
             {
-                errors.Add(new($"dependsOn[{i}].targetId", $"must be 1-{MaxTargetIdLength} characters of letters, digits, '.', '_' and '-' (was {ValidationError.Quote(d.TargetId)})"));
+                errors.Add(new(TargetField(i, d), $"must be 1-{MaxTargetIdLength} characters of letters, digits, '.', '_' and '-' (was {ValidationError.Quote(d.TargetId)})"));
             }
             else if (d.Target == DependencyTarget.Job && d.TargetId == jobId)
             {
-                errors.Add(NamesItself([d], jobId)! with { Field = $"dependsOn[{i}].targetId" });
+                errors.Add(NamesItself([d], jobId)! with { Field = TargetField(i, d) });
             }
             else if (!seen.Add((d.Target, d.TargetId)))
             {
-                errors.Add(new($"dependsOn[{i}].targetId", $"{ValidationError.Quote(d.TargetId)} is named twice; give it one condition"));
+                errors.Add(new(TargetField(i, d), $"{ValidationError.Quote(d.TargetId)} is named twice; give it one condition"));
             }
         }
 
         return errors;
     }
 
+    /// <summary>The request's field that names a dependency's target: <c>dependsOn[2].jobId</c> or <c>dependsOn[2].arrayId</c>.</summary>
+    public static string TargetField(int index, JobDependency dependency, string prefix = "dependsOn") =>
+        $"{prefix}[{index}].{(dependency.Target == DependencyTarget.Array ? "arrayId" : "jobId")}";
+
+    /// <summary>
+    /// Why a dependency's target was refused as unknown: no job (or array) of the tenant has the id. An id that does not
+    /// start with the tenant and a dot gets a hint, as the REST gateway names jobs <c>&lt;tenant&gt;.&lt;Idempotency-Key&gt;</c>.
+    /// </summary>
+    public static string Unknown(JobDependency dependency, string tenant)
+    {
+        var what = dependency.Target == DependencyTarget.Array ? "job array" : "job";
+        var hint = dependency.TargetId.StartsWith(tenant + ".", StringComparison.Ordinal)
+            ? string.Empty
+            : $" (over REST a {what}'s id is its tenant, a dot and its Idempotency-Key: {ValidationError.Quote($"{tenant}.{dependency.TargetId}")})";
+        return $"no {what} of tenant {tenant} has id {ValidationError.Quote(dependency.TargetId)}{hint}; a job may depend only on jobs and arrays submitted before it";
+    }
+
     /// <summary>The error for a job that names itself among its dependencies (the one cycle a submission can name), or null.</summary>
     public static ValidationError? NamesItself(IReadOnlyList<JobDependency>? dependencies, string jobId)
     {
         var at = dependencies?.ToList().FindIndex(d => d is { Target: DependencyTarget.Job } && d.TargetId == jobId) ?? -1;
-        return at < 0 ? null : new($"dependsOn[{at}].targetId", "a job cannot depend on itself (a dependency cycle)");
+        return at < 0 ? null : new($"dependsOn[{at}].jobId", "a job cannot depend on itself (a dependency cycle)");
     }
 
     /// <summary>

@@ -105,11 +105,12 @@ public sealed class DependencyBody
     /// <example>AfterOk</example>
     public required DependencyCondition Condition { get; init; }
 
-    /// <summary>The job waited for (an array element is <c>&lt;arrayId&gt;-&lt;index&gt;</c>); give this or arrayId.</summary>
-    /// <example>prepare-data</example>
+    /// <summary>The job waited for, by its full id (over REST your tenant, a dot and the Idempotency-Key it was submitted with; an array element: its array id, a dash and its index); give this or arrayId.</summary>
+    /// <example>acme.prepare-data</example>
     public string? JobId { get; init; }
 
-    /// <summary>The whole job array waited for; give this or jobId.</summary>
+    /// <summary>The whole job array waited for, by its full id (your tenant, a dot and its Idempotency-Key); give this or jobId.</summary>
+    /// <example>acme.render-2026-11-25</example>
     public string? ArrayId { get; init; }
 
     /// <summary>The domain dependency; an empty target when neither or both ids are given, which validation names.</summary>
