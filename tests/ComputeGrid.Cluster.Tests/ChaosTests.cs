@@ -39,7 +39,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
     private static int ArraySize => Setting("CHAOS_ARRAY_SIZE", 200);
 
-    /// <summary>Jobs that depend (afterany) on one of the single jobs (<c>CHAOS_DEPENDENTS</c>, default 100), submitted once their target was accepted.</summary>
+    /// <summary>Jobs that depend (afterany) on one of the first single jobs (<c>CHAOS_DEPENDENTS</c>, default 100), each submitted once its target was accepted.</summary>
     private static int DependentCount => Setting("CHAOS_DEPENDENTS", 100);
 
     [Fact, Trait("Category", "Chaos")]
@@ -97,11 +97,10 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
             $"chaos: accepted={audit.Accepted} terminal={audit.Terminal} lost={audit.Lost} duplicated={audit.Duplicated} overcommitted={audit.Overcommitted} " +
             $"leaked={audit.LeakedReservations} accepted_per_s={acceptedPerSecond:0.0} recovery_p50={sorted[sorted.Count / 2].TotalSeconds:0.0}s recovery_max={sorted[^1].TotalSeconds:0.0}s");
         var details = string.Create(CultureInfo.InvariantCulture,
-            $"submitted={JobCount} arrays={ArrayCount}x{ArraySize} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
+            $"submitted={JobCount} arrays={ArrayCount}x{ArraySize} dependents={dependents.Count} ran_early={early.Count} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
             $"recoveries=[{string.Join(", ", sorted.Select(r => r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}]s");
         output.WriteLine(line);
         output.WriteLine(details);
-        output.WriteLine($"dependents={dependents.Count} ran_early={early.Count}");
         foreach (var violation in early.Take(20))
         {
             output.WriteLine(violation);
@@ -114,7 +113,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
         var artifacts = Path.Combine(ClusterFixture.RepositoryRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
-        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters)]);
+        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, .. early, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters)]);
 
         Assert.True(audit.Accepted > 0, "no submission was accepted");
         Assert.Equal(0, audit.Lost);
@@ -130,10 +129,11 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     private async Task SubmitDependentsAsync(string run, ConcurrentDictionary<string, bool> accepted, ConcurrentDictionary<string, string> dependents)
     {
         var phase = Stopwatch.StartNew();
-        var step = Math.Max(1, JobCount / Math.Max(1, DependentCount));
-        await Task.WhenAll(Enumerable.Range(0, DependentCount).Select(async k =>
+
+        // The first single jobs: they are submitted first, so their dependents are submitted while faults happen.
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(DependentCount, JobCount)).Select(async k =>
         {
-            var target = Job(run, k * step);
+            var target = Job(run, k);
             var request = target with
             {
                 JobId = $"chaos-{run}-dep{k}",
