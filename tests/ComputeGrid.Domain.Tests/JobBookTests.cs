@@ -1,3 +1,4 @@
+using Sheet = ComputeGrid.Domain.Tests.TestJobSheet;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
@@ -10,38 +11,6 @@ public class JobBookTests
     private static readonly DateTimeOffset T0 = new(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
     private static readonly EnergyProfile Energy = new(1.2, 0.5, 0.4, 0.4);
     private static readonly JobSpec Spec = Shipped.ValidJob with { AllowedHubs = ["yangtze", "gansu"], InputDataGiB = 10 };
-
-    /// <summary>A job's state as the grain's record holds it, in memory.</summary>
-    private sealed class Sheet : IJobSheet
-    {
-        public List<JobStep> History { get; } = [];
-
-        public JobSpec? Spec { get; set; }
-
-        public JobState State { get; set; }
-
-        public DateTimeOffset SubmittedAt { get; set; }
-
-        public DateTimeOffset? StartedAt { get; set; }
-
-        public DateTimeOffset? FinishedAt { get; set; }
-
-        public JobPlacement? Placement { get; set; }
-
-        public Footprint? Actual { get; set; }
-
-        public Footprint? LastRun { get; set; }
-
-        public bool HasOutcome { get; set; }
-
-        public int Steps => History.Count;
-
-        public bool Entered(JobState state) => History.Exists(s => s.State == state);
-
-        public string? DataCenterOfLast(JobState state) => History.FindLast(s => s.State == state)?.DataCenterId;
-
-        public void Add(JobStep step) => History.Add(step);
-    }
 
     /// <summary>Where a job is brought before the call under test.</summary>
     public enum Stage

@@ -1,3 +1,4 @@
+using Sheet = ComputeGrid.Domain.Tests.TestJobSheet;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
@@ -176,37 +177,6 @@ public class JobDependenciesTests
     {
         Assert.Equal("no job of tenant acme has id 'nu-A' (over REST a job's id is its tenant, a dot and its Idempotency-Key: 'acme.nu-A'); a job may depend only on jobs and arrays submitted before it", JobDependencies.Unknown(new(DependencyCondition.AfterOk, "nu-A"), "acme"));
         Assert.Equal("no job array of tenant acme has id 'acme.x'; a job may depend only on jobs and arrays submitted before it", JobDependencies.Unknown(new(DependencyCondition.AfterOk, "acme.x", DependencyTarget.Array), "acme"));
-    }
-
-    private sealed class Sheet : IJobSheet
-    {
-        public List<JobStep> History { get; } = [];
-
-        public JobSpec? Spec { get; set; }
-
-        public JobState State { get; set; }
-
-        public DateTimeOffset SubmittedAt { get; set; }
-
-        public DateTimeOffset? StartedAt { get; set; }
-
-        public DateTimeOffset? FinishedAt { get; set; }
-
-        public JobPlacement? Placement { get; set; }
-
-        public Footprint? Actual { get; set; }
-
-        public Footprint? LastRun { get; set; }
-
-        public bool HasOutcome => false;
-
-        public int Steps => History.Count;
-
-        public bool Entered(JobState state) => History.Exists(s => s.State == state);
-
-        public string? DataCenterOfLast(JobState state) => History.FindLast(s => s.State == state)?.DataCenterId;
-
-        public void Add(JobStep step) => History.Add(step);
     }
 
     private static (JobBook Book, Sheet Sheet) Blocked()

@@ -54,32 +54,10 @@ public static class ReclaimPlanner
                 .ThenBy(s => s.HighestBorrowedPriority ?? int.MinValue)
                 .ThenByDescending(s => s.Since)
                 .ThenBy(s => s.LoanId, StringComparer.Ordinal);
-            var free = site.Free;
-            var chosen = new List<LentSlice>();
-            foreach (var slice in eligible)
-            {
-                chosen.Add(slice);
-                free = free.Plus(slice.Amount);
-                if (free.Fits(waiting))
-                {
-                    break;
-                }
-            }
-
-            if (!free.Fits(waiting))
+            // As Kueue does with preemption victims: the fewest slices, last taken given back first when not needed.
+            if (RoomMaking.Choose(site.Free, waiting, eligible, s => s.Amount) is not { } chosen)
             {
                 continue;
-            }
-
-            // As Kueue does with preemption victims: give back, last taken first, every slice the job fits without.
-            for (var i = chosen.Count - 2; i >= 0; i--)
-            {
-                var without = free.Minus(chosen[i].Amount);
-                if (without.Fits(waiting))
-                {
-                    free = without;
-                    chosen.RemoveAt(i);
-                }
             }
 
             if (best is null || chosen.Count < best.Count)

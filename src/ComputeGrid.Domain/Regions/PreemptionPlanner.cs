@@ -61,32 +61,10 @@ public static class PreemptionPlanner
         PreemptionPlan? best = null;
         foreach (var site in sites)
         {
-            var free = site.Free;
-            var chosen = new List<PreemptionCandidate>();
-            foreach (var victim in byDataCenter[site.DataCenterId].OrderBy(v => v.Priority).ThenByDescending(v => v.JobId, StringComparer.Ordinal))
-            {
-                chosen.Add(victim);
-                free = free.Plus(victim.Resources);
-                if (free.Fits(waiting))
-                {
-                    break;
-                }
-            }
-
-            if (!free.Fits(waiting))
+            var victims = byDataCenter[site.DataCenterId].OrderBy(v => v.Priority).ThenByDescending(v => v.JobId, StringComparer.Ordinal);
+            if (RoomMaking.Choose(site.Free, waiting, victims, v => ResourceVector.Zero.Plus(v.Resources)) is not { } chosen)
             {
                 continue;
-            }
-
-            // Spare, last taken first, every victim the waiting job fits without.
-            for (var i = chosen.Count - 2; i >= 0; i--)
-            {
-                var without = free.Minus(chosen[i].Resources);
-                if (without.Fits(waiting))
-                {
-                    free = without;
-                    chosen.RemoveAt(i);
-                }
             }
 
             var plan = new PreemptionPlan(site.DataCenterId, chosen);
