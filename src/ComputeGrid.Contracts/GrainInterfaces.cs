@@ -170,6 +170,10 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("GetLoanSlices")]
     Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The ids of the jobs holding capacity here: own reservations and borrowed jobs inside loan slices (diagnostics).</summary>
+    [Alias("GetHeldJobs")]
+    Task<IReadOnlyList<string>> GetHeldJobsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Hands a scheduled job to its executor (the simulated one for the rest of its run time since
     /// <paramref name="startedAt"/>, or the data center's agents when it has a command); idempotent.

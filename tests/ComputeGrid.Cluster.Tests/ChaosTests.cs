@@ -113,7 +113,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
         var artifacts = Path.Combine(ClusterFixture.RepositoryRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
-        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, .. early, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters)]);
+        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, .. early, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters, jobs)]);
 
         Assert.True(audit.Accepted > 0, "no submission was accepted");
         Assert.Equal(0, audit.Lost);
@@ -424,7 +424,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     /// center that lends in most runs, and a slice (its loan, borrower, openness and jobs) is where to look first.
     /// Best effort: a data center that does not answer is reported as such.
     /// </summary>
-    private async Task<IReadOnlyList<string>> LoanSliceCluesAsync(IReadOnlyList<string> dataCenters)
+    private async Task<IReadOnlyList<string>> LoanSliceCluesAsync(IReadOnlyList<string> dataCenters, IReadOnlyDictionary<string, JobSnapshot?> jobs)
     {
         var clues = new List<string>();
         foreach (var id in dataCenters)
@@ -432,9 +432,19 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
             try
             {
                 using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-                var slices = await cluster.Orleans.GetGrain<Contracts.IDataCenterGrain>(id).GetLoanSlicesAsync(attempt.Token);
+                var dataCenter = cluster.Orleans.GetGrain<Contracts.IDataCenterGrain>(id);
+                var slices = await dataCenter.GetLoanSlicesAsync(attempt.Token);
                 clues.Add($"clue: {id} holds {slices.Count} loan slices");
                 clues.AddRange(slices.Select(s => $"clue: {id} slice of {s.LoanId} to {s.Borrower}: open={s.Open} jobs={s.Jobs} used={s.Used} of {s.Amount}"));
+
+                // The held jobs no live job of the run accounts for, with what the run knows of each: the leak's trail.
+                var unaccounted = (await dataCenter.GetHeldJobsAsync(attempt.Token))
+                    .Where(j => !(jobs.GetValueOrDefault(j) is { } job && job.State.HoldsCapacity() && job.Placement?.DataCenterId == id))
+                    .Take(20)
+                    .Select(j => jobs.TryGetValue(j, out var job)
+                        ? $"clue: {id} holds {j}, which is {job?.State.ToString() ?? "unknown"} at {job?.Placement?.DataCenterId ?? "-"}: {(job is { History.Count: > 0 } known ? known.History[^1].Detail : "-")}"
+                        : $"clue: {id} holds {j}, not accepted by the run (a submission abandoned at the end of the phase, a probe or another test's job)");
+                clues.AddRange(unaccounted);
             }
             catch (Exception e) when (e is TimeoutException or OperationCanceledException or Orleans.Runtime.OrleansException)
             {

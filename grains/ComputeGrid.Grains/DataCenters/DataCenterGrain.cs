@@ -224,6 +224,8 @@ internal sealed partial class DataCenterGrain(
 
     public Task<IReadOnlyList<LoanSliceUse>> GetLoanSlicesAsync(CancellationToken cancellationToken = default) => Task.FromResult(DataCenterViews.Slices(Book));
 
+    public Task<IReadOnlyList<string>> GetHeldJobsAsync(CancellationToken cancellationToken = default) => Task.FromResult(Book.HeldJobs());
+
     public async Task StartAsync(string jobId, JobSpec spec, DateTimeOffset? startedAt, CancellationToken cancellationToken = default)
     {
         if (!Book.Holds(jobId))
