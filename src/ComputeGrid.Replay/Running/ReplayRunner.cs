@@ -28,6 +28,12 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// <summary>The longest a borrowing hub collects offers, wall clock; it closes earlier once every asked peer answered. Default 200 ms.</summary>
     public TimeSpan OfferWindow { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// The topology trace jobs are mapped on (origin hubs by GPU model); null for the replayed one. A loaded replay maps on
+    /// the full topology so that every load gives each job the same origin.
+    /// </summary>
+    public NationalTopology? MappingTopology { get; init; }
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -88,7 +94,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
 
             while (next < jobs.Count && settings.Start + jobs[next].Submit <= time.GetUtcNow())
             {
-                var request = settings.Mapper.ToRequest(jobs[next], next, policy, topology, _hubs);
+                var request = settings.Mapper.ToRequest(jobs[next], next, policy, settings.MappingTopology ?? topology, _hubs);
                 try
                 {
                     await federation.Grid.SubmitAsync(request, cancellationToken);
