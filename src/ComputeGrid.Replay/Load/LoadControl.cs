@@ -109,7 +109,7 @@ public sealed record LoadPlan(double Target, double CapacityScale, double Speedu
 
     /// <summary>
     /// The smallest capacity scale at which every job that fits the full pool still fits one data center it may use
-    /// (allowed hub, latency class, GPU model); jobs that fit nowhere even at full capacity are left out (the federation
+    /// (allowed hub, latency class, GPU model), within what a loan can bring there (<see cref="LoadScaling.ReachableBy"/>); jobs that fit nowhere even at full capacity are left out (the federation
     /// rejects them at any load).
     /// </summary>
     public static double SmallestFittingScale(IReadOnlyList<JobRequest> requests, NationalTopology topology)
@@ -120,7 +120,7 @@ public sealed record LoadPlan(double Target, double CapacityScale, double Speedu
             var best = double.PositiveInfinity;
             foreach (var d in LoadScaling.UsableBy(r, topology))
             {
-                best = Math.Min(best, ScaleToFit(r, d.Capacity));
+                best = Math.Min(best, ScaleToFit(r, LoadScaling.ReachableBy(r, d, topology)));
             }
 
             if (best <= 1)
@@ -191,6 +191,33 @@ public static class LoadScaling
             (request.AllowedHubs.Count == 0 || request.AllowedHubs.Contains(d.HubId))
             && !(bound is { } b && topology.LatencyMs(request.OriginHub, d) > b)
             && !(request.Gpus > 0 && request.GpuModel is { } m && d.Capacity.GpusOf(m) == 0));
+    }
+
+    /// <summary>
+    /// The most of data center <paramref name="d"/> that <paramref name="request"/>'s origin hub can use for one job: all
+    /// of it in its own hub; elsewhere only what a loan brings, at most the lender's lending limit and the origin's
+    /// borrowing limit (a GPU model a limit does not name is not limited).
+    /// </summary>
+    public static ResourceVector ReachableBy(JobRequest request, DataCenterSpec d, NationalTopology topology)
+    {
+        if (d.HubId == request.OriginHub)
+        {
+            return d.Capacity;
+        }
+
+        var reach = d.Capacity;
+        foreach (var limit in new[] { topology.Hubs[d.HubId].Quota?.LendingLimit, topology.Hubs.GetValueOrDefault(request.OriginHub)?.Quota?.BorrowingLimit })
+        {
+            if (limit is not null)
+            {
+                reach = new ResourceVector(
+                    Math.Min(reach.CpuMillicores, limit.CpuMillicores),
+                    Math.Min(reach.MemoryMiB, limit.MemoryMiB),
+                    reach.Gpus.Select(g => KeyValuePair.Create(g.Key, limit.Gpus.TryGetValue(g.Key, out var n) ? Math.Min(g.Value, n) : g.Value)).ToImmutableSortedDictionary(StringComparer.Ordinal));
+            }
+        }
+
+        return reach;
     }
 
     private static ResourceVector? Times(ResourceVector? v, double scale) => v is null

@@ -42,7 +42,7 @@ public static class LoadOptions
         {
             if (!double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out var target) || !(target > 0 && target <= 2))
             {
-                throw new FormatException($"--load '{item}' is not a number above 0 and at most 2");
+                throw new ArgumentException($"--load '{item}' is not a number above 0 and at most 2");
             }
 
             var plan = LoadPlan.For(target, requests, submits, topology);

@@ -34,6 +34,13 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// </summary>
     public NationalTopology? MappingTopology { get; init; }
 
+    /// <summary>
+    /// How long, on the virtual clock, the replay goes on after the last submission while jobs wait and none runs (the
+    /// federation may place them once offers lapse and loans expire); those still waiting then count as not completed.
+    /// Default 1 day.
+    /// </summary>
+    public TimeSpan IdleLimit { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -69,12 +76,18 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         long lastWaiting = 0;
         var timedOut = false;
 
-        while (next < jobs.Count || executor.NextEnd is not null)
+        DateTimeOffset? idleSince = null;
+        while (next < jobs.Count || executor.NextEnd is not null || Waiting(accepted.Count, executor, time.GetUtcNow(), ref idleSince))
         {
             if (wall.Elapsed > settings.Budget)
             {
                 timedOut = true;
                 break;
+            }
+
+            if (next < jobs.Count || executor.NextEnd is not null)
+            {
+                idleSince = null;
             }
 
             var due = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
@@ -110,7 +123,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
 
             phases.Lap(Phase.Submitting);
             progress?.Invoke(next);
-            lastWaiting = await SettleAsync(executor, accepted.Count, lastWaiting, cancellationToken);
+            lastWaiting = await SettleAsync(executor, accepted.Count, idleSince is null ? lastWaiting : -1, cancellationToken);
             phases.Lap(Phase.Settling);
         }
 
@@ -127,6 +140,19 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         {
             Phases = phases.Totals,
         };
+    }
+
+    // Jobs still wait after the last submission with nothing running: the federation needs virtual time to pass (offers
+    // lapse, asks back off, loans expire) before it can place them, so the clock moves on by samples for up to IdleLimit.
+    private bool Waiting(int accepted, ReplayExecutor executor, DateTimeOffset now, ref DateTimeOffset? idleSince)
+    {
+        if (accepted - executor.Started <= 0)
+        {
+            return false;
+        }
+
+        idleSince ??= now;
+        return now - idleSince.Value < settings.IdleLimit;
     }
 
     private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset? b, DateTimeOffset c) =>
