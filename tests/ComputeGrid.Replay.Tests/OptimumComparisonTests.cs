@@ -55,6 +55,23 @@ public sealed class OptimumComparisonTests
     }
 
     [Fact]
+    public void A_policy_that_rejected_or_left_jobs_unfinished_is_never_best_however_little_carbon_it_counts()
+    {
+        var rows = new[]
+        {
+            Row("nearest", 100, 100, 10),
+            Row("origin-only", 20, 20, 10) with { Rejected = 1, Completed = 3 },
+            Row("greenest", 70, 80, 10) with { TimedOut = true },
+            Row("cheapest", 80, 60, 10),
+        };
+
+        var comparison = LoadComparison.Build("kth", 0.6, Optimum(40, 50), rows);
+
+        Assert.Equal("kth load=0.6 best=cheapest carbon_vs_optimum=0.33 p95_wait_ratio=1.0", comparison.Line());
+        Assert.False(comparison.Rows.Single(r => r.Policy == "origin-only").Complete);
+    }
+
+    [Fact]
     public void When_the_optimum_equals_the_baseline_the_line_says_so_and_names_no_best()
     {
         var comparison = LoadComparison.Build("openb", 0.3, Optimum(100, 100), [Row("nearest", 100, 100, 0), Row("greenest", 100, 100, 0)]);

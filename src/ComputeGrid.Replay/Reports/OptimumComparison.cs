@@ -14,7 +14,7 @@ namespace ComputeGrid.Replay.Reports;
 /// <param name="MeanWaitS">The policy's mean wait, s.</param>
 /// <param name="P95WaitS">The policy's p95 wait, s.</param>
 /// <param name="LatencyViolations">Jobs it ran beyond their latency class.</param>
-/// <param name="Complete">True when every accepted job ran to its end within the wall-clock budget (otherwise its totals are short).</param>
+/// <param name="Complete">True when every submitted job ran to its end within the wall-clock budget: none rejected, none left waiting (otherwise its totals are short).</param>
 public sealed record ComparisonRow(string Policy, double? CarbonVsOptimum, double? CostVsOptimum, double P95WaitRatio, double MeanWaitS, double P95WaitS, int LatencyViolations, bool Complete);
 
 /// <summary>The policies of one trace at one load against the baseline and the optimum.</summary>
@@ -54,7 +54,7 @@ public sealed record LoadComparison(string Trace, double Load, OptimumResult? Op
             r.MeanWaitS,
             r.P95WaitS,
             r.LatencyViolations,
-            !r.TimedOut && r.Completed == r.Submitted - r.Rejected))]);
+            !r.TimedOut && r.Completed == r.Submitted))]);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ public sealed record LoadComparison(string Trace, double Load, OptimumResult? Op
         baselineP95 > 0 ? policyP95 / baselineP95 : policyP95 > 0 ? double.PositiveInfinity : 1;
 
     /// <summary>
-    /// The policy with the highest carbon_vs_optimum among those that completed every job with no latency-class violation
+    /// The policy with the highest carbon_vs_optimum among those that completed every submitted job with no latency-class violation
     /// and a p95 wait ratio of at most <see cref="MaxP95WaitRatio"/>; null when none qualifies.
     /// </summary>
     public ComparisonRow? Best() => Rows
