@@ -60,6 +60,23 @@ public sealed class LoadControlTests
     }
 
     [Fact]
+    public void A_gpu_trace_reaches_its_load_although_gpus_round_up_to_whole_ones()
+    {
+        var jobs = Enumerable.Range(0, 50)
+            .Select(i => new TraceJob($"{i}", TimeSpan.FromMinutes(30 * i), TimeSpan.FromHours(1), 1000, 4096, 1, "u", false))
+            .ToList();
+        var requests = jobs.Select(j => new JobRequest
+        {
+            JobId = j.Id, Tenant = "t", OriginHub = "yangtze", CpuMillicores = 1000, MemoryMiB = 4096, Gpus = 1, GpuModel = "910B", RunTime = j.RunTime,
+        }).ToList();
+
+        var plan = LoadPlan.For(0.3, requests, [.. jobs.Select(j => j.Submit)], Topology);
+
+        Assert.True(plan.Speedup > 1);
+        Assert.Equal(0.3, Measured(requests, jobs, plan), 6);
+    }
+
+    [Fact]
     public void Scaling_keeps_every_gpu_model_of_a_data_center_and_scales_the_hub_quotas_with_it()
     {
         var scaled = LoadScaling.Scale(Topology, 0.001);

@@ -76,7 +76,7 @@ public sealed record TraceDemand(double Cores, double MemoryGiB, IReadOnlyDictio
 /// <summary>How a requested load is reached: a capacity scale of every data center and a time compression of arrivals.</summary>
 /// <param name="Target">The load asked for.</param>
 /// <param name="CapacityScale">Every data center's (and quota's) capacity times this.</param>
-/// <param name="Speedup">Submission times divided by this (run times unchanged); 1 when capacity scaling alone suffices.</param>
+/// <param name="Speedup">Submission times divided by this (run times unchanged); 1 when capacity scaling alone suffices (and rounding took nothing away).</param>
 /// <param name="Achieved">The load of the scaled pool and compressed trace, after rounding capacities up to whole units.</param>
 public sealed record LoadPlan(double Target, double CapacityScale, double Speedup, double Achieved)
 {
@@ -102,8 +102,11 @@ public sealed record LoadPlan(double Target, double CapacityScale, double Speedu
 
         var wanted = atFull / target;
         var scale = Math.Max(wanted, SmallestFittingScale(requests, topology));
-        var speedup = scale / wanted;
+        // Rounding capacities up to whole units (GPUs above all) leaves the pool larger than asked; arrivals make up the
+        // rest when that is more than 0.1% of the load.
         var scaled = LoadScaling.Scale(topology, scale);
+        var atScale = demand.LoadOn(scaled.TotalCapacity);
+        var speedup = atScale < target * 0.999 ? target / atScale : 1;
         return new LoadPlan(target, scale, speedup, demand.LoadOn(scaled.TotalCapacity, speedup));
     }
 
