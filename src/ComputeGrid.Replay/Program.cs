@@ -144,7 +144,8 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 
     var optimumSettings = new OptimumSettings(TimeSpan.FromMinutes(Math.Max(1, parse.GetValue(slotMinutes))), TimeSpan.FromHours(Math.Max(0, parse.GetValue(maxWait))));
-    var traceName = mapper.TenantPrefix;
+    // The trace's short name for the closing lines: kth, openb.
+    var traceName = mapper.TenantPrefix.Split('_')[0];
     var lines = new List<string>();
     var violations = false;
     foreach (var (plan, scale, compress) in scenarios)
