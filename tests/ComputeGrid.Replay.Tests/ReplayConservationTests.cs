@@ -1,5 +1,6 @@
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Replay.Load;
 using ComputeGrid.Replay.Mapping;
 using ComputeGrid.Replay.Reports;
 using ComputeGrid.Replay.Running;
@@ -28,6 +29,27 @@ public sealed class ReplayConservationTests
         Assert.All(result.Jobs, j => Assert.Equal(JobState.Succeeded, j.State));
         Assert.Equal(result.PoolExecuted.EnergyKwh, result.Total.EnergyKwh, 6);
         Assert.Equal(result.PoolExecuted.CarbonKg, result.Total.CarbonKg, 6);
+        Assert.Equal(0, result.LatencyViolations);
+    }
+
+    [Fact]
+    public async Task At_load_0_9_every_job_of_a_slice_still_completes_once_and_the_energy_is_the_sum_of_its_jobs()
+    {
+        var jobs = TraceFile.Read(TestData.KthExcerpt).Jobs.Take(30).ToList();
+        var mapper = new JobMapper(new OriginRule(OriginRule.EasternPopulation), TenantPrefix: "kth");
+        var hubs = Topology.Hubs.Keys.Order(StringComparer.Ordinal).ToList();
+        var requests = jobs.Select((j, i) => mapper.ToRequest(j, i, ReplayPolicy.Nearest, Topology, hubs)).ToList();
+        var plan = LoadPlan.For(0.9, requests, [.. jobs.Select(j => j.Submit - jobs[0].Submit)], Topology);
+        var loaded = LoadScaling.Scale(Topology, plan.CapacityScale);
+        var runner = new ReplayRunner(loaded, ReplaySettings.For(mapper) with { Budget = TimeSpan.FromMinutes(1), MappingTopology = Topology });
+
+        var result = await runner.RunAsync(LoadScaling.Compress([.. jobs.Select(j => j with { Submit = j.Submit - jobs[0].Submit })], plan.Speedup), ReplayPolicy.Nearest, null, CancellationToken.None);
+
+        Assert.Equal(0.9, plan.Achieved, 1);
+        Assert.False(result.TimedOut);
+        Assert.Equal(jobs.Count, result.Jobs.Select(j => j.JobId).Distinct().Count());
+        Assert.All(result.Jobs, j => Assert.Equal(JobState.Succeeded, j.State));
+        Assert.Equal(result.PoolExecuted.EnergyKwh, result.Total.EnergyKwh, 6);
         Assert.Equal(0, result.LatencyViolations);
     }
 

@@ -68,4 +68,19 @@ public static class ReplayConsole
 
         return table;
     }
+
+    /// <summary>Mean and peak utilisation per hub, one row per policy (mean / peak).</summary>
+    public static Table UtilisationTable(IEnumerable<PolicyRow> rows)
+    {
+        var list = rows.ToList();
+        var hubs = list.SelectMany(r => r.Utilisation.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var table = new Table().AddColumns(["Utilisation mean / peak", .. hubs]);
+        var c = CultureInfo.InvariantCulture;
+        foreach (var r in list)
+        {
+            table.AddRow([Markup.Escape(r.Policy), .. hubs.Select(h => r.Utilisation.GetValueOrDefault(h).ToString("P1", c) + " / " + r.PeakUtilisation.GetValueOrDefault(h).ToString("P0", c))]);
+        }
+
+        return table;
+    }
 }

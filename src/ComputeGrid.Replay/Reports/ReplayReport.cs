@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ComputeGrid.Domain.Topology;
+using ComputeGrid.Replay.Load;
 using ComputeGrid.Replay.Mapping;
 using ComputeGrid.Replay.Running;
 using ComputeGrid.Replay.Traces;
@@ -49,7 +51,11 @@ public sealed record PolicyRow(
     double? CostSaving,
     double? EnergySaving,
     bool TimedOut,
-    double WallSeconds);
+    double WallSeconds)
+{
+    /// <summary>Peak utilisation per hub among the replay's samples (CPU, or GPU for a GPU trace), 0..1; empty when not sampled.</summary>
+    public IReadOnlyDictionary<string, double> PeakUtilisation { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>A replay's report: the trace, how it was read and mapped, and one row per policy; written as Markdown, JSON and SVG.</summary>
 /// <param name="Trace">The trace file's name.</param>
@@ -68,7 +74,13 @@ public sealed record ReplayReport(
     IReadOnlyList<PolicyRow> Rows,
     IReadOnlyList<string> Assumptions)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>How the load was set (capacity scale, speedup, achieved load); null for the topology as it is.</summary>
+    public LoadPlan? Load { get; init; }
+
+    /// <summary>The policies against the baseline and the offline optimum; null when not computed.</summary>
+    public LoadComparison? Comparison { get; init; }
 
     /// <summary>Builds the report from each policy's result; savings are against the origin-only row when it ran.</summary>
     /// <param name="trace">The trace file's name.</param>
@@ -113,7 +125,13 @@ public sealed record ReplayReport(
                 r.LoansMade, r.JobsOnLoan,
                 Saving(total.CarbonKg, baseline?.CarbonKg), Saving(total.CostCny, baseline?.CostCny), Saving(total.EnergyKwh, baseline?.EnergyKwh),
                 r.TimedOut,
-                r.WallTime.TotalSeconds);
+                r.WallTime.TotalSeconds)
+            {
+                PeakUtilisation = usedByHub.Keys.ToDictionary(
+                    h => h,
+                    h => r.Samples.Select(s => (gpuTrace ? s.Gpu : s.Cpu).GetValueOrDefault(h)).DefaultIfEmpty(0).Max(),
+                    StringComparer.Ordinal),
+            };
         }).ToList();
         return new ReplayReport(
             Path.GetFileName(trace),
@@ -141,6 +159,11 @@ public sealed record ReplayReport(
         }
 
         md.AppendLine(c, $"Command: `{Command}`").AppendLine();
+        if (Load is { } load)
+        {
+            md.AppendLine(c, $"Load: {load.Achieved:F3} (asked {load.Target:F2}): every data center's capacity x {load.CapacityScale:G4}, arrivals compressed {load.Speedup:G4}x.").AppendLine();
+        }
+
         md.AppendLine(c, $"Citation: {Citation}").AppendLine();
         md.AppendLine("| Policy | Submitted | Rejected | Completed | Mean wait (s) | p95 wait (s) | Latency violations | Energy (kWh) | Carbon (kgCO2) | Cost (CNY) | West share | Loans | Jobs on loan | Carbon saved | Cost saved | Energy saved |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -150,13 +173,18 @@ public sealed record ReplayReport(
         }
 
         md.AppendLine().AppendLine(c, $"Wall time per policy (federation start included): {string.Join(", ", Rows.Select(r => string.Create(c, $"{r.Policy} {r.WallSeconds:F1} s")))}.");
-        md.AppendLine().AppendLine("Mean utilisation per hub over the trace's span:").AppendLine();
+        md.AppendLine().AppendLine("Mean / peak utilisation per hub (mean over the trace's span, peak among the samples):").AppendLine();
         var hubs = Rows.SelectMany(r => r.Utilisation.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         md.AppendLine("| Policy | " + string.Join(" | ", hubs) + " |");
         md.AppendLine("|---|" + string.Concat(hubs.Select(_ => "---:|")));
         foreach (var r in Rows)
         {
-            md.AppendLine("| " + r.Policy + " | " + string.Join(" | ", hubs.Select(h => r.Utilisation[h].ToString("P2", c))) + " |");
+            md.AppendLine("| " + r.Policy + " | " + string.Join(" | ", hubs.Select(h => r.Utilisation[h].ToString("P2", c) + " / " + r.PeakUtilisation.GetValueOrDefault(h).ToString("P0", c))) + " |");
+        }
+
+        if (Comparison is { } comparison)
+        {
+            md.AppendLine().Append(comparison.ToMarkdown());
         }
 
         md.AppendLine();

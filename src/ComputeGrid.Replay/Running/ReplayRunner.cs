@@ -28,6 +28,19 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// <summary>The longest a borrowing hub collects offers, wall clock; it closes earlier once every asked peer answered. Default 200 ms.</summary>
     public TimeSpan OfferWindow { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// The topology trace jobs are mapped on (origin hubs by GPU model); null for the replayed one. A loaded replay maps on
+    /// the full topology so that every load gives each job the same origin.
+    /// </summary>
+    public NationalTopology? MappingTopology { get; init; }
+
+    /// <summary>
+    /// How long, on the virtual clock, the replay goes on after the last submission while jobs wait and none runs (the
+    /// federation may place them once offers lapse and loans expire); those still waiting then count as not completed.
+    /// Default 1 day.
+    /// </summary>
+    public TimeSpan IdleLimit { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -63,12 +76,18 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         long lastWaiting = 0;
         var timedOut = false;
 
-        while (next < jobs.Count || executor.NextEnd is not null)
+        DateTimeOffset? idleSince = null;
+        while (next < jobs.Count || executor.NextEnd is not null || Waiting(accepted.Count, executor, time.GetUtcNow(), ref idleSince))
         {
             if (wall.Elapsed > settings.Budget)
             {
                 timedOut = true;
                 break;
+            }
+
+            if (next < jobs.Count || executor.NextEnd is not null)
+            {
+                idleSince = null;
             }
 
             var due = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
@@ -88,7 +107,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
 
             while (next < jobs.Count && settings.Start + jobs[next].Submit <= time.GetUtcNow())
             {
-                var request = settings.Mapper.ToRequest(jobs[next], next, policy, topology, _hubs);
+                var request = settings.Mapper.ToRequest(jobs[next], next, policy, settings.MappingTopology ?? topology, _hubs);
                 try
                 {
                     await federation.Grid.SubmitAsync(request, cancellationToken);
@@ -104,7 +123,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
 
             phases.Lap(Phase.Submitting);
             progress?.Invoke(next);
-            lastWaiting = await SettleAsync(executor, accepted.Count, lastWaiting, cancellationToken);
+            lastWaiting = await SettleAsync(executor, accepted.Count, idleSince is null ? lastWaiting : -1, cancellationToken);
             phases.Lap(Phase.Settling);
         }
 
@@ -121,6 +140,19 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         {
             Phases = phases.Totals,
         };
+    }
+
+    // Jobs still wait after the last submission with nothing running: the federation needs virtual time to pass (offers
+    // lapse, asks back off, loans expire) before it can place them, so the clock moves on by samples for up to IdleLimit.
+    private bool Waiting(int accepted, ReplayExecutor executor, DateTimeOffset now, ref DateTimeOffset? idleSince)
+    {
+        if (accepted - executor.Started <= 0)
+        {
+            return false;
+        }
+
+        idleSince ??= now;
+        return now - idleSince.Value < settings.IdleLimit;
     }
 
     private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset? b, DateTimeOffset c) =>
