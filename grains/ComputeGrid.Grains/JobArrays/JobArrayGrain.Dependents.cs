@@ -1,9 +1,8 @@
-using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
-using ComputeGrid.Domain;
 using ComputeGrid.Domain.JobArrays;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Grains.Jobs;
 using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.JobArrays;
@@ -18,13 +17,10 @@ namespace ComputeGrid.Grains.JobArrays;
 /// </summary>
 internal sealed partial class JobArrayGrain
 {
-    /// <summary>The prefix that marks an array among a target's dependents (job ids never contain ':').</summary>
-    public const string ArrayDependentPrefix = "array:";
-
     // The point of the last nudge: (every element started, one failed, every element ended).
     private (bool AllStarted, bool AnyFailed, bool AllEnded)? _nudgedAt;
 
-    private string AsDependent => ArrayDependentPrefix + ArrayId;
+    private string AsDependent => DependencyTargets.ArrayPrefix + ArrayId;
 
     public async Task<DependencyStatus?> DependOnAsync(string dependentId, string tenant, CancellationToken cancellationToken = default)
     {
@@ -46,12 +42,6 @@ internal sealed partial class JobArrayGrain
     public Task OnDependencyChangedAsync(string targetId) =>
         Record.WaitingFor is not null && !Record.Cancelled ? CheckDependenciesAsync() : Task.CompletedTask;
 
-    /// <summary>Nudges a dependent, a job or an array (<see cref="ArrayDependentPrefix"/>), one-way.</summary>
-    internal static void Nudge(IGrainFactory grains, string dependent, string targetId) =>
-        _ = dependent.StartsWith(ArrayDependentPrefix, StringComparison.Ordinal)
-            ? grains.GetGrain<IJobArrayGrain>(dependent[ArrayDependentPrefix.Length..]).OnDependencyChangedAsync(targetId)
-            : grains.GetGrain<IJobGrain>(dependent).OnDependencyChangedAsync(targetId);
-
     /// <summary>
     /// A new array with dependencies, its record set up but not written: registers with its targets and decides. Null
     /// when every dependency holds (submitted as any array); else the answer (refused naming the target, or accepted
@@ -59,10 +49,8 @@ internal sealed partial class JobArrayGrain
     /// </summary>
     private async Task<JobArraySubmitResult?> SubmitDependentAsync(JobSpec template, CancellationToken cancellationToken)
     {
-        var statuses = await ReadDependenciesAsync(template, cancellationToken);
-        var unknown = statuses.Select((s, i) => (s, i)).Where(x => x.s is null)
-            .Select(x => new ValidationError(JobDependencies.TargetField(x.i, template.DependsOn![x.i], "template.dependsOn"), JobDependencies.Unknown(template.DependsOn![x.i], template.Tenant)))
-            .ToList();
+        var statuses = await DependencyTargets.RegisterAsync(GrainFactory, template, AsDependent, cancellationToken);
+        var unknown = DependencyTargets.Unknown(template, statuses, "template.dependsOn");
         if (unknown.Count > 0)
         {
             return JobArraySubmitResult.Refused(SubmitRefusal.Invalid, unknown);
@@ -101,7 +89,7 @@ internal sealed partial class JobArrayGrain
     private async Task CheckDependenciesAsync()
     {
         var template = Record.Template!;
-        var decision = JobDependencies.Decide(template.DependsOn!, await ReadDependenciesAsync(template, CancellationToken.None));
+        var decision = JobDependencies.Decide(template.DependsOn!, await DependencyTargets.RegisterAsync(GrainFactory, template, AsDependent, CancellationToken.None));
         if (decision.Verdict == DependencyVerdict.Waiting || Record.WaitingFor is null)
         {
             return;
@@ -135,11 +123,6 @@ internal sealed partial class JobArrayGrain
             Changed(book.Mark(i, ElementCode.Unsatisfied));
         }
     }
-
-    private async Task<DependencyStatus?[]> ReadDependenciesAsync(JobSpec template, CancellationToken cancellationToken) =>
-        await Task.WhenAll(template.DependsOn!.Select(d => d.Target == DependencyTarget.Array
-            ? GrainFactory.GetGrain<IJobArrayGrain>(d.TargetId).DependOnAsync(AsDependent, template.Tenant, cancellationToken)
-            : GrainFactory.GetGrain<IJobGrain>(d.TargetId).DependOnAsync(AsDependent, template.Tenant, cancellationToken)));
 
     private DependencyStatus StatusForDependents() => DependencyStatus.OfArray(Record.Count, _book!.Counts);
 
@@ -176,7 +159,7 @@ internal sealed partial class JobArrayGrain
         _nudgedAt = at;
         foreach (var dependent in Record.Dependents)
         {
-            Nudge(GrainFactory, dependent, ArrayId);
+            DependencyTargets.Nudge(GrainFactory, dependent, ArrayId);
         }
     }
 

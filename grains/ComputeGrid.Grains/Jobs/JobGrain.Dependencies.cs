@@ -1,8 +1,6 @@
 using ComputeGrid.Contracts;
-using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
-using ComputeGrid.Domain;
 using ComputeGrid.Domain.Jobs;
 using Microsoft.Extensions.Logging;
 
@@ -75,10 +73,8 @@ internal sealed partial class JobGrain : IRemindable
             return SubmitResult.Refused(SubmitRefusal.Invalid, [self]);
         }
 
-        var statuses = await ReadDependenciesAsync(spec, cancellationToken);
-        var unknown = statuses.Select((s, i) => (s, i)).Where(x => x.s is null)
-            .Select(x => new ValidationError(JobDependencies.TargetField(x.i, spec.DependsOn![x.i]), JobDependencies.Unknown(spec.DependsOn![x.i], spec.Tenant)))
-            .ToList();
+        var statuses = await DependencyTargets.RegisterAsync(GrainFactory, spec, JobId, cancellationToken);
+        var unknown = DependencyTargets.Unknown(spec, statuses, "dependsOn");
         if (unknown.Count > 0)
         {
             return SubmitResult.Refused(SubmitRefusal.Invalid, unknown);
@@ -114,7 +110,7 @@ internal sealed partial class JobGrain : IRemindable
     private async Task CheckDependenciesAsync()
     {
         var spec = Record.Spec!;
-        var statuses = await ReadDependenciesAsync(spec, CancellationToken.None);
+        var statuses = await DependencyTargets.RegisterAsync(GrainFactory, spec, JobId, CancellationToken.None);
         var decision = JobDependencies.Decide(spec.DependsOn!, statuses);
         switch (decision.Verdict)
         {
@@ -169,12 +165,6 @@ internal sealed partial class JobGrain : IRemindable
         }
     }
 
-    /// <summary>Each dependency's target as it stands (null for one unknown to this tenant); the job is registered with each.</summary>
-    private async Task<DependencyStatus?[]> ReadDependenciesAsync(JobSpec spec, CancellationToken cancellationToken) =>
-        await Task.WhenAll(spec.DependsOn!.Select(d => d.Target == DependencyTarget.Array
-            ? GrainFactory.GetGrain<IJobArrayGrain>(d.TargetId).DependOnAsync(JobId, spec.Tenant, cancellationToken)
-            : GrainFactory.GetGrain<IJobGrain>(d.TargetId).DependOnAsync(JobId, spec.Tenant, cancellationToken)));
-
     /// <summary>Nudges the jobs waiting for this one after a durable step that can decide a condition (a start or an end).</summary>
     private void NudgeDependents(IReadOnlyList<JobStep> steps)
     {
@@ -186,7 +176,7 @@ internal sealed partial class JobGrain : IRemindable
         foreach (var dependent in Record.Dependents)
         {
             // One-way: a lost nudge is repaired by the dependent's reminder.
-            JobArrays.JobArrayGrain.Nudge(GrainFactory, dependent, JobId);
+            DependencyTargets.Nudge(GrainFactory, dependent, JobId);
         }
     }
 

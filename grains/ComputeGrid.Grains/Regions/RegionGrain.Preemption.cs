@@ -35,7 +35,7 @@ internal sealed partial class RegionGrain
     /// lower-priority jobs can make room preempts them, after the notice. One preemption at a time: a pending notice is
     /// carried out once due while its job still waits.
     /// </summary>
-    private async Task PreemptForAsync(List<WaitingJob> stuck)
+    private void PreemptFor(List<WaitingJob> stuck)
     {
         if (_notice is { } notice)
         {
@@ -51,7 +51,7 @@ internal sealed partial class RegionGrain
             else
             {
                 _notice = null;
-                await CarryOutAsync(waiting, notice.Plan, options.Value.PreemptionNotice);
+                CarryOut(waiting, notice.Plan, options.Value.PreemptionNotice);
                 return;
             }
         }
@@ -72,7 +72,7 @@ internal sealed partial class RegionGrain
             LogPreemptionPlanned(logger, HubId, job.JobId, job.Spec.Priority, plan.Victims.Count, plan.DataCenterId, wait);
             if (wait <= TimeSpan.Zero)
             {
-                await CarryOutAsync(job, plan, wait);
+                CarryOut(job, plan, wait);
                 return;
             }
 
@@ -92,7 +92,7 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>Preempts the plan's victims that still hold their place (one-way: each job writes Preempted, releases and requeues in its own turn).</summary>
-    private Task CarryOutAsync(WaitingJob head, PreemptionPlan plan, TimeSpan notice)
+    private void CarryOut(WaitingJob head, PreemptionPlan plan, TimeSpan notice)
     {
         _claim = (head.JobId, head.Spec.Priority, Stopwatch.GetTimestamp() + (long)((notice + ClaimGrace).TotalSeconds * Stopwatch.Frequency));
         var preempted = 0;
@@ -109,7 +109,6 @@ internal sealed partial class RegionGrain
         }
 
         LogPreempting(logger, HubId, head.JobId, preempted, plan.DataCenterId);
-        return Task.CompletedTask;
     }
 
     /// <summary>Our own data centers the job could run in but for their free capacity.</summary>

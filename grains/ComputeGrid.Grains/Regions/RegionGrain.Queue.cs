@@ -124,7 +124,7 @@ internal sealed partial class RegionGrain
         }
 
         await ReclaimAsync(stuck, cancellationToken);
-        await PreemptForAsync(stuck);
+        PreemptFor(stuck);
         await CarryOutAsync(Loans.ReturnsDue(), cancellationToken);
     }
 
