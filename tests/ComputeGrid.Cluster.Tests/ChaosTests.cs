@@ -33,6 +33,12 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     private static readonly TimeSpan ProbeAttemptLimit = TimeSpan.FromSeconds(15);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
+    /// <summary>Every single-job submission: when it started and ended on the test's clock, and the faults the SDK surfaced to it.</summary>
+    private readonly ConcurrentBag<ClientCall> _calls = [];
+
+    /// <summary>Each fault's timeline, in order.</summary>
+    private readonly ConcurrentQueue<FaultTimeline> _timelines = new();
+
     /// <summary>
     /// Jobs to submit (<c>CHAOS_JOBS</c>, default 3000); the submission phase (<c>CHAOS_SUBMIT_SECONDS</c>, default 90)
     /// bounds the test's time, and jobs not accepted within it are not counted as accepted.
@@ -52,13 +58,12 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     {
         var before = (await Retry(ct => cluster.Grid.GetPoolAsync(ct))).Hubs.SelectMany(h => h.DataCenters).ToDictionary(d => d.Spec.Id, d => d.Reservations, StringComparer.Ordinal);
         var accepted = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
-        var recoveries = new ConcurrentBag<TimeSpan>();
         var run = $"{DateTime.UtcNow:HHmmss}";
 
         var phase = Stopwatch.StartNew();
         var dependents = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var submitting = Task.WhenAll(SubmitAllAsync(run, accepted), SubmitArraysAsync(run, accepted), SubmitDependentsAsync(run, accepted, dependents));
-        await RunFaultsAsync(run, submitting, accepted, recoveries);
+        await RunFaultsAsync(run, submitting, accepted);
         await submitting;
         var acceptedPerSecond = accepted.Count / Math.Min(phase.Elapsed.TotalSeconds, SubmitPhaseLimit.TotalSeconds);
         await cluster.WaitAllHealthyAsync();
@@ -97,15 +102,22 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         var jobs = await SettleAsync([.. accepted.Keys]);
         var audit = await AuditAsync(jobs, before);
         var early = DependencyViolations(jobs, dependents);
-        var sorted = recoveries.Order().ToList();
+        var sorted = _timelines.Select(t => t.Recovery ?? RecoveryLimit).Order().ToList();
+        var client = ClientView.Of(_calls, [.. _timelines]);
         var line = string.Create(CultureInfo.InvariantCulture,
             $"chaos: accepted={audit.Accepted} terminal={audit.Terminal} lost={audit.Lost} duplicated={audit.Duplicated} overcommitted={audit.Overcommitted} " +
-            $"leaked={audit.LeakedReservations} accepted_per_s={acceptedPerSecond:0.0} recovery_p50={sorted[sorted.Count / 2].TotalSeconds:0.0}s recovery_max={sorted[^1].TotalSeconds:0.0}s");
+            $"leaked={audit.LeakedReservations} accepted_per_s={acceptedPerSecond:0.0} recovery_p50={sorted[sorted.Count / 2].TotalSeconds:0.0}s recovery_max={sorted[^1].TotalSeconds:0.0}s " +
+            $"client_failed={client.Failed} client_p99_wait={client.P99Wait.TotalSeconds:0.0}s");
+        var timelines = _timelines.Select((t, n) => t.Describe($"#{n + 1} {t.Fault}")).ToList();
+        var targets = Targets([.. _timelines]);
         var details = string.Create(CultureInfo.InvariantCulture,
             $"submitted={JobCount} arrays={ArrayCount}x{ArraySize} dependents={dependents.Count} ran_early={early.Count} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
             $"recoveries=[{string.Join(", ", sorted.Select(r => r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}]s");
         output.WriteLine(line);
         output.WriteLine(details);
+        output.WriteLine(client.Describe());
+        timelines.ForEach(output.WriteLine);
+        targets.ForEach(output.WriteLine);
         foreach (var violation in early.Take(20))
         {
             output.WriteLine(violation);
@@ -118,7 +130,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
         var artifacts = Path.Combine(ClusterFixture.RepositoryRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
-        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, .. early, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters, jobs)]);
+        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, client.Describe(), .. timelines, .. targets, .. early, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters, jobs)]);
 
         Assert.True(audit.Accepted > 0, "no submission was accepted");
         Assert.Equal(0, audit.Lost);
@@ -212,13 +224,20 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
                 var left = SubmitPhaseLimit - phase.Elapsed;
                 if (left > TimeSpan.Zero)
                 {
-                    await Retry(ct => cluster.Grid.SubmitAsync(request, ct), left);
-                    accepted[request.JobId!] = true;
+                    var started = _clock.Elapsed;
+                    var faults = 0;
+                    try
+                    {
+                        await Retry(ct => cluster.Grid.SubmitAsync(request, ct), left, onFault: () => faults++);
+                        accepted[request.JobId!] = true;
+                        _calls.Add(new ClientCall(started, _clock.Elapsed, faults));
+                    }
+                    catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException))
+                    {
+                        // Not accepted within the phase: the assertion on the accepted count reports it.
+                        _calls.Add(new ClientCall(started, null, faults + 1));
+                    }
                 }
-            }
-            catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException))
-            {
-                // Not accepted within the phase: the assertion on the accepted count reports it.
             }
             finally
             {
@@ -278,7 +297,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     /// are under way. After each fault, measures the
     /// recovery: the time until a new job is accepted and the whole pool (every region and data center) answers again.
     /// </summary>
-    private async Task RunFaultsAsync(string run, Task submitting, ConcurrentDictionary<string, bool> accepted, ConcurrentBag<TimeSpan> recoveries)
+    private async Task RunFaultsAsync(string run, Task submitting, ConcurrentDictionary<string, bool> accepted)
     {
         var planned = new Queue<string>(["silo", "east-zone", "silo", "azurite", "silo"]);
         var random = new Random(20261125);
@@ -309,26 +328,14 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
             Log($"{accepted.Count} accepted so far");
             var fault = planned.Count > 0 ? planned.Dequeue() : "silo";
-            var start = _clock.Elapsed;
+            string[] victims;
             switch (fault)
             {
                 case "east-zone":
-                    Log("kill -9 east-1 and east-2 (the whole east zone)");
-                    foreach (var name in ClusterFixture.East)
-                    {
-                        cluster.Processes.Kill(name);
-                    }
-
-                    foreach (var name in ClusterFixture.East)
-                    {
-                        cluster.Processes.StartSilo(name, "east");
-                    }
-
+                    victims = ClusterFixture.East;
                     break;
                 case "azurite":
-                    Log("restart Azurite (SIGTERM: the emulator loses acknowledged writes on SIGKILL, Azure Storage does not)");
-                    await cluster.Processes.StopAsync("azurite");
-                    await cluster.Processes.StartAzuriteAsync(CancellationToken.None);
+                    victims = [];
                     break;
                 default:
                     // A random silo among those that finished starting, so each crash hits a working member.
@@ -347,32 +354,84 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
                         continue;
                     }
 
-                    var silo = healthy[random.Next(healthy.Count)];
-                    Log($"kill -9 {silo}");
-                    cluster.Processes.Kill(silo);
-                    cluster.Processes.StartSilo(silo, silo[..4]);
+                    victims = [healthy[random.Next(healthy.Count)]];
                     break;
             }
 
-            var probe = Job(run, -1 - n);
-            measuring.Add(MeasureRecoveryAsync(fault, start, probe, accepted, recoveries));
+            // What the victims host, sampled before the fault: the timeline then times those grains answering again.
+            var timeline = await FaultTimeline.BeforeAsync(cluster.Orleans, fault, [.. victims.Select(cluster.Processes.SiloPort)], () => _clock.Elapsed);
+            if (fault == "azurite")
+            {
+                Log("restart Azurite (SIGTERM: the emulator loses acknowledged writes on SIGKILL, Azure Storage does not)");
+                await cluster.Processes.StopAsync("azurite");
+                await cluster.Processes.StartAzuriteAsync(CancellationToken.None);
+                timeline.Reached("storage", _clock.Elapsed);
+            }
+            else
+            {
+                Log($"kill -9 {string.Join(" and ", victims)}{(fault == "east-zone" ? " (the whole east zone)" : string.Empty)}");
+                foreach (var name in victims)
+                {
+                    cluster.Processes.Kill(name);
+                }
+
+                foreach (var name in victims)
+                {
+                    cluster.Processes.StartSilo(name, name[..4]);
+                }
+            }
+
+            _timelines.Enqueue(timeline);
+            measuring.Add(MeasureRecoveryAsync(run, n, timeline, Job(run, -1 - n), accepted));
         }
 
         await Task.WhenAll(measuring);
     }
 
-    private async Task MeasureRecoveryAsync(string fault, TimeSpan start, JobRequest probe, ConcurrentDictionary<string, bool> accepted, ConcurrentBag<TimeSpan> recoveries)
+    /// <summary>
+    /// The recovery: a new job accepted, then the whole pool answering; meanwhile the timeline's other milestones (death
+    /// declared, grains served again per kind, streams delivering).
+    /// </summary>
+    private async Task MeasureRecoveryAsync(string run, int n, FaultTimeline timeline, JobRequest probe, ConcurrentDictionary<string, bool> accepted)
     {
+        var milestones = timeline.MeasureAsync(
+            cluster.Orleans,
+            cluster.Grid,
+            () => _clock.Elapsed,
+            k => Job(run, 7) with { JobId = $"chaos-{run}-stream{n + 1}-{k}", RunTime = TimeSpan.FromSeconds(5) },
+            id => accepted[id] = true,
+            RecoveryLimit);
         await Retry(async ct =>
         {
             await cluster.Grid.SubmitAsync(probe, ct);
             accepted[probe.JobId!] = true;
+            timeline.Reached("submit", _clock.Elapsed);
             await cluster.Grid.GetPoolAsync(ct);
+            timeline.Reached("pool", _clock.Elapsed);
             return true;
         }, RecoveryLimit, attemptLimit: ProbeAttemptLimit);
-        var recovery = _clock.Elapsed - start;
-        recoveries.Add(recovery);
-        Log($"recovered from {fault} in {recovery.TotalSeconds:0.0}s");
+        await milestones;
+        Log($"recovered from {timeline.Fault} in {timeline.Recovery?.TotalSeconds ?? double.NaN:0.0}s; {timeline.Describe(timeline.Fault)}");
+    }
+
+    /// <summary>The issue's targets against this run's timelines, one line each, saying met or not.</summary>
+    private static List<string> Targets(IReadOnlyList<FaultTimeline> timelines)
+    {
+        static string Seconds(TimeSpan? t) => t is { } v ? string.Create(CultureInfo.InvariantCulture, $"{v.TotalSeconds:0.0}s") : "none";
+        var silo = timelines.Where(t => t.Fault == "silo").Select(t => t.Recovery ?? RecoveryLimit).Order().ToList();
+        var zone = timelines.Where(t => t.Fault == "east-zone").Select(t => t.Recovery ?? RecoveryLimit).DefaultIfEmpty().Max();
+        var storage = timelines.Where(t => t.Fault == "azurite")
+            .Select(t => (t.Recovery ?? RecoveryLimit) - t.Milestones.GetValueOrDefault("storage"))
+            .DefaultIfEmpty()
+            .Max();
+        var p50 = silo.Count > 0 ? silo[silo.Count / 2] : (TimeSpan?)null;
+        var max = silo.Count > 0 ? silo[^1] : (TimeSpan?)null;
+        return
+        [
+            $"target: one silo killed recovery p50<=3s max<=5s: p50={Seconds(p50)} max={Seconds(max)} {(p50 <= TimeSpan.FromSeconds(3) && max <= TimeSpan.FromSeconds(5) ? "met" : "not met")}",
+            $"target: east zone killed <=10s: {Seconds(zone)} {(zone <= TimeSpan.FromSeconds(10) ? "met" : "not met")}",
+            $"target: storage restarted serving <=5s after storage answers: {Seconds(storage)} {(storage <= TimeSpan.FromSeconds(5) ? "met" : "not met")}",
+        ];
     }
 
     /// <summary>Reads every job until all are terminal or a deadline passes (jobs whose executor died with a silo stay Running).</summary>
@@ -494,7 +553,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     };
 
     /// <summary>Calls until it succeeds (each attempt limited, so a call stuck on a dead silo is abandoned) or the overall limit passes.</summary>
-    private static async Task<T> Retry<T>(Func<CancellationToken, Task<T>> call, TimeSpan? limit = null, TimeSpan? attemptLimit = null)
+    private static async Task<T> Retry<T>(Func<CancellationToken, Task<T>> call, TimeSpan? limit = null, TimeSpan? attemptLimit = null, Action? onFault = null)
     {
         var deadline = Stopwatch.StartNew();
         var delay = TimeSpan.FromMilliseconds(100);
@@ -507,6 +566,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
             }
             catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException) && deadline.Elapsed < (limit ?? TimeSpan.FromMinutes(2)))
             {
+                onFault?.Invoke();
                 await Task.Delay(delay);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }

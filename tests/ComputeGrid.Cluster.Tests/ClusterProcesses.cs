@@ -96,6 +96,15 @@ public sealed class ClusterProcesses : IDisposable
         });
     }
 
+    /// <summary>The silo-to-silo port of the silo process <paramref name="name"/>.</summary>
+    public int SiloPort(string name)
+    {
+        lock (_gate)
+        {
+            return _silos[name].Silo;
+        }
+    }
+
     /// <summary>The zone of the silo process listening on silo port <paramref name="siloPort"/>, or null when none is ours.</summary>
     public string? ZoneOfSiloPort(int siloPort)
     {
