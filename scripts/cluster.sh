@@ -10,7 +10,10 @@
 #   scripts/cluster.sh prometheus
 #                               start that Prometheus against a cluster already up
 #   scripts/cluster.sh status   what runs, on which ports, and each silo's /health
-#   scripts/cluster.sh down     stop everything started by "up" (SIGTERM, then SIGKILL after 15 s)
+#   scripts/cluster.sh upgrade  rolling upgrade: build the working tree into a new release, then restart every silo in
+#                               turn on it (SIGTERM, wait until it has drained and exited, start it on the same ports,
+#                               wait until it is healthy) while the others serve; clients see no failed request
+#   scripts/cluster.sh down     stop everything started by "up" (SIGTERM, then SIGKILL after 45 s)
 #
 # After "up", .cluster/client.env holds the SDK's settings (source it, then run the sample) and .cluster/operator.key a
 # new operator API key for the silos' REST gateway (the silos run in Production: the development keys do not work).
@@ -55,7 +58,7 @@ healthy() { # healthy NAME HTTP_PORT: fails at once (exit 2 from wait_until's vi
 start() { # start NAME COMMAND... (in the background, recorded by PID)
   local name=$1
   shift
-  "$@" >"$logs/$name.log" 2>&1 &
+  "$@" >>"$logs/$name.log" 2>&1 &
   echo $! >"$pids/$name.pid"
 }
 
@@ -66,7 +69,9 @@ up() {
   fi
   mkdir -p "$logs" "$pids" "$state/azurite"
   echo "== build"
-  dotnet publish silo/ComputeGrid.Silo/ComputeGrid.Silo.csproj -c Release -o "$state/silo" --nologo -v quiet
+  local release="$state/releases/$(date -u +%Y%m%d-%H%M%S)"
+  dotnet publish silo/ComputeGrid.Silo/ComputeGrid.Silo.csproj -c Release -o "$release" --nologo -v quiet
+  echo "$release" >"$state/release"
   if [ ! -x tools/azurite/node_modules/.bin/azurite ]; then
     echo "== npm ci (Azurite)"
     (cd tools/azurite && npm ci --no-audit --no-fund --silent)
@@ -80,10 +85,13 @@ up() {
   wait_until 30 "Azurite" bash -c "exec 3<>/dev/tcp/127.0.0.1/$table" 2>/dev/null
   local connection="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$account_key;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1"
 
-  # A fresh operator key per "up"; the silos get only its hash.
+  # A fresh operator key per "up"; the silos get only its hash. The connection string and the hash are kept (readable by
+  # this user only) so that "upgrade" starts each silo again with the same settings.
   local operator_key
   operator_key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-  (umask 077 && printf '%s\n' "$operator_key" >"$state/operator.key")
+  (umask 077 && printf '%s\n' "$operator_key" >"$state/operator.key" \
+    && printf '%s\n' "$connection" >"$state/connection" \
+    && printf %s "$operator_key" | sha256sum | cut -d' ' -f1 >"$state/operator.sha256")
 
   : >"$state/ports"
   for name in "${silos[@]}"; do
@@ -91,19 +99,7 @@ up() {
     silo_port=$(free_port); gateway_port=$(free_port); http_port=$(free_port); management_port=$(free_port)
     echo "== silo-$name: silo $silo_port, gateway $gateway_port, http $http_port, management (metrics, dashboard) $management_port"
     echo "silo-$name $silo_port $gateway_port $http_port $management_port" >>"$state/ports"
-    start "silo-$name" env \
-      Silo__Storage=AzureStorage \
-      Silo__AzureStorageConnectionString="$connection" \
-      Silo__Zone="${name%-*}" \
-      Silo__SiloPort="$silo_port" \
-      Silo__GatewayPort="$gateway_port" \
-      Silo__ManagementPort="$management_port" \
-      Silo__ClusterId="$cluster_id" \
-      Silo__ServiceId="$service_id" \
-      Gateway__ApiKeys__operator__Tenant=operators \
-      Gateway__ApiKeys__operator__Role=Operator \
-      Gateway__ApiKeys__operator__Sha256="$(printf %s "$operator_key" | sha256sum | cut -d' ' -f1)" \
-      dotnet "$state/silo/ComputeGrid.Silo.dll" --urls "http://127.0.0.1:$http_port"
+    start_silo "silo-$name" "$release"
   done
 
   while read -r name _ _ http_port _; do
@@ -117,6 +113,68 @@ export ComputeGridClient__ClusterId=$cluster_id
 export ComputeGridClient__ServiceId=$service_id
 ENV
   echo "== up; logs in $logs; SDK settings: source $state/client.env; operator API key: $state/operator.key"
+  status
+}
+
+start_silo() { # start_silo silo-NAME RELEASE_DIR: on the ports recorded for it in .cluster/ports
+  local name=$1 release=$2 silo_port gateway_port http_port management_port
+  read -r _ silo_port gateway_port http_port management_port < <(awk -v n="$name" '$1 == n' "$state/ports")
+  local zone=${name#silo-}
+  start "$name" env \
+    Silo__Storage=AzureStorage \
+    Silo__AzureStorageConnectionString="$(cat "$state/connection")" \
+    Silo__Zone="${zone%-*}" \
+    Silo__SiloPort="$silo_port" \
+    Silo__GatewayPort="$gateway_port" \
+    Silo__ManagementPort="$management_port" \
+    Silo__ClusterId="$cluster_id" \
+    Silo__ServiceId="$service_id" \
+    Gateway__ApiKeys__operator__Tenant=operators \
+    Gateway__ApiKeys__operator__Role=Operator \
+    Gateway__ApiKeys__operator__Sha256="$(cat "$state/operator.sha256")" \
+    dotnet "$release/ComputeGrid.Silo.dll" --urls "http://127.0.0.1:$http_port"
+}
+
+stop_pid() { # stop_pid PID SECONDS: SIGTERM, wait up to SECONDS for the process to exit; fails if it did not
+  local pid=$1 deadline=$((SECONDS + $2))
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Rolling upgrade. A silo told to stop drains (Silo:DrainTimeout, 30 s by default): /health turns Unhealthy, it takes no
+# new activations or client connections, finishes its in-flight calls, deactivates its grains (their next calls
+# activate them elsewhere) and leaves the membership; SDK clients move to the other gateways. Only one silo is down at a
+# time, and the next one stops only once the restarted one is healthy.
+upgrade() {
+  [ -f "$state/ports" ] && running azurite || { echo "the cluster is not up; run: scripts/cluster.sh up" >&2; exit 1; }
+  local old release
+  old=$(cat "$state/release")
+  release="$state/releases/$(date -u +%Y%m%d-%H%M%S)"
+  echo "== build $release"
+  dotnet publish silo/ComputeGrid.Silo/ComputeGrid.Silo.csproj -c Release -o "$release" --nologo -v quiet
+  while read -r name _ _ http_port _; do
+    [[ $name == silo-* ]] || continue
+    local started=$SECONDS
+    if running "$name"; then
+      echo "== $name: SIGTERM, draining"
+      if ! stop_pid "$(cat "$pids/$name.pid")" 45; then
+        echo "$name did not exit within 45 s of SIGTERM; stopping the upgrade (it still runs the old release)" >&2
+        exit 1
+      fi
+    fi
+    echo "== $name: exited after $((SECONDS - started)) s; starting it on the new release"
+    start_silo "$name" "$release"
+    wait_until 180 "$name /health" healthy "$name" "$http_port"
+    echo "== $name: healthy again after $((SECONDS - started)) s"
+  done <"$state/ports"
+  echo "$release" >"$state/release"
+  [ "$old" != "$release" ] && rm -rf "$old"
+  echo "== upgraded every silo to $release"
   status
 }
 
@@ -183,10 +241,7 @@ down() {
     local pid
     pid=$(cat "$file")
     if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      local deadline=$((SECONDS + 15))
-      while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null || true
+      stop_pid "$pid" 45 || kill -KILL "$pid" 2>/dev/null || true
       echo "stopped $(basename "$file" .pid) (pid $pid)"
     fi
     rm -f "$file"
@@ -200,6 +255,7 @@ case "${1:-}" in
     ;;
   prometheus) start_prometheus ;;
   down) down ;;
+  upgrade) upgrade ;;
   status) status ;;
-  *) echo "usage: scripts/cluster.sh up [--prometheus]|prometheus|down|status" >&2; exit 2 ;;
+  *) echo "usage: scripts/cluster.sh up [--prometheus]|prometheus|upgrade|down|status" >&2; exit 2 ;;
 esac

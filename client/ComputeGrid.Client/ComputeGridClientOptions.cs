@@ -77,4 +77,14 @@ public sealed class ComputeGridRetryOptions
     /// <see cref="ComputeGridConnectionException"/>; default 2 min; 1 s..1 h. The caller's cancellation token ends it sooner.
     /// </summary>
     public TimeSpan Deadline { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How long one attempt may go unanswered before a second (hedged) attempt of the same call is sent; the first answer
+    /// wins and the other attempt is cancelled. A fault of the path (a lost gateway, a silo that died under the call)
+    /// sends it at once. Default 10 s; 100 ms..10 min (a value above <see cref="Deadline"/> means no hedge for being slow). A call held by a silo that crashed
+    /// otherwise waits the whole response timeout (30 s) although the grain is served elsewhere within seconds. Lower fails
+    /// over sooner; too low and slow but healthy calls (a cold activation on a loaded cluster) are sent twice: harmless,
+    /// since only idempotent calls are retried, but extra load.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -117,9 +117,19 @@ public static class ServiceCollectionExtensions
     /// </summary>
     /// <param name="services">The container.</param>
     /// <param name="allowCommands">Whether the client may submit jobs with a command (see <see cref="ComputeGridClientOptions.AllowCommands"/>).</param>
-    public static IServiceCollection AddComputeGridClientOverCluster(this IServiceCollection services, bool allowCommands = false)
+    /// <param name="retry">
+    /// How idempotent calls are retried on transient faults; null (the default) makes each call once. A silo co-hosting
+    /// the SDK passes a short policy, so a grain whose silo died is called again at once on its new activation.
+    /// </param>
+    public static IServiceCollection AddComputeGridClientOverCluster(this IServiceCollection services, bool allowCommands = false, ComputeGridRetryOptions? retry = null)
     {
-        services.AddSingleton(sp => new ComputeGridClient(sp.GetRequiredService<IClusterClient>()) { AllowCommands = allowCommands });
+        services.AddSingleton(sp =>
+        {
+            var cluster = sp.GetRequiredService<IClusterClient>();
+            return retry is null
+                ? new ComputeGridClient(cluster) { AllowCommands = allowCommands }
+                : new ComputeGridClient(cluster, retry, sp.GetRequiredService<ILogger<ComputeGridClient>>()) { AllowCommands = allowCommands };
+        });
         services.AddSingleton<IComputeGridClient>(sp => sp.GetRequiredService<ComputeGridClient>());
         return services;
     }

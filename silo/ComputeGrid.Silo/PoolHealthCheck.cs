@@ -3,11 +3,22 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ComputeGrid.Silo;
 
-/// <summary>Healthy when the pool answers within two seconds and has data centers.</summary>
-internal sealed class PoolHealthCheck(IGrainFactory grains) : IHealthCheck
+/// <summary>
+/// Healthy when the pool answers within two seconds and has data centers; Unhealthy from the moment the silo is told to
+/// stop, so that load balancers and orchestrators send no new requests to a silo that drains.
+/// </summary>
+internal sealed class PoolHealthCheck(IGrainFactory grains, IHostApplicationLifetime lifetime) : IHealthCheck
 {
+    /// <summary>The description of a draining silo's health.</summary>
+    public const string Draining = "draining: the silo is stopping";
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy(Draining);
+        }
+
         try
         {
             var directory = await grains.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);

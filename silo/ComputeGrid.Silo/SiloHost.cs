@@ -47,13 +47,24 @@ public static class SiloHost
             silo.AddActivityPropagation();
             silo.AddComputeGrid(topology);
         });
+        // SIGTERM drains: the host waits this long for Orleans to finish in-flight calls and hand its grains over.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = host.DrainTimeout);
         builder.Services.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = host.ClusterId;
             o.ServiceId = host.ServiceId;
         });
         // The gateway checks each API key's permission to submit commands, so its client may pass them on.
-        builder.Services.AddComputeGridClientOverCluster(allowCommands: true);
+        // A call the silo breaks because its target silo died is tried again at once (the grain is activated elsewhere),
+        // so a REST caller does not see the fault; a call that times out is tried once more after a short pause.
+        builder.Services.AddComputeGridClientOverCluster(allowCommands: true, new ComputeGridRetryOptions
+        {
+            MaxAttempts = 3,
+            BaseDelay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = TimeSpan.FromSeconds(1),
+            AttemptTimeout = host.ResponseTimeout + TimeSpan.FromSeconds(1),
+            Deadline = (host.ResponseTimeout * 2) + TimeSpan.FromSeconds(5),
+        });
         builder.Services.AddComputeGridGateway();
         builder.Services.AddSingleton(topology);
         builder.Services.AddHealthChecks().AddCheck<PoolHealthCheck>("pool");

@@ -77,6 +77,39 @@ public sealed class SiloHostOptions
     /// 1 s..10 min. A call in flight to a silo that crashed waits this long however fast membership reacts.
     /// </summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// AzureStorage only: retries of one storage request inside the Azure SDK before the failure reaches Orleans (which
+    /// retries or fails the grain call); default 2 (Azure SDK: 3); 0..10. More rides out longer blips and holds a call for longer.
+    /// </summary>
+    public int StorageRetries { get; set; } = 2;
+
+    /// <summary>
+    /// AzureStorage only: the longest wait between two retries of a storage request; default 1 s (Azure SDK: 1 min);
+    /// 10 ms..1 min. Bounds how long after storage answers again a retrying request tries once more.
+    /// </summary>
+    public TimeSpan StorageRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// AzureStorage only: how long one storage request may go unanswered before it is abandoned and retried; default
+    /// 10 s (Azure SDK: 100 s); 1 s..5 min. A request caught by a storage outage fails after this long, not after minutes;
+    /// too low and large state writes on a slow account fail.
+    /// </summary>
+    public TimeSpan StorageNetworkTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// AzureStorage only: the longest pause of a stream's queue reader after failed reads; default 1 s (Orleans: 10-20 s);
+    /// 100 ms..1 min. Streams deliver again within about this long after the queues answer; lower polls a failing account more often.
+    /// </summary>
+    public TimeSpan StreamReadBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a silo told to stop (SIGTERM) may drain before the host gives up waiting: it reports itself unhealthy,
+    /// stops taking new activations and client connections, finishes its in-flight calls, deactivates its grains (their
+    /// next calls activate them on other silos) and leaves the membership; default 30 s; 1 s..10 min. An orchestrator's
+    /// grace period (Docker's stop_grace_period, Kubernetes' terminationGracePeriodSeconds) must be longer.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Fails start-up with the setting's name and the reason.</summary>
@@ -138,6 +171,15 @@ internal sealed class SiloHostOptionsValidator : IValidateOptions<SiloHostOption
         Range(failures, "ProbeTimeout", options.ProbeTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
         Range(failures, "MembershipRefreshInterval", options.MembershipRefreshInterval, TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5));
         Range(failures, "ResponseTimeout", options.ResponseTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        Range(failures, "StorageRetryMaxDelay", options.StorageRetryMaxDelay, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
+        Range(failures, "StorageNetworkTimeout", options.StorageNetworkTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+        Range(failures, "DrainTimeout", options.DrainTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        Range(failures, "StreamReadBackoff", options.StreamReadBackoff, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1));
+        if (options.StorageRetries is < 0 or > 10)
+        {
+            failures.Add($"Silo:StorageRetries must be between 0 and 10 (was {options.StorageRetries})");
+        }
+
         if (options.MissedProbesLimit is < 1 or > 10)
         {
             failures.Add($"Silo:MissedProbesLimit must be between 1 and 10 (was {options.MissedProbesLimit})");

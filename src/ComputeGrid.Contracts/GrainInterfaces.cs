@@ -119,6 +119,13 @@ public interface IJobGrain : IGrainWithStringKey
 [Alias("cg.IDataCenterGrain")]
 public interface IDataCenterGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Runs a reconciliation pass now instead of at the next interval: a silo died, so work it held may need driving on.
+    /// One-way and idempotent (a pass may run any number of times).
+    /// </summary>
+    [OneWay, Alias("ReconcileNow")]
+    Task ReconcileNowAsync();
+
     /// <summary>Registers the data center, or updates it; a capacity below current use is refused.</summary>
     [Alias("Configure")]
     Task<AdminResult> ConfigureAsync(DataCenterSpec spec, CancellationToken cancellationToken = default);
@@ -278,6 +285,13 @@ public interface IAgentCredentialGrain : IGrainWithStringKey
 [Alias("cg.IRegionGrain")]
 public interface IRegionGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// Runs a reconciliation pass now instead of at the next interval: a silo died, so work it held may need driving on.
+    /// One-way and idempotent (a pass may run any number of times).
+    /// </summary>
+    [OneWay, Alias("ReconcileNow")]
+    Task ReconcileNowAsync();
+
     /// <summary>Validates a job against the pool, reserves the best feasible data center, or queues it.</summary>
     [Alias("Place")]
     Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default);
@@ -369,8 +383,12 @@ public interface IPoolGrain : IGrainWithStringKey
     [Alias("Remove")]
     Task<AdminResult> RemoveDataCenterAsync(string dataCenterId, CancellationToken cancellationToken = default);
 
-    /// <summary>Every hub and data center with capacity, use, queues and totals.</summary>
-    [Alias("GetPool")]
+    /// <summary>
+    /// Every hub and data center with capacity, use, queues and totals. Interleaves: it only reads (the directory's data
+    /// centers are listed before its first await), and each call waits on every data center and region, so under load or
+    /// after a failover one slow call would otherwise hold every later pool read (SDK, /ops, metrics pollers) behind it.
+    /// </summary>
+    [AlwaysInterleave, Alias("GetPool")]
     Task<PoolSnapshot> GetPoolAsync(CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -51,6 +51,7 @@ public sealed class ConfigurationTests
     [InlineData("ComputeGridClient:ResponseTimeout", "00:00:00.100", "ComputeGridClient:ResponseTimeout must be between")]
     [InlineData("ComputeGridClient:Retry:MaxAttempts", "0", "ComputeGridClient:Retry:MaxAttempts must be between 1 and 20")]
     [InlineData("ComputeGridClient:Retry:MaxDelay", "00:00:00.001", "ComputeGridClient:Retry:MaxDelay must be between")]
+    [InlineData("ComputeGridClient:Retry:AttemptTimeout", "00:00:00.01", "ComputeGridClient:Retry:AttemptTimeout must be between")]
     [InlineData("ComputeGridClient:ClusterId", " ", "ComputeGridClient:ClusterId must not be empty")]
     public async Task A_bad_option_fails_the_host_start_naming_its_key(string key, string value, string message)
     {

@@ -19,6 +19,10 @@ public sealed class FaultInjector : IOutgoingGrainCallFilter
     public void Arm(string method, string key, int times, Func<Exception> fault, bool afterAnswer = false) =>
         _plans[(method, key)] = new Plan(times, fault, afterAnswer);
 
+    /// <summary>Holds the next <paramref name="times"/> calls of <paramref name="method"/> on <paramref name="key"/> unanswered until the caller cancels them.</summary>
+    public void Hang(string method, string key, int times) =>
+        _plans[(method, key)] = new Plan(times, () => new InvalidOperationException("unreachable"), false) { Hang = true };
+
     /// <summary>Disarms every plan.</summary>
     public void Clear() => _plans.Clear();
 
@@ -33,6 +37,12 @@ public sealed class FaultInjector : IOutgoingGrainCallFilter
         if ((_plans.TryGetValue(id, out var armed) || _plans.TryGetValue((id.Item1, "*"), out armed)) && armed.TryTake())
         {
             plan = armed;
+        }
+
+        if (plan is { Hang: true })
+        {
+            // A call whose silo died under it: no answer until the caller gives up (its token is cancelled).
+            await Task.Delay(Timeout.Infinite, context.Request.GetCancellationToken());
         }
 
         if (plan is { AfterAnswer: false })
@@ -54,6 +64,8 @@ public sealed class FaultInjector : IOutgoingGrainCallFilter
         public Func<Exception> Fault { get; } = fault;
 
         public bool AfterAnswer { get; } = afterAnswer;
+
+        public bool Hang { get; init; }
 
         public bool TryTake() => Interlocked.Decrement(ref _left) >= 0;
     }

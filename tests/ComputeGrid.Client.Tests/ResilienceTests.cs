@@ -94,6 +94,43 @@ public sealed class ResilienceTests(SdkClusterFixture fixture) : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
 
+    [Fact]
+    public async Task A_call_left_unanswered_past_the_attempt_timeout_is_overtaken_by_a_hedged_attempt()
+    {
+        var job = await fixture.Grid.SubmitAsync(Request("retry-hang", id: NewId()));
+        fixture.Faults.Hang("GetAsync", job.JobId, times: 1);
+        var grid = new ComputeGridClient(fixture.Cluster.Client, With(o => o.AttemptTimeout = TimeSpan.FromMilliseconds(500)));
+        var clock = Stopwatch.StartNew();
+
+        var read = await grid.GetJobAsync(job.JobId);
+
+        Assert.Equal(job.JobId, read.JobId);
+        Assert.Equal(2, fixture.Faults.Calls("GetAsync", job.JobId));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}: the first attempt was held for a response timeout");
+    }
+
+    [Fact]
+    public async Task After_a_silo_became_unavailable_the_call_is_sent_again_at_once_without_back_off()
+    {
+        var job = await fixture.Grid.SubmitAsync(Request("retry-failover", id: NewId()));
+        fixture.Faults.Arm("GetAsync", job.JobId, times: 1, () => new SiloUnavailableException("test: the grain's silo died"));
+        var grid = new ComputeGridClient(fixture.Cluster.Client, With(o => (o.BaseDelay, o.MaxDelay) = (TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20))));
+        var clock = Stopwatch.StartNew();
+
+        var read = await grid.GetJobAsync(job.JobId);
+
+        Assert.Equal(job.JobId, read.JobId);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}: the retry waited for the 20 s back-off");
+    }
+
+    /// <summary><see cref="Quick"/> with one change.</summary>
+    private static ComputeGridRetryOptions With(Action<ComputeGridRetryOptions> change)
+    {
+        var options = new ComputeGridRetryOptions { MaxAttempts = Quick.MaxAttempts, BaseDelay = Quick.BaseDelay, MaxDelay = Quick.MaxDelay, Deadline = Quick.Deadline };
+        change(options);
+        return options;
+    }
+
     private static string NewId() => $"sdk-{Guid.NewGuid():n}";
 
     private static JobRequest Request(string tenant, string? id = null) => new()

@@ -175,7 +175,13 @@ public sealed class ClusterProcesses : IDisposable
     /// them to disk a moment later, so a SIGKILL loses the last writes, which real Azure Storage never does: a storage
     /// outage is simulated by stopping Azurite gracefully.
     /// </summary>
-    public async Task StopAsync(string name)
+    public Task StopAsync(string name) => StopAsync(name, Timeout.InfiniteTimeSpan);
+
+    /// <summary>
+    /// Stops the process with SIGTERM and waits until it is gone; throws <see cref="TimeoutException"/> (after killing it)
+    /// when it has not exited within <paramref name="limit"/>: a silo that does not finish draining in time.
+    /// </summary>
+    public async Task StopAsync(string name, TimeSpan limit)
     {
         Process? process;
         lock (_gate)
@@ -193,8 +199,20 @@ public sealed class ClusterProcesses : IDisposable
             await term.WaitForExitAsync();
         }
 
-        await process.WaitForExitAsync();
-        process.Dispose();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"{name} did not exit within {limit} of SIGTERM (killed it)");
+        }
+        finally
+        {
+            process.Dispose();
+        }
     }
 
     public bool IsRunning(string name)

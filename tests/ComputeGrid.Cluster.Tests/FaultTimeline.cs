@@ -4,6 +4,7 @@ using System.Globalization;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Domain.Jobs;
 using Orleans.Streams;
 
 namespace ComputeGrid.Cluster.Tests;
@@ -11,7 +12,7 @@ namespace ComputeGrid.Cluster.Tests;
 /// <summary>
 /// Where one fault's recovery time goes, each milestone measured from the fault on the test's clock: the death of the
 /// killed silos declared in the membership table; the first (and the last) of the grains each killed silo hosted, per
-/// kind, answering a call again; the streams of fresh probe jobs delivering an event; the first submission accepted; the
+/// kind, answering a call again; probe streams (subscribed before the fault) delivering an event published after it; the first submission accepted; the
 /// whole pool answering. The milestones are polled concurrently, each until it is reached or a deadline passes.
 /// </summary>
 internal sealed class FaultTimeline
@@ -22,12 +23,13 @@ internal sealed class FaultTimeline
     /// <summary>Grains of each kind sampled on the killed silos: enough to see the spread, few enough not to add load.</summary>
     private const int SamplesPerKind = 4;
 
-    /// <summary>Probe jobs whose streams are watched after each fault; their ids hash to different stream queues.</summary>
+    /// <summary>Probe streams published on after each fault; their ids hash to different stream queues.</summary>
     private const int StreamProbes = 4;
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan AttemptLimit = TimeSpan.FromSeconds(3);
     private readonly ConcurrentDictionary<string, TimeSpan> _milestones = new(StringComparer.Ordinal);
+    private readonly List<StreamProbe> _probes = [];
 
     private FaultTimeline(string fault, TimeSpan start, IReadOnlyList<SiloAddress> victims, IReadOnlyDictionary<string, IReadOnlyList<GrainId>> grains)
     {
@@ -41,7 +43,7 @@ internal sealed class FaultTimeline
     public string Fault { get; }
 
     /// <summary>When the fault was injected, on the test's clock.</summary>
-    public TimeSpan Start { get; }
+    public TimeSpan Start { get; private set; }
 
     /// <summary>The silos killed (empty for a storage restart).</summary>
     public IReadOnlyList<SiloAddress> Victims { get; }
@@ -83,14 +85,17 @@ internal sealed class FaultTimeline
             }
         }
 
-        return new FaultTimeline(fault, clock(), victims, grains);
+        var timeline = new FaultTimeline(fault, TimeSpan.Zero, victims, grains);
+        await timeline.SubscribeProbesAsync(orleans, $"chaos-streamprobe-{Guid.NewGuid():n}");
+        timeline.Start = clock();
+        return timeline;
     }
 
     /// <summary>Records a milestone measured elsewhere (the probe's submission, the pool, storage answering) once.</summary>
     public void Reached(string milestone, TimeSpan at) => _milestones.TryAdd(milestone, at - Start);
 
     /// <summary>Polls every milestone of this timeline concurrently until each is reached or <paramref name="limit"/> passes.</summary>
-    public Task MeasureAsync(IClusterClient orleans, IComputeGridClient grid, Func<TimeSpan> clock, Func<int, JobRequest> probeJob, Action<string> accepted, TimeSpan limit)
+    public Task MeasureAsync(IClusterClient orleans, Func<TimeSpan> clock, TimeSpan limit)
     {
         var work = new List<Task>();
         if (Victims.Count > 0)
@@ -103,7 +108,7 @@ internal sealed class FaultTimeline
             work.Add(ServedAsync(orleans, kind, sampled, clock, limit));
         }
 
-        work.Add(StreamsAsync(orleans, grid, clock, probeJob, accepted, limit));
+        work.Add(StreamsAsync(clock, limit));
         return Task.WhenAll(work);
     }
 
@@ -185,67 +190,94 @@ internal sealed class FaultTimeline
     }
 
     /// <summary>
-    /// Submits <see cref="StreamProbes"/> probe jobs, subscribes to each job's stream and registers as its watcher, and
-    /// waits for an event to arrive through the stream (not through a read of the history).
+    /// Subscribes to <see cref="StreamProbes"/> probe streams before the fault (their ids hash to different queues), so
+    /// that after it the time to delivery measures the streams alone: the queue, its pulling agent and the delivery.
     /// </summary>
-    private async Task StreamsAsync(IClusterClient orleans, IComputeGridClient grid, Func<TimeSpan> clock, Func<int, JobRequest> probeJob, Action<string> accepted, TimeSpan limit)
+    private async Task SubscribeProbesAsync(IClusterClient orleans, string name)
     {
-        var delivered = 0;
-        await Task.WhenAll(Enumerable.Range(0, StreamProbes).Select(async k =>
+        for (var k = 0; k < StreamProbes; k++)
         {
-            var request = probeJob(k);
-            var jobId = request.JobId!;
-            var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var stream = orleans.GetStreamProvider(GridStreams.Provider).GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, jobId));
-            StreamSubscriptionHandle<JobEvent>? subscription = null;
-            var watcher = Guid.NewGuid();
-            var deadline = Stopwatch.StartNew();
+            var probe = new StreamProbe(orleans.GetStreamProvider(GridStreams.Provider).GetStream<JobEvent>(StreamId.Create(GridStreams.JobNamespace, $"{name}-{k}")));
             try
             {
-                if (!await UntilAsync(async ct =>
-                    {
-                        subscription ??= await stream.SubscribeAsync((_, _) =>
-                        {
-                            arrived.TrySetResult();
-                            return Task.CompletedTask;
-                        }).WaitAsync(ct);
-                        await grid.SubmitAsync(request, ct);
-                        accepted(jobId);
-                        return await orleans.GetGrain<IJobGrain>(jobId).WatchAsync(watcher, ct) is not null;
-                    }, limit))
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                probe.Subscription = await probe.Stream.SubscribeAsync((evt, _) =>
                 {
-                    return;
+                    if (evt.Sequence >= probe.FirstAfterFault)
+                    {
+                        probe.Arrived.TrySetResult();
+                    }
+
+                    return Task.CompletedTask;
+                }).WaitAsync(limit.Token);
+                _probes.Add(probe);
+            }
+            catch (Exception e) when (e is TimeoutException or OperationCanceledException or OrleansException)
+            {
+                // That probe is left out; the others still measure.
+            }
+        }
+    }
+
+    /// <summary>Publishes on each probe stream every few hundred milliseconds until its subscription receives an event sent after the fault.</summary>
+    private async Task StreamsAsync(Func<TimeSpan> clock, TimeSpan limit)
+    {
+        var delivered = 0;
+        await Task.WhenAll(_probes.Select(async probe =>
+        {
+            var deadline = Stopwatch.StartNew();
+            var sequence = probe.FirstAfterFault;
+            while (!probe.Arrived.Task.IsCompleted && deadline.Elapsed < limit)
+            {
+                try
+                {
+                    await probe.Stream.OnNextAsync(new JobEvent(probe.Stream.StreamId.ToString(), sequence++, JobState.Pending, DateTimeOffset.UtcNow, null, "stream probe")).WaitAsync(AttemptLimit);
+                }
+                catch (Exception e) when (e is TimeoutException or OrleansException or Azure.RequestFailedException)
+                {
+                    // Storage or the cluster does not take it yet.
                 }
 
-                var left = limit - deadline.Elapsed;
-                if (left > TimeSpan.Zero && await Task.WhenAny(arrived.Task, Task.Delay(left)) == arrived.Task)
-                {
-                    if (Interlocked.Increment(ref delivered) == 1)
-                    {
-                        Reached("streams:first", clock());
-                    }
+                await Task.WhenAny(probe.Arrived.Task, Task.Delay(TimeSpan.FromMilliseconds(300)));
+            }
 
-                    if (Volatile.Read(ref delivered) == StreamProbes)
-                    {
-                        Reached("streams:all", clock());
-                    }
+            if (probe.Arrived.Task.IsCompleted)
+            {
+                if (Interlocked.Increment(ref delivered) == 1)
+                {
+                    Reached("streams:first", clock());
+                }
+
+                if (Volatile.Read(ref delivered) == _probes.Count)
+                {
+                    Reached("streams:all", clock());
                 }
             }
-            finally
+
+            if (probe.Subscription is { } subscription)
             {
-                if (subscription is not null)
+                try
                 {
-                    try
-                    {
-                        await subscription.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(5));
-                    }
-                    catch (Exception e) when (e is TimeoutException or OrleansException)
-                    {
-                        // The subscription goes with the test's client.
-                    }
+                    await subscription.UnsubscribeAsync().WaitAsync(TimeSpan.FromSeconds(5));
+                }
+                catch (Exception e) when (e is TimeoutException or OrleansException)
+                {
+                    // The subscription goes with the test's client.
                 }
             }
         }));
+    }
+
+    /// <summary>A probe stream: events before <see cref="FirstAfterFault"/> were never sent, so any arrival is one sent after the fault.</summary>
+    private sealed class StreamProbe(IAsyncStream<JobEvent> stream)
+    {
+        public IAsyncStream<JobEvent> Stream { get; } = stream;
+
+        public long FirstAfterFault { get; } = 1;
+
+        public StreamSubscriptionHandle<JobEvent>? Subscription { get; set; }
+
+        public TaskCompletionSource Arrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Calls until it answers true (each attempt limited to a few seconds) or <paramref name="limit"/> passes; true when it did.</summary>

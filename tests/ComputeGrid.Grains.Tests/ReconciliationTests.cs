@@ -44,6 +44,32 @@ public sealed class ReconciliationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task On_a_silos_death_every_region_and_data_center_hosted_on_a_surviving_silo_is_asked_to_reconcile_at_once()
+    {
+        // Activate every region and data center of the pool; each lands on one of the two silos.
+        await Grid.GetPoolAsync();
+        var silo = fixture.Cluster.Silos[0];
+        var reactor = silo.ServiceProvider.GetRequiredService<MembershipReactor>();
+        var hosted = (await Grains.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics(null, [silo.SiloAddress]))
+            .Select(a => a.GrainId)
+            .Where(g => g.Type.ToString() is "region" or "datacenter")
+            .Distinct()
+            .Count();
+
+        var asked = await reactor.ReconcileLocalAsync(CancellationToken.None);
+
+        Assert.True(hosted > 0, "silo 0 hosts no region or data center");
+        Assert.Equal(hosted, asked);
+    }
+
+    [Fact]
+    public void An_activation_runs_its_first_reconciliation_pass_within_two_seconds_not_a_whole_interval_later()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(2), MembershipReactor.FirstPass(TimeSpan.FromSeconds(10)));
+        Assert.Equal(TimeSpan.FromSeconds(1), MembershipReactor.FirstPass(TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
     public async Task A_reservation_no_job_owns_is_released_after_the_reconcile_passes_and_the_capacity_is_free_again()
     {
         var spec = await fixture.RegisterPrivateDataCenterAsync("rc-orphan", "gansu", "RORPH", gpus: 2, cores: 8);

@@ -59,6 +59,7 @@ internal sealed class ComputeGridClientOptionsValidator : IValidateOptions<Compu
             Range(failures, "Retry:BaseDelay", retry.BaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
             Range(failures, "Retry:MaxDelay", retry.MaxDelay, retry.BaseDelay, TimeSpan.FromMinutes(5));
             Range(failures, "Retry:Deadline", retry.Deadline, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+            Range(failures, "Retry:AttemptTimeout", retry.AttemptTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using ComputeGrid.Client.Connection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime.Messaging;
 using Polly;
+using Polly.Hedging;
 using Polly.Retry;
 using Polly.Timeout;
 
@@ -23,6 +25,9 @@ internal sealed partial class CallPolicy
     private readonly ResiliencePipeline? _pipeline;
     private readonly ClusterConnection? _connection;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Type, object> _hedging = new();
+    private TimeSpan _hedgeAfter = Timeout.InfiniteTimeSpan;
+    private TimeProvider _time = TimeProvider.System;
 
     private CallPolicy(ResiliencePipeline? pipeline, ClusterConnection? connection, ILogger logger)
     {
@@ -56,7 +61,7 @@ internal sealed partial class CallPolicy
             });
         }
 
-        return new CallPolicy(builder.Build(), connection, logger);
+        return new CallPolicy(builder.Build(), connection, logger) { _hedgeAfter = retry.AttemptTimeout < retry.Deadline ? retry.AttemptTimeout : retry.Deadline, _time = time };
     }
 
     /// <summary>Runs <paramref name="call"/> under the policy; <paramref name="operation"/> names it in errors.</summary>
@@ -77,9 +82,9 @@ internal sealed partial class CallPolicy
                         throw state.Connection.Unreachable(state.Operation, null);
                     }
 
-                    return await state.Call(token);
+                    return await state.Hedging.ExecuteAsync(static (call, token) => new ValueTask<T>(call(token)), state.Call, token);
                 },
-                (Call: call, Connection: _connection, Operation: operation),
+                (Call: call, Connection: _connection, Operation: operation, Hedging: Hedging<T>()),
                 cancellationToken);
         }
         catch (TimeoutRejectedException e)
@@ -94,6 +99,27 @@ internal sealed partial class CallPolicy
         }
     }
 
+    /// <summary>
+    /// One attempt, hedged: a fault of the path (a lost gateway, a silo that died under the call) sends a second attempt at
+    /// once, and so does an attempt still unanswered after <see cref="ComputeGridRetryOptions.AttemptTimeout"/>; whichever
+    /// answers first wins and the other is cancelled. A call held by a silo that crashed is thus overtaken by one that
+    /// reaches the grain's new activation, while a slow but healthy call is not abandoned (both are the same idempotent
+    /// call). What both attempts fail with goes to the retry around it, which backs off.
+    /// </summary>
+    private ResiliencePipeline<T> Hedging<T>() => (ResiliencePipeline<T>)_hedging.GetOrAdd(typeof(T), _ => new ResiliencePipelineBuilder<T> { TimeProvider = _time }
+        .AddHedging(new HedgingStrategyOptions<T>
+        {
+            MaxHedgedAttempts = 1,
+            Delay = _hedgeAfter,
+            ShouldHandle = new PredicateBuilder<T>().Handle<Exception>(IsFailover),
+            OnHedging = args =>
+            {
+                LogHedging(_logger, args.AttemptNumber + 1);
+                return default;
+            },
+        })
+        .Build());
+
     /// <summary>Runs <paramref name="call"/> under the policy.</summary>
     public Task RunAsync(string operation, Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
         RunAsync(operation, async token =>
@@ -107,15 +133,20 @@ internal sealed partial class CallPolicy
     /// that did not come in time. Whatever the cluster answered (invalid, not found, conflict) is final, and so is the
     /// caller's cancellation.
     /// </summary>
-    public static bool IsTransient(Exception e) => e is SiloUnavailableException
-        or ConnectionFailedException
-        or GatewayTooBusyException
-        or OrleansMessageRejectionException
+    public static bool IsTransient(Exception e) => IsFailover(e) || e is GatewayTooBusyException
         or TimeoutException
         or ComputeGridConnectionException;
 
+    /// <summary>A fault of the path to the grain, not of the grain: a gateway or silo that is gone, or a message it could not deliver.</summary>
+    public static bool IsFailover(Exception? e) => e is SiloUnavailableException
+        or ConnectionFailedException
+        or OrleansMessageRejectionException;
+
     [LoggerMessage(Level = LogLevel.Information, Message = "ComputeGrid: attempt {Attempt} follows in {Delay} after a transient fault ({Fault})")]
     private static partial void LogRetrying(ILogger logger, int attempt, TimeSpan delay, string fault);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ComputeGrid: hedged attempt {Attempt} sent (a fault of the path, or no answer in ComputeGridClient:Retry:AttemptTimeout)")]
+    private static partial void LogHedging(ILogger logger, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ComputeGrid: {Operation} failed after its retries ({Fault})")]
     private static partial void LogGaveUp(ILogger logger, string operation, string fault);

@@ -18,6 +18,8 @@ internal sealed partial class DataCenterGrain
     /// job holds no capacity here is released once it has disagreed for <see cref="ComputeGridOptions.ReconcilePasses"/>
     /// passes in a row and nobody reserved it again meanwhile. Idempotent, so it can run any number of times.
     /// </summary>
+    public Task ReconcileNowAsync() => ReconcileAsync(CancellationToken.None);
+
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         if (!Exists)

@@ -65,12 +65,13 @@ internal sealed partial class DataCenterGrain(
         }
 
         var interval = options.Value.ReconcileInterval;
-        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = false });
+        // The first pass comes soon: an activation after a silo's death (or a whole cluster's restart) has work to drive on.
+        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(MembershipReactor.FirstPass(interval), interval) { Interleave = false, KeepAlive = false });
         if (Exists)
         {
             // The timer lives only while the grain is active; the reminder wakes it after a restart of the whole cluster,
             // so executions lost with the silos are restarted without waiting for somebody to call.
-            await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
+            WakeReminders.RegisterSoon(this, WakeReminder, options.Value.WakeReminderPeriod);
         }
 
         if (Record.HoldsLegacyAgents)

@@ -27,6 +27,10 @@ public static class ZonePlacementSiloBuilderExtensions
         builder.Services.AddPlacementDirector<ZonePlacementStrategy, ZonePlacementDirector>(ServiceLifetime.Transient);
         builder.Services.AddSingleton<ZoneRebalancer>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ZoneRebalancer>());
+
+        // Membership changes act at once: reconciliation on a death, rebalancing when a silo becomes active.
+        builder.Services.AddSingleton<Hosting.MembershipReactor>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Hosting.MembershipReactor>());
         return builder;
     }
 }

@@ -18,6 +18,8 @@ internal sealed partial class RegionGrain
 
     private PlacedJobAudit Audit => _audit ??= new PlacedJobAudit(Book, options.Value.ReconcilePasses);
 
+    public Task ReconcileNowAsync() => ReconcileAsync(CancellationToken.None);
+
     private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         // Queue entries need no pass: placing one asks the job first (AssignAsync), so an entry whose job is gone or

@@ -84,10 +84,11 @@ internal sealed partial class RegionGrain(
             .SubscribeAsync((message, _) => OnLoanMessageAsync(message));
         UpdateRetryTimer();
         var interval = options.Value.ReconcileInterval;
-        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = false });
+        // The first pass comes soon: an activation after a silo's death (or a whole cluster's restart) has work to drive on.
+        this.RegisterGrainTimer(ReconcileAsync, new GrainTimerCreationOptions(MembershipReactor.FirstPass(interval), interval) { Interleave = false, KeepAlive = false });
 
         // Wakes the region after a restart of the whole cluster: its queue and loans need it active to move.
-        await this.RegisterOrUpdateReminder(WakeReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
+        WakeReminders.RegisterSoon(this, WakeReminder, options.Value.WakeReminderPeriod);
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;

@@ -1,7 +1,4 @@
 using System.Net;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Cluster;
 using ComputeGrid.Grains.Hosting;
@@ -31,8 +28,8 @@ internal static class SiloClusterExtensions
 
     private static ISiloBuilder UseAzureStorageCluster(this ISiloBuilder silo, SiloHostOptions host)
     {
-        var connection = host.AzureStorageConnectionString!;
-        var tables = new TableServiceClient(connection);
+        var storage = new StorageClients(host);
+        var tables = storage.Tables();
         silo.ConfigureEndpoints(ResolveAdvertised(host.AdvertisedHost), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
         silo.Configure<ClusterMembershipOptions>(o =>
         {
@@ -51,7 +48,7 @@ internal static class SiloClusterExtensions
         silo.AddAzureBlobGrainStorage(GridStorage.Name, o =>
         {
             o.ContainerName = ClusterStorageNames.GrainStateContainer;
-            o.BlobServiceClient = new BlobServiceClient(connection);
+            o.BlobServiceClient = storage.Blobs();
         });
 
         // Pub-sub state is one small row per stream: a table answers those point reads faster than blobs.
@@ -65,11 +62,17 @@ internal static class SiloClusterExtensions
         // window closes early anyway once every asked peer answered, so a longer default costs nothing when queues are
         // quick. Registered before ComputeGrid binds its options, so ComputeGrid:Loans:OfferWindow still overrides it.
         silo.Services.Configure<LoanOptions>(o => o.OfferWindow = LoanOptions.QueueStreamsOfferWindow);
-        silo.AddAzureQueueStreams(GridStreams.Provider, b => b.Configure(o =>
+        silo.AddAzureQueueStreams(GridStreams.Provider, (SiloAzureQueueStreamConfigurator b) =>
         {
-            o.QueueNames = [.. GridQueues.Names(host.ServiceId)];
-            o.QueueServiceClient = new QueueServiceClient(connection);
-        }));
+            b.ConfigureAzureQueue(queue => queue.Configure(o =>
+            {
+                o.QueueNames = [.. GridQueues.Names(host.ServiceId)];
+                o.QueueServiceClient = storage.Queues();
+            }));
+
+            // Orleans pauses a queue reader 10-20 s after failed reads, so streams lagged storage's return by that much.
+            b.ConfigureBackoffProvider((_, _) => new StreamReadBackoff(host.StreamReadBackoff));
+        });
         silo.UseAzureTableReminderService(o =>
         {
             o.TableName = ClusterStorageNames.ReminderTable;
