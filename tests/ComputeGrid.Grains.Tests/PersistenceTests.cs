@@ -146,6 +146,26 @@ public sealed class PersistenceTests(GridClusterFixture fixture)
         await Grid.CancelJobAsync(submitted.JobId);
     }
     [Fact]
+    public async Task A_job_activation_holding_no_record_confirms_with_storage_before_it_answers_that_the_job_does_not_exist()
+    {
+        // A second activation of a job, activated before the first one's acceptance was written (as during a silo's
+        // drain): its memory holds no record, storage holds the accepted job.
+        var accepted = await Grid.SubmitAsync(Jobs.Batch("stale-read", id: Jobs.NewId("stale-source")));
+        var id = Jobs.NewId("stale");
+        await Assert.ThrowsAsync<ComputeGridNotFoundException>(() => Grid.GetJobAsync(id));
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(GridStorage.Name);
+        var source = new GrainState<ComputeGrid.Grains.Jobs.JobRecord>(new ComputeGrid.Grains.Jobs.JobRecord());
+        await storage.ReadStateAsync(ComputeGrid.Grains.Jobs.JobRecord.StateName, GrainId.Create("job", accepted.JobId), source);
+        await storage.WriteStateAsync(ComputeGrid.Grains.Jobs.JobRecord.StateName, GrainId.Create("job", id), new GrainState<ComputeGrid.Grains.Jobs.JobRecord>(source.State));
+
+        var read = await Grid.GetJobAsync(id);
+
+        Assert.Equal(id, read.JobId);
+        Assert.Equal(source.State!.State, read.State);
+        await Grid.CancelJobAsync(accepted.JobId);
+    }
+
+    [Fact]
     public async Task A_loan_slice_the_record_lists_is_held_again_after_a_crash_between_the_record_and_reservation_writes()
     {
         await fixture.RegisterPrivateDataCenterAsync("torn-loan-dc", "guizhou", "TL", gpus: 2);

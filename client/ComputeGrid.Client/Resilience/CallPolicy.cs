@@ -25,7 +25,11 @@ internal sealed partial class CallPolicy
     private readonly ResiliencePipeline? _pipeline;
     private readonly ClusterConnection? _connection;
     private readonly ILogger _logger;
+    /// <summary>The most hedged attempts one client has in flight at once.</summary>
+    internal const int MaxHedgesInFlight = 8;
+
     private readonly ConcurrentDictionary<Type, object> _hedging = new();
+    private int _hedgesInFlight;
     private TimeSpan _hedgeAfter = Timeout.InfiniteTimeSpan;
     private TimeProvider _time = TimeProvider.System;
 
@@ -104,7 +108,8 @@ internal sealed partial class CallPolicy
     /// once, and so does an attempt still unanswered after <see cref="ComputeGridRetryOptions.AttemptTimeout"/>; whichever
     /// answers first wins and the other is cancelled. A call held by a silo that crashed is thus overtaken by one that
     /// reaches the grain's new activation, while a slow but healthy call is not abandoned (both are the same idempotent
-    /// call). What both attempts fail with goes to the retry around it, which backs off.
+    /// call). What both attempts fail with goes to the retry around it, which backs off. Hedges are budgeted
+    /// (<see cref="MaxHedgesInFlight"/>), so an overloaded cluster is not sent every slow call twice.
     /// </summary>
     private ResiliencePipeline<T> Hedging<T>() => (ResiliencePipeline<T>)_hedging.GetOrAdd(typeof(T), _ => new ResiliencePipelineBuilder<T> { TimeProvider = _time }
         .AddHedging(new HedgingStrategyOptions<T>
@@ -112,6 +117,30 @@ internal sealed partial class CallPolicy
             MaxHedgedAttempts = 1,
             Delay = _hedgeAfter,
             ShouldHandle = new PredicateBuilder<T>().Handle<Exception>(IsFailover),
+
+            // A budget: at most MaxHedgesInFlight hedged attempts at once. An overloaded cluster answers everything slowly,
+            // and hedging every slow call would double its load; past the budget a call just waits for its own answer.
+            ActionGenerator = args =>
+            {
+                if (Interlocked.Increment(ref _hedgesInFlight) > MaxHedgesInFlight)
+                {
+                    Interlocked.Decrement(ref _hedgesInFlight);
+                    LogHedgeBudget(_logger, MaxHedgesInFlight);
+                    return null;
+                }
+
+                return async () =>
+                {
+                    try
+                    {
+                        return await args.Callback(args.ActionContext);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _hedgesInFlight);
+                    }
+                };
+            },
             OnHedging = args =>
             {
                 LogHedging(_logger, args.AttemptNumber + 1);
@@ -147,6 +176,9 @@ internal sealed partial class CallPolicy
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ComputeGrid: hedged attempt {Attempt} sent (a fault of the path, or no answer in ComputeGridClient:Retry:AttemptTimeout)")]
     private static partial void LogHedging(ILogger logger, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ComputeGrid: no hedged attempt: {Budget} are in flight already (the cluster is slow, not failing over)")]
+    private static partial void LogHedgeBudget(ILogger logger, int budget);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ComputeGrid: {Operation} failed after its retries ({Fault})")]
     private static partial void LogGaveUp(ILogger logger, string operation, string fault);

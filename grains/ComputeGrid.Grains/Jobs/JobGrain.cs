@@ -18,7 +18,7 @@ namespace ComputeGrid.Grains.Jobs;
 /// publishes it on the job's and the tenant's streams, and carries out what the book says follows.
 /// </summary>
 internal sealed partial class JobGrain(
-    [PersistentState("job", GridStorage.Name)] IPersistentState<JobRecord> state,
+    [PersistentState(JobRecord.StateName, GridStorage.Name)] IPersistentState<JobRecord> state,
     GridClock clock,
     TopologyCatalog catalog,
     GridMetrics metrics,
@@ -121,7 +121,7 @@ internal sealed partial class JobGrain(
     /// region acting on such a state (a duplicate activation's, after a crash) could release capacity a durable job holds.
     /// </summary>
     public async Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
-        MayBeHeld ? (await ReadHeldAsync(cancellationToken))?.Job : _durable;
+        MayBeHeld ? (await ReadHeldAsync(cancellationToken))?.Job : _durable ?? await ConfirmAbsentAsync(cancellationToken);
 
     /// <summary>
     /// Whether this activation is placing the job or writing a transition: <see cref="GetAsync"/> then answers what storage
@@ -375,17 +375,10 @@ internal sealed partial class JobGrain(
         return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
     }
 
-    private JobSnapshot Snapshot() => new(
-        JobId,
-        Record.Spec!,
-        Record.State,
-        Record.SubmittedAt,
-        Record.StartedAt,
-        Record.FinishedAt,
-        Record.Placement,
-        Record.Actual,
-        [.. Record.History],
-        Record.Outcome);
+    private JobSnapshot Snapshot() => Snapshot(JobId, Record);
+
+    private static JobSnapshot Snapshot(string jobId, JobRecord record) => new(
+        jobId, record.Spec!, record.State, record.SubmittedAt, record.StartedAt, record.FinishedAt, record.Placement, record.Actual, [.. record.History], record.Outcome);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Tenant} accepted: {State} at {DataCenterId}")]
     private static partial void LogSubmitted(ILogger logger, string jobId, string tenant, JobState state, string? dataCenterId);

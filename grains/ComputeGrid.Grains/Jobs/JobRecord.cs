@@ -9,6 +9,9 @@ namespace ComputeGrid.Grains.Jobs;
 [GenerateSerializer, Alias("cg.JobRecord")]
 internal sealed class JobRecord : IJobSheet
 {
+    /// <summary>The grain state's name in storage.</summary>
+    public const string StateName = "job";
+
     [Id(0)] public JobSpec? Spec { get; set; }
 
     [Id(1)] public JobState State { get; set; }
