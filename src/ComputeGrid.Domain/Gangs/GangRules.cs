@@ -106,15 +106,11 @@ public static class GangRules
         return spec with { Command = command with { Environment = environment } };
     }
 
-    /// <summary>What the whole gang asks for: its members' resources times their number (for fair share and preemption).</summary>
-    public static ResourceVector Total(JobSpec spec)
+    /// <summary>What a queue entry asks for: a whole gang's members' resources times their number, any other job's own.</summary>
+    public static ResourceRequest WholeRequest(JobSpec spec)
     {
-        var total = ResourceVector.Zero;
-        for (var i = 0; i < (spec.Gang?.Members ?? 1); i++)
-        {
-            total = total.Plus(spec.Resources);
-        }
-
-        return total;
+        var n = spec.IsWholeGang ? spec.Gang!.Members : 1;
+        var r = spec.Resources;
+        return n == 1 ? r : r with { CpuMillicores = r.CpuMillicores * n, MemoryMiB = r.MemoryMiB * n, Gpus = r.Gpus * n };
     }
 }
