@@ -38,6 +38,16 @@ public static class GangRules
             ? $"{gangId}+{index.ToString(CultureInfo.InvariantCulture)}"
             : $"{gangId}+{index.ToString(CultureInfo.InvariantCulture)}.r{attempt.ToString(CultureInfo.InvariantCulture)}";
 
+    /// <summary>True when <paramref name="jobId"/> has a member's form, <c>&lt;gangId&gt;+&lt;index&gt;</c> or <c>&lt;gangId&gt;+&lt;index&gt;.r&lt;attempt&gt;</c>, with <paramref name="gangId"/> the part before the '+'.</summary>
+    public static bool IsMemberId(string jobId, out string gangId)
+    {
+        var plus = jobId.LastIndexOf('+');
+        gangId = plus > 0 ? jobId[..plus] : string.Empty;
+        var tail = plus > 0 ? jobId[(plus + 1)..] : string.Empty;
+        var parts = tail.Split(".r");
+        return plus > 0 && parts.Length is 1 or 2 && parts.All(p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit));
+    }
+
     /// <summary>Every error of a new gang's submission: its size, restarts and id, and (when those hold) the shape of its members as jobs.</summary>
     public static List<ValidationError> Validate(JobSpec template, int members, int maxRestarts, string gangId)
     {
