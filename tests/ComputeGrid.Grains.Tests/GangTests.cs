@@ -111,9 +111,9 @@ public sealed class GangTests(GridClusterFixture fixture)
             Assert.Equal(JobState.Cancelled, job.State);
         }
 
-        // Every member's capacity is back: a job of all three GPUs' worth fits again.
+        // Every member's capacity comes back (each releases once its Cancelled is durable): a gang of all three GPUs is placed again.
         var next = await Grid.SubmitGangAsync(Gang("gangs", "GANGFAIL", 3, $"hold-{Jobs.NewId("gang")}"));
-        Assert.Equal(JobState.Scheduled, next.State);
+        await GangAsync(next.GangId, g => g.State == JobState.Scheduled, "a gang of all three GPUs is placed");
         await Grid.CancelGangAsync(next.GangId);
     }
 
