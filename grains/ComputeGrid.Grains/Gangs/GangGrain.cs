@@ -244,7 +244,9 @@ internal sealed partial class GangGrain(
         {
             var memberId = GangRules.MemberId(GangId, i, attempt);
             await GrainFactory.GetGrain<IDataCenterGrain>(placements[i].DataCenterId).ReleaseAsync(memberId, default, TimeSpan.Zero);
-            await Region.OnJobReleasedAsync(memberId);
+            // A gang's members are placed on its origin hub's own data centers; the gang's record may be gone (a
+            // submission that crashed before its write), so the hub comes from the placement.
+            await GrainFactory.GetGrain<IRegionGrain>(placements[i].HubId).OnJobReleasedAsync(memberId);
         }
     }
 
