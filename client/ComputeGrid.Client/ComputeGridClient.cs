@@ -426,7 +426,7 @@ public sealed partial class ComputeGridClient(IClusterClient cluster) : ICompute
 
     private static void RequireJobId(string jobId)
     {
-        if (!JobRequest.IsValidJobId(jobId))
+        if (!JobRequest.IsReadableJobId(jobId))
         {
             throw new ComputeGridValidationException([new ValidationError("jobId", $"must be 1-{JobRequest.MaxJobIdLength} characters of letters, digits, '.', '_' and '-'")]);
         }

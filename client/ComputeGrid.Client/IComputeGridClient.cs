@@ -1,5 +1,6 @@
 using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Audit;
+using ComputeGrid.Contracts.Gangs;
 using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
@@ -121,6 +122,25 @@ public interface IComputeGridClient
     /// <summary>The array each time its counts change (first as it stands), until every element has ended.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such array.</exception>
     IAsyncEnumerable<JobArraySnapshot> WatchArrayAsync(string arrayId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Submits a gang: <see cref="GangRequest.Members"/> members of one shape, placed all or nothing (in one data center
+    /// or over data centers of one hub within the latency class), started together, failed or restarted whole. Returns
+    /// it once durable: Scheduled when every member was placed, Queued when it waits whole (holding nothing). Safe to
+    /// retry with the same <see cref="GangRequest.GangId"/>.
+    /// </summary>
+    /// <exception cref="ComputeGridValidationException">A field is invalid (members outside 1..256, say); nothing was changed.</exception>
+    /// <exception cref="JobRejectedException">No hub can ever hold all the members together; nothing was changed.</exception>
+    /// <exception cref="JobConflictException">The id is taken by a different gang.</exception>
+    Task<GangSnapshot> SubmitGangAsync(GangRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The gang with its state, attempt, members and history.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such gang.</exception>
+    Task<GangSnapshot> GetGangAsync(string gangId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels the gang and every member that has not ended; idempotent.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such gang.</exception>
+    Task<GangSnapshot> CancelGangAsync(string gangId, string reason = "cancelled by client", CancellationToken cancellationToken = default);
 }
 
 /// <summary>

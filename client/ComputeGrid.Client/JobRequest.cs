@@ -120,6 +120,10 @@ public sealed partial record JobRequest
     /// <summary>True for a well-formed job id.</summary>
     public static bool IsValidJobId(string? jobId) => jobId is { Length: > 0 and <= MaxJobIdLength } && JobIdPattern().IsMatch(jobId);
 
+    /// <summary>True for an id a job may be read by: a well-formed job id, or a gang member's (<c>&lt;gangId&gt;+&lt;index&gt;</c>).</summary>
+    public static bool IsReadableJobId(string? jobId) =>
+        IsValidJobId(jobId) || (jobId is { Length: <= MaxJobIdLength } && Domain.Gangs.GangRules.IsMemberId(jobId, out var gangId) && IsValidJobId(gangId));
+
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex JobIdPattern();
 }

@@ -23,6 +23,14 @@ public interface IJobGrain : IGrainWithStringKey
     Task<SubmitResult> SubmitAsync(JobSpec spec, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Its gang hands a member its placement (its region reserved it with the gang's other members): the member is
+    /// accepted and Scheduled in one write and started at its data center. True when it holds the placement (also for a
+    /// repeat); false for a member that ended or holds another.
+    /// </summary>
+    [Alias("StartMember")]
+    Task<bool> StartMemberAsync(JobSpec spec, JobPlacement placement, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// The job, or null when no job has this id. Interleaves with the job's other calls: data centers and regions read
     /// jobs while reconciling, and a job may be waiting on them at that moment.
     /// </summary>
@@ -302,6 +310,15 @@ public interface IRegionGrain : IGrainWithStringKey
     /// </summary>
     [Alias("PlaceBatch")]
     Task<IReadOnlyList<PlaceResult>> PlaceBatchAsync(IReadOnlyList<PlaceAsk> asks, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Places a whole gang (<paramref name="wholeSpec"/> marks its attempt and size): every member is reserved on the
+    /// region's own data centers, in one or over several of them (<see cref="Domain.Gangs.GangPlanner"/>), or none is and
+    /// the gang waits whole as one queue entry; what one attempt reserved is released in that attempt unless all of it
+    /// is held. Idempotent for the same attempt: a gang placed already gets its placements, a queued one Queued.
+    /// </summary>
+    [Alias("PlaceGang")]
+    Task<Gangs.GangPlaceResult> PlaceGangAsync(string gangId, JobSpec wholeSpec, CancellationToken cancellationToken = default);
 
     /// <summary>A preempted job asks to be placed again (at home, on a loan, or queued).</summary>
     [Alias("Requeue")]

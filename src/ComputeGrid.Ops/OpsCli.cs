@@ -143,6 +143,7 @@ internal static class OpsCli
         root.Subcommands.Add(Leaf("explain", "Why a job waits or runs where it does", (p, g, ct) => ExplainAsync(console, g, p.GetValue(jobId)!, p.GetValue(JsonOption), ct), jobId));
         OpsKeysCli.AddTo(root, console, Leaf);
         OpsArraysCli.AddTo(root, console, Leaf);
+        OpsGangsCli.AddTo(root, console, Leaf);
         OpsMarketCli.AddTo(root, console, Leaf);
 
         var parsed = root.Parse(args);

@@ -53,6 +53,11 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     /// <summary>Jobs that depend (afterany) on one of the first single jobs (<c>CHAOS_DEPENDENTS</c>, default 100), each submitted once its target was accepted.</summary>
     private static int DependentCount => Setting("CHAOS_DEPENDENTS", 100);
 
+    /// <summary>Gangs of <see cref="GangSize"/> members submitted alongside (<c>CHAOS_GANGS</c>, default 10): none may ever be placed partly.</summary>
+    private static int GangCount => Setting("CHAOS_GANGS", 10);
+
+    private const int GangSize = 4;
+
     [Fact, Trait("Category", "Chaos")]
     public async Task Crashing_silos_a_whole_zone_and_storage_loses_no_accepted_job_runs_none_twice_or_before_its_dependency_and_overcommits_no_data_center()
     {
@@ -62,7 +67,8 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
         var phase = Stopwatch.StartNew();
         var dependents = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        var submitting = Task.WhenAll(SubmitAllAsync(run, accepted), SubmitArraysAsync(run, accepted), SubmitDependentsAsync(run, accepted, dependents));
+        var gangs = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var submitting = Task.WhenAll(SubmitAllAsync(run, accepted), SubmitArraysAsync(run, accepted), SubmitDependentsAsync(run, accepted, dependents), SubmitGangsAsync(run, gangs));
         await RunFaultsAsync(run, submitting, accepted);
         await submitting;
         var acceptedPerSecond = accepted.Count / Math.Min(phase.Elapsed.TotalSeconds, SubmitPhaseLimit.TotalSeconds);
@@ -102,6 +108,7 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         var jobs = await SettleAsync([.. accepted.Keys]);
         var audit = await AuditAsync(jobs, before);
         var early = DependencyViolations(jobs, dependents);
+        var partial = await PartlyPlacedGangsAsync([.. gangs.Keys]);
         var sorted = _timelines.Select(t => t.Recovery ?? RecoveryLimit).Order().ToList();
         var client = ClientView.Of(_calls, [.. _timelines]);
         var line = string.Create(CultureInfo.InvariantCulture,
@@ -111,14 +118,14 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         var timelines = _timelines.Select((t, n) => t.Describe($"#{n + 1} {t.Fault}")).ToList();
         var targets = Targets([.. _timelines]);
         var details = string.Create(CultureInfo.InvariantCulture,
-            $"submitted={JobCount} arrays={ArrayCount}x{ArraySize} dependents={dependents.Count} ran_early={early.Count} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
+            $"submitted={JobCount} arrays={ArrayCount}x{ArraySize} dependents={dependents.Count} ran_early={early.Count} gangs={gangs.Count} partial={partial.Count} still_running={audit.Running} queued={audit.Queued} leaked_reservations={audit.LeakedReservations} faults={sorted.Count} " +
             $"recoveries=[{string.Join(", ", sorted.Select(r => r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)))}]s");
         output.WriteLine(line);
         output.WriteLine(details);
         output.WriteLine(client.Describe());
         timelines.ForEach(output.WriteLine);
         targets.ForEach(output.WriteLine);
-        foreach (var violation in early.Take(20))
+        foreach (var violation in early.Concat(partial).Take(20))
         {
             output.WriteLine(violation);
         }
@@ -130,13 +137,81 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
 
         var artifacts = Path.Combine(ClusterFixture.RepositoryRoot, "artifacts");
         Directory.CreateDirectory(artifacts);
-        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, client.Describe(), .. timelines, .. targets, .. early, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters, jobs)]);
+        await File.WriteAllLinesAsync(Path.Combine(artifacts, "chaos-report.txt"), [line, details, client.Describe(), .. timelines, .. targets, .. early, .. partial, .. audit.Findings, .. await LoanSliceCluesAsync(audit.LeakingDataCenters, jobs)]);
 
         Assert.True(audit.Accepted > 0, "no submission was accepted");
         Assert.Equal(0, audit.Lost);
         Assert.Equal(0, audit.Duplicated);
         Assert.Equal(0, audit.Overcommitted);
         Assert.Empty(early);
+        Assert.Empty(partial);
+    }
+
+    /// <summary>Submits <see cref="GangCount"/> gangs of <see cref="GangSize"/> members during the faults, each retried (same id) until accepted.</summary>
+    private async Task SubmitGangsAsync(string run, ConcurrentDictionary<string, bool> gangs)
+    {
+        await Task.WhenAll(Enumerable.Range(0, GangCount).Select(async g =>
+        {
+            var request = new GangRequest { GangId = $"chaos-{run}-gang{g}", Members = GangSize, Template = Job(run, g) with { JobId = null } };
+            try
+            {
+                await Retry(ct => cluster.Grid.SubmitGangAsync(request, ct), SubmitPhaseLimit);
+                gangs[request.GangId!] = true;
+            }
+            catch (Exception e) when (e is not (ComputeGridValidationException or JobConflictException))
+            {
+                // Not accepted within the phase: not counted.
+            }
+        }));
+        Log($"{gangs.Count} gangs accepted");
+    }
+
+    /// <summary>
+    /// Every placement attempt of every gang in which some members were ever placed and others never were, once the gangs
+    /// ended (or two minutes passed): a gang is placed whole or not at all.
+    /// </summary>
+    private async Task<List<string>> PartlyPlacedGangsAsync(IReadOnlyList<string> gangIds)
+    {
+        var partial = new List<string>();
+        foreach (var gangId in gangIds)
+        {
+            var deadline = Stopwatch.StartNew();
+            var gang = await Retry(ct => cluster.Grid.GetGangAsync(gangId, ct));
+            while (!gang.State.IsTerminal() && deadline.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+                gang = await Retry(ct => cluster.Grid.GetGangAsync(gangId, ct));
+            }
+
+            for (var attempt = 0; attempt <= gang.Attempt; attempt++)
+            {
+                var ids = Enumerable.Range(0, gang.Members).Select(i => Domain.Gangs.GangRules.MemberId(gangId, i, attempt)).ToList();
+                var placed = 0;
+                foreach (var id in ids)
+                {
+                    var member = await Retry(async ct =>
+                    {
+                        try
+                        {
+                            return (JobSnapshot?)await cluster.Grid.GetJobAsync(id, ct);
+                        }
+                        catch (ComputeGridNotFoundException)
+                        {
+                            return null;
+                        }
+                    });
+                    placed += member?.History.Any(e => e.State == JobState.Scheduled) == true ? 1 : 0;
+                }
+
+                // The gang's last attempt may still be placing its members when it was cancelled or the wait ended.
+                if (placed > 0 && placed < gang.Members && (attempt < gang.Attempt || gang.State is JobState.Scheduled or JobState.Running or JobState.Succeeded))
+                {
+                    partial.Add($"partly placed: gang {gangId} attempt {attempt}: {placed} of {gang.Members} members placed ({gang.State})");
+                }
+            }
+        }
+
+        return partial;
     }
 
     /// <summary>

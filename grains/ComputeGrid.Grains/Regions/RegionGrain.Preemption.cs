@@ -63,7 +63,7 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
-            if (PreemptionPlanner.Choose(job.Spec.Resources, job.Spec.Priority, job.Spec.Preemption, Sites(job.Spec), Holding()) is not { } plan)
+            if (PreemptionPlanner.Choose(Domain.Gangs.GangRules.WholeRequest(job.Spec), job.Spec.Priority, job.Spec.Preemption, Sites(job.Spec), Holding()) is not { } plan)
             {
                 continue;
             }

@@ -58,6 +58,7 @@ internal sealed partial class RegionGrain
         var wanting = new Dictionary<string, List<WaitingJob>>(StringComparer.Ordinal);
         var stuck = new List<WaitingJob>();
         var drained = new List<(string JobId, JobPlacement Placement)>();
+        var drainedGangs = new List<(string GangId, int Attempt, List<JobPlacement> Placements)>();
         var pass = Stopwatch.GetTimestamp();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
@@ -87,6 +88,16 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
+            if (queued.Spec.IsWholeGang)
+            {
+                if (!await TryPlaceQueuedGangAsync(queued, drainedGangs, cancellationToken))
+                {
+                    stuck.Add(queued);
+                }
+
+                continue;
+            }
+
             var plan = Shortlist(queued.Spec);
             if (WantsLoanFrom(queued.Spec, plan) is { } hub)
             {
@@ -112,13 +123,15 @@ internal sealed partial class RegionGrain
         }
 
         await AssignDrainedAsync(drained, cancellationToken);
+        await TellPlacedGangsAsync(drainedGangs, cancellationToken);
         UpdateRetryTimer();
         foreach (var (hub, jobs) in wanting)
         {
             await AskAsync([hub], jobs, $"the best place for {jobs.Count} waiting jobs is in {hub}", cancellationToken);
         }
 
-        if (Loans.UnderPressure(stuck, Topology, clock.Now) is { } pressure)
+        // Gangs do not borrow (their members stay in one hub): a loan asked for one would go unused.
+        if (Loans.UnderPressure(stuck.FindAll(j => !j.Spec.IsWholeGang), Topology, clock.Now) is { } pressure)
         {
             await AskAsync(pressure.Peers, pressure.Jobs, pressure.Reason, cancellationToken);
         }

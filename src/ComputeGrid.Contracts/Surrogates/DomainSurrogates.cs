@@ -155,13 +155,14 @@ internal readonly struct JobSpecSurrogate
     [Id(12)] public decimal? MaxPriceCny { get; init; }
     [Id(13)] public JobDependency[]? DependsOn { get; init; }
     [Id(14)] public PreemptionPolicy Preemption { get; init; }
+    [Id(15)] public JobGang? Gang { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null, s.Preemption);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null, s.Preemption, s.Gang);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -180,7 +181,25 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         MaxPriceCny = v.MaxPriceCny,
         DependsOn = v.DependsOn is { Count: > 0 } d ? [.. d] : null,
         Preemption = v.Preemption,
+        Gang = v.Gang,
     };
+}
+
+[GenerateSerializer, Immutable, Alias("cg.JobGang")]
+internal readonly struct JobGangSurrogate
+{
+    [Id(0)] public string GangId { get; init; }
+    [Id(1)] public int Members { get; init; }
+    [Id(2)] public int Attempt { get; init; }
+    [Id(3)] public int? Member { get; init; }
+}
+
+[RegisterConverter]
+internal sealed class JobGangConverter : IConverter<JobGang, JobGangSurrogate>
+{
+    public JobGang ConvertFromSurrogate(in JobGangSurrogate s) => new(s.GangId, s.Members, s.Attempt, s.Member);
+
+    public JobGangSurrogate ConvertToSurrogate(in JobGang v) => new() { GangId = v.GangId, Members = v.Members, Attempt = v.Attempt, Member = v.Member };
 }
 
 [GenerateSerializer, Immutable, Alias("cg.Footprint")]

@@ -384,7 +384,8 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
 
     /// <summary>
     /// Reconciliation's nudge: an ended job repeats its exit where it ran, a placed one is handed to its data center
-    /// again, a waiting one that no region holds is placed again (a preempted one requeued).
+    /// again, a waiting one that no region holds is placed again (a preempted one requeued); a waiting gang member is left
+    /// to its gang, which places all its members together.
     /// </summary>
     public JobDrive Drive(DateTimeOffset now)
     {
@@ -400,6 +401,7 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
         }
 
         return sheet.State.HoldsCapacity() ? new(JobDriveAction.Start)
+            : sheet.Spec.IsGangMember ? new(JobDriveAction.None)
             : sheet.State == JobState.Preempted ? new(JobDriveAction.Requeue)
             : sheet.State == JobState.Blocked ? new(JobDriveAction.Unblock)
             : new(JobDriveAction.Place);

@@ -69,6 +69,7 @@ public static class LatencyClasses
 /// <param name="MaxPriceCny">The most the job may cost at list prices for its declared run time, CNY; placement rules out data centers above it. Null for no cap.</param>
 /// <param name="DependsOn">Jobs and arrays of the same tenant it waits for (Slurm's <c>--dependency</c>); null or empty for none.</param>
 /// <param name="Preemption">Whether it may preempt lower-priority jobs of its hub when it cannot be placed.</param>
+/// <param name="Gang">For a gang's queue entry or one of its members: the gang (<see cref="JobGang"/>); null for any other job.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -84,11 +85,28 @@ public sealed record JobSpec(
     int ArrayIndex = 0,
     decimal? MaxPriceCny = null,
     IReadOnlyList<JobDependency>? DependsOn = null,
-    PreemptionPolicy Preemption = PreemptionPolicy.Never)
+    PreemptionPolicy Preemption = PreemptionPolicy.Never,
+    JobGang? Gang = null)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);
 
     /// <summary>True when the job waits for other jobs before it may be placed.</summary>
     public bool HasDependencies => DependsOn is { Count: > 0 };
+
+    /// <summary>True for a member of a gang: it is placed, restarted and ended only with its gang, never on its own.</summary>
+    public bool IsGangMember => Gang is { Member: not null };
+
+    /// <summary>True for a gang's own queue entry, which stands for all its members.</summary>
+    public bool IsWholeGang => Gang is { Member: null };
 }
+
+/// <summary>
+/// What a job spec says about the gang it belongs to. The gang's queue entry carries it with no member (it stands for all
+/// of them, <see cref="Members"/> times the spec's resources); each member's spec carries its index.
+/// </summary>
+/// <param name="GangId">The gang.</param>
+/// <param name="Members">How many members the gang has.</param>
+/// <param name="Attempt">Which placement of the gang this is: 0 first, one more after each restart or requeue.</param>
+/// <param name="Member">The member's index, 0..members-1; null for the gang as a whole.</param>
+public sealed record JobGang(string GangId, int Members, int Attempt, int? Member = null);

@@ -19,7 +19,8 @@ public static class JobSpecs
         && a.ArrayIndex == b.ArrayIndex
         && a.MaxPriceCny == b.MaxPriceCny
         && JobDependencies.AreSame(a.DependsOn, b.DependsOn)
-        && a.Preemption == b.Preemption;
+        && a.Preemption == b.Preemption
+        && a.Gang == b.Gang;
 
     private static bool SameCommand(JobCommand? a, JobCommand? b) =>
         a is null || b is null

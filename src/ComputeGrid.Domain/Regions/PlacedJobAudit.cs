@@ -69,14 +69,15 @@ public sealed class PlacedJobAudit(RegionBook book, int passes)
     /// <summary>
     /// Drops the record of a job in <paramref name="state"/> (null: no such job). A job nobody holds now that is not
     /// finished goes back into the queue, written with the pass (queue before placed jobs), so that a lost one-way call
-    /// cannot leave it waiting where no region would place it. True when the job must be driven (so a Pending one records
+    /// cannot leave it waiting where no region would place it (a gang's member excepted: its gang places it). True when the job must be driven (so a Pending one records
     /// that it waits: its call finds the queue entry).
     /// </summary>
     public bool Drop(string jobId, JobState? state, JobSpec? spec, DateTimeOffset now)
     {
         _suspects.Remove(jobId);
         book.Unplace(jobId);
-        if (state is not { } s || spec is null || s.IsTerminal() || s.HoldsCapacity())
+        // A gang member never waits on its own: its gang hears of the member and places the gang again whole.
+        if (state is not { } s || spec is null || s.IsTerminal() || s.HoldsCapacity() || spec.IsGangMember)
         {
             return false;
         }

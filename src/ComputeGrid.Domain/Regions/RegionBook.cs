@@ -86,6 +86,21 @@ public sealed class RegionBook
     }
 
     /// <summary>
+    /// Moves a waiting gang to its members' placements, all at once: every member's placement is written before the
+    /// gang's queue entry goes, as for one job.
+    /// </summary>
+    public void PlaceGangFromQueue(string gangId, IEnumerable<(string MemberId, JobSpec Spec, JobPlacement Placement)> members)
+    {
+        foreach (var (memberId, spec, placement) in members)
+        {
+            Place(memberId, spec, placement);
+        }
+
+        Queue.Remove(gangId);
+        _movedToPlaced = true;
+    }
+
+    /// <summary>
     /// Drops a placement whose job will wait again (preempted, lapsed, or dropped by reconciliation): any queue entry it
     /// gets in the same write is written before the placement goes. Null when it held none.
     /// </summary>
@@ -142,7 +157,8 @@ public sealed class RegionBook
             use[placed.Tenant] = use.GetValueOrDefault(placed.Tenant, ResourceVector.Zero).Plus(placed.Resources);
         }
 
-        return FairShareQueue.Order(Queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.Spec.Resources)), use, totalCapacity);
+        // A gang is one entry that asks for all its members at once.
+        return FairShareQueue.Order(Queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, Gangs.GangRules.WholeRequest(q.Spec))), use, totalCapacity);
     }
 
     /// <summary>What the region's own placements (not on loans) hold.</summary>

@@ -4,6 +4,7 @@ using ComputeGrid.Gateway.Agents;
 using ComputeGrid.Gateway.Audit;
 using ComputeGrid.Gateway.DataCenters;
 using ComputeGrid.Gateway.Errors;
+using ComputeGrid.Gateway.Gangs;
 using ComputeGrid.Gateway.JobArrays;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Loans;
@@ -154,7 +155,7 @@ public static partial class GatewayExtensions
             .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilterFactory(QueryParameters.Only)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi().MapMarketApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi().MapMarketApi().MapGangsApi();
         endpoints.MapAgentSync();
         endpoints.MapProviderApi();
         endpoints.MapOpsPage();

@@ -256,7 +256,7 @@ public static partial class JobsApi
     /// </summary>
     private static async Task<JobSnapshot?> FindVisibleAsync(IComputeGridClient grid, string jobId, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        if (!JobRequest.IsValidJobId(jobId))
+        if (!JobRequest.IsReadableJobId(jobId))
         {
             return null;
         }

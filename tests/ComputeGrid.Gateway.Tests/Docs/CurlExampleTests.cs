@@ -49,6 +49,9 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
         ("GET /v1/job-arrays/acme.render-2026-11-25/elements?limit=2", 200),
         ("POST /v1/job-arrays/acme.render-2026-11-25/cancel", 200),
         ("GET /v1/job-arrays/acme.render-2026-11-25/events", 200),
+        ("POST /v1/gangs", 201),                                        // Idempotency-Key train-2026-11-25
+        ("GET /v1/gangs/acme.train-2026-11-25", 200),
+        ("POST /v1/gangs/acme.train-2026-11-25/cancel", 200),
         ("GET /openapi/v1.json", 200),
     ];
 
