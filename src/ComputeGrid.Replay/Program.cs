@@ -165,20 +165,13 @@ root.SetAction(async (parse, cancellationToken) =>
             foreach (var policy in chosen)
             {
                 console.WriteLine($"{policy.Name()}: replaying {runJobs.Count} jobs");
-                var progress = new ProgressLine(policy.Name(), runJobs.Count, TimeSpan.FromSeconds(30));
-                results.Add(await runner.RunAsync(runJobs, policy, n =>
-                {
-                    if (progress.Report(n) is { } line)
-                    {
-                        console.WriteLine(line);
-                    }
-                }, cancellationToken));
+                results.Add(await runner.RunAsync(runJobs, policy, _ => { }, cancellationToken));
             }
         }
         else
         {
             await console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .StartAsync(async ctx =>
                 {
                     var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask(p.Name(), autoStart: false, maxValue: Math.Max(1, runJobs.Count)));
@@ -233,7 +226,7 @@ root.SetAction(async (parse, cancellationToken) =>
         ReplayConsole.Write(console, ReplayConsole.UtilisationTable(report.Rows), redirected);
         foreach (var r in results)
         {
-            console.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))}){(r.Work is { } w ? "; " + w.Describe(r.Submitted) : string.Empty)}[/]");
+            console.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
         }
 
         if (optimum is not null)

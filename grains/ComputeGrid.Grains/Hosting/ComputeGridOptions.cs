@@ -64,13 +64,6 @@ public sealed class ComputeGridOptions
     /// and keeps the waiting job waiting longer.
     /// </summary>
     public TimeSpan PreemptionNotice { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// How long a region waits after a capacity notice for the notices behind it before one queue pass for all of them
-    /// (wall clock). Default 50 ms; 0..1 s. A trace replay, which waits for every pass before it moves its virtual clock,
-    /// sets it to 1 ms.
-    /// </summary>
-    public TimeSpan QueuePassCoalesce { get; set; } = TimeSpan.FromMilliseconds(50);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
@@ -127,11 +120,6 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.PreemptionNotice < TimeSpan.Zero || options.PreemptionNotice > TimeSpan.FromHours(1))
         {
             failures.Add($"ComputeGrid:PreemptionNotice must be between 00:00:00 and 01:00:00 (was {options.PreemptionNotice})");
-        }
-
-        if (options.QueuePassCoalesce < TimeSpan.Zero || options.QueuePassCoalesce > TimeSpan.FromSeconds(1))
-        {
-            failures.Add($"ComputeGrid:QueuePassCoalesce must be between 00:00:00 and 00:00:01 (was {options.QueuePassCoalesce})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -11,6 +11,12 @@ internal sealed partial class RegionGrain
     /// <summary>How long one queue pass goes on reserving before it lets the calls waiting for this region in; a pass after them goes on.</summary>
     private static readonly TimeSpan PassBudget = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a queue pass asked for by a capacity notice waits for the notices behind it: a timer tick due at once could
+    /// run between two queued notices, and a pass then ran per notice.
+    /// </summary>
+    private static readonly TimeSpan DrainCoalesce = TimeSpan.FromMilliseconds(50);
+
     private IGrainTimer? _drainSoon;
 
     private IGrainTimer? _releasesSoon;
@@ -50,9 +56,7 @@ internal sealed partial class RegionGrain
     /// One queue pass after the calls already waiting for this region, for all the capacity notices that arrive before it.
     /// Every job that ends tells every hub; a pass per notice (a scan of up to <c>QueueScanLimit</c> entries, with calls
     /// to data centers) queued thousands of passes behind each other in a chaos run of thousands of short jobs, and the
-    /// regions answered no other call for minutes. The timer's tick is a message like the notices, so it runs after them;
-    /// it waits <see cref="Hosting.ComputeGridOptions.QueuePassCoalesce"/> for the notices behind it (a tick due at once could run
-    /// between two queued notices, and a pass then ran per notice).
+    /// regions answered no other call for minutes. The timer's tick is a message like the notices, so it runs after them.
     /// </summary>
     private void DrainSoon() =>
         _drainSoon ??= this.RegisterGrainTimer(_ =>
@@ -62,7 +66,7 @@ internal sealed partial class RegionGrain
 
             // Not the timer's token: disposing the timer cancels it.
             return DrainQueueAsync(CancellationToken.None);
-        }, options.Value.QueuePassCoalesce, Timeout.InfiniteTimeSpan);
+        }, DrainCoalesce, Timeout.InfiniteTimeSpan);
 
     /// <summary>
     /// Writes the placements a queue pass made (one write), then tells their jobs all at once. A job's assignment waits on

@@ -57,9 +57,6 @@ public sealed record PolicyResult(
     /// <summary>Wall time per phase of the replay (where the time goes); empty when not measured.</summary>
     public IReadOnlyDictionary<Phase, TimeSpan> Phases { get; init; } = new Dictionary<Phase, TimeSpan>();
 
-    /// <summary>What the replay did to get there: submission batches, settles and grain calls; null when not measured.</summary>
-    public ReplayWork? Work { get; init; }
-
     /// <summary>Jobs that ran to success.</summary>
     public int Completed => Jobs.Count(j => j.State == JobState.Succeeded);
 
@@ -79,17 +76,4 @@ public sealed record PolicyResult(
     public int JobsOnLoan => Jobs.Count(j => j.OnLoan);
 
     private List<TimeSpan> Started => field ??= [.. Jobs.Where(j => j.Wait is not null).Select(j => j.Wait!.Value).Order()];
-}
-
-/// <summary>The replay's own work for one policy, to see where its wall time goes.</summary>
-/// <param name="Batches">Virtual instants at which jobs were submitted (all jobs due at one instant go together).</param>
-/// <param name="Settles">Instants at which jobs waited, so the replay let the federation settle before moving the clock.</param>
-/// <param name="SettleDeadlines">Settles that ran to the settle deadline instead of ending when the federation went idle.</param>
-/// <param name="Calls">Grain calls the silo executed.</param>
-/// <param name="TopCalls">The most frequent calls (<c>Interface.Method</c>) and their counts.</param>
-public sealed record ReplayWork(int Batches, int Settles, int SettleDeadlines, long Calls, IReadOnlyDictionary<string, long> TopCalls)
-{
-    /// <summary>One sentence: batches, settles (and how many hit the deadline), calls per job and the most frequent calls.</summary>
-    public string Describe(int jobs) => FormattableString.Invariant(
-        $"{Batches} submission batches, {Settles} settles ({SettleDeadlines} to the deadline), {Calls:N0} grain calls ({(jobs == 0 ? 0 : (double)Calls / jobs):F1} per job; most: {string.Join(", ", TopCalls.Select(c => $"{c.Key} {c.Value:N0}"))})");
 }

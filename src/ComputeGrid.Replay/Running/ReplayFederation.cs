@@ -21,22 +21,8 @@ public sealed class ReplayFederation : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    /// <summary>
-    /// How long the replay's regions wait after a capacity notice before their queue pass
-    /// (<see cref="ComputeGridOptions.QueuePassCoalesce"/>; 50 ms by default, which would cost every job end under load
-    /// that much wall time). A timer, so no call is in flight meanwhile, yet jobs that wait may be placed by it.
-    /// </summary>
-    internal static readonly TimeSpan QueuePassCoalesce = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>The settle's wait after a capacity notice: the region's coalescing and a margin for its timer to fire.</summary>
-    internal static readonly TimeSpan RegionDrainDelay = QueuePassCoalesce + TimeSpan.FromMilliseconds(3);
-
-    /// <summary>How long the federation must stay without a call in flight to count as idle (a grain timer due at once, a one-way call between its sender and its target).</summary>
-    internal static readonly TimeSpan IdleQuiet = TimeSpan.FromMilliseconds(2);
-
-    private ReplayFederation(IHost host, FakeTimeProvider time, FederationActivity activity)
+    private ReplayFederation(IHost host, FakeTimeProvider time)
     {
-        Activity = activity;
         _host = host;
         Time = time;
         Grid = new ComputeGridClient(host.Services.GetRequiredService<IClusterClient>());
@@ -52,49 +38,6 @@ public sealed class ReplayFederation : IAsyncDisposable
     /// <summary>The executor that runs the jobs.</summary>
     public ReplayExecutor Executor { get; }
 
-    /// <summary>The silo's calls in flight and loan messages under way: its idle signal.</summary>
-    public FederationActivity Activity { get; }
-
-    /// <summary>Completes once no job start or end report is on its way to its grain (the virtual clock may then move).</summary>
-    public async Task WhenReportsLandedAsync(CancellationToken cancellationToken)
-    {
-        while (Executor.InFlight > 0)
-        {
-            await Task.WhenAny(Activity.NoCallsAsync(), Task.Delay(1, cancellationToken));
-        }
-    }
-
-    /// <summary>
-    /// Waits until the federation is idle (no call in flight, no loan message under way, no region about to run a queue
-    /// pass, no report on its way) or <paramref name="deadline"/> of wall time passed; true when it became idle.
-    /// </summary>
-    public async Task<bool> SettleAsync(TimeSpan deadline, CancellationToken cancellationToken)
-    {
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            var left = deadline - watch.Elapsed;
-            if (left <= TimeSpan.Zero || !await Activity.WaitIdleAsync(IdleQuiet, left, cancellationToken))
-            {
-                return false;
-            }
-
-            if (Executor.InFlight > 0)
-            {
-                await WhenReportsLandedAsync(cancellationToken);
-                continue;
-            }
-
-            if (Activity.SinceCapacityNotice is { } since && since < RegionDrainDelay)
-            {
-                await Task.Delay(RegionDrainDelay - since, cancellationToken);
-                continue;
-            }
-
-            return true;
-        }
-    }
-
     /// <summary>Starts a federation whose clock starts at <paramref name="start"/>; loans on or off.</summary>
     /// <param name="topology">The hubs and data centers.</param>
     /// <param name="start">Where the virtual clock starts.</param>
@@ -106,7 +49,6 @@ public sealed class ReplayFederation : IAsyncDisposable
         NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, CancellationToken cancellationToken)
     {
         var time = new FakeTimeProvider(start);
-        var activity = new FederationActivity();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(new GridClock(time));
         builder.Services.AddSingleton(sp => new ReplayExecutor(sp.GetRequiredService<IGrainFactory>(), time, sp.GetRequiredService<ILogger<ReplayExecutor>>()));
@@ -121,8 +63,6 @@ public sealed class ReplayFederation : IAsyncDisposable
             // negotiation (request, offer, answer) wait on the wall clock while the virtual clock stood still.
             silo.AddMemoryStreams(GridStreams.Provider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = streamPoll)));
             silo.UseInMemoryReminderService();
-            silo.AddIncomingGrainCallFilter(activity);
-            silo.AddOutgoingGrainCallFilter(activity);
             silo.AddComputeGrid(topology);
             silo.Services.Configure<LoanOptions>(o =>
             {
@@ -133,13 +73,12 @@ public sealed class ReplayFederation : IAsyncDisposable
                 o.TickInterval = TimeSpan.FromMilliseconds(50);
                 o.QueuePressureThreshold = TimeSpan.Zero;
             });
-            silo.Services.Configure<ComputeGridOptions>(o => o.QueuePassCoalesce = QueuePassCoalesce);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromMinutes(2));
         });
 
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var federation = new ReplayFederation(host, time, activity);
+        var federation = new ReplayFederation(host, time);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while ((await federation.Grid.Admin.GetDirectoryAsync(cancellationToken)).DataCenters.Count < topology.DataCenters.Count)
         {

@@ -72,11 +72,11 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         var nextSample = settings.Start;
         var samples = new List<UtilisationSample>();
         var accepted = new List<(string JobId, JobRequest Request)>();
-        int next = 0, rejected = 0, batches = 0, settles = 0, settleDeadlines = 0;
+        int next = 0, rejected = 0;
+        long lastWaiting = 0;
         var timedOut = false;
 
         DateTimeOffset? idleSince = null;
-        var due = new List<JobRequest>();
         while (next < jobs.Count || executor.NextEnd is not null || Waiting(accepted.Count, executor, time.GetUtcNow(), ref idleSince))
         {
             if (wall.Elapsed > settings.Budget)
@@ -90,14 +90,13 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
                 idleSince = null;
             }
 
-            var at = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
-            if (at > time.GetUtcNow())
+            var due = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
+            if (due > time.GetUtcNow())
             {
-                time.SetUtcNow(at);
+                time.SetUtcNow(due);
             }
 
-            // The reports the clock's move fired (job ends) land before anything reads the pool.
-            await federation.WhenReportsLandedAsync(cancellationToken);
+            await QuietAsync(executor, cancellationToken);
             phases.Lap(Phase.Events);
             if (time.GetUtcNow() >= nextSample)
             {
@@ -106,45 +105,25 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
                 phases.Lap(Phase.Sampling);
             }
 
-            // Everything due at this instant goes at once: the silo's placement batcher carries it to each region in one batch.
-            due.Clear();
             while (next < jobs.Count && settings.Start + jobs[next].Submit <= time.GetUtcNow())
             {
-                due.Add(settings.Mapper.ToRequest(jobs[next], next, policy, settings.MappingTopology ?? topology, _hubs));
-                next++;
-            }
-
-            if (due.Count > 0)
-            {
-                var answers = await Task.WhenAll(due.Select(r => SubmitAsync(federation.Grid, r, cancellationToken)));
-                for (var i = 0; i < due.Count; i++)
+                var request = settings.Mapper.ToRequest(jobs[next], next, policy, settings.MappingTopology ?? topology, _hubs);
+                try
                 {
-                    if (answers[i])
-                    {
-                        accepted.Add((due[i].JobId!, due[i]));
-                    }
-                    else
-                    {
-                        rejected++;
-                    }
+                    await federation.Grid.SubmitAsync(request, cancellationToken);
+                    accepted.Add((request.JobId!, request));
+                }
+                catch (Exception e) when (e is JobRejectedException or ComputeGridValidationException)
+                {
+                    rejected++;
                 }
 
-                batches++;
+                next++;
             }
 
             phases.Lap(Phase.Submitting);
             progress?.Invoke(next);
-            if (accepted.Count - executor.Started > 0)
-            {
-                // Jobs wait: let the federation do what it can at this instant (queue passes, loan negotiations) until it
-                // is idle, at most the settle time of wall clock, before virtual time moves on.
-                settles++;
-                if (!await federation.SettleAsync(settings.Settle, cancellationToken))
-                {
-                    settleDeadlines++;
-                }
-            }
-
+            lastWaiting = await SettleAsync(executor, accepted.Count, idleSince is null ? lastWaiting : -1, cancellationToken);
             phases.Lap(Phase.Settling);
         }
 
@@ -160,7 +139,6 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut)
         {
             Phases = phases.Totals,
-            Work = new ReplayWork(batches, settles, settleDeadlines, federation.Activity.TotalCalls, federation.Activity.Calls.OrderByDescending(c => c.Value).Take(5).ToDictionary(c => c.Key, c => c.Value)),
         };
     }
 
@@ -180,17 +158,39 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     private static DateTimeOffset Min(DateTimeOffset? a, DateTimeOffset? b, DateTimeOffset c) =>
         new[] { a, b, c }.Where(x => x is not null).Min()!.Value;
 
-    private static async Task<bool> SubmitAsync(IComputeGridClient grid, JobRequest request, CancellationToken cancellationToken)
+    private static async Task QuietAsync(ReplayExecutor executor, CancellationToken cancellationToken)
     {
-        try
+        while (executor.InFlight > 0)
         {
-            await grid.SubmitAsync(request, cancellationToken);
-            return true;
+            await Task.Delay(1, cancellationToken);
         }
-        catch (Exception e) when (e is JobRejectedException or ComputeGridValidationException)
+    }
+
+    // Jobs that wait because their hub is negotiating a loan get the settle time to be placed; jobs that already waited
+    // through one settle (a genuinely full pool) are not waited for again, so a long queue does not slow the replay.
+    private async Task<long> SettleAsync(ReplayExecutor executor, int accepted, long lastWaiting, CancellationToken cancellationToken)
+    {
+        await QuietAsync(executor, cancellationToken);
+        var waiting = accepted - executor.Started;
+        if (waiting <= lastWaiting)
         {
-            return false;
+            return Math.Max(0, waiting);
         }
+
+        var quietSince = Stopwatch.StartNew();
+        var started = executor.Started;
+        while (accepted - executor.Started > 0 && quietSince.Elapsed < settings.Settle)
+        {
+            await Task.Delay(2, cancellationToken);
+            if (executor.Started != started)
+            {
+                started = executor.Started;
+                quietSince.Restart();
+            }
+        }
+
+        await QuietAsync(executor, cancellationToken);
+        return Math.Max(0, accepted - executor.Started);
     }
 
     private async Task<UtilisationSample> SampleAsync(IComputeGridClient grid, TimeSpan at, CancellationToken cancellationToken)
