@@ -152,7 +152,9 @@ public sealed class ReconciliationTests(GridClusterFixture fixture)
         await Grid.CancelJobAsync(running.JobId, "test");
         await Eventually.TrueAsync(async () => (await Snapshot(spec.Id)).Reservations == 0, "the running job's capacity is back");
         Assert.Equal(spec.Id, (await region.PlaceAsync(request.JobId!, request.ToSpec())).Placement!.DataCenterId);
-        Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(request.JobId!)).State);
+
+        // Never told: it reads Queued, unless a pass (every second here) already assigned it again on a loaded machine.
+        Assert.Contains((await Grid.GetJobAsync(request.JobId!)).State, new[] { JobState.Queued, JobState.Scheduled, JobState.Running });
 
         await Eventually.TrueAsync(async () => (await Grid.GetJobAsync(request.JobId!)).State == JobState.Running, "reconciliation assigns it again", TimeSpan.FromSeconds(60));
         var job = await Grid.GetJobAsync(request.JobId!);
