@@ -17,16 +17,7 @@ public sealed partial class ComputeGridClient
     public async Task<JobArraySnapshot> SubmitArrayAsync(JobArrayRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = request.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ComputeGridValidationException(errors);
-        }
-
-        if (request.Template.Command is not null && !AllowCommands)
-        {
-            throw new ComputeGridForbiddenException("command", "this client may not submit jobs with a command; set ComputeGridClientOptions.AllowCommands");
-        }
+        RequireSubmittable(request.Validate(), request.Template);
 
         // The id is fixed before the first attempt, so a retry submits the same array.
         var arrayId = request.ArrayId ?? Guid.NewGuid().ToString("n");
@@ -106,4 +97,21 @@ public sealed partial class ComputeGridClient
     }
 
     private static ComputeGridNotFoundException NoArray(string arrayId) => new($"no job array '{arrayId}'");
+
+    /// <summary>
+    /// Throws what a submission from a template may not pass: the request's validation errors, or a command this client
+    /// may not send (<see cref="AllowCommands"/>).
+    /// </summary>
+    private void RequireSubmittable(IReadOnlyList<ValidationError> errors, JobRequest template)
+    {
+        if (errors.Count > 0)
+        {
+            throw new ComputeGridValidationException(errors);
+        }
+
+        if (template.Command is not null && !AllowCommands)
+        {
+            throw new ComputeGridForbiddenException("command", "this client may not submit jobs with a command; set ComputeGridClientOptions.AllowCommands");
+        }
+    }
 }

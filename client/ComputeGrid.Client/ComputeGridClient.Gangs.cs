@@ -11,16 +11,7 @@ public sealed partial class ComputeGridClient
     public async Task<GangSnapshot> SubmitGangAsync(GangRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = request.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ComputeGridValidationException(errors);
-        }
-
-        if (request.Template.Command is not null && !AllowCommands)
-        {
-            throw new ComputeGridForbiddenException("command", "this client may not submit jobs with a command; set ComputeGridClientOptions.AllowCommands");
-        }
+        RequireSubmittable(request.Validate(), request.Template);
 
         // The id is fixed before the first attempt, so a retry submits the same gang.
         var gangId = request.GangId ?? Guid.NewGuid().ToString("n");

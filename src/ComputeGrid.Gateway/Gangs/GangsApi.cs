@@ -79,41 +79,17 @@ public static class GangsApi
         }
 
         var gangRequest = new GangRequest { GangId = gangId, Template = body.Template.ToRequest(null, tenant), Members = body.Gang.Members, MaxRestarts = body.Gang.MaxRestarts };
-        var errors = new List<ValidationError>();
-        if (body.Template.RunTimeSeconds is < 1 or > SubmitJobBody.MaxRunTimeSeconds)
-        {
-            errors.Add(new("template.runTimeSeconds", $"must be between 1 and {SubmitJobBody.MaxRunTimeSeconds} seconds (30 days)"));
-        }
-
-        errors.AddRange(gangRequest.Validate().Where(e => e.Field != "runTime").Select(Rename));
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid(errors);
-        }
-
-        try
-        {
-            var gang = await grid.SubmitGangAsync(gangRequest, cancellationToken);
-            return TypedResults.Created($"/v1/gangs/{Uri.EscapeDataString(gang.GangId)}", GangView.Of(gang));
-        }
-        catch (JobRejectedException e)
-        {
-            return Problems.Unprocessable("Gang can never run", [.. e.Errors.Select(Rename)]);
-        }
-        catch (ComputeGridValidationException e)
-        {
-            return Problems.Invalid([.. e.Errors.Select(Rename)]);
-        }
-        catch (ComputeGridForbiddenException e)
-        {
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", $"template.{e.Field}", e.Message));
-        }
-        catch (JobConflictException)
-        {
-            return Problems.Unprocessable(
-                "Idempotency-Key reused",
-                [new ValidationError(JobsApi.IdempotencyKeyHeader, "was already used for a different gang request; use a new key for a new gang")]);
-        }
+        return await TemplateSubmission.SubmitAsync(
+            body.Template,
+            gangRequest.Validate(),
+            Rename,
+            async () =>
+            {
+                var gang = await grid.SubmitGangAsync(gangRequest, cancellationToken);
+                return ($"/v1/gangs/{Uri.EscapeDataString(gang.GangId)}", GangView.Of(gang));
+            },
+            "Gang",
+            "gang request; use a new key for a new gang");
     }
 
     private static async Task<Results<Ok<GangView>, ProblemHttpResult>> GetAsync(

@@ -101,41 +101,17 @@ public static class JobArraysApi
         }
 
         var arrayRequest = new JobArrayRequest { ArrayId = arrayId, Template = body.Template.ToRequest(null, tenant), Count = body.Count };
-        var errors = new List<ValidationError>();
-        if (body.Template.RunTimeSeconds is < 1 or > SubmitJobBody.MaxRunTimeSeconds)
-        {
-            errors.Add(new("template.runTimeSeconds", $"must be between 1 and {SubmitJobBody.MaxRunTimeSeconds} seconds (30 days)"));
-        }
-
-        errors.AddRange(arrayRequest.Validate().Where(e => e.Field != "runTime").Select(Rename));
-        if (errors.Count > 0)
-        {
-            return Problems.Invalid(errors);
-        }
-
-        try
-        {
-            var array = await grid.SubmitArrayAsync(arrayRequest, cancellationToken);
-            return TypedResults.Created($"/v1/job-arrays/{Uri.EscapeDataString(array.ArrayId)}", JobArrayView.Of(array));
-        }
-        catch (JobRejectedException e)
-        {
-            return Problems.Unprocessable("Job array can never run", [.. e.Errors.Select(Rename)]);
-        }
-        catch (ComputeGridValidationException e)
-        {
-            return Problems.Invalid([.. e.Errors.Select(Rename)]);
-        }
-        catch (ComputeGridForbiddenException e)
-        {
-            return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", $"template.{e.Field}", e.Message));
-        }
-        catch (JobConflictException)
-        {
-            return Problems.Unprocessable(
-                "Idempotency-Key reused",
-                [new ValidationError(JobsApi.IdempotencyKeyHeader, "was already used for a different job array request; use a new key for a new array")]);
-        }
+        return await TemplateSubmission.SubmitAsync(
+            body.Template,
+            arrayRequest.Validate(),
+            Rename,
+            async () =>
+            {
+                var array = await grid.SubmitArrayAsync(arrayRequest, cancellationToken);
+                return ($"/v1/job-arrays/{Uri.EscapeDataString(array.ArrayId)}", JobArrayView.Of(array));
+            },
+            "Job array",
+            "job array request; use a new key for a new array");
     }
 
     private static async Task<Results<Ok<JobArrayView>, ProblemHttpResult>> GetAsync(
