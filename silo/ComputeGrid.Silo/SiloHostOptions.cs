@@ -80,9 +80,9 @@ public sealed class SiloHostOptions
 
     /// <summary>
     /// AzureStorage only: retries of one storage request inside the Azure SDK before the failure reaches Orleans (which
-    /// retries or fails the grain call); default 2 (Azure SDK: 3); 0..10. More rides out longer blips and holds a call for longer.
+    /// retries or fails the grain call); default 3 (as the Azure SDK); 0..10. More rides out longer blips and holds a call for longer.
     /// </summary>
-    public int StorageRetries { get; set; } = 2;
+    public int StorageRetries { get; set; } = 3;
 
     /// <summary>
     /// AzureStorage only: the longest wait between two retries of a storage request; default 1 s (Azure SDK: 1 min);
@@ -92,10 +92,10 @@ public sealed class SiloHostOptions
 
     /// <summary>
     /// AzureStorage only: how long one storage request may go unanswered before it is abandoned and retried; default
-    /// 10 s (Azure SDK: 100 s); 1 s..5 min. A request caught by a storage outage fails after this long, not after minutes;
-    /// too low and large state writes on a slow account fail.
+    /// 30 s (Azure SDK: 100 s); 1 s..5 min. A request caught by a storage outage fails after this long, not after minutes;
+    /// too low and requests to a slow account fail: 10 s made a silo's start fail on a loaded Azurite.
     /// </summary>
-    public TimeSpan StorageNetworkTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan StorageNetworkTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// AzureStorage only: the longest pause of a stream's queue reader after failed reads; default 1 s (Orleans: 10-20 s);
