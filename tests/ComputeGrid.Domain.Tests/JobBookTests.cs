@@ -165,6 +165,22 @@ public class JobBookTests
         Assert.Equal(TimeSpan.FromMinutes(1), assignment.Steps[^1].FirstPlacedAfter);
     }
 
+    [Theory]
+    [InlineData(Stage.Unknown, "qingyang", true, "Pending Scheduled")]
+    [InlineData(Stage.Scheduled, "qingyang", true, "")]
+    [InlineData(Stage.Scheduled, "zhongwei", false, "")]
+    [InlineData(Stage.Running, "qingyang", true, "")]
+    [InlineData(Stage.Succeeded, "qingyang", false, "")]
+    public void A_gang_member_is_accepted_at_its_gangs_placement_once_and_a_repeat_holds_only_where_it_still_holds_capacity(Stage stage, string dataCenterId, bool holds, string steps)
+    {
+        var (book, _) = Job(stage);
+
+        var start = book.StartMember(Spec, At(dataCenterId), T0.AddMinutes(30));
+
+        Assert.Equal(holds, start.Holds);
+        Assert.Equal(steps, States(start.Steps));
+    }
+
     [Fact]
     public void Only_the_first_placement_counts_as_the_wait_for_placement()
     {

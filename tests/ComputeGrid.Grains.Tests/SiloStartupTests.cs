@@ -15,6 +15,10 @@ public sealed class SiloStartupTests
     [InlineData("ManagementPort", "0", "Silo:ManagementPort")]
     [InlineData("ManagementPort", "11111", "Silo:ManagementPort")]
     [InlineData("ManagementPort", "30000", "Silo:ManagementPort")]
+    [InlineData("StorageRetries", "11", "Silo:StorageRetries")]
+    [InlineData("StorageNetworkTimeout", "00:00:00.5", "Silo:StorageNetworkTimeout")]
+    [InlineData("StreamReadBackoff", "00:00:00.01", "Silo:StreamReadBackoff")]
+    [InlineData("DrainTimeout", "00:00:00", "Silo:DrainTimeout")]
     public void An_invalid_silo_setting_fails_start_up_naming_the_setting(string key, string value, string named)
     {
         var options = new ConfigurationBuilder().AddInMemoryCollection([new($"Silo:{key}", value)]).Build()
@@ -71,5 +75,31 @@ public sealed class SiloStartupTests
         Assert.True(result.Failed);
         Assert.Contains("ComputeGrid:MaxPlacementAttempts", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("ComputeGrid:QueueRetryInterval", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_silo_told_to_stop_reports_itself_unhealthy_at_once_so_no_new_request_is_routed_to_it()
+    {
+        using var stopping = new CancellationTokenSource();
+        await stopping.CancelAsync();
+
+        // The pool is never asked: a draining silo answers before it calls any grain.
+        var health = await new PoolHealthCheck(null!, new StoppingLifetime(stopping.Token)).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, health.Status);
+        Assert.Equal(PoolHealthCheck.Draining, health.Description);
+    }
+
+    private sealed class StoppingLifetime(CancellationToken stopping) : Microsoft.Extensions.Hosting.IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => stopping;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication()
+        {
+        }
     }
 }

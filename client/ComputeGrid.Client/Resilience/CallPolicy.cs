@@ -19,25 +19,27 @@ namespace ComputeGrid.Client.Resilience;
 /// </summary>
 internal sealed partial class CallPolicy
 {
+    /// <summary>The most hedged attempts one client has in flight at once.</summary>
+    internal const int MaxHedgesInFlight = 8;
+
     /// <summary>One attempt, no deadline: the SDK over a cluster client it did not configure (a silo's own, a test's).</summary>
-    public static CallPolicy Once { get; } = new(null, null, NullLogger.Instance);
+    public static CallPolicy Once { get; } = new(null, null, NullLogger.Instance, Timeout.InfiniteTimeSpan, TimeProvider.System);
 
     private readonly ResiliencePipeline? _pipeline;
     private readonly ClusterConnection? _connection;
     private readonly ILogger _logger;
-    /// <summary>The most hedged attempts one client has in flight at once.</summary>
-    internal const int MaxHedgesInFlight = 8;
-
+    private readonly TimeSpan _hedgeAfter;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<Type, object> _hedging = new();
     private int _hedgesInFlight;
-    private TimeSpan _hedgeAfter = Timeout.InfiniteTimeSpan;
-    private TimeProvider _time = TimeProvider.System;
 
-    private CallPolicy(ResiliencePipeline? pipeline, ClusterConnection? connection, ILogger logger)
+    private CallPolicy(ResiliencePipeline? pipeline, ClusterConnection? connection, ILogger logger, TimeSpan hedgeAfter, TimeProvider time)
     {
         _pipeline = pipeline;
         _connection = connection;
         _logger = logger;
+        _hedgeAfter = hedgeAfter;
+        _time = time;
     }
 
     /// <summary>The policy <paramref name="retry"/> describes, on <paramref name="time"/>.</summary>
@@ -65,7 +67,7 @@ internal sealed partial class CallPolicy
             });
         }
 
-        return new CallPolicy(builder.Build(), connection, logger) { _hedgeAfter = retry.AttemptTimeout < retry.Deadline ? retry.AttemptTimeout : retry.Deadline, _time = time };
+        return new CallPolicy(builder.Build(), connection, logger, retry.AttemptTimeout < retry.Deadline ? retry.AttemptTimeout : retry.Deadline, time);
     }
 
     /// <summary>Runs <paramref name="call"/> under the policy; <paramref name="operation"/> names it in errors.</summary>

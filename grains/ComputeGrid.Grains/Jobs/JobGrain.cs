@@ -159,36 +159,6 @@ internal sealed partial class JobGrain(
         return Snapshot();
     }
 
-    public async Task<bool> StartMemberAsync(JobSpec spec, JobPlacement placement, CancellationToken cancellationToken = default)
-    {
-        using var activity = GridTracing.Start("start gang member", JobId, spec.Tenant, placement.HubId, placement.DataCenterId);
-        if (Record.Spec is not null && Record.State != JobState.Pending)
-        {
-            var holds = Record.State.HoldsCapacity() && Record.Placement?.DataCenterId == placement.DataCenterId;
-            if (holds)
-            {
-                // A repeat: the data center starts it once.
-                await StartAsync(cancellationToken);
-            }
-
-            return holds;
-        }
-
-        _settling++;
-        try
-        {
-            var steps = Book.Accept(spec, placement, null, clock.Now);
-            Count(steps);
-            await PersistAsync(cancellationToken);
-            await Task.WhenAll(PublishAsync(steps), StartAsync(cancellationToken));
-            return true;
-        }
-        finally
-        {
-            _settling--;
-        }
-    }
-
     public async Task<bool> AssignAsync(JobPlacement placement, CancellationToken cancellationToken = default)
     {
         using var activity = GridTracing.Start("assign", JobId, hub: placement.HubId, dataCenter: placement.DataCenterId, loanId: placement.LoanId);
@@ -408,11 +378,7 @@ internal sealed partial class JobGrain(
         var spec = Record.Spec!;
         var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
         NudgeDependents(steps);
-        if (spec.Gang is { Member: { } member } gang && steps.Count > 0)
-        {
-            _ = GrainFactory.GetGrain<Contracts.Gangs.IGangGrain>(gang.GangId).OnMemberChangedAsync(member, gang.Attempt, steps[^1].State, steps[^1].Detail);
-        }
-
+        NotifyGang(spec, steps);
         return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
     }
 

@@ -280,6 +280,16 @@ public sealed class JobBook(string jobId, IJobSheet sheet, PowerModel power, dou
         return new(true, steps);
     }
 
+    /// <summary>
+    /// A gang member started by its gang, which placed every member together: a job not yet accepted (no record, or Pending
+    /// after a cut-short start) is accepted at that placement (Pending, Scheduled). A repeat holds only where the member is
+    /// placed already and still holds capacity, with no new step (its data center starts it once).
+    /// </summary>
+    public JobAssignment StartMember(JobSpec spec, JobPlacement placement, DateTimeOffset now) =>
+        sheet.Spec is not null && sheet.State != JobState.Pending
+            ? new(sheet.State.HoldsCapacity() && sheet.Placement?.DataCenterId == placement.DataCenterId, [])
+            : new(true, Accept(spec, placement, null, now));
+
     /// <summary>Its data center started it: Running, once, and only where it is scheduled.</summary>
     public JobStep? Run(string dataCenterId, DateTimeOffset now)
     {
