@@ -30,6 +30,19 @@ public sealed class ResilienceTests(SdkClusterFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task A_call_failed_by_a_stale_duplicate_activations_write_is_retried_and_answers()
+    {
+        var job = await fixture.Grid.SubmitAsync(Request("retry-stale", id: NewId()));
+        fixture.Faults.Arm("GetAsync", job.JobId, times: 1, () => new Orleans.Storage.InconsistentStateException("test: the stored ETag moved on"));
+        var grid = new ComputeGridClient(fixture.Cluster.Client, Quick);
+
+        var read = await grid.GetJobAsync(job.JobId);
+
+        Assert.Equal(job.JobId, read.JobId);
+        Assert.Equal(2, fixture.Faults.Calls("GetAsync", job.JobId));
+    }
+
+    [Fact]
     public async Task Without_a_retry_policy_the_same_transient_fault_reaches_the_caller()
     {
         var job = await fixture.Grid.SubmitAsync(Request("retry-none", id: NewId()));

@@ -166,6 +166,10 @@ internal sealed partial class CallPolicy
     /// </summary>
     public static bool IsTransient(Exception e) => IsFailover(e) || e is GatewayTooBusyException
         or TimeoutException
+
+        // A second activation of a grain, briefly possible while a silo drains or dies, fails its write on the stored
+        // ETag and deactivates: the call reaches the surviving activation when it is made again.
+        or Orleans.Storage.InconsistentStateException
         or ComputeGridConnectionException;
 
     /// <summary>A fault of the path to the grain, not of the grain: a gateway or silo that is gone, or a message it could not deliver.</summary>
