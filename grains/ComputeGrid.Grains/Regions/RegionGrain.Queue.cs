@@ -27,11 +27,13 @@ internal sealed partial class RegionGrain
         var wants = WantsLoanFrom(spec, plan);
         if (wants is null && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
+            Loans.Arrived(spec, null, placement, clock.Now);
             Book.Place(jobId, spec, placement);
             await WritePlacementsAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
+        Loans.Arrived(spec, wants, null, clock.Now);
         var queued = Book.Enqueue(jobId, spec, clock.Now, wants);
         await WritePlacementsAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
