@@ -133,6 +133,9 @@ public class BorrowPlannerTests
         ["the borrowing limit caps the added GPUs of a model it names"] = new(
             Cores(2, gpus: 2), Forecast: Cores(12, gpus: 12), OpenRoom: ResourceVector.Zero,
             Room: ResourceVector.Of(100_000, 100 * 4_096, [new("910B", 6)]), Amount: Cores(14, gpus: 6)),
+        ["GPUs are added only of the models the waiting jobs ask for"] = new(
+            Cores(2, gpus: 1), Forecast: ResourceVector.Of(6_000, 6 * 4_096, [new("910B", 3), new("A800", 3)]), OpenRoom: ResourceVector.Zero, Room: null,
+            Amount: Cores(8, gpus: 4)),
         ["a GPU model only the open room has does not reduce the forecast below zero"] = new(
             Cores(2), Forecast: Cores(6), OpenRoom: Cores(1, gpus: 4, model: "A800"), Room: null, Amount: Cores(7)),
     };

@@ -568,15 +568,16 @@ public class RegionLoanBookTests
         var first = books.Jobs.Enqueue("job-1", Job(), Now, "guizhou");
         books.Jobs.Enqueue("job-2", Job(), Now, "guizhou");
         books.Jobs.Enqueue("job-3", Job(), Now, "gansu");
-        books.Loans.Arrived(Job(), "guizhou", null, Now);
+        books.Loans.Arrived(Job(), "guizhou", null, Now.AddMinutes(-1));
         books.Loans.Arrived(Job(), "guizhou", null, Now);
 
         var ask = books.Loans.Ask(["guizhou"], [first], "test", "r1", Now)!;
 
-        // Two waiting jobs of 4 cores; two 2-hour arrivals in the 10-minute window predict 2 x 4 x 60 / 10 = 48 cores.
+        // Two waiting jobs of 4 cores; two 2-hour arrivals a minute apart in the 10-minute window predict one gap's worth:
+        // 4 cores x 60 / 10 = 24 cores.
         Assert.Equal(2, ask.Demand.Jobs);
-        Assert.Equal(Cores(48), ask.Demand.Forecast);
-        Assert.Equal(Cores(56), ask.Demand.Amount);
+        Assert.Equal(Cores(24), ask.Demand.Forecast);
+        Assert.Equal(Cores(32), ask.Demand.Amount);
     }
 
     [Fact]
@@ -601,6 +602,7 @@ public class RegionLoanBookTests
         _ = arrival;
         var books = New(rules: Forecasting);
         var placement = dataCenter is null ? null : new JobPlacement(dataCenter, hub!, "test", 10, Footprint.Zero, Energy, hub == Hub ? null : $"r0.{hub}");
+        books.Loans.Arrived(Job(), wanted, placement, Now.AddMinutes(-1));
         books.Loans.Arrived(Job(), wanted, placement, Now);
 
         var ask = books.Loans.Ask(["guizhou"], [Waiting()], "test", "r1", Now)!;

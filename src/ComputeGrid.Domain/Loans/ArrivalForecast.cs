@@ -5,10 +5,11 @@ namespace ComputeGrid.Domain.Loans;
 /// <summary>
 /// What a borrower's recent arrivals predict it will want from a peer: the jobs whose best place was in that peer during
 /// the last <see cref="Window"/> (federation clock), taken as an arrival rate, times how long each holds its resources
-/// within the horizon asked about (Little's law: concurrent use = arrival rate x time held). An estimate kept in memory
-/// only: a region that reactivates starts with an empty window and sizes its first loans by its queue alone.
+/// within the horizon asked about (Little's law: concurrent use = arrival rate x time held). The rate is measured between
+/// arrivals: k distinct arrival instants in the window give k - 1 gaps, so the sum is scaled by (k - 1) / k, and a
+/// single instant (one job, or a batch submitted at once) predicts nothing. An estimate kept in memory only: a region
+/// that reactivates starts with an empty window and sizes its first loans by its queue alone.
 /// </summary>
-/// <param name="window">How far back arrivals count; zero or less turns the forecast off (it predicts nothing).</param>
 public sealed class ArrivalForecast(TimeSpan window)
 {
     private readonly Dictionary<string, Queue<Arrival>> _byHub = new(StringComparer.Ordinal);
@@ -30,31 +31,31 @@ public sealed class ArrivalForecast(TimeSpan window)
 
     /// <summary>
     /// The capacity the arrivals of the last window predict <paramref name="hubs"/> will hold at once over the next
-    /// <paramref name="horizon"/>: the sum over those arrivals of resources x min(run time, horizon) / window, each
-    /// dimension rounded up (a GPU model only for arrivals that asked for it). Zero when the forecast is off or nothing
-    /// arrived.
+    /// <paramref name="horizon"/>: the sum over those arrivals of resources x min(run time, horizon) / window, times
+    /// (k - 1) / k for k distinct arrival instants, each dimension rounded up (a GPU model only for arrivals that asked for
+    /// it). Zero when the forecast is off or the arrivals came at one instant or none.
     /// </summary>
     public ResourceVector Predict(IEnumerable<string> hubs, TimeSpan horizon, DateTimeOffset now)
     {
         Prune(now);
-        if (Window <= TimeSpan.Zero || horizon <= TimeSpan.Zero)
+        var arrivals = hubs.Distinct(StringComparer.Ordinal).SelectMany(h => _byHub.GetValueOrDefault(h) ?? []).ToList();
+        var instants = arrivals.Select(a => a.At).Distinct().Count();
+        if (Window <= TimeSpan.Zero || horizon <= TimeSpan.Zero || instants < 2)
         {
             return ResourceVector.Zero;
         }
 
+        var gaps = (instants - 1) / (double)instants;
         double cpu = 0, memory = 0;
         var gpus = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var hub in hubs.Distinct(StringComparer.Ordinal))
+        foreach (var arrival in arrivals)
         {
-            foreach (var arrival in _byHub.GetValueOrDefault(hub) ?? [])
+            var share = gaps * Math.Max(0, Math.Min(arrival.RunTime.Ticks, horizon.Ticks)) / Window.Ticks;
+            cpu += arrival.Resources.CpuMillicores * share;
+            memory += arrival.Resources.MemoryMiB * share;
+            if (arrival.Resources.EffectiveGpuModel is { } model)
             {
-                var share = Math.Max(0, Math.Min(arrival.RunTime.Ticks, horizon.Ticks)) / (double)Window.Ticks;
-                cpu += arrival.Resources.CpuMillicores * share;
-                memory += arrival.Resources.MemoryMiB * share;
-                if (arrival.Resources.EffectiveGpuModel is { } model)
-                {
-                    gpus[model] = gpus.GetValueOrDefault(model) + (arrival.Resources.Gpus * share);
-                }
+                gpus[model] = gpus.GetValueOrDefault(model) + (arrival.Resources.Gpus * share);
             }
         }
 

@@ -83,11 +83,14 @@ public static class BorrowPlanner
     /// <summary>
     /// The loan's size: the waiting jobs' <paramref name="demand"/> plus what recent arrivals predict beyond the room that
     /// open loans from the same peers still have (<paramref name="forecast"/> minus <paramref name="openRoom"/>, never below
-    /// zero), the added part within what the borrowing room leaves after the waiting jobs (null: no borrowing limit).
+    /// zero), the added part within what the borrowing room leaves after the waiting jobs (null: no borrowing limit). GPUs
+    /// are added only of the models the waiting jobs ask for: a GPU is scarce, and a loan holds it from every other
+    /// borrower and from the lender's own jobs.
     /// </summary>
     public static BorrowDemand WithForecast(BorrowDemand demand, ResourceVector forecast, ResourceVector openRoom, ResourceVector? room)
     {
-        var extra = QuotaMath.ClipAtZero(forecast.Minus(QuotaMath.ClipAtZero(openRoom)));
+        var wanted = ResourceVector.Of(forecast.CpuMillicores, forecast.MemoryMiB, forecast.Gpus.Where(g => demand.Amount.GpusOf(g.Key) > 0));
+        var extra = QuotaMath.ClipAtZero(wanted.Minus(QuotaMath.ClipAtZero(openRoom)));
         if (room is { } r)
         {
             extra = QuotaMath.CapByLimit(extra, QuotaMath.Consume(r, demand.Amount));
