@@ -412,6 +412,22 @@ public class RegionLoanBookTests
         Assert.Empty(books.Loans.UsableSlices(Now.AddHours(3)));
     }
 
+    [Fact]
+    public void For_a_job_placement_uses_a_slice_that_fits_it_before_a_roomier_one_that_does_not()
+    {
+        var books = WithLoans(LoanState.Active, LoanState.Active);
+        var memoryBound = new LoanTerms(
+            "c.gansu", "c", "gansu", Hub, [new LoanSlice("qingyang", ResourceVector.Of(64_000, 8 * 4_096), 0.1, 20)], new LoanPrice(0.3, 6), TimeSpan.FromHours(3), TimeSpan.FromMinutes(10), ExpiryTerms.FinishRunning, Now.AddMinutes(1));
+        books.Loans.Accepted(memoryBound, new BorrowedLoan(memoryBound, LoanState.Active, Now.AddHours(3)), Now);
+        books.Jobs.Place("job-1", Job(cores: 1) with { Resources = new ResourceRequest(1_000, 8 * 4_096) }, new JobPlacement("qingyang", "gansu", "test", 10, Footprint.Zero, Energy, "c.gansu"));
+        books.Jobs.Place("job-2", Job(cores: 4), new JobPlacement("qingyang", "gansu", "test", 10, Footprint.Zero, Energy, "b.gansu"));
+
+        // c.gansu has 63 of 64 cores free but no memory; b.gansu has 4 of 8 cores and their memory.
+        Assert.Equal(ResourceVector.Of(63_000, 0), books.Loans.UsableSlices(Now).Single().Room);
+        Assert.Equal(ResourceVector.Of(4_000, 4 * 4_096), books.Loans.UsableSlices(Now, Job(cores: 4).Resources).Single().Room);
+        Assert.True(books.Loans.CouldTake(["gansu"], Job(cores: 4), Now));
+    }
+
     [Theory]
     [InlineData(4, new[] { "b.gansu" })]
     [InlineData(9, new string[0])]

@@ -145,7 +145,7 @@ internal sealed partial class RegionGrain
 
     private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Topology.TotalCapacity);
 
-    private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now), options.Value.MaxPlacementAttempts);
+    private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now, spec.Resources), options.Value.MaxPlacementAttempts);
 
     /// <summary>The loan wish (<see cref="BorrowPlanner.WantsLoanFrom(JobSpec, ScoredCandidate?, ScoredCandidate?)"/>) with the pool's best place from the index.</summary>
     private string? WantsLoanFrom(JobSpec spec, PlacementShortlist plan) =>

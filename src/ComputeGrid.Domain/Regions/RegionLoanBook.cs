@@ -506,10 +506,12 @@ public sealed class RegionLoanBook
         _borrowed.TryGetValue(loanId, out var loan) ? Change(() => _borrowed[loanId] = loan with { State = LoanState.Draining }) : [];
 
     /// <summary>
-    /// The slices placement may use: per lender data center, the roomiest slice of a loan that takes placements and whose
-    /// term has not ended, with its amount and the room our jobs leave in it.
+    /// The slices placement may use: per lender data center, one slice of a loan that takes placements and whose term has
+    /// not ended, with its amount and the room our jobs leave in it: the roomiest one that fits <paramref name="job"/>
+    /// when one does (several loans from one lender may share a data center, and the roomiest by dominant share may be
+    /// full in the job's tightest dimension), else the roomiest.
     /// </summary>
-    public IEnumerable<(string DataCenterId, ResourceVector Amount, ResourceVector Room)> UsableSlices(DateTimeOffset now)
+    public IEnumerable<(string DataCenterId, ResourceVector Amount, ResourceVector Room)> UsableSlices(DateTimeOffset now, ResourceRequest? job = null)
     {
         var rooms = new Dictionary<string, (ResourceVector Amount, ResourceVector Room)>(StringComparer.Ordinal);
         foreach (var (loanId, loan) in _borrowed)
@@ -522,7 +524,7 @@ public sealed class RegionLoanBook
             foreach (var slice in loan.Terms.Slices)
             {
                 var room = _jobs.SliceRoom(loanId, slice);
-                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || room.DominantShareOf(slice.Amount) > best.Room.DominantShareOf(best.Amount))
+                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || Better(room, slice.Amount, best.Room, best.Amount))
                 {
                     rooms[slice.DataCenterId] = (slice.Amount, room);
                 }
@@ -530,6 +532,11 @@ public sealed class RegionLoanBook
         }
 
         return rooms.Select(r => (r.Key, r.Value.Amount, r.Value.Room));
+
+        bool Better(ResourceVector room, ResourceVector amount, ResourceVector bestRoom, ResourceVector bestAmount) =>
+            (job is not null && room.Fits(job)) != (job is not null && bestRoom.Fits(job))
+                ? job is not null && room.Fits(job)
+                : room.DominantShareOf(amount) > bestRoom.DominantShareOf(bestAmount);
     }
 
     /// <summary>The loans that take placements and whose slice at <paramref name="dataCenterId"/> has room for <paramref name="resources"/>, in record order.</summary>
