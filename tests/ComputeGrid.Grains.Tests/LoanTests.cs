@@ -6,11 +6,12 @@ using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
+using Xunit.Abstractions;
 
 namespace ComputeGrid.Grains.Tests;
 
 [Collection(GridCollection.Name)]
-public sealed class LoanTests(GridClusterFixture fixture)
+public sealed class LoanTests(GridClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly string[] Hubs = ["bth", "yangtze", "gba", "chengyu", "inner-mongolia", "guizhou", "gansu", "ningxia"];
 
@@ -86,6 +87,7 @@ public sealed class LoanTests(GridClusterFixture fixture)
             .Where(l => l.Lender == "inner-mongolia" && l.Amount.GpusOf("STEADY") > 0 && l.AcceptedAt is not null)
             .ToList();
         var loansPerBorrowedJob = (double)opened.Count / Count;
+        output.WriteLine($"{opened.Count} loans opened for {Count} borrowed jobs: {loansPerBorrowedJob:F3} per job ({string.Join(", ", opened.OrderBy(l => l.AcceptedAt).Select(l => l.Amount.GpusOf("STEADY")))} GPUs each)");
         Assert.True(loansPerBorrowedJob <= 0.1, $"{opened.Count} loans opened for {Count} borrowed jobs: {loansPerBorrowedJob:F3} per job");
         Assert.Equal(placed.Select(j => j.Placement!.LoanId).Distinct().Order(), opened.Select(l => l.LoanId).Order());
 
