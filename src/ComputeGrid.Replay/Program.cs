@@ -29,6 +29,11 @@ var nodeList = new Option<FileInfo?>("--node-list") { Description = "The Alibaba
 var memoryPerCore = new Option<long>("--memory-per-core") { Description = "MiB per core for jobs whose trace gives no memory", DefaultValueFactory = _ => 4096 };
 var settle = new Option<int>("--settle-ms") { Description = "Wall-clock ms newly waiting jobs get to be placed (a loan negotiated) before virtual time moves on", DefaultValueFactory = _ => 300 };
 var streamPoll = new Option<int>("--stream-poll-ms") { Description = "How often the federation's loan streams poll, wall-clock ms (Orleans' default is 100)", DefaultValueFactory = _ => 5 };
+var arrivalWindow = new Option<double>("--arrival-window-minutes")
+{
+    Description = "How far back a hub's arrivals size its loans (LoanOptions.ArrivalWindow), federation-clock minutes, 0..1440; 0 sizes loans by the waiting jobs alone",
+    DefaultValueFactory = _ => 10,
+};
 var budget = new Option<double>("--budget-minutes") { Description = "Wall-clock budget per policy; jobs not ended by then count as not completed", DefaultValueFactory = _ => 10 };
 var topologyPath = new Option<FileInfo?>("--topology") { Description = "The topology file; default the national topology shipped with the silo" };
 var loads = new Option<string?>("--load", "--loads")
@@ -43,7 +48,7 @@ var slotMinutes = new Option<double>("--slot-minutes") { Description = "The opti
 
 var root = new RootCommand("Replays a workload trace through an in-process ComputeGrid federation and compares placement policies.")
 {
-    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, trainingGpuModel, gpuMap, nodeList, memoryPerCore, settle, streamPoll, budget, topologyPath,
+    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, trainingGpuModel, gpuMap, nodeList, memoryPerCore, settle, streamPoll, arrivalWindow, budget, topologyPath,
     loads, capacityScale, speedup, withOptimum, maxWait, slotMinutes,
 };
 
@@ -128,6 +133,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Settle = TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(settle))),
         Budget = TimeSpan.FromMinutes(Math.Max(0.1, parse.GetValue(budget))),
         StreamPoll = TimeSpan.FromMilliseconds(Math.Clamp(parse.GetValue(streamPoll), 1, 1000)),
+        ArrivalWindow = TimeSpan.FromMinutes(Math.Clamp(parse.GetValue(arrivalWindow), 0, 1440)),
         MappingTopology = topology,
     };
     var hubIds = topology.Hubs.Keys.Order(StringComparer.Ordinal).ToList();

@@ -113,6 +113,53 @@ public class BorrowPlannerTests
         Assert.Equal(expected, demand.Policy);
     }
 
+    private static ResourceVector Cores(int cores, int gpus = 0, string model = "910B") =>
+        ResourceVector.Of(cores * 1_000L, cores * 4_096L, gpus > 0 ? [new(model, gpus)] : null);
+
+    private static readonly Dictionary<string, SizeCase> SizeCases = new()
+    {
+        ["without a forecast the loan covers the waiting jobs only"] = new(
+            Waiting: Cores(8), Forecast: ResourceVector.Zero, OpenRoom: ResourceVector.Zero, Room: null, Amount: Cores(8)),
+        ["the forecast is added to the waiting jobs' demand"] = new(
+            Cores(8), Forecast: Cores(24), OpenRoom: ResourceVector.Zero, Room: null, Amount: Cores(32)),
+        ["room open loans from the peer still have is taken off the forecast"] = new(
+            Cores(8), Forecast: Cores(24), OpenRoom: Cores(10), Room: null, Amount: Cores(22)),
+        ["open room beyond the forecast adds nothing"] = new(
+            Cores(8), Forecast: Cores(24), OpenRoom: Cores(40), Room: null, Amount: Cores(8)),
+        ["the added part stays within the borrowing room the waiting jobs leave"] = new(
+            Cores(8), Forecast: Cores(24), OpenRoom: ResourceVector.Zero, Room: Cores(20), Amount: Cores(20)),
+        ["waiting jobs that fill the borrowing room leave nothing to add"] = new(
+            Cores(8), Forecast: Cores(24), OpenRoom: ResourceVector.Zero, Room: Cores(8), Amount: Cores(8)),
+        ["the borrowing limit caps the added GPUs of a model it names"] = new(
+            Cores(2, gpus: 2), Forecast: Cores(12, gpus: 12), OpenRoom: ResourceVector.Zero,
+            Room: ResourceVector.Of(100_000, 100 * 4_096, [new("910B", 6)]), Amount: Cores(14, gpus: 6)),
+        ["GPUs are added only of the models the waiting jobs ask for"] = new(
+            Cores(2, gpus: 1), Forecast: ResourceVector.Of(6_000, 6 * 4_096, [new("910B", 3), new("A800", 3)]), OpenRoom: ResourceVector.Zero, Room: null,
+            Amount: Cores(8, gpus: 4)),
+        ["a GPU model only the open room has does not reduce the forecast below zero"] = new(
+            Cores(2), Forecast: Cores(6), OpenRoom: Cores(1, gpus: 4, model: "A800"), Room: null, Amount: Cores(7)),
+    };
+
+    public static TheoryData<string> SizeScenarios => [.. SizeCases.Keys];
+
+    [Theory]
+    [MemberData(nameof(SizeScenarios))]
+    public void A_loan_is_sized_to_the_waiting_jobs_plus_the_forecast_beyond_open_room_within_the_borrowing_room(string scenario)
+    {
+        var c = SizeCases[scenario];
+        var waiting = new BorrowDemand(c.Waiting, TimeSpan.FromHours(3), null, PlacementPolicy.Greenest, 2);
+
+        var sized = BorrowPlanner.WithForecast(waiting, c.Forecast, c.OpenRoom, c.Room);
+
+        Assert.Equal(c.Amount, sized.Amount);
+        Assert.Equal(c.Amount.Minus(c.Waiting), sized.Forecast);
+        Assert.Equal((waiting.Term, waiting.Jobs, waiting.Policy), (sized.Term, sized.Jobs, sized.Policy));
+        if (c.Room is { } room)
+        {
+            Assert.True(QuotaMath.WithinLimit(sized.Amount, room), $"{sized.Amount} is beyond the room {room}");
+        }
+    }
+
     [Fact]
     public void A_Greenest_batch_job_from_yangtze_wants_a_loan_from_guizhou_in_the_national_topology()
     {
@@ -195,6 +242,8 @@ public class BorrowPlannerTests
 
     private static List<CandidateState> AllOnline(Func<DataCenterSpec, CandidateState?>? change = null) =>
         [.. Topology.DataCenters.Values.Select(d => change?.Invoke(d) ?? new CandidateState(d, DataCenterStatus.Online, d.Capacity))];
+
+    private sealed record SizeCase(ResourceVector Waiting, ResourceVector Forecast, ResourceVector OpenRoom, ResourceVector? Room, ResourceVector Amount);
 
     private sealed record DemandCase(JobSpec[] Waiting, int MaxJobs, ResourceVector? Room, ResourceVector? Amount, int Jobs);
 }

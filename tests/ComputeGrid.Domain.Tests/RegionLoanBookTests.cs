@@ -412,6 +412,22 @@ public class RegionLoanBookTests
         Assert.Empty(books.Loans.UsableSlices(Now.AddHours(3)));
     }
 
+    [Fact]
+    public void For_a_job_placement_uses_a_slice_that_fits_it_before_a_roomier_one_that_does_not()
+    {
+        var books = WithLoans(LoanState.Active, LoanState.Active);
+        var memoryBound = new LoanTerms(
+            "c.gansu", "c", "gansu", Hub, [new LoanSlice("qingyang", ResourceVector.Of(64_000, 8 * 4_096), 0.1, 20)], new LoanPrice(0.3, 6), TimeSpan.FromHours(3), TimeSpan.FromMinutes(10), ExpiryTerms.FinishRunning, Now.AddMinutes(1));
+        books.Loans.Accepted(memoryBound, new BorrowedLoan(memoryBound, LoanState.Active, Now.AddHours(3)), Now);
+        books.Jobs.Place("job-1", Job(cores: 1) with { Resources = new ResourceRequest(1_000, 8 * 4_096) }, new JobPlacement("qingyang", "gansu", "test", 10, Footprint.Zero, Energy, "c.gansu"));
+        books.Jobs.Place("job-2", Job(cores: 4), new JobPlacement("qingyang", "gansu", "test", 10, Footprint.Zero, Energy, "b.gansu"));
+
+        // c.gansu has 63 of 64 cores free but no memory; b.gansu has 4 of 8 cores and their memory.
+        Assert.Equal(ResourceVector.Of(63_000, 0), books.Loans.UsableSlices(Now).Single().Room);
+        Assert.Equal(ResourceVector.Of(4_000, 4 * 4_096), books.Loans.UsableSlices(Now, Job(cores: 4).Resources).Single().Room);
+        Assert.True(books.Loans.CouldTake(["gansu"], Job(cores: 4), Now));
+    }
+
     [Theory]
     [InlineData(4, new[] { "b.gansu" })]
     [InlineData(9, new string[0])]
@@ -557,6 +573,128 @@ public class RegionLoanBookTests
     }
 
     /// <summary>Intents as "[Kind detail, ...]": the kind, and the reason where it has one.</summary>
+    private static readonly RegionLoanRules Forecasting = Rules with { ArrivalWindow = TimeSpan.FromMinutes(10), ForecastHorizon = TimeSpan.FromHours(1) };
+
+    private static ResourceVector Cores(int cores) => ResourceVector.Of(cores * 1_000L, cores * 4_096L);
+
+    [Fact]
+    public void A_loan_is_sized_to_every_waiting_job_announced_for_the_peer_plus_what_recent_arrivals_predict()
+    {
+        var books = New(rules: Forecasting);
+        var first = books.Jobs.Enqueue("job-1", Job(), Now, "guizhou");
+        books.Jobs.Enqueue("job-2", Job(), Now, "guizhou");
+        books.Jobs.Enqueue("job-3", Job(), Now, "gansu");
+        books.Loans.Arrived(Job(), "guizhou", null, Now.AddMinutes(-1));
+        books.Loans.Arrived(Job(), "guizhou", null, Now);
+
+        var ask = books.Loans.Ask(["guizhou"], [first], "test", "r1", Now)!;
+
+        // Two waiting jobs of 4 cores; two 2-hour arrivals a minute apart in the 10-minute window predict one gap's worth:
+        // 4 cores x 60 / 10 = 24 cores.
+        Assert.Equal(2, ask.Demand.Jobs);
+        Assert.Equal(Cores(24), ask.Demand.Forecast);
+        Assert.Equal(Cores(32), ask.Demand.Amount);
+    }
+
+    [Fact]
+    public void Without_an_arrival_window_a_loan_covers_the_waiting_jobs_only()
+    {
+        var books = New();
+        books.Loans.Arrived(Job(), "guizhou", null, Now);
+
+        var ask = books.Loans.Ask(["guizhou"], [Waiting()], "test", "r1", Now)!;
+
+        Assert.Equal(Cores(4), ask.Demand.Amount);
+        Assert.Equal(ResourceVector.Zero, ask.Demand.Forecast);
+    }
+
+    [Theory]
+    [InlineData("waiting for the peer", "guizhou", null, null, 24)]
+    [InlineData("placed on a loan from the peer", null, "guian", "guizhou", 24)]
+    [InlineData("placed at home", null, "wuhu", Hub, 0)]
+    [InlineData("placed on a loan from another peer", null, "qingyang", "gansu", 0)]
+    public void Only_arrivals_whose_best_place_is_the_peer_count_toward_its_forecast(string arrival, string? wanted, string? dataCenter, string? hub, int predictedCores)
+    {
+        _ = arrival;
+        var books = New(rules: Forecasting);
+        var placement = dataCenter is null ? null : new JobPlacement(dataCenter, hub!, "test", 10, Footprint.Zero, Energy, hub == Hub ? null : $"r0.{hub}");
+        books.Loans.Arrived(Job(), wanted, placement, Now.AddMinutes(-1));
+        books.Loans.Arrived(Job(), wanted, placement, Now);
+
+        var ask = books.Loans.Ask(["guizhou"], [Waiting()], "test", "r1", Now)!;
+
+        Assert.Equal(Cores(predictedCores), ask.Demand.Forecast);
+    }
+
+    [Theory]
+    [InlineData("its slice has room for the job", LoanState.Active, 4, LatencyClass.Batch, 0, false)]
+    [InlineData("the job is larger than the room", LoanState.Active, 9, LatencyClass.Batch, 0, true)]
+    [InlineData("the loan is recalled", LoanState.Recalling, 4, LatencyClass.Batch, 0, true)]
+    [InlineData("its term has ended", LoanState.Active, 4, LatencyClass.Batch, 3, true)]
+    [InlineData("its slice is beyond the job's latency bound", LoanState.Active, 4, LatencyClass.Interactive, 0, true)]
+    public void No_request_is_sent_while_an_open_loan_from_the_peer_could_take_the_job(string situation, LoanState state, int cores, LatencyClass latency, int hoursLater, bool asks)
+    {
+        _ = situation;
+        var books = WithLoans(LoanState.Active, state);
+        var job = new WaitingJob("job-9", Job(cores) with { LatencyClass = latency }, 0, Now);
+
+        var ask = books.Loans.Ask(["gansu"], [job], "test", "r1", Now.AddHours(hoursLater));
+
+        Assert.Equal(asks, ask is not null);
+    }
+
+    [Fact]
+    public void A_job_that_arrives_while_a_negotiation_with_its_peer_is_in_flight_starts_no_second_one()
+    {
+        var books = New(rules: Forecasting);
+        books.Loans.Arrived(Job(), "guizhou", null, Now);
+        Assert.NotNull(books.Loans.Ask(["guizhou"], [Waiting("job-1")], "test", "r1", Now));
+
+        books.Loans.Arrived(Job(), "guizhou", null, Now.AddSeconds(1));
+        var second = books.Loans.Ask(["guizhou"], [Waiting("job-2", since: Now.AddSeconds(1))], "test", "r2", Now.AddSeconds(1));
+
+        Assert.Null(second);
+        Assert.Equal(["r1"], books.Loans.OpenRequests);
+    }
+
+    [Fact]
+    public void In_a_steady_burst_one_loan_covers_many_jobs_at_most_one_loan_per_ten_borrowed_jobs()
+    {
+        // 120 jobs of 4 cores, one every 30 s, each running 4 h, whose best place is guian: the region places a job on a
+        // loan with room, else queues it, asks, and the lender offers all it asked for.
+        var books = New(rules: Forecasting);
+        var loans = 0;
+        for (var i = 0; i < 120; i++)
+        {
+            var now = Now.AddSeconds(30 * i);
+            var spec = Job() with { RunTime = TimeSpan.FromHours(4) };
+            if (books.Loans.LoansWithRoom("guian", spec.Resources) is [var (loanId, _), ..])
+            {
+                var placement = new JobPlacement("guian", "guizhou", "test", 12, Footprint.Zero, Energy, loanId);
+                books.Loans.Arrived(spec, null, placement, now);
+                books.Jobs.Place($"job-{i}", spec, placement);
+                continue;
+            }
+
+            Assert.False(books.Loans.CouldTake(["guizhou"], spec, now));
+            books.Loans.Arrived(spec, "guizhou", null, now);
+            var waiting = books.Jobs.Enqueue($"job-{i}", spec, now, "guizhou");
+            var ask = books.Loans.Ask(["guizhou"], [waiting], "test", $"r{i}", now)!;
+            var offer = new LoanTerms(
+                $"r{i}.guizhou", $"r{i}", "guizhou", Hub, [new LoanSlice("guian", ask.Demand.Amount, 0.09, 12)], new LoanPrice(0.01, 0.3), ask.Demand.Term, TimeSpan.FromMinutes(10), ExpiryTerms.FinishRunning, now.AddMinutes(1));
+            books.Loans.OnOffer($"r{i}", "guizhou", offer);
+            Assert.Contains(books.Loans.Close($"r{i}", now), intent => intent is AcceptOffer);
+            books.Loans.Accepted(offer, new BorrowedLoan(offer, LoanState.Active, now + offer.Term), now);
+            loans++;
+            books.Jobs.PlaceFromQueue($"job-{i}", spec, new JobPlacement("guian", "guizhou", "test", 12, Footprint.Zero, Energy, offer.LoanId));
+        }
+
+        // The first job is no rate (a loan of its own), the second makes a loan for 7, the ninth one for 49, the 58th the rest.
+        Assert.True(loans <= 12, $"{loans} loans for 120 borrowed jobs");
+        Assert.Equal(4, loans);
+        Assert.Equal(120, books.Jobs.Placed.Values.Count(p => p.Placement.LoanId is not null));
+    }
+
     private static string Describe(IEnumerable<RegionIntent> intents) =>
         $"[{string.Join(", ", intents.Select(i => i switch
         {

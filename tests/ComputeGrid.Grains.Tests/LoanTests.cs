@@ -6,11 +6,12 @@ using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
+using Xunit.Abstractions;
 
 namespace ComputeGrid.Grains.Tests;
 
 [Collection(GridCollection.Name)]
-public sealed class LoanTests(GridClusterFixture fixture)
+public sealed class LoanTests(GridClusterFixture fixture, ITestOutputHelper output)
 {
     private static readonly string[] Hubs = ["bth", "yangtze", "gba", "chengyu", "inner-mongolia", "guizhou", "gansu", "ningxia"];
 
@@ -63,6 +64,39 @@ public sealed class LoanTests(GridClusterFixture fixture)
         var loans = await Task.WhenAll(loanIds.Select(id => Grid.GetLoanAsync(id)));
         Assert.Equal(30, loans.Sum(l => l.Usage.Jobs));
         Assert.Equal(30 * 4.0, loans.Sum(l => l.Usage.CoreHours), 6);
+    }
+
+    [Fact]
+    public async Task In_a_steady_burst_of_jobs_whose_best_place_is_a_peer_a_loan_covers_many_of_them_at_most_one_loan_per_ten_borrowed_jobs()
+    {
+        // 120 jobs arrive one every 30 s (federation clock); only inner-mongolia's steady-dc has their GPU model, so each
+        // one's best place is a peer. Each is placed before the next arrives: without forecasting, every job would find
+        // its loan full and negotiate one of its own.
+        const int Count = 120;
+        await fixture.RegisterPrivateDataCenterAsync("steady-dc", "inner-mongolia", "STEADY", gpus: 160, cores: 256);
+        var placed = new List<JobSnapshot>();
+        for (var i = 0; i < Count; i++)
+        {
+            var job = await Grid.SubmitAsync(Jobs.OnGpu("steady", "STEADY", "chengyu", TimeSpan.FromHours(4), id: Jobs.NewId("hold")));
+            placed.Add(await fixture.PlacedAsync(job.JobId));
+            fixture.Time.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.All(placed, j => Assert.Equal(("steady-dc", true), (j.Placement!.DataCenterId, j.Placement.LoanId is not null)));
+        var opened = (await Grid.ListLoansAsync("chengyu", limit: 500)).Loans
+            .Where(l => l.Lender == "inner-mongolia" && l.Amount.GpusOf("STEADY") > 0 && l.AcceptedAt is not null)
+            .ToList();
+        var loansPerBorrowedJob = (double)opened.Count / Count;
+        output.WriteLine($"{opened.Count} loans opened for {Count} borrowed jobs: {loansPerBorrowedJob:F3} per job ({string.Join(", ", opened.OrderBy(l => l.AcceptedAt).Select(l => l.Amount.GpusOf("STEADY")))} GPUs each)");
+        Assert.True(loansPerBorrowedJob <= 0.1, $"{opened.Count} loans opened for {Count} borrowed jobs: {loansPerBorrowedJob:F3} per job");
+        Assert.Equal(placed.Select(j => j.Placement!.LoanId).Distinct().Order(), opened.Select(l => l.LoanId).Order());
+
+        // What stays unused goes back as before: once the jobs end, every loan is returned.
+        await CancelAllAsync(placed.Select(j => j.JobId));
+        foreach (var loan in opened)
+        {
+            await Eventually.TrueAsync(async () => (await Grid.GetLoanAsync(loan.LoanId)).State == LoanState.Returned, $"loan {loan.LoanId} is returned");
+        }
     }
 
     [Fact]

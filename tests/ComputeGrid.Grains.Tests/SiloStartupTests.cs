@@ -68,6 +68,17 @@ public sealed class SiloStartupTests
     }
 
     [Fact]
+    public void An_arrival_window_or_forecast_horizon_out_of_range_fails_start_up_naming_the_option()
+    {
+        var result = new LoanOptionsValidator().Validate(null, new LoanOptions { ArrivalWindow = TimeSpan.FromMinutes(-1), ForecastHorizon = TimeSpan.FromDays(8) });
+
+        Assert.True(result.Failed);
+        Assert.Contains("ComputeGrid:Loans:ArrivalWindow", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("ComputeGrid:Loans:ForecastHorizon", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new LoanOptionsValidator().Validate(null, new LoanOptions { ArrivalWindow = TimeSpan.Zero }).Succeeded, "a zero window turns the forecast off");
+    }
+
+    [Fact]
     public void Out_of_range_ComputeGrid_options_fail_start_up_naming_the_option()
     {
         var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions { MaxPlacementAttempts = 0, QueueRetryInterval = TimeSpan.Zero });

@@ -96,6 +96,8 @@ public sealed class ReplayConservationTests
 
         Assert.Equal(0, report.Rows.Single().CarbonSaving);
         Assert.Contains(read.Citation, report.ToMarkdown([]), StringComparison.Ordinal);
+        Assert.Contains("| Loans | Jobs on loan | Loans per borrowed job |", report.ToMarkdown([]), StringComparison.Ordinal);
+        Assert.Contains("| 0 | 0 | n/a |", report.ToMarkdown([]), StringComparison.Ordinal);
         Assert.Contains("Trace cluster: 40 nodes", ReplayReport.Build("pods.csv", read, 1, "replay", [result], Topology, [], "40 nodes").ToMarkdown([]), StringComparison.Ordinal);
         _ = System.Xml.Linq.XDocument.Parse(SvgCharts.Carbon("carbon <per> policy", report.Rows));
         _ = System.Xml.Linq.XDocument.Parse(SvgCharts.Utilisation("utilisation", [sample], gpu: false));

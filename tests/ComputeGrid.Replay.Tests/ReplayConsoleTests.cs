@@ -17,7 +17,7 @@ public sealed class ReplayConsoleTests
 
         var lines = output.ToString().Split(Environment.NewLine).SkipLast(1).ToList();
         Assert.Equal(2 + Policies.Length, lines.Count);
-        Assert.All(lines, line => Assert.Equal(13, line.Count(c => c == '|')));
+        Assert.All(lines, line => Assert.Equal(14, line.Count(c => c == '|')));
         Assert.StartsWith("| Policy ", lines[0], StringComparison.Ordinal);
         foreach (var (policy, line) in Policies.Zip(lines.Skip(2)))
         {
@@ -27,6 +27,23 @@ public sealed class ReplayConsoleTests
         }
 
         Assert.DoesNotContain('\u001b', output.ToString());
+    }
+
+    [Fact]
+    public void Loans_per_borrowed_job_is_loans_opened_over_jobs_placed_on_loans_in_the_console_and_the_report()
+    {
+        using var output = new StringWriter();
+        var row = Row("greenest");
+        var none = Row("nearest") with { LoansMade = 0, JobsOnLoan = 0 };
+
+        ReplayConsole.Write(ReplayConsole.Create(output, redirected: true), ReplayConsole.PolicyTable([row, none]), redirected: true);
+
+        Assert.Equal(12345.0 / 23456, row.LoansPerBorrowedJob);
+        Assert.Null(none.LoansPerBorrowedJob);
+        var lines = output.ToString().Split(Environment.NewLine);
+        Assert.Contains("| Loans/borrowed job ", lines[0], StringComparison.Ordinal);
+        Assert.Contains("| 0.526 ", lines[2], StringComparison.Ordinal);
+        Assert.Contains("| n/a ", lines[3], StringComparison.Ordinal);
     }
 
     [Fact]

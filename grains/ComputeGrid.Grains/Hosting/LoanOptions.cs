@@ -60,6 +60,19 @@ public sealed class LoanOptions
     /// <summary>How many waiting jobs one request covers at most. Default 500; 1..100000.</summary>
     public int MaxJobsPerRequest { get; set; } = 500;
 
+    /// <summary>
+    /// How far back a borrower counts the jobs whose best place was a peer when it sizes a loan from that peer (federation
+    /// clock): a loan covers the waiting jobs plus what these arrivals predict for its term. Default 10 min; 0..1 d; 0 sizes
+    /// loans by the waiting jobs alone.
+    /// </summary>
+    public TimeSpan ArrivalWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long ahead that forecast looks at most (federation clock; never past the loan's term): an arrival is counted for
+    /// min(run time, horizon) / <see cref="ArrivalWindow"/> of its resources. Default 1 h; 0..7 d.
+    /// </summary>
+    public TimeSpan ForecastHorizon { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often a loan checks its deadlines against the federation clock (wall clock). Default 1 s; 10 ms..1 min.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -89,6 +102,8 @@ internal sealed class LoanOptionsValidator : IValidateOptions<LoanOptions>
         Range(nameof(o.QueuePressureThreshold), o.QueuePressureThreshold, TimeSpan.Zero, TimeSpan.FromDays(7));
         Range(nameof(o.AskBackoff), o.AskBackoff, TimeSpan.Zero, TimeSpan.FromDays(1));
         Range(nameof(o.TickInterval), o.TickInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
+        Range(nameof(o.ArrivalWindow), o.ArrivalWindow, TimeSpan.Zero, TimeSpan.FromDays(1));
+        Range(nameof(o.ForecastHorizon), o.ForecastHorizon, TimeSpan.Zero, TimeSpan.FromDays(7));
         if (o.TermFactor is < 1 or > 10 || double.IsNaN(o.TermFactor))
         {
             failures.Add($"{LoanOptions.Section}:TermFactor must be between 1 and 10 (was {o.TermFactor})");

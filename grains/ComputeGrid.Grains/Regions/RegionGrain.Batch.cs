@@ -131,6 +131,8 @@ internal sealed partial class RegionGrain
         foreach (var i in toPlace)
         {
             var (jobId, spec) = (asks[i].JobId, asks[i].Spec);
+            var wants = wanting.GetValueOrDefault(i);
+            Loans.Arrived(spec, wants, placed.GetValueOrDefault(i), clock.Now);
             if (placed.TryGetValue(i, out var placement))
             {
                 Book.Place(jobId, spec, placement);
@@ -138,9 +140,9 @@ internal sealed partial class RegionGrain
             }
             else
             {
-                var entry = Book.Enqueue(jobId, spec, clock.Now);
+                var entry = Book.Enqueue(jobId, spec, clock.Now, wants);
                 queued.Add((i, entry));
-                results[i] = wanting.TryGetValue(i, out var hub)
+                results[i] = wants is { } hub
                     ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {hub}: waiting in {HubId}'s queue while {HubId} borrows capacity there")
                     : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
             }

@@ -87,7 +87,7 @@ internal sealed partial class RegionGrain
                 case AskPeers ask:
                     _windows[ask.RequestId] = this.RegisterGrainTimer((id, _) => CloseWindowAsync(id), ask.RequestId, loanOptions.Value.OfferWindow, Timeout.InfiniteTimeSpan);
                     var peerList = string.Join(", ", ask.Peers);
-                    LogAsking(logger, HubId, peerList, ask.Demand.Amount, ask.Reason);
+                    LogAsking(logger, HubId, peerList, ask.Demand.Amount, ask.Demand.Forecast, ask.Reason);
                     foreach (var peer in ask.Peers)
                     {
                         var demand = ask.Demand;
@@ -167,8 +167,8 @@ internal sealed partial class RegionGrain
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} asks {Peers} for {Amount}: {Reason}")]
-    private static partial void LogAsking(ILogger logger, string hubId, string peers, ResourceVector amount, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} asks {Peers} for {Amount} ({Forecast} of it for jobs its recent arrivals predict): {Reason}")]
+    private static partial void LogAsking(ILogger logger, string hubId, string peers, ResourceVector amount, ResourceVector forecast, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{HubId} borrowed {Amount} from {Lender} (loan {LoanId})")]
     private static partial void LogBorrowed(ILogger logger, string hubId, ResourceVector amount, string lender, string loanId);

@@ -27,11 +27,13 @@ internal sealed partial class RegionGrain
         var wants = WantsLoanFrom(spec, plan);
         if (wants is null && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
         {
+            Loans.Arrived(spec, null, placement, clock.Now);
             Book.Place(jobId, spec, placement);
             await WritePlacementsAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
 
+        Loans.Arrived(spec, wants, null, clock.Now);
         var queued = Book.Enqueue(jobId, spec, clock.Now, wants);
         await WritePlacementsAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
@@ -143,7 +145,7 @@ internal sealed partial class RegionGrain
 
     private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Topology.TotalCapacity);
 
-    private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now), options.Value.MaxPlacementAttempts);
+    private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now, spec.Resources), options.Value.MaxPlacementAttempts);
 
     /// <summary>The loan wish (<see cref="BorrowPlanner.WantsLoanFrom(JobSpec, ScoredCandidate?, ScoredCandidate?)"/>) with the pool's best place from the index.</summary>
     private string? WantsLoanFrom(JobSpec spec, PlacementShortlist plan) =>

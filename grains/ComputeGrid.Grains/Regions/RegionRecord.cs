@@ -62,7 +62,7 @@ internal static class RegionMapping
     }
 
     public static RegionLoanRules ToRules(this LoanOptions o) =>
-        new(o.Enabled, o.OfferTtl, o.AskBackoff, o.QueuePressureThreshold, o.MaxJobsPerRequest, o.TermFactor, o.MinTerm, o.MaxTerm, o.Ceiling, o.PriceMargin, o.RecallNotice, o.OnExpiry);
+        new(o.Enabled, o.OfferTtl, o.AskBackoff, o.QueuePressureThreshold, o.MaxJobsPerRequest, o.TermFactor, o.MinTerm, o.MaxTerm, o.Ceiling, o.PriceMargin, o.RecallNotice, o.OnExpiry, o.ArrivalWindow, o.ForecastHorizon);
 
     public static CapacityAsk ToAsk(this CapacityRequest r) => new(r.RequestId, r.FromHub, r.Amount, r.Term, r.MaxLatencyMs);
 

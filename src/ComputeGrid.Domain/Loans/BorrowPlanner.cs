@@ -10,8 +10,12 @@ namespace ComputeGrid.Domain.Loans;
 /// <param name="Term">The longest job's run time times the term factor, within the bounds.</param>
 /// <param name="MaxLatencyMs">The strictest latency bound among the jobs; null when none has one.</param>
 /// <param name="Policy">The policy most of the jobs follow (ties: the first job's).</param>
-/// <param name="Jobs">How many jobs it covers.</param>
-public sealed record BorrowDemand(ResourceVector Amount, TimeSpan Term, double? MaxLatencyMs, PlacementPolicy Policy, int Jobs);
+/// <param name="Jobs">How many waiting jobs it covers.</param>
+public sealed record BorrowDemand(ResourceVector Amount, TimeSpan Term, double? MaxLatencyMs, PlacementPolicy Policy, int Jobs)
+{
+    /// <summary>The part of <see cref="Amount"/> asked for jobs still to come (<see cref="BorrowPlanner.WithForecast"/>); zero when none.</summary>
+    public ResourceVector Forecast { get; init; } = ResourceVector.Zero;
+}
 
 /// <summary>When and for what a hub borrows.</summary>
 public static class BorrowPlanner
@@ -74,5 +78,24 @@ public static class BorrowPlanner
         var bounds = taken.Select(j => j.LatencyClass.BoundMs()).Where(b => b is not null).Select(b => b!.Value).ToList();
         var policy = taken.GroupBy(j => j.Policy).OrderByDescending(g => g.Count()).ThenBy(g => taken.FindIndex(j => j.Policy == g.Key)).First().Key;
         return new BorrowDemand(amount, term, bounds.Count == 0 ? null : bounds.Min(), policy, taken.Count);
+    }
+
+    /// <summary>
+    /// The loan's size: the waiting jobs' <paramref name="demand"/> plus what recent arrivals predict beyond the room that
+    /// open loans from the same peers still have (<paramref name="forecast"/> minus <paramref name="openRoom"/>, never below
+    /// zero), the added part within what the borrowing room leaves after the waiting jobs (null: no borrowing limit). GPUs
+    /// are added only of the models the waiting jobs ask for: a GPU is scarce, and a loan holds it from every other
+    /// borrower and from the lender's own jobs.
+    /// </summary>
+    public static BorrowDemand WithForecast(BorrowDemand demand, ResourceVector forecast, ResourceVector openRoom, ResourceVector? room)
+    {
+        var wanted = ResourceVector.Of(forecast.CpuMillicores, forecast.MemoryMiB, forecast.Gpus.Where(g => demand.Amount.GpusOf(g.Key) > 0));
+        var extra = QuotaMath.ClipAtZero(wanted.Minus(QuotaMath.ClipAtZero(openRoom)));
+        if (room is { } r)
+        {
+            extra = QuotaMath.CapByLimit(extra, QuotaMath.Consume(r, demand.Amount));
+        }
+
+        return extra.Equals(ResourceVector.Zero) ? demand : demand with { Amount = demand.Amount.Plus(extra), Forecast = extra };
     }
 }

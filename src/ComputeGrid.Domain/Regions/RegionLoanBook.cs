@@ -36,6 +36,8 @@ public sealed record BorrowedLoan(LoanTerms Terms, LoanState State, DateTimeOffs
 /// <param name="PriceMargin">A lender's margin over its energy cost (0.2 prices at 120%).</param>
 /// <param name="RecallNotice">How long a recall's notice lasts, in the terms a lender offers.</param>
 /// <param name="OnExpiry">What happens to running borrowed jobs at the end of a term, in the terms a lender offers.</param>
+/// <param name="ArrivalWindow">How far back the jobs whose best place is a peer count toward the forecast of a loan's size (<see cref="ArrivalForecast"/>); zero: loans are sized by the waiting jobs alone.</param>
+/// <param name="ForecastHorizon">How long ahead the forecast looks, at most (and never past the loan's term).</param>
 public sealed record RegionLoanRules(
     bool Enabled,
     TimeSpan OfferTtl,
@@ -48,7 +50,9 @@ public sealed record RegionLoanRules(
     LoanPrice Ceiling,
     double PriceMargin,
     TimeSpan RecallNotice,
-    ExpiryTerms OnExpiry);
+    ExpiryTerms OnExpiry,
+    TimeSpan ArrivalWindow = default,
+    TimeSpan ForecastHorizon = default);
 
 /// <summary>A peer's request for capacity, as the lender reads it.</summary>
 /// <param name="RequestId">The request's negotiation id (the loan id is <c>{RequestId}.{lender}</c>).</param>
@@ -126,6 +130,7 @@ public sealed class RegionLoanBook
     private readonly Dictionary<string, string> _asking = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _backoff = new(StringComparer.Ordinal);
     private readonly ReconcileRotation _rotation = new();
+    private readonly ArrivalForecast _forecast;
 
     /// <summary>A book over the region's restored records (kept, not copied, so the owner persists exactly what changed).</summary>
     public RegionLoanBook(
@@ -140,6 +145,7 @@ public sealed class RegionLoanBook
     {
         (_hubId, _quota, _rules, _jobs) = (hubId, quota, rules, jobs);
         (_lent, _borrowed, _answered, _closed) = (lent, borrowed, answered, closed);
+        _forecast = new ArrivalForecast(rules.ArrivalWindow);
     }
 
     /// <summary>Loans lent, by id.</summary>
@@ -171,8 +177,23 @@ public sealed class RegionLoanBook
         hub != _hubId && !IsBackedOff(hub, now) && (BorrowingRoom() is not { } room || !QuotaMath.IsUseless(room));
 
     /// <summary>
-    /// The borrower's ask for <paramref name="jobs"/>: to the peers it may ask that no open negotiation is asking yet, for
-    /// the jobs' demand within the borrowing room left after what is borrowed and asked already. Null when nobody is asked.
+    /// A job arrived whose best place is in a peer: it is borrowing for it (<paramref name="wanted"/>) or placed it on a loan
+    /// from there (<paramref name="placement"/>). The forecast of that peer counts it; nothing for a job placed at home.
+    /// </summary>
+    public void Arrived(JobSpec spec, string? wanted, JobPlacement? placement, DateTimeOffset now)
+    {
+        if ((wanted ?? (placement is { LoanId: not null } p ? p.HubId : null)) is { } peer && peer != _hubId)
+        {
+            _forecast.Note(peer, spec.Resources, spec.RunTime, now);
+        }
+    }
+
+    /// <summary>
+    /// The borrower's ask: to the peers it may ask that no open negotiation is asking yet, for <paramref name="jobs"/> and
+    /// every other waiting job whose Queued event named one of those peers, less the jobs an open loan from them could
+    /// take already (<see cref="CouldTake"/>); sized to their demand plus what recent arrivals predict for the loan's
+    /// term (<see cref="BorrowPlanner.WithForecast"/>), within the borrowing room left after what is borrowed and asked
+    /// already. Null when nobody is asked.
     /// </summary>
     public AskPeers? Ask(IEnumerable<string> hubs, IReadOnlyList<WaitingJob> jobs, string reason, string requestId, DateTimeOffset now)
     {
@@ -182,20 +203,42 @@ public sealed class RegionLoanBook
             return null;
         }
 
+        var given = jobs.Select(j => j.JobId).ToHashSet(StringComparer.Ordinal);
+        var waiting = jobs
+            .Concat(_jobs.Queue.Values.Where(q => !given.Contains(q.JobId) && q.AnnouncedHub is { } h && peers.Contains(h)).OrderBy(q => q.Sequence))
+            .Where(j => !CouldTake(peers, j.Spec, now))
+            .ToList();
         var pending = _negotiations.Values.Aggregate(ResourceVector.Zero, (sum, n) => sum.Plus(n.Demand.Amount));
         var room = QuotaMath.BorrowingRoom(_quota, BorrowedNow().Plus(pending));
-        if (BorrowPlanner.Demand(jobs.Select(j => j.Spec), _rules.MaxJobsPerRequest, room, _rules.TermFactor, _rules.MinTerm, _rules.MaxTerm) is not { } demand)
+        if (BorrowPlanner.Demand(waiting.Select(j => j.Spec), _rules.MaxJobsPerRequest, room, _rules.TermFactor, _rules.MinTerm, _rules.MaxTerm) is not { } queued)
         {
             return null;
         }
 
-        _negotiations[requestId] = new Negotiation(requestId, demand, peers, [.. jobs.Select(j => j.Spec.Resources)]);
+        var horizon = queued.Term < _rules.ForecastHorizon ? queued.Term : _rules.ForecastHorizon;
+        var demand = BorrowPlanner.WithForecast(queued, _forecast.Predict(peers, horizon, now), OpenRoom(peers, now), room);
+        _negotiations[requestId] = new Negotiation(requestId, demand, peers, [.. waiting.Select(j => j.Spec.Resources)]);
         foreach (var peer in peers)
         {
             _asking[peer] = requestId;
         }
 
         return new AskPeers(requestId, peers, demand, reason, now);
+    }
+
+    /// <summary>
+    /// True when a loan from one of <paramref name="peers"/> that takes placements and whose term has not ended has a
+    /// slice the job fits in, within the job's latency bound and data residency: the job waits for it, not for a new loan.
+    /// </summary>
+    public bool CouldTake(IEnumerable<string> peers, JobSpec job, DateTimeOffset now)
+    {
+        var bound = job.LatencyClass.BoundMs();
+        return _borrowed.Any(b =>
+            peers.Contains(b.Value.Terms.Lender)
+            && b.Value.State.TakesPlacements()
+            && now < b.Value.EndsAt
+            && job.Allows(b.Value.Terms.Lender)
+            && b.Value.Terms.Slices.Any(s => (bound is not { } max || s.LatencyMs <= max) && _jobs.SliceRoom(b.Key, s).Fits(job.Resources)));
     }
 
     /// <summary>
@@ -463,10 +506,12 @@ public sealed class RegionLoanBook
         _borrowed.TryGetValue(loanId, out var loan) ? Change(() => _borrowed[loanId] = loan with { State = LoanState.Draining }) : [];
 
     /// <summary>
-    /// The slices placement may use: per lender data center, the roomiest slice of a loan that takes placements and whose
-    /// term has not ended, with its amount and the room our jobs leave in it.
+    /// The slices placement may use: per lender data center, one slice of a loan that takes placements and whose term has
+    /// not ended, with its amount and the room our jobs leave in it: the roomiest one that fits <paramref name="job"/>
+    /// when one does (several loans from one lender may share a data center, and the roomiest by dominant share may be
+    /// full in the job's tightest dimension), else the roomiest.
     /// </summary>
-    public IEnumerable<(string DataCenterId, ResourceVector Amount, ResourceVector Room)> UsableSlices(DateTimeOffset now)
+    public IEnumerable<(string DataCenterId, ResourceVector Amount, ResourceVector Room)> UsableSlices(DateTimeOffset now, ResourceRequest? job = null)
     {
         var rooms = new Dictionary<string, (ResourceVector Amount, ResourceVector Room)>(StringComparer.Ordinal);
         foreach (var (loanId, loan) in _borrowed)
@@ -479,7 +524,7 @@ public sealed class RegionLoanBook
             foreach (var slice in loan.Terms.Slices)
             {
                 var room = _jobs.SliceRoom(loanId, slice);
-                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || room.DominantShareOf(slice.Amount) > best.Room.DominantShareOf(best.Amount))
+                if (!rooms.TryGetValue(slice.DataCenterId, out var best) || Better(room, slice.Amount, best.Room, best.Amount))
                 {
                     rooms[slice.DataCenterId] = (slice.Amount, room);
                 }
@@ -487,6 +532,11 @@ public sealed class RegionLoanBook
         }
 
         return rooms.Select(r => (r.Key, r.Value.Amount, r.Value.Room));
+
+        bool Better(ResourceVector room, ResourceVector amount, ResourceVector bestRoom, ResourceVector bestAmount) =>
+            (job is not null && room.Fits(job)) != (job is not null && bestRoom.Fits(job))
+                ? job is not null && room.Fits(job)
+                : room.DominantShareOf(amount) > bestRoom.DominantShareOf(bestAmount);
     }
 
     /// <summary>The loans that take placements and whose slice at <paramref name="dataCenterId"/> has room for <paramref name="resources"/>, in record order.</summary>
@@ -545,6 +595,13 @@ public sealed class RegionLoanBook
         };
         return new LoanRecordCheck(verdict, state, next, then);
     }
+
+    /// <summary>The room our jobs leave in the loans from <paramref name="peers"/> that take placements and whose term has not ended.</summary>
+    private ResourceVector OpenRoom(IReadOnlyCollection<string> peers, DateTimeOffset now) =>
+        _borrowed
+            .Where(b => peers.Contains(b.Value.Terms.Lender) && b.Value.State.TakesPlacements() && now < b.Value.EndsAt)
+            .SelectMany(b => b.Value.Terms.Slices.Select(s => QuotaMath.ClipAtZero(_jobs.SliceRoom(b.Key, s))))
+            .Aggregate(ResourceVector.Zero, (sum, r) => sum.Plus(r));
 
     private IReadOnlyList<RegionIntent> Change(Action change)
     {

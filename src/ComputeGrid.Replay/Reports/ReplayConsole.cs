@@ -56,14 +56,14 @@ public static class ReplayConsole
     /// <summary>The policies side by side, one row per policy.</summary>
     public static Table PolicyTable(IEnumerable<PolicyRow> rows)
     {
-        var table = new Table().AddColumns("Policy", "Completed", "Mean wait s", "p95 wait s", "Latency viol.", "kWh", "kgCO2", "CNY", "West", "Loans", "CO2 saved", "CNY saved");
+        var table = new Table().AddColumns("Policy", "Completed", "Mean wait s", "p95 wait s", "Latency viol.", "kWh", "kgCO2", "CNY", "West", "Loans", "Loans/borrowed job", "CO2 saved", "CNY saved");
         var c = CultureInfo.InvariantCulture;
         foreach (var r in rows)
         {
             table.AddRow(
                 Markup.Escape(r.Policy + (r.TimedOut ? " (budget)" : string.Empty)), $"{r.Completed}/{r.Submitted}", r.MeanWaitS.ToString("F0", c), r.P95WaitS.ToString("F0", c),
                 r.LatencyViolations.ToString(c), r.EnergyKwh.ToString("N0", c), r.CarbonKg.ToString("N0", c), r.CostCny.ToString("N0", c), r.WestShare.ToString("P0", c),
-                r.LoansMade.ToString(c), r.CarbonSaving?.ToString("P1", c) ?? "n/a", r.CostSaving?.ToString("P1", c) ?? "n/a");
+                r.LoansMade.ToString(c), r.LoansPerBorrowedJob?.ToString("F3", c) ?? "n/a", r.CarbonSaving?.ToString("P1", c) ?? "n/a", r.CostSaving?.ToString("P1", c) ?? "n/a");
         }
 
         return table;

@@ -55,6 +55,9 @@ public sealed record PolicyRow(
 {
     /// <summary>Peak utilisation per hub among the replay's samples (CPU, or GPU for a GPU trace), 0..1; empty when not sampled.</summary>
     public IReadOnlyDictionary<string, double> PeakUtilisation { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Loans opened per job that ran on a loan (<see cref="LoansMade"/> / <see cref="JobsOnLoan"/>); null when no job ran on one.</summary>
+    public double? LoansPerBorrowedJob => JobsOnLoan == 0 ? null : (double)LoansMade / JobsOnLoan;
 }
 
 /// <summary>A replay's report: the trace, how it was read and mapped, and one row per policy; written as Markdown, JSON and SVG.</summary>
@@ -165,11 +168,11 @@ public sealed record ReplayReport(
         }
 
         md.AppendLine(c, $"Citation: {Citation}").AppendLine();
-        md.AppendLine("| Policy | Submitted | Rejected | Completed | Mean wait (s) | p95 wait (s) | Latency violations | Energy (kWh) | Carbon (kgCO2) | Cost (CNY) | West share | Loans | Jobs on loan | Carbon saved | Cost saved | Energy saved |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| Policy | Submitted | Rejected | Completed | Mean wait (s) | p95 wait (s) | Latency violations | Energy (kWh) | Carbon (kgCO2) | Cost (CNY) | West share | Loans | Jobs on loan | Loans per borrowed job | Carbon saved | Cost saved | Energy saved |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in Rows)
         {
-            md.AppendLine(c, $"| {r.Policy}{(r.TimedOut ? " (budget ran out)" : string.Empty)} | {r.Submitted} | {r.Rejected} | {r.Completed} | {r.MeanWaitS:F0} | {r.P95WaitS:F0} | {r.LatencyViolations} | {r.EnergyKwh:N0} | {r.CarbonKg:N0} | {r.CostCny:N0} | {r.WestShare:P1} | {r.LoansMade} | {r.JobsOnLoan} | {Percent(r.CarbonSaving)} | {Percent(r.CostSaving)} | {Percent(r.EnergySaving)} |");
+            md.AppendLine(c, $"| {r.Policy}{(r.TimedOut ? " (budget ran out)" : string.Empty)} | {r.Submitted} | {r.Rejected} | {r.Completed} | {r.MeanWaitS:F0} | {r.P95WaitS:F0} | {r.LatencyViolations} | {r.EnergyKwh:N0} | {r.CarbonKg:N0} | {r.CostCny:N0} | {r.WestShare:P1} | {r.LoansMade} | {r.JobsOnLoan} | {r.LoansPerBorrowedJob?.ToString("F3", c) ?? "n/a"} | {Percent(r.CarbonSaving)} | {Percent(r.CostSaving)} | {Percent(r.EnergySaving)} |");
         }
 
         md.AppendLine().AppendLine(c, $"Wall time per policy (federation start included): {string.Join(", ", Rows.Select(r => string.Create(c, $"{r.Policy} {r.WallSeconds:F1} s")))}.");

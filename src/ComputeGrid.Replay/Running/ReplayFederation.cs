@@ -44,9 +44,10 @@ public sealed class ReplayFederation : IAsyncDisposable
     /// <param name="loansEnabled">Whether hubs may borrow from each other.</param>
     /// <param name="streamPoll">How often the loan streams' pulling agent polls its queues, wall clock (Orleans' default is 100 ms).</param>
     /// <param name="offerWindow">How long a borrower collects offers at most, wall clock (it closes earlier when every asked peer answered).</param>
+    /// <param name="arrivalWindow">How far back arrivals size a loan (<c>LoanOptions.ArrivalWindow</c>, federation clock); zero: by the waiting jobs alone.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ReplayFederation> StartAsync(
-        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, CancellationToken cancellationToken)
+        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, TimeSpan arrivalWindow, CancellationToken cancellationToken)
     {
         var time = new FakeTimeProvider(start);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -70,6 +71,7 @@ public sealed class ReplayFederation : IAsyncDisposable
 
                 // Offers close as soon as every asked peer answered; the window only bounds a slow peer on wall time.
                 o.OfferWindow = offerWindow;
+                o.ArrivalWindow = arrivalWindow;
                 o.TickInterval = TimeSpan.FromMilliseconds(50);
                 o.QueuePressureThreshold = TimeSpan.Zero;
             });

@@ -28,6 +28,9 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// <summary>The longest a borrowing hub collects offers, wall clock; it closes earlier once every asked peer answered. Default 200 ms.</summary>
     public TimeSpan OfferWindow { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The hubs' <c>LoanOptions.ArrivalWindow</c> (federation clock): how far back arrivals size a loan; zero sizes loans by the waiting jobs alone. Default 10 min, as shipped.</summary>
+    public TimeSpan ArrivalWindow { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>
     /// The topology trace jobs are mapped on (origin hubs by GPU model); null for the replayed one. A loaded replay maps on
     /// the full topology so that every load gives each job the same origin.
@@ -63,7 +66,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     {
         var wall = Stopwatch.StartNew();
         var phases = new PhaseClock();
-        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, cancellationToken);
+        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, settings.ArrivalWindow, cancellationToken);
         phases.Lap(Phase.Startup);
         var time = federation.Time;
         var executor = federation.Executor;
