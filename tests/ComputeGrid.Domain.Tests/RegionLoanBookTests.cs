@@ -627,20 +627,21 @@ public class RegionLoanBookTests
     }
 
     [Theory]
-    [InlineData("its slice has room for the job", LoanState.Active, 4, LatencyClass.Batch, 0, false)]
-    [InlineData("the job is larger than the room", LoanState.Active, 9, LatencyClass.Batch, 0, true)]
-    [InlineData("the loan is recalled", LoanState.Recalling, 4, LatencyClass.Batch, 0, true)]
-    [InlineData("its term has ended", LoanState.Active, 4, LatencyClass.Batch, 3, true)]
-    [InlineData("its slice is beyond the job's latency bound", LoanState.Active, 4, LatencyClass.Interactive, 0, true)]
-    public void No_request_is_sent_while_an_open_loan_from_the_peer_could_take_the_job(string situation, LoanState state, int cores, LatencyClass latency, int hoursLater, bool asks)
+    [InlineData("its slice has room for the job", LoanState.Active, 4, LatencyClass.Batch, 0, 1)]
+    [InlineData("the job is larger than the room", LoanState.Active, 9, LatencyClass.Batch, 0, 2)]
+    [InlineData("the loan is recalled", LoanState.Recalling, 4, LatencyClass.Batch, 0, 2)]
+    [InlineData("its term has ended", LoanState.Active, 4, LatencyClass.Batch, 3, 2)]
+    [InlineData("its slice is beyond the job's latency bound", LoanState.Active, 4, LatencyClass.Interactive, 0, 2)]
+    public void A_waiting_job_an_open_loan_from_the_peer_could_take_is_not_asked_for_again(string situation, LoanState state, int cores, LatencyClass latency, int hoursLater, int jobsAskedFor)
     {
         _ = situation;
         var books = WithLoans(LoanState.Active, state);
-        var job = new WaitingJob("job-9", Job(cores) with { LatencyClass = latency }, 0, Now);
+        books.Jobs.Enqueue("job-9", Job(cores) with { LatencyClass = latency }, Now, "gansu");
 
-        var ask = books.Loans.Ask(["gansu"], [job], "test", "r1", Now.AddHours(hoursLater));
+        var ask = books.Loans.Ask(["gansu"], [Waiting("job-1", cores: 16)], "test", "r1", Now.AddHours(hoursLater))!;
 
-        Assert.Equal(asks, ask is not null);
+        Assert.Equal(jobsAskedFor, ask.Demand.Jobs);
+        Assert.Equal(jobsAskedFor == 1, books.Loans.CouldTake(["gansu"], Job(cores) with { LatencyClass = latency }, Now.AddHours(hoursLater)));
     }
 
     [Fact]

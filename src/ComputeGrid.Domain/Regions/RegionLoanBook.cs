@@ -189,11 +189,11 @@ public sealed class RegionLoanBook
     }
 
     /// <summary>
-    /// The borrower's ask: to the peers it may ask that no open negotiation is asking yet, for <paramref name="jobs"/> and
-    /// every other waiting job whose Queued event named one of those peers, less the jobs an open loan from them could
-    /// take already (<see cref="CouldTake"/>); sized to their demand plus what recent arrivals predict for the loan's
-    /// term (<see cref="BorrowPlanner.WithForecast"/>), within the borrowing room left after what is borrowed and asked
-    /// already. Null when nobody is asked.
+    /// The borrower's ask: to the peers it may ask that no open negotiation is asking yet (a job that arrives while one is
+    /// in flight waits for it), for <paramref name="jobs"/> and every other waiting job whose Queued event named one of
+    /// those peers and that no open loan from them could take already (<see cref="CouldTake"/>); sized to their demand
+    /// plus what recent arrivals predict for the loan's term (<see cref="BorrowPlanner.WithForecast"/>), within the
+    /// borrowing room left after what is borrowed and asked already. Null when nobody is asked.
     /// </summary>
     public AskPeers? Ask(IEnumerable<string> hubs, IReadOnlyList<WaitingJob> jobs, string reason, string requestId, DateTimeOffset now)
     {
@@ -203,10 +203,13 @@ public sealed class RegionLoanBook
             return null;
         }
 
+        // The caller judged its jobs just now, with the shortlist placement uses (an open loan it could use makes the peer
+        // no wish); the other waiting jobs announced for these peers were judged when they queued.
         var given = jobs.Select(j => j.JobId).ToHashSet(StringComparer.Ordinal);
         var waiting = jobs
-            .Concat(_jobs.Queue.Values.Where(q => !given.Contains(q.JobId) && q.AnnouncedHub is { } h && peers.Contains(h)).OrderBy(q => q.Sequence))
-            .Where(j => !CouldTake(peers, j.Spec, now))
+            .Concat(_jobs.Queue.Values
+                .Where(q => !given.Contains(q.JobId) && q.AnnouncedHub is { } h && peers.Contains(h) && !CouldTake(peers, q.Spec, now))
+                .OrderBy(q => q.Sequence))
             .ToList();
         var pending = _negotiations.Values.Aggregate(ResourceVector.Zero, (sum, n) => sum.Plus(n.Demand.Amount));
         var room = QuotaMath.BorrowingRoom(_quota, BorrowedNow().Plus(pending));
