@@ -73,7 +73,12 @@ internal sealed partial class RegionGrain
             }
 
             var plan = Shortlist(spec);
-            if (WantsLoanFrom(spec, plan) is { } hub)
+            if (spec.Reservation is not null)
+            {
+                // Inside its advance reservation only (TryPlaceAsync), never at the ranking's first choice.
+                oneByOne.Add(i);
+            }
+            else if (WantsLoanFrom(spec, plan) is { } hub)
             {
                 wanting[i] = hub;
             }
@@ -93,7 +98,7 @@ internal sealed partial class RegionGrain
         {
             var answers = await GrainFactory.GetGrain<IDataCenterGrain>(group.Key).ReserveBatchAsync(
                 HubId,
-                [.. group.Value.Select(g => new ReservationAsk(asks[g.Index].JobId, asks[g.Index].Spec.Resources, asks[g.Index].Spec.Priority))],
+                [.. group.Value.Select(g => AskFor(asks[g.Index].JobId, asks[g.Index].Spec))],
                 cancellationToken);
             var energy = Topology.DataCenters[group.Key].Energy;
             for (var k = 0; k < group.Value.Count; k++)
@@ -221,7 +226,7 @@ internal sealed partial class RegionGrain
                 var indexes = group.ToList();
                 var answers = await GrainFactory.GetGrain<IDataCenterGrain>(group.Key).ReserveBatchAsync(
                     HubId,
-                    [.. indexes.Select(i => new ReservationAsk(asks[i].JobId, asks[i].Spec.Resources, asks[i].Spec.Priority))],
+                    [.. indexes.Select(i => AskFor(asks[i].JobId, asks[i].Spec))],
                     cancellationToken);
                 for (var k = 0; k < indexes.Count; k++)
                 {
