@@ -22,7 +22,7 @@ internal sealed partial class JobGrain
         }
 
         var reservation = await GrainFactory.GetGrain<IAdvanceReservationsGrain>(AdvanceReservationsKey.National).GetAsync(reservationId, cancellationToken);
-        var hubs = reservation?.Shares.Select(s => catalog.Seed.DataCenters.TryGetValue(s.DataCenterId, out var d) ? d.HubId : reservation.Request.HubId).Distinct().ToList() ?? [];
+        var hubs = reservation?.Shares.Select(s => s.HubId).Distinct().ToList() ?? [];
         var error = reservation is null
             ? new ValidationError("reservation", $"no reservation '{reservationId}' of tenant '{spec.Tenant}'")
             : AdvanceReservationRules.ValidateUse(

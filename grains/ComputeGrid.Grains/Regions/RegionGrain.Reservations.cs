@@ -37,8 +37,14 @@ internal sealed partial class RegionGrain
 
         foreach (var share in shares)
         {
+            if (!Topology.DataCenters.TryGetValue(share.DataCenterId, out var dataCenter))
+            {
+                // Not in this region's view of the pool yet: the next pass, after the directory's change, tries it.
+                continue;
+            }
+
             var result = await GrainFactory.GetGrain<IDataCenterGrain>(share.DataCenterId).ReserveInReservationAsync(HubId, AskFor(jobId, spec), reservationId, cancellationToken);
-            if (!result.Holds || !Topology.DataCenters.TryGetValue(share.DataCenterId, out var dataCenter))
+            if (!result.Holds)
             {
                 continue;
             }

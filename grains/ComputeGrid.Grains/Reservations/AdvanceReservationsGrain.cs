@@ -137,8 +137,8 @@ internal sealed partial class AdvanceReservationsGrain(
         var directory = await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
         if (request.DataCenterId is { } dataCenterId)
         {
-            return directory.DataCenters.Any(d => d.Spec.Id == dataCenterId)
-                ? ([new AdvanceReservationShare(dataCenterId, request.Resources)], null)
+            return directory.DataCenters.FirstOrDefault(d => d.Spec.Id == dataCenterId) is { } entry
+                ? ([new AdvanceReservationShare(dataCenterId, request.Resources, entry.Spec.HubId)], null)
                 : (null, Refused(AdvanceReservationRefusal.Invalid, new ValidationError("dataCenterId", $"no data center '{dataCenterId}'")));
         }
 
@@ -156,7 +156,7 @@ internal sealed partial class AdvanceReservationsGrain(
         var model = request.Resources.EffectiveGpuModel;
         var ordered = candidates.OrderByDescending(c => model is null ? 0 : c.Item2.GpusOf(model)).ThenByDescending(c => c.Item2.CpuMillicores).ThenBy(c => c.Item1, StringComparer.Ordinal).ToList();
         return AdvanceReservationRules.Allot(request.Resources, ordered) is { } allotment
-            ? ([.. allotment.Select(a => new AdvanceReservationShare(a.DataCenterId, a.Share))], null)
+            ? ([.. allotment.Select(a => new AdvanceReservationShare(a.DataCenterId, a.Share, request.HubId!))], null)
             : (null, Refused(AdvanceReservationRefusal.Conflict, new ValidationError("resources", $"cannot be honoured: hub '{request.HubId}''s data centers together do not have {request.Resources} free at every instant of the window")));
     }
 

@@ -27,8 +27,9 @@ public sealed record AdvanceReservationRequest(
 /// <summary>A reservation's share at one data center.</summary>
 /// <param name="DataCenterId">The data center.</param>
 /// <param name="Resources">What it holds there.</param>
+/// <param name="HubId">The data center's hub (a job using the reservation is submitted there).</param>
 [GenerateSerializer, Immutable, Alias("cg.AdvanceReservationShare")]
-public sealed record AdvanceReservationShare([property: Id(0)] string DataCenterId, [property: Id(1)] ResourceRequest Resources);
+public sealed record AdvanceReservationShare([property: Id(0)] string DataCenterId, [property: Id(1)] ResourceRequest Resources, [property: Id(2)] string HubId);
 
 /// <summary>Where an advance reservation stands.</summary>
 [GenerateSerializer, Alias("cg.AdvanceReservationState")]
