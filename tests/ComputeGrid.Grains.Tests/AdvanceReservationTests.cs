@@ -115,6 +115,25 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_window_is_durable_and_opens_and_closes_on_its_own_after_its_data_center_was_deactivated()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-durable-dc", "gansu", "RSVDURABLE", gpus: 2, cores: 8);
+        await Grid.CreateReservationAsync(Request("rsv-durable", "rsv-acme", "rsv-durable-dc", 2, "RSVDURABLE", Now.AddMinutes(30), Now.AddHours(1)));
+        var dataCenter = fixture.Cluster.Client.GetGrain<IDataCenterGrain>("rsv-durable-dc");
+        await fixture.Cluster.DeactivateAsync(dataCenter);
+        await fixture.Cluster.DeactivateAsync(fixture.Cluster.Client.GetGrain<IAdvanceReservationsGrain>(AdvanceReservationsKey.National));
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(30));
+        var opened = await Eventually.ValueAsync(async () => (await dataCenter.GetSnapshotAsync())!, s => s.Windows is [{ Open: true }], "the window opens by the data center's own timer");
+        Assert.Equal(2, opened.Used.GpusOf("RSVDURABLE"));
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(30));
+        var closed = await Eventually.ValueAsync(async () => (await dataCenter.GetSnapshotAsync())!, s => s.Windows is [], "the window closes at its end");
+        Assert.Equal(0, closed.Used.GpusOf("RSVDURABLE"));
+        Assert.Equal(AdvanceReservationState.Ended, (await Grid.GetReservationAsync("rsv-durable")).State);
+    }
+
+    [Fact]
     public async Task A_data_center_does_not_lend_for_a_term_overlapping_a_window_the_capacity_that_window_needs()
     {
         await fixture.RegisterPrivateDataCenterAsync("rsv-lend-dc", "gansu", "RSVLEND", gpus: 4, cores: 16);
