@@ -59,6 +59,7 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
         Assert.Equal(JobState.Queued, longOther.State);
         Assert.True(shortOther.State.HoldsCapacity(), "a job that ends before the window opens uses its capacity meanwhile");
         Assert.Equal(JobState.Queued, inside.State);
+        Assert.Contains("waiting for advance reservation rsv-window's window to open", inside.History[^1].Detail, StringComparison.Ordinal);
 
         fixture.Time.Advance(TimeSpan.FromHours(1));
         await Eventually.ValueAsync(() => Grid.GetJobAsync(shortOther.JobId), j => j.State == JobState.Succeeded, "the short job ends before the window");

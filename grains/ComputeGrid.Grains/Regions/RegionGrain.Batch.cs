@@ -147,7 +147,7 @@ internal sealed partial class RegionGrain
                 queued.Add((i, entry));
                 results[i] = wanting.TryGetValue(i, out var hub)
                     ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {hub}: waiting in {HubId}'s queue while {HubId} borrows capacity there")
-                    : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+                    : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingFor(spec));
             }
         }
 
@@ -169,7 +169,8 @@ internal sealed partial class RegionGrain
             }
 
             // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
-            if (queued.Where(q => !wanting.ContainsKey(q.Index)).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
+            // (Not for an advance reservation's job: it waits for its window.)
+            if (queued.Where(q => !wanting.ContainsKey(q.Index) && q.Entry.Spec.Reservation is null).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
             {
                 await ReclaimAsync(stuck, cancellationToken);
                 if (stuck.Exists(j => j.Spec.Preemption != PreemptionPolicy.Never))

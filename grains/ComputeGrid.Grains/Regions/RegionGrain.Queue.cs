@@ -50,7 +50,7 @@ internal sealed partial class RegionGrain
             await ReclaimAsync([queued], cancellationToken);
         }
 
-        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingFor(spec));
     }
 
     private async Task DrainQueueAsync(CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ internal sealed partial class RegionGrain
     /// <summary>What a data center needs to judge a job's reservation: its run time bounds how long it holds the capacity.</summary>
     private static ReservationAsk AskFor(string jobId, JobSpec spec) => new(jobId, spec.Resources, spec.Priority, spec.RunTime, spec.Tenant);
 
+    /// <summary>What a queued job's Queued event says it waits for: the window of its advance reservation; null for the default.</summary>
+    private static string? WaitingFor(JobSpec spec) => spec.Reservation is { } reservation ? $"waiting for advance reservation {reservation}'s window to open" : null;
+
     private async Task<JobPlacement?> TryPlaceInReservationAsync(string jobId, JobSpec spec, string reservationId, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.GridTracing.Start("place job in reservation", jobId, spec.Tenant, HubId);
