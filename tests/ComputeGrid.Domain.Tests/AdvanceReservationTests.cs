@@ -287,6 +287,20 @@ public class AdvanceReservationTests
     }
 
     [Fact]
+    public void A_bounded_run_left_for_a_job_no_longer_held_is_dropped_and_a_held_one_is_kept()
+    {
+        var runsUntil = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal) { ["gone"] = H(1) };
+        var book = new DataCenterBook("dc-1", null, DataCenterStatus.Offline, false, new Dictionary<string, ResourceRequest>(StringComparer.Ordinal), new Dictionary<string, HeldSlice>(StringComparer.Ordinal), runsUntil: runsUntil);
+        book.Configure(new DataCenterSpec("dc-1", "DC 1", "gansu", new GeoPoint(36, 103), Capacity, new EnergyProfile(1.2, 0.5, 0.4, 0.4)));
+        book.Reserve("held", new ResourceRequest(1_000, 1_024), "gansu", null, 100, T0, H(2));
+
+        Assert.True(book.RepairBoundedRuns());
+
+        Assert.Equal(["held"], runsUntil.Keys);
+        Assert.False(book.RepairBoundedRuns());
+    }
+
+    [Fact]
     public void After_a_write_cut_short_the_ledger_holds_exactly_the_open_windows()
     {
         var reservations = new Dictionary<string, ResourceRequest>(StringComparer.Ordinal) { [DataCenterBook.WindowKey("gone")] = new(1_000, 1_024) };

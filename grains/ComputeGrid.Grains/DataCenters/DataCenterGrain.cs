@@ -39,6 +39,10 @@ internal sealed partial class DataCenterGrain(
     internal const int ReservationShards = 16;
     private const string WakeReminder = "wake";
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
+
+    // When each held job lets go at the latest (its bounded run), beside its reservation; a job not listed (reserved by an
+    // older version) holds for ever. Sharded as the reservations are: it grows with the jobs held.
+    private readonly ShardedMap<DateTimeOffset> _runsUntil = new(grainContext, stateFactory, "datacenter-runs-until", GridStorage.Name, ReservationShards);
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _sliceSuspects = new(StringComparer.Ordinal);
     private readonly ReconcileRotation _rotation = new();
@@ -66,7 +70,7 @@ internal sealed partial class DataCenterGrain(
             await Commit.CommitAsync();
         }
 
-        if (Book.RepairWindows())
+        if (Book.RepairWindows() | Book.RepairBoundedRuns())
         {
             await Commit.CommitAsync();
         }
@@ -340,7 +344,7 @@ internal sealed partial class DataCenterGrain(
 
     private DataCenterBook LoadBook()
     {
-        var book = new DataCenterBook(Id, Record.Spec, Record.Status, Record.Retired, _reservations, Record.Loans, Record.Windows, Record.RunsUntil);
+        var book = new DataCenterBook(Id, Record.Spec, Record.Status, Record.Retired, _reservations, Record.Loans, Record.Windows, _runsUntil);
         book.Restore(Record.Executed, Record.JobsFinished, Record.OfflineBySilence);
         return book;
     }
@@ -364,7 +368,8 @@ internal sealed partial class DataCenterGrain(
             await (step switch
             {
                 DataCenterWrite.Record => state.WriteStateAsync(cancellationToken),
-                _ => _reservations.WriteChangesAsync(cancellationToken),
+                DataCenterWrite.ReservationShards => _reservations.WriteChangesAsync(cancellationToken),
+                _ => _runsUntil.WriteChangesAsync(cancellationToken),
             });
         }
     }

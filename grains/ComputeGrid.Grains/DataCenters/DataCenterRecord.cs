@@ -49,9 +49,6 @@ internal sealed class DataCenterRecord
     /// <summary>Advance reservations' windows here, scheduled and open, by reservation id.</summary>
     [Id(11)] public Dictionary<string, Domain.Reservations.AdvanceWindow> Windows { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>When each job holding capacity here ends at the latest (its bounded run); a job not listed (reserved by an older version) holds for ever.</summary>
-    [Id(12)] public Dictionary<string, DateTimeOffset> RunsUntil { get; set; } = new(StringComparer.Ordinal);
-
     /// <summary>Holds agents or commands from before they had a grain of their own.</summary>
     public bool HoldsLegacyAgents => LegacyAgents is { Count: > 0 } || LegacyCommands is { Count: > 0 };
 

@@ -219,6 +219,19 @@ public sealed partial class DataCenterBook
         return true;
     }
 
+    /// <summary>Drops the bounded runs of jobs no longer held here (their release's write was cut short); true when it dropped any.</summary>
+    public bool RepairBoundedRuns()
+    {
+        var held = HeldJobs().ToHashSet(StringComparer.Ordinal);
+        var stray = _runsUntil.Keys.Where(k => !held.Contains(k)).ToList();
+        foreach (var jobId in stray)
+        {
+            _runsUntil.Remove(jobId);
+        }
+
+        return stray.Count > 0;
+    }
+
     /// <summary>When a job's bounded run ends, if known.</summary>
     public DateTimeOffset? RunsUntil(string jobId) => _runsUntil.TryGetValue(jobId, out var until) ? until : null;
 

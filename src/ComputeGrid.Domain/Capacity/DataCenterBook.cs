@@ -80,6 +80,13 @@ public enum DataCenterWrite
 
     /// <summary>The reservation shards that changed (own reservations and each slice's one reservation).</summary>
     ReservationShards,
+
+    /// <summary>
+    /// The shards of the jobs' bounded runs that changed. Written last: a crash before it leaves a reservation without a
+    /// known end, which counts as holding for ever (more refusals, never a broken window); a bound left for a job no longer
+    /// held is ignored and dropped on the next activation (<see cref="DataCenterBook.RepairBoundedRuns"/>).
+    /// </summary>
+    BoundedRunShards,
 }
 
 /// <summary>
@@ -130,7 +137,7 @@ public sealed partial class DataCenterBook
     /// after it leaves shards that <see cref="RepairSlices"/> makes agree on the next activation. A reservation whose
     /// shard was not written was never answered, so nobody acts on it.
     /// </summary>
-    public static IReadOnlyList<DataCenterWrite> WritePlan { get; } = [DataCenterWrite.Record, DataCenterWrite.ReservationShards];
+    public static IReadOnlyList<DataCenterWrite> WritePlan { get; } = [DataCenterWrite.Record, DataCenterWrite.ReservationShards, DataCenterWrite.BoundedRunShards];
 
     /// <summary>The data center's id.</summary>
     public string Id { get; }
