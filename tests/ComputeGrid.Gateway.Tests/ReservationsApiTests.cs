@@ -77,8 +77,19 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
         using var notTheirs = await globex.PostAsync($"/v1/reservations/acme.{key}/cancel", content: null);
         await notTheirs.AssertProblemAsync(404, "reservationId");
 
+        var job = Bodies.Job(runTimeSeconds: 600);
+        job["originHub"] = "inner-mongolia";
+        job["resources"] = new JsonObject { ["cpuMillicores"] = 1000, ["memoryMiB"] = 1024, ["gpus"] = 1, ["gpuModel"] = Model };
+        job["reservation"] = $"acme.{key}";
+        using var submitted = await acme.PostAsync("/v1/jobs", job.Json());
+        Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+        var waiting = await submitted.JsonAsync();
+        Assert.Equal(("Queued", $"acme.{key}"), (waiting.GetProperty("state").GetString(), waiting.GetProperty("reservation").GetString()));
+
         using var cancelled = await acme.PostAsync($"/v1/reservations/acme.{key}/cancel", content: null);
         Assert.Equal("Cancelled", (await cancelled.JsonAsync()).GetProperty("state").GetString());
+        using var jobCancelled = await acme.PostAsync($"/v1/jobs/{Uri.EscapeDataString(waiting.GetProperty("jobId").GetString()!)}/cancel", content: null);
+        Assert.Equal(HttpStatusCode.OK, jobCancelled.StatusCode);
     }
 
     [Fact]
