@@ -135,6 +135,46 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Capacity_lent_that_a_window_needs_is_recalled_with_the_loan_notice_before_the_window_opens()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-recall-dc", "inner-mongolia", "RSVRECALL", gpus: 2, cores: 8);
+        var borrowed = await Grid.SubmitAsync(Jobs.OnGpu("rsv-borrower", "RSVRECALL", "gba", TimeSpan.FromHours(10), id: Jobs.NewId("hold")));
+        var loanId = (await fixture.PlacedAsync(borrowed.JobId)).Placement!.LoanId!;
+        await Grid.Admin.CreateReservationAsync(Request("rsv-recall", "rsv-acme", "rsv-recall-dc", 2, "RSVRECALL", Now.AddMinutes(30), Now.AddHours(2)));
+
+        await TickAsync("rsv-recall-dc");
+        Assert.Equal(Domain.Loans.LoanState.Active, (await Grid.GetLoanAsync(loanId)).State);
+
+        // Within the loan's notice (10 min) before the window: the loan is recalled; the borrowed job runs on during the notice.
+        fixture.Time.Advance(TimeSpan.FromMinutes(21));
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                await TickAsync("rsv-recall-dc");
+                return (await Grid.GetLoanAsync(loanId)).State is Domain.Loans.LoanState.Recalling or Domain.Loans.LoanState.Draining;
+            },
+            "the loan is recalled for the window");
+        Assert.True((await Grid.GetJobAsync(borrowed.JobId)).State.HoldsCapacity());
+
+        fixture.Time.Advance(TimeSpan.FromMinutes(10));
+        await Eventually.TrueAsync(
+            async () => (await Grid.GetJobAsync(borrowed.JobId)).History.Any(e => e.State == JobState.Preempted && e.Detail.Contains("recall", StringComparison.Ordinal)),
+            "the borrowed job is preempted when the notice ends");
+        var opened = await Eventually.ValueAsync(
+            async () =>
+            {
+                await TickAsync("rsv-recall-dc");
+                return (await fixture.Cluster.Client.GetGrain<IDataCenterGrain>("rsv-recall-dc").GetSnapshotAsync())!;
+            },
+            s => s.Windows is [{ Open: true }],
+            "the window opens once the lent capacity is back");
+        Assert.Equal(2, opened.Used.GpusOf("RSVRECALL"));
+
+        await Grid.CancelJobAsync(borrowed.JobId);
+        await Grid.Admin.CancelReservationAsync("rsv-recall");
+    }
+
+    [Fact]
     public async Task A_data_center_does_not_lend_for_a_term_overlapping_a_window_the_capacity_that_window_needs()
     {
         await fixture.RegisterPrivateDataCenterAsync("rsv-lend-dc", "gansu", "RSVLEND", gpus: 4, cores: 16);
