@@ -218,3 +218,34 @@ public sealed class ComputeGridConnectionException : ComputeGridException
     /// <summary>The gateways the client tried, as <c>host:port</c> (or the membership table it reads them from).</summary>
     public IReadOnlyList<string> Gateways { get; }
 }
+
+/// <summary>
+/// An advance reservation was not made because it cannot be honoured (at some instant of its window the capacity is
+/// promised to jobs already holding it or to other reservations), or its id is taken by another request.
+/// <see cref="ComputeGridValidationException.Field"/> names the field (<c>resources</c> or <c>reservationId</c>).
+/// </summary>
+public sealed class ReservationRefusedException : ComputeGridValidationException
+{
+    /// <summary>Creates the exception.</summary>
+    public ReservationRefusedException(IReadOnlyList<ValidationError> errors)
+        : base(errors)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReservationRefusedException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReservationRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReservationRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -5,6 +5,7 @@ using ComputeGrid.Contracts.JobArrays;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Reservations;
 using ComputeGrid.Contracts.Security;
 using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Jobs;
@@ -141,6 +142,26 @@ public interface IComputeGridClient
     /// <summary>Cancels the gang and every member that has not ended; idempotent.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such gang.</exception>
     Task<GangSnapshot> CancelGangAsync(string gangId, string reason = "cancelled by client", CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes an advance reservation for the request's tenant within the tenant quota (<c>ComputeGrid:Reservations</c>):
+    /// capacity in a data center or a hub (allotted over its data centers now) over [start, end). Inside the window only
+    /// that tenant's jobs naming it (<see cref="JobRequest.Reservation"/>) use it. Safe to retry with the same id and request.
+    /// </summary>
+    /// <exception cref="ComputeGridValidationException">A field is invalid, or the tenant's reservations would exceed its quota; nothing was made.</exception>
+    /// <exception cref="ReservationRefusedException">It cannot be honoured (the capacity is promised to jobs or other reservations over the window), or the id is taken by another request; nothing was made.</exception>
+    Task<AdvanceReservation> CreateReservationAsync(AdvanceReservationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The reservation, with its shares and where it stands.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such reservation.</exception>
+    Task<AdvanceReservation> GetReservationAsync(string reservationId, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's reservations, newest first (ended and cancelled ones stay listed for 30 days).</summary>
+    Task<IReadOnlyList<AdvanceReservation>> ListReservationsAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a reservation: its capacity is free at once; its jobs that run keep running. Idempotent.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such reservation.</exception>
+    Task<AdvanceReservation> CancelReservationAsync(string reservationId, string reason = "cancelled by its tenant", CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -240,6 +261,18 @@ public interface IComputeGridAdmin
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ComputeGridValidationException">A bad limit or cursor.</exception>
     Task<AuditPage> GetAuditAsync(int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes an advance reservation for any tenant, not bound by the tenant quota (audited).</summary>
+    /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was made.</exception>
+    /// <exception cref="ReservationRefusedException">It cannot be honoured, or the id is taken by another request; nothing was made.</exception>
+    Task<AdvanceReservation> CreateReservationAsync(AdvanceReservationRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Every tenant's reservations, newest first.</summary>
+    Task<IReadOnlyList<AdvanceReservation>> ListReservationsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels any tenant's reservation (audited): its capacity is free at once. Idempotent.</summary>
+    /// <exception cref="ComputeGridNotFoundException">No such reservation.</exception>
+    Task<AdvanceReservation> CancelReservationAsync(string reservationId, string reason = "cancelled by an operator", CancellationToken cancellationToken = default);
 }
 
 /// <summary>A rotated key: its replacement (with the secret, shown only here) and the old key, revoked at once or after its grace.</summary>

@@ -82,6 +82,13 @@ public sealed partial record JobRequest
     /// </summary>
     public PreemptionPolicy Preemption { get; init; } = PreemptionPolicy.Never;
 
+    /// <summary>
+    /// The advance reservation of this tenant to run in (Slurm's <c>--reservation</c>); null (default) for none. The job
+    /// must fit one of its shares, be submitted in its hub, and its run time must end before the window closes; it waits
+    /// (Queued) until the window opens and then runs inside the reservation's capacity.
+    /// </summary>
+    public string? Reservation { get; init; }
+
     /// <summary>The domain specification of this request.</summary>
     public JobSpec ToSpec() => new(
         Tenant,
@@ -97,7 +104,8 @@ public sealed partial record JobRequest
         Command,
         MaxPriceCny: MaxPriceCny,
         DependsOn: DependsOn is { Count: > 0 } ? DependsOn : null,
-        Preemption: Preemption);
+        Preemption: Preemption,
+        Reservation: Reservation);
 
     /// <summary>Checks everything that can be checked without the pool; an empty list means the shape is valid.</summary>
     public IReadOnlyList<ValidationError> Validate()

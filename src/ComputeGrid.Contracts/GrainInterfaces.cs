@@ -162,6 +162,41 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("ReserveBatch")]
     Task<IReadOnlyList<ReservationResult>> ReserveBatchAsync(string hubId, IReadOnlyList<ReservationAsk> asks, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="ReserveAsync"/> for one job, with its run time (<see cref="ReservationAsk.RunTime"/>): a job whose
+    /// bounded run would take capacity an advance reservation's window needs is refused (Insufficient).
+    /// </summary>
+    [Alias("ReserveOne")]
+    Task<ReservationResult> ReserveOneAsync(string hubId, ReservationAsk ask, string? loanId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reserves inside advance reservation <paramref name="reservationId"/>'s open window here for a job of its tenant
+    /// (<see cref="ReservationAsk.Tenant"/>) placed by <paramref name="hubId"/>; Insufficient until the window opens or when
+    /// the job's bounded run would outlast it; NoReservation when it has no window here or is another tenant's. Idempotent.
+    /// </summary>
+    [Alias("ReserveInReservation")]
+    Task<ReservationResult> ReserveInReservationAsync(string hubId, ReservationAsk ask, string reservationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Admits an advance reservation's window here if it can be honoured (durably, before answering); null when admitted, else why. Idempotent.</summary>
+    [Alias("AdmitReservation")]
+    Task<Domain.ValidationError?> AdmitReservationAsync(string reservationId, string tenant, ResourceRequest resources, DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels an advance reservation's window here: its capacity is free at once. Idempotent.</summary>
+    [Alias("CancelReservation")]
+    Task CancelReservationAsync(string reservationId, CancellationToken cancellationToken = default);
+
+    /// <summary>What could still be reserved here at every instant of [start, end) (a hub reservation's allotment).</summary>
+    [Alias("GetReservable")]
+    Task<ResourceVector> GetReservableAsync(DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens and closes the windows whose time came and recalls loans a window needs (its timer does this too); idempotent.</summary>
+    [Alias("TickReservations")]
+    Task TickReservationsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="HoldForLoanAsync"/>, for a loan whose term ends at <paramref name="until"/>: it holds nothing an advance reservation's window overlapping the term needs.</summary>
+    [Alias("HoldForLoanUntil")]
+    Task<ResourceVector> HoldForLoanUntilAsync(string loanId, string borrower, ResourceVector amount, DateTimeOffset until, CancellationToken cancellationToken = default);
+
     /// <summary>Releases a job's capacity exactly once and books its footprint (and a borrowed job's use of its loan); repeated calls change nothing.</summary>
     [Alias("Release")]
     Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default);

@@ -144,6 +144,7 @@ internal static class OpsCli
         OpsKeysCli.AddTo(root, console, Leaf);
         OpsArraysCli.AddTo(root, console, Leaf);
         OpsGangsCli.AddTo(root, console, Leaf);
+        OpsReservationsCli.AddTo(root, console, Leaf);
         OpsMarketCli.AddTo(root, console, Leaf);
 
         var parsed = root.Parse(args);
@@ -314,6 +315,7 @@ internal static class OpsCli
             : "-");
         summary.AddRow("Priority", $"{Num(job, "priority")} (preemption {Str(job, "preemption")})");
         summary.AddRow("Depends on", DependsOn(job));
+        summary.AddRow("Reservation", job.TryGetProperty("reservation", out var reservation) && reservation.ValueKind == JsonValueKind.String ? Markup.Escape(reservation.GetString()!) : "-");
         console.Write(summary);
         var history = new Table().Title("History").AddColumns("#", "State", "At (UTC)", "Data center", "Detail");
         foreach (var e in job.GetProperty("events").EnumerateArray())

@@ -258,7 +258,7 @@ public class DataCenterBookTests
     [Fact]
     public void The_record_is_written_before_the_reservation_shards()
     {
-        Assert.Equal([DataCenterWrite.Record, DataCenterWrite.ReservationShards], DataCenterBook.WritePlan);
+        Assert.Equal([DataCenterWrite.Record, DataCenterWrite.ReservationShards, DataCenterWrite.BoundedRunShards], DataCenterBook.WritePlan);
     }
 
     /// <summary>

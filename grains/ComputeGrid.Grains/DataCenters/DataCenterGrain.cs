@@ -32,11 +32,17 @@ internal sealed partial class DataCenterGrain(
     TopologyCatalog catalog,
     GridClock clock,
     IOptions<ComputeGridOptions> options,
+    IOptions<ReservationOptions> reservationOptions,
+    IOptions<LoanOptions> loanOptions,
     ILogger<DataCenterGrain> logger) : Grain, IDataCenterGrain, IRemindable
 {
     internal const int ReservationShards = 16;
     private const string WakeReminder = "wake";
     private readonly ShardedMap<ResourceRequest> _reservations = new(grainContext, stateFactory, "datacenter-reservations", GridStorage.Name, ReservationShards);
+
+    // When each held job lets go at the latest (its bounded run), beside its reservation; a job not listed (reserved by an
+    // older version) holds for ever. Sharded as the reservations are: it grows with the jobs held.
+    private readonly ShardedMap<DateTimeOffset> _runsUntil = new(grainContext, stateFactory, "datacenter-runs-until", GridStorage.Name, ReservationShards);
     private readonly Dictionary<string, int> _suspects = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _sliceSuspects = new(StringComparer.Ordinal);
     private readonly ReconcileRotation _rotation = new();
@@ -63,6 +69,13 @@ internal sealed partial class DataCenterGrain(
             LogSlicesRepaired(logger, Id, missing, stray);
             await Commit.CommitAsync();
         }
+
+        if (Book.RepairWindows() | Book.RepairBoundedRuns())
+        {
+            await Commit.CommitAsync();
+        }
+
+        StartWindowTimer();
 
         var interval = options.Value.ReconcileInterval;
         // The first pass comes soon: an activation after a silo's death (or a whole cluster's restart) has work to drive on.
@@ -141,7 +154,7 @@ internal sealed partial class DataCenterGrain(
     public async Task<ReservationResult> ReserveAsync(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, CancellationToken cancellationToken = default)
     {
         using var activity = Telemetry.GridTracing.Start("reserve", jobId, hub: hubId, dataCenter: Id, loanId: loanId);
-        var decision = Book.Reserve(jobId, resources, hubId, loanId, priority);
+        var decision = Book.Reserve(jobId, resources, hubId, loanId, priority, clock.Now);
 
         // Whoever asked is about to record the placement: reconciliation starts counting its passes again from here.
         _suspects.Remove(jobId);
@@ -155,7 +168,7 @@ internal sealed partial class DataCenterGrain(
         var decisions = new List<ReserveDecision>(asks.Count);
         foreach (var ask in asks)
         {
-            decisions.Add(Book.Reserve(ask.JobId, ask.Resources, hubId, null, ask.Priority));
+            decisions.Add(Book.Reserve(ask.JobId, ask.Resources, hubId, null, ask.Priority, clock.Now, BoundedEnd(ask)));
             _suspects.Remove(ask.JobId);
         }
 
@@ -185,23 +198,8 @@ internal sealed partial class DataCenterGrain(
         await CarryOutAsync(intents, ranFor, executed, string.Empty);
     }
 
-    public async Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default)
-    {
-        using var activity = Telemetry.GridTracing.Start("hold for loan", dataCenter: Id, loanId: loanId, peerHub: borrower);
-        var held = Book.HoldForLoan(loanId, borrower, amount, out var changed);
-        if (changed)
-        {
-            await Commit.CommitAsync();
-            LogHeld(logger, Id, loanId, borrower, Book.Slices[loanId].Amount);
-        }
-        else if (held != ResourceVector.Zero)
-        {
-            // A retry of a hold that may still be on its way to storage: answer it once it is there.
-            await Commit.CommitAsync();
-        }
-
-        return held;
-    }
+    public Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default) =>
+        HoldAsync(loanId, borrower, amount, until: null);
 
     public async Task OpenLoanAsync(string loanId, CancellationToken cancellationToken = default)
     {
@@ -319,6 +317,20 @@ internal sealed partial class DataCenterGrain(
                     }
 
                     break;
+                case RecallLoans recall:
+                    foreach (var loanId in recall.LoanIds)
+                    {
+                        await GrainFactory.GetGrain<ILoanGrain>(loanId).RecallAsync(Book.Spec!.HubId, recall.Reason);
+                    }
+
+                    break;
+                case PreemptOverrun overrun:
+                    foreach (var jobId in overrun.JobIds)
+                    {
+                        await GrainFactory.GetGrain<IJobGrain>(jobId).PreemptAsync(Id, overrun.Reason);
+                    }
+
+                    break;
                 case PreemptBorrowed preempt:
                     foreach (var jobId in preempt.JobIds)
                     {
@@ -332,7 +344,7 @@ internal sealed partial class DataCenterGrain(
 
     private DataCenterBook LoadBook()
     {
-        var book = new DataCenterBook(Id, Record.Spec, Record.Status, Record.Retired, _reservations, Record.Loans);
+        var book = new DataCenterBook(Id, Record.Spec, Record.Status, Record.Retired, _reservations, Record.Loans, Record.Windows, _runsUntil);
         book.Restore(Record.Executed, Record.JobsFinished, Record.OfflineBySilence);
         return book;
     }
@@ -356,7 +368,8 @@ internal sealed partial class DataCenterGrain(
             await (step switch
             {
                 DataCenterWrite.Record => state.WriteStateAsync(cancellationToken),
-                _ => _reservations.WriteChangesAsync(cancellationToken),
+                DataCenterWrite.ReservationShards => _reservations.WriteChangesAsync(cancellationToken),
+                _ => _runsUntil.WriteChangesAsync(cancellationToken),
             });
         }
     }

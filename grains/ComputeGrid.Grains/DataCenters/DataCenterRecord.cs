@@ -46,6 +46,9 @@ internal sealed class DataCenterRecord
     /// <summary>Agent credentials were issued for it: each release is told to its agent grain first (a command's process must stop).</summary>
     [Id(10)] public bool HasAgents { get; set; }
 
+    /// <summary>Advance reservations' windows here, scheduled and open, by reservation id.</summary>
+    [Id(11)] public Dictionary<string, Domain.Reservations.AdvanceWindow> Windows { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Holds agents or commands from before they had a grain of their own.</summary>
     public bool HoldsLegacyAgents => LegacyAgents is { Count: > 0 } || LegacyCommands is { Count: > 0 };
 

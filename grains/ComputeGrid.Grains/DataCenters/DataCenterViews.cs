@@ -1,6 +1,8 @@
 using ComputeGrid.Contracts.Loans;
 using ComputeGrid.Contracts.Pool;
+using ComputeGrid.Contracts.Reservations;
 using ComputeGrid.Domain.Capacity;
+using ComputeGrid.Domain.Reservations;
 
 namespace ComputeGrid.Grains.DataCenters;
 
@@ -15,6 +17,7 @@ internal static class DataCenterViews
             ReserveVerdict.Conflict => ReservationOutcome.Conflict,
             ReserveVerdict.Insufficient => ReservationOutcome.Insufficient,
             ReserveVerdict.NoLoan => ReservationOutcome.NoLoan,
+            ReserveVerdict.NoReservation => ReservationOutcome.NoReservation,
             _ => ReservationOutcome.NotAccepting,
         },
         decision.Free,
@@ -34,5 +37,8 @@ internal static class DataCenterViews
     })];
 
     public static DataCenterSnapshot Snapshot(DataCenterBook book) =>
-        new(book.Spec!, book.Status, book.Ledger.Used, book.Ledger.Free, book.OwnJobs + book.BorrowedJobs, book.Executed, book.JobsFinished, book.Lent, book.BorrowedJobs);
+        new(book.Spec!, book.Status, book.Ledger.Used, book.Ledger.Free, book.OwnJobs + book.BorrowedJobs, book.Executed, book.JobsFinished, book.Lent, book.BorrowedJobs, Windows(book));
+
+    public static IReadOnlyList<ReservationWindowView> Windows(DataCenterBook book) => [.. book.Windows.OrderBy(w => w.Value.Start).Select(w =>
+        new ReservationWindowView(w.Key, w.Value.Tenant, w.Value.Amount, w.Value.Start, w.Value.End, w.Value.State == WindowState.Open, w.Value.Ledger().Used, w.Value.Reservations.Count))];
 }

@@ -27,6 +27,8 @@ public static class ComputeGridSiloBuilderExtensions
         builder.Services.AddSingleton<IValidateOptions<ComputeGridOptions>, ComputeGridOptionsValidator>();
         builder.Services.AddOptions<LoanOptions>().BindConfiguration(LoanOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LoanOptions>, LoanOptionsValidator>();
+        builder.Services.AddOptions<ReservationOptions>().BindConfiguration(ReservationOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ReservationOptions>, ReservationOptionsValidator>();
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         builder.Services.AddSingleton(new TopologyCatalog(topology));

@@ -61,7 +61,7 @@ internal sealed partial class JobGrain(
         _settling++;
         try
         {
-            if (spec.HasDependencies && await SubmitDependentAsync(spec, cancellationToken) is { } answered)
+            if ((await RefuseReservationAsync(spec, cancellationToken) ?? (spec.HasDependencies ? await SubmitDependentAsync(spec, cancellationToken) : null)) is { } answered)
             {
                 return answered;
             }

@@ -178,7 +178,9 @@ internal sealed partial class LoanGrain(
                 await GrainFactory.GetGrain<ILoanBookGrain>(PoolGrainKey.National).OnLoanChangedAsync(Snapshot().Summarize());
                 break;
             case HoldSlice hold:
-                var held = await DataCenter(hold.Slice.DataCenterId).HoldForLoanAsync(LoanId, hold.Borrower, hold.Slice.Amount, cancellationToken);
+                // The term runs from acceptance, at the latest when the offer lapses: nothing an advance reservation's window needs within it is lent.
+                var until = Record.Terms is { } terms ? terms.OfferExpiresAt + terms.Term : DateTimeOffset.MaxValue;
+                var held = await DataCenter(hold.Slice.DataCenterId).HoldForLoanUntilAsync(LoanId, hold.Borrower, hold.Slice.Amount, until, cancellationToken);
                 replies.Held.Add((hold.Slice, held));
                 break;
             case OpenSlice open:

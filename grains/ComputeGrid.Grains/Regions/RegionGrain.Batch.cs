@@ -73,7 +73,12 @@ internal sealed partial class RegionGrain
             }
 
             var plan = Shortlist(spec);
-            if (WantsLoanFrom(spec, plan) is { } hub)
+            if (spec.Reservation is not null)
+            {
+                // Inside its advance reservation only (TryPlaceAsync), never at the ranking's first choice.
+                oneByOne.Add(i);
+            }
+            else if (WantsLoanFrom(spec, plan) is { } hub)
             {
                 wanting[i] = hub;
             }
@@ -93,7 +98,7 @@ internal sealed partial class RegionGrain
         {
             var answers = await GrainFactory.GetGrain<IDataCenterGrain>(group.Key).ReserveBatchAsync(
                 HubId,
-                [.. group.Value.Select(g => new ReservationAsk(asks[g.Index].JobId, asks[g.Index].Spec.Resources, asks[g.Index].Spec.Priority))],
+                [.. group.Value.Select(g => AskFor(asks[g.Index].JobId, asks[g.Index].Spec))],
                 cancellationToken);
             var energy = Topology.DataCenters[group.Key].Energy;
             for (var k = 0; k < group.Value.Count; k++)
@@ -144,7 +149,7 @@ internal sealed partial class RegionGrain
                 queued.Add((i, entry));
                 results[i] = wants is { } hub
                     ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {hub}: waiting in {HubId}'s queue while {HubId} borrows capacity there")
-                    : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+                    : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingFor(spec));
             }
         }
 
@@ -166,7 +171,8 @@ internal sealed partial class RegionGrain
             }
 
             // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
-            if (queued.Where(q => !wanting.ContainsKey(q.Index)).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
+            // (Not for an advance reservation's job: it waits for its window.)
+            if (queued.Where(q => !wanting.ContainsKey(q.Index) && q.Entry.Spec.Reservation is null).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
             {
                 await ReclaimAsync(stuck, cancellationToken);
                 if (stuck.Exists(j => j.Spec.Preemption != PreemptionPolicy.Never))
@@ -223,7 +229,7 @@ internal sealed partial class RegionGrain
                 var indexes = group.ToList();
                 var answers = await GrainFactory.GetGrain<IDataCenterGrain>(group.Key).ReserveBatchAsync(
                     HubId,
-                    [.. indexes.Select(i => new ReservationAsk(asks[i].JobId, asks[i].Spec.Resources, asks[i].Spec.Priority))],
+                    [.. indexes.Select(i => AskFor(asks[i].JobId, asks[i].Spec))],
                     cancellationToken);
                 for (var k = 0; k < indexes.Count; k++)
                 {

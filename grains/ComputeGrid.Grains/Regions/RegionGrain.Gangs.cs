@@ -1,7 +1,6 @@
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Gangs;
 using ComputeGrid.Contracts.Jobs;
-using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Gangs;
@@ -107,7 +106,7 @@ internal sealed partial class RegionGrain
             try
             {
                 var results = await GrainFactory.GetGrain<IDataCenterGrain>(share.Key).ReserveBatchAsync(
-                    HubId, [.. members.Select(m => new ReservationAsk(m, one.Resources, one.Priority))], cancellationToken);
+                    HubId, [.. members.Select(m => AskFor(m, one))], cancellationToken);
                 answers.AddRange(members.Select((m, k) => new MemberReservation(m, share.Key, results[k].Holds)));
                 if (results.Count > 0)
                 {

@@ -19,7 +19,9 @@ internal sealed partial class RegionGrain
 {
     /// <summary>Reserves a placement this region recorded once more at its data center (on its loan, if any): idempotent.</summary>
     private Task<ReservationResult> ReserveAgainAsync(string jobId, JobSpec spec, JobPlacement placement, CancellationToken cancellationToken) =>
-        GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveAsync(jobId, spec.Resources, HubId, placement.LoanId, spec.Priority, cancellationToken);
+        spec.Reservation is { } reservation
+            ? GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveInReservationAsync(HubId, AskFor(jobId, spec), reservation, cancellationToken)
+            : GrainFactory.GetGrain<IDataCenterGrain>(placement.DataCenterId).ReserveOneAsync(HubId, AskFor(jobId, spec), placement.LoanId, cancellationToken);
 
     private async Task<PlaceResult> PlaceOrQueueAsync(string jobId, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -44,9 +46,13 @@ internal sealed partial class RegionGrain
             return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {wants}: waiting in {HubId}'s queue while {HubId} borrows capacity there");
         }
 
-        // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
-        await ReclaimAsync([queued], cancellationToken);
-        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);
+        // Our own capacity may be out on loan: recall it now rather than at the next queue pass (not for an advance reservation's job, which waits for its window).
+        if (spec.Reservation is null)
+        {
+            await ReclaimAsync([queued], cancellationToken);
+        }
+
+        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingFor(spec));
     }
 
     private async Task DrainQueueAsync(CancellationToken cancellationToken)
@@ -95,6 +101,18 @@ internal sealed partial class RegionGrain
                 if (!await TryPlaceQueuedGangAsync(queued, drainedGangs, cancellationToken))
                 {
                     stuck.Add(queued);
+                }
+
+                continue;
+            }
+
+            if (queued.Spec.Reservation is { } reservation)
+            {
+                // Placed only inside its reservation once the window is open; it never borrows, preempts or recalls.
+                if (await TryPlaceInReservationAsync(queued.JobId, queued.Spec, reservation, cancellationToken) is { } reserved)
+                {
+                    Book.PlaceFromQueue(queued.JobId, queued.Spec, reserved);
+                    drained.Add((queued.JobId, reserved));
                 }
 
                 continue;
@@ -149,12 +167,17 @@ internal sealed partial class RegionGrain
 
     /// <summary>The loan wish (<see cref="BorrowPlanner.WantsLoanFrom(JobSpec, ScoredCandidate?, ScoredCandidate?)"/>) with the pool's best place from the index.</summary>
     private string? WantsLoanFrom(JobSpec spec, PlacementShortlist plan) =>
-        loanOptions.Value.Enabled
+        loanOptions.Value.Enabled && spec.Reservation is null
             ? BorrowPlanner.WantsLoanFrom(spec, View.Best(spec, hub => hub == spec.OriginHub || Loans.MayAsk(hub, clock.Now)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
             : null;
 
     private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
     {
+        if (spec.Reservation is { } reservation)
+        {
+            return await TryPlaceInReservationAsync(jobId, spec, reservation, cancellationToken);
+        }
+
         using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
         foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
         {
@@ -162,7 +185,7 @@ internal sealed partial class RegionGrain
             var energy = Topology.DataCenters[candidate.DataCenterId].Energy;
             if (candidate.HubId == HubId)
             {
-                var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, null, spec.Priority, cancellationToken);
+                var result = await dataCenter.ReserveOneAsync(HubId, AskFor(jobId, spec), null, cancellationToken);
                 View.See(candidate.DataCenterId, result.Free, result.Status);
                 if (result.Holds)
                 {
@@ -174,7 +197,7 @@ internal sealed partial class RegionGrain
 
             foreach (var (loanId, lender) in Loans.LoansWithRoom(candidate.DataCenterId, spec.Resources))
             {
-                var result = await dataCenter.ReserveAsync(jobId, spec.Resources, HubId, loanId, spec.Priority, cancellationToken);
+                var result = await dataCenter.ReserveOneAsync(HubId, AskFor(jobId, spec), loanId, cancellationToken);
                 if (result.Holds)
                 {
                     var reason = $"{plan.ReasonFor(candidate)}; on loan {loanId} from {lender}";

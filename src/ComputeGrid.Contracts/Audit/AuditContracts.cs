@@ -96,6 +96,12 @@ public static class AuditActions
 
     /// <summary>An agent credential was revoked.</summary>
     public const string AgentRevoke = "agent.revoke";
+
+    /// <summary>An operator made an advance reservation.</summary>
+    public const string ReservationCreate = "reservation.create";
+
+    /// <summary>An operator cancelled an advance reservation.</summary>
+    public const string ReservationCancel = "reservation.cancel";
 }
 
 /// <summary>An admin action to record.</summary>

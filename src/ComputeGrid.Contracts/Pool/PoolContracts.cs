@@ -31,6 +31,7 @@ public sealed record PoolDirectory([property: Id(0)] long Version, [property: Id
 /// <param name="JobsFinished">Jobs that finished here.</param>
 /// <param name="Lent">Capacity held for loans to other hubs (part of <paramref name="Used"/>).</param>
 /// <param name="BorrowedJobs">Other hubs' jobs running here on loans (part of <paramref name="Reservations"/>).</param>
+/// <param name="Windows">Advance reservations' windows here, scheduled and open (null from an older silo).</param>
 [GenerateSerializer, Immutable, Alias("cg.DataCenterSnapshot")]
 public sealed record DataCenterSnapshot(
     [property: Id(0)] DataCenterSpec Spec,
@@ -41,7 +42,8 @@ public sealed record DataCenterSnapshot(
     [property: Id(5)] Footprint Executed,
     [property: Id(6)] long JobsFinished,
     [property: Id(7)] ResourceVector Lent,
-    [property: Id(8)] int BorrowedJobs);
+    [property: Id(8)] int BorrowedJobs,
+    [property: Id(9)] IReadOnlyList<Reservations.ReservationWindowView>? Windows = null);
 
 /// <summary>One hub: its data centers, queue and totals.</summary>
 [GenerateSerializer, Immutable, Alias("cg.HubSnapshot")]
@@ -100,6 +102,9 @@ public enum ReservationOutcome
 
     /// <summary>The caller is not the data center's hub and holds no open loan here (or the loan's slice is closed).</summary>
     NoLoan,
+
+    /// <summary>The advance reservation the job names has no window here, or it is another tenant's.</summary>
+    NoReservation,
 }
 
 /// <summary>A reservation's outcome and the data center's free capacity after it (for placement's summaries).</summary>
@@ -117,5 +122,12 @@ public sealed record ReservationResult(
 /// <param name="JobId">The job.</param>
 /// <param name="Resources">What it needs.</param>
 /// <param name="Priority">Its priority (0..1000, higher first).</param>
+/// <param name="RunTime">Its declared run time (a command's wall-time limit): the data center holds its capacity for a bounded run and judges it against advance reservations' windows. Null (an older caller): unbounded.</param>
+/// <param name="Tenant">Its tenant (a job inside an advance reservation must be the reservation's); null when not given.</param>
 [GenerateSerializer, Immutable, Alias("cg.ReservationAsk")]
-public sealed record ReservationAsk([property: Id(0)] string JobId, [property: Id(1)] ResourceRequest Resources, [property: Id(2)] int Priority);
+public sealed record ReservationAsk(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] ResourceRequest Resources,
+    [property: Id(2)] int Priority,
+    [property: Id(3)] TimeSpan? RunTime = null,
+    [property: Id(4)] string? Tenant = null);

@@ -156,13 +156,14 @@ internal readonly struct JobSpecSurrogate
     [Id(13)] public JobDependency[]? DependsOn { get; init; }
     [Id(14)] public PreemptionPolicy Preemption { get; init; }
     [Id(15)] public JobGang? Gang { get; init; }
+    [Id(16)] public string? Reservation { get; init; }
 }
 
 [RegisterConverter]
 internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
 {
     public JobSpec ConvertFromSurrogate(in JobSpecSurrogate s) =>
-        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null, s.Preemption, s.Gang);
+        new(s.Tenant, s.OriginHub, s.Resources, s.RunTime, s.LatencyClass, s.AllowedHubs ?? [], s.Priority, s.Policy, s.InputDataGiB, s.Command, s.ArrayId, s.ArrayIndex, s.MaxPriceCny, s.DependsOn is { Length: > 0 } d ? d : null, s.Preemption, s.Gang, s.Reservation);
 
     public JobSpecSurrogate ConvertToSurrogate(in JobSpec v) => new()
     {
@@ -182,6 +183,7 @@ internal sealed class JobSpecConverter : IConverter<JobSpec, JobSpecSurrogate>
         DependsOn = v.DependsOn is { Count: > 0 } d ? [.. d] : null,
         Preemption = v.Preemption,
         Gang = v.Gang,
+        Reservation = v.Reservation,
     };
 }
 

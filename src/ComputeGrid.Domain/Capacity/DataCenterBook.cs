@@ -1,6 +1,7 @@
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Loans;
+using ComputeGrid.Domain.Reservations;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 
@@ -26,6 +27,9 @@ public enum ReserveVerdict
 
     /// <summary>The asking hub is not this data center's own and holds no open loan slice here.</summary>
     NoLoan,
+
+    /// <summary>The advance reservation the job names has no window here, or it is another tenant's.</summary>
+    NoReservation,
 }
 
 /// <summary>One reservation decision, with the free capacity and the status the asker should cache.</summary>
@@ -76,6 +80,13 @@ public enum DataCenterWrite
 
     /// <summary>The reservation shards that changed (own reservations and each slice's one reservation).</summary>
     ReservationShards,
+
+    /// <summary>
+    /// The shards of the jobs' bounded runs that changed. Written last: a crash before it leaves a reservation without a
+    /// known end, which counts as holding for ever (more refusals, never a broken window); a bound left for a job no longer
+    /// held is ignored and dropped on the next activation (<see cref="DataCenterBook.RepairBoundedRuns"/>).
+    /// </summary>
+    BoundedRunShards,
 }
 
 /// <summary>
@@ -88,7 +99,7 @@ public enum DataCenterWrite
 /// The book changes in memory and is never rolled back by hand: a write that fails discards the whole activation (the
 /// next one loads what storage holds), so in-memory changes that never became durable are never acted on.
 /// </remarks>
-public sealed class DataCenterBook
+public sealed partial class DataCenterBook
 {
     /// <summary>The key prefix of a loan slice's reservation in the own ledger.</summary>
     public const string SlicePrefix = "loan:";
@@ -100,8 +111,18 @@ public sealed class DataCenterBook
     /// A book over restored state: <paramref name="reservations"/> and <paramref name="slices"/> are kept (not copied), so
     /// the owner persists exactly what the book changed.
     /// </summary>
-    public DataCenterBook(string id, DataCenterSpec? spec, DataCenterStatus status, bool retired, IDictionary<string, ResourceRequest> reservations, IDictionary<string, HeldSlice> slices)
+    public DataCenterBook(
+        string id,
+        DataCenterSpec? spec,
+        DataCenterStatus status,
+        bool retired,
+        IDictionary<string, ResourceRequest> reservations,
+        IDictionary<string, HeldSlice> slices,
+        IDictionary<string, AdvanceWindow>? windows = null,
+        IDictionary<string, DateTimeOffset>? runsUntil = null)
     {
+        Windows = windows ?? new Dictionary<string, AdvanceWindow>(StringComparer.Ordinal);
+        _runsUntil = runsUntil ?? new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         Id = id;
         Spec = spec;
         Status = status;
@@ -116,7 +137,7 @@ public sealed class DataCenterBook
     /// after it leaves shards that <see cref="RepairSlices"/> makes agree on the next activation. A reservation whose
     /// shard was not written was never answered, so nobody acts on it.
     /// </summary>
-    public static IReadOnlyList<DataCenterWrite> WritePlan { get; } = [DataCenterWrite.Record, DataCenterWrite.ReservationShards];
+    public static IReadOnlyList<DataCenterWrite> WritePlan { get; } = [DataCenterWrite.Record, DataCenterWrite.ReservationShards, DataCenterWrite.BoundedRunShards];
 
     /// <summary>The data center's id.</summary>
     public string Id { get; }
@@ -221,6 +242,11 @@ public sealed class DataCenterBook
     /// <summary>Retires it; refused while any job or loan holds capacity here.</summary>
     public ValidationError? Retire()
     {
+        if (Windows.Count > 0)
+        {
+            return new ValidationError("dataCenterId", $"{Windows.Count} advance reservations still have windows in '{Id}'; cancel them or wait for them to end");
+        }
+
         if (_ledger.Reservations.Count > 0)
         {
             return new ValidationError("dataCenterId", $"{_ledger.Reservations.Count} jobs or loans still hold capacity in '{Id}'; drain it and wait for them to finish");
@@ -233,13 +259,20 @@ public sealed class DataCenterBook
     /// <summary>
     /// Reserves for a job placed by <paramref name="hubId"/>: from own capacity for the own hub, inside an open slice of
     /// <paramref name="loanId"/> for its borrower. Idempotent by job id; a retry is answered even when the data center no
-    /// longer takes new work.
+    /// longer takes new work. A new own job whose bounded run (until <paramref name="boundedEnd"/>; null: unknown, for
+    /// ever) would take capacity an advance reservation's window needs is refused (Insufficient).
     /// </summary>
-    public ReserveDecision Reserve(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority)
+    public ReserveDecision Reserve(string jobId, ResourceRequest resources, string hubId, string? loanId, int priority, DateTimeOffset now = default, DateTimeOffset? boundedEnd = null)
     {
         if (!Exists)
         {
             return new ReserveDecision(ReserveVerdict.NotAccepting, ResourceVector.Zero, DataCenterStatus.Offline);
+        }
+
+        if (WindowHolding(jobId) is { } window)
+        {
+            // Placed inside an advance reservation: a repeat of its placement is answered from there.
+            return new ReserveDecision(ToVerdict(window.Ledger().Reserve(jobId, resources)), _ledger.Free, Status);
         }
 
         if (loanId is not null)
@@ -257,13 +290,31 @@ public sealed class DataCenterBook
             return new ReserveDecision(ReserveVerdict.NotAccepting, _ledger.Free, Status);
         }
 
-        return new ReserveDecision(ToVerdict(_ledger.Reserve(jobId, resources)), _ledger.Free, Status);
+        if (!_ledger.Reservations.ContainsKey(jobId) && IntrudesOnWindows(resources, now, boundedEnd))
+        {
+            return new ReserveDecision(ReserveVerdict.Insufficient, _ledger.Free, Status);
+        }
+
+        var verdict = ToVerdict(_ledger.Reserve(jobId, resources));
+        if (verdict == ReserveVerdict.Reserved && boundedEnd is { } until)
+        {
+            _runsUntil[jobId] = until;
+        }
+
+        return new ReserveDecision(verdict, _ledger.Free, Status);
     }
 
     /// <summary>Releases a job's capacity once and books what it used; null when it holds none here (a repeat).</summary>
     public IReadOnlyList<DataCenterIntent>? Release(string jobId, Footprint executed)
     {
         if (_ledger.Release(jobId))
+        {
+            _runsUntil.Remove(jobId);
+            Book(executed);
+            return [new AnnounceFreed()];
+        }
+
+        if (ReleaseFromWindow(jobId))
         {
             Book(executed);
             return [new AnnounceFreed()];
@@ -298,7 +349,11 @@ public sealed class DataCenterBook
     /// Holds up to <paramref name="amount"/> of free capacity for an offered loan (one GPU model: the one asked for most
     /// that is free here). Idempotent by loan id; nothing for a data center that is not Online or for its own hub.
     /// </summary>
-    public ResourceVector HoldForLoan(string loanId, string borrower, ResourceVector amount, out bool changed)
+    /// <remarks>
+    /// With advance reservations, it holds only what stays free of their windows until <paramref name="until"/> (the
+    /// loan's term; null: for ever), so no window needs capacity lent for a term that overlaps it.
+    /// </remarks>
+    public ResourceVector HoldForLoan(string loanId, string borrower, ResourceVector amount, out bool changed, DateTimeOffset now = default, DateTimeOffset? until = null)
     {
         changed = false;
         if (Slices.TryGetValue(loanId, out var existing))
@@ -311,7 +366,7 @@ public sealed class DataCenterBook
             return ResourceVector.Zero;
         }
 
-        var free = _ledger.Free;
+        var free = LendableUntil(now, until);
         var model = amount.Gpus.Where(g => free.GpusOf(g.Key) > 0).OrderByDescending(g => Math.Min(g.Value, free.GpusOf(g.Key))).Select(g => g.Key).FirstOrDefault();
         var hold = new ResourceRequest(
             Math.Min(amount.CpuMillicores, free.CpuMillicores),
@@ -424,17 +479,20 @@ public sealed class DataCenterBook
     }
 
     /// <summary>True when the job holds capacity here, own or inside a slice.</summary>
-    public bool Holds(string jobId) => _ledger.Reservations.ContainsKey(jobId) || Slices.Values.Any(l => l.Reservations.ContainsKey(jobId));
+    public bool Holds(string jobId) => _ledger.Reservations.ContainsKey(jobId) || Slices.Values.Any(l => l.Reservations.ContainsKey(jobId)) || WindowHolding(jobId) is not null;
 
     /// <summary>Every job holding capacity here: own reservations (not slices) and borrowed jobs inside the slices.</summary>
     public IReadOnlyList<string> HeldJobs() =>
-        [.. _ledger.Reservations.Keys.Where(k => !k.StartsWith(SlicePrefix, StringComparison.Ordinal)).Concat(Slices.Values.SelectMany(l => l.Reservations.Keys))];
+        [.. _ledger.Reservations.Keys.Where(IsJobKey).Concat(Slices.Values.SelectMany(l => l.Reservations.Keys)).Concat(Windows.Values.SelectMany(w => w.Reservations.Keys))];
 
     /// <summary>
     /// The hub that placed a job here, known without the job: the borrower for a job inside a slice, else the own hub
     /// (only it may reserve outside a loan).
     /// </summary>
-    public string PlacedBy(string jobId) => Slices.Values.FirstOrDefault(l => l.Reservations.ContainsKey(jobId))?.Borrower ?? Spec!.HubId;
+    public string PlacedBy(string jobId) =>
+        Slices.Values.FirstOrDefault(l => l.Reservations.ContainsKey(jobId))?.Borrower
+        ?? (WindowHolding(jobId) is { } window && window.PlacedBy.TryGetValue(jobId, out var hub) ? hub : null)
+        ?? Spec!.HubId;
 
     /// <summary>Capacity lent out in slices.</summary>
     public ResourceVector Lent => Slices.Values.Aggregate(ResourceVector.Zero, (sum, l) => sum.Plus(l.Amount));
@@ -443,7 +501,7 @@ public sealed class DataCenterBook
     public int BorrowedJobs => Slices.Values.Sum(l => l.Reservations.Count);
 
     /// <summary>Own jobs (reservations that are not slices).</summary>
-    public int OwnJobs => _ledger.Reservations.Count - Slices.Count;
+    public int OwnJobs => _ledger.Reservations.Keys.Count(IsJobKey) + Windows.Values.Sum(w => w.Reservations.Count);
 
     /// <summary>The reservation key of a loan's slice in the own ledger.</summary>
     public static string SliceKey(string loanId) => SlicePrefix + loanId;

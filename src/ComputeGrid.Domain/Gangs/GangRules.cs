@@ -81,6 +81,11 @@ public static class GangRules
             errors.Add(new("dependsOn", "a gang cannot have dependencies (not supported yet)"));
         }
 
+        if (template.Reservation is not null)
+        {
+            errors.Add(new("reservation", "a gang cannot run in an advance reservation (not supported yet)"));
+        }
+
         if (template.Command is { } command && (command.Environment?.Count ?? 0) > JobCommand.MaxEnvironment - 3)
         {
             errors.Add(new("command.environment", $"must have at most {JobCommand.MaxEnvironment - 3} variables in a gang (each member adds {MemberVariable}, {MembersVariable} and {GangIdVariable})"));

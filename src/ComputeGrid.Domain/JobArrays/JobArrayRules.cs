@@ -104,6 +104,11 @@ public static class JobArrayRules
             errors.Add(new("arrayId", "a template must not itself be an array element"));
         }
 
+        if (template.Reservation is not null)
+        {
+            errors.Add(new("reservation", "an array cannot run in an advance reservation (not supported yet); submit its jobs one by one"));
+        }
+
 
         return errors;
     }

@@ -70,6 +70,7 @@ public static class LatencyClasses
 /// <param name="DependsOn">Jobs and arrays of the same tenant it waits for (Slurm's <c>--dependency</c>); null or empty for none.</param>
 /// <param name="Preemption">Whether it may preempt lower-priority jobs of its hub when it cannot be placed.</param>
 /// <param name="Gang">For a gang's queue entry or one of its members: the gang (<see cref="JobGang"/>); null for any other job.</param>
+/// <param name="Reservation">The advance reservation of its tenant it runs in (Slurm's <c>--reservation</c>): it waits for the window, then is placed inside the reservation's capacity. Null for none.</param>
 public sealed record JobSpec(
     string Tenant,
     string OriginHub,
@@ -86,7 +87,8 @@ public sealed record JobSpec(
     decimal? MaxPriceCny = null,
     IReadOnlyList<JobDependency>? DependsOn = null,
     PreemptionPolicy Preemption = PreemptionPolicy.Never,
-    JobGang? Gang = null)
+    JobGang? Gang = null,
+    string? Reservation = null)
 {
     /// <summary>True when the job may run in <paramref name="hubId"/> (data residency).</summary>
     public bool Allows(string hubId) => AllowedHubs.Count == 0 || AllowedHubs.Contains(hubId, StringComparer.Ordinal);

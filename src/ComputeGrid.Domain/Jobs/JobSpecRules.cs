@@ -155,6 +155,11 @@ public static class JobSpecRules
         }
 
         errors.AddRange(JobDependencies.Validate(spec.DependsOn, jobId: null));
+        if (spec.Reservation is { } reservation && !Reservations.AdvanceReservationRules.IsValidId(reservation))
+        {
+            errors.Add(new("reservation", $"must be 1-{Reservations.AdvanceReservationRules.MaxIdLength} characters of letters, digits, '.', '_' and '-'"));
+        }
+
         if (!Enum.IsDefined(spec.Preemption))
         {
             errors.Add(new("preemption", "must be Never or LowerPriority"));

@@ -12,6 +12,7 @@ using ComputeGrid.Gateway.Market;
 using ComputeGrid.Gateway.OpenApi;
 using ComputeGrid.Gateway.Ops;
 using ComputeGrid.Gateway.Pool;
+using ComputeGrid.Gateway.Reservations;
 using ComputeGrid.Gateway.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -155,7 +156,7 @@ public static partial class GatewayExtensions
             .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilterFactory(QueryParameters.Only)
             .ProducesApiProblem(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
-        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi().MapMarketApi().MapGangsApi();
+        v1.MapJobsApi().MapExplainApi().MapPoolApi().MapLoansApi().MapDataCentersApi().MapAgentsApi().MapOpsApi().MapApiKeysApi().MapAuditApi().MapJobArraysApi().MapMarketApi().MapGangsApi().MapReservationsApi();
         endpoints.MapAgentSync();
         endpoints.MapProviderApi();
         endpoints.MapOpsPage();

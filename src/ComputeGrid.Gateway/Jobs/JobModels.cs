@@ -71,6 +71,14 @@ public sealed class SubmitJobBody
     /// <example>Never</example>
     public PreemptionPolicy Preemption { get; init; } = PreemptionPolicy.Never;
 
+    /// <summary>
+    /// An advance reservation of your tenant to run in (Slurm's <c>--reservation</c>; POST /v1/reservations makes one). The
+    /// job must fit one of its shares, come from its hub (originHub), and end (runTimeSeconds) before the window closes,
+    /// else 422 naming reservation. It waits Queued until the window opens, then runs inside the reservation's capacity.
+    /// </summary>
+    /// <example>acme-training-window</example>
+    public string? Reservation { get; init; }
+
     /// <summary>Longest declared run time, seconds (30 days).</summary>
     internal const long MaxRunTimeSeconds = 30L * 24 * 3600;
 
@@ -94,6 +102,7 @@ public sealed class SubmitJobBody
         MaxPriceCny = MaxPriceCny,
         DependsOn = DependsOn?.Select(d => d?.ToDependency()!).ToList(),
         Preemption = Preemption,
+        Reservation = Reservation,
     };
 }
 
@@ -259,6 +268,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="MaxPriceCny">The most it may cost at list prices for its declared run time, CNY; null for no cap.</param>
 /// <param name="DependsOn">What it waits for (all must hold); empty for none. While it waits it is Blocked, and its last event says for what.</param>
 /// <param name="Preemption">Never or LowerPriority: whether it may preempt lower-priority jobs of its hub.</param>
+/// <param name="Reservation">The advance reservation it runs in; null for none.</param>
 public sealed record JobView(
     string JobId,
     string Tenant,
@@ -281,7 +291,8 @@ public sealed record JobView(
     OutcomeView? Outcome,
     decimal? MaxPriceCny,
     IReadOnlyList<DependencyView> DependsOn,
-    PreemptionPolicy Preemption)
+    PreemptionPolicy Preemption,
+    string? Reservation = null)
 {
     internal static JobView Of(JobSnapshot job)
     {
@@ -310,7 +321,8 @@ public sealed record JobView(
             job.Outcome is { } o ? new OutcomeView(o.ExitCode, o.OutputTail, o.TimedOut) : null,
             spec.MaxPriceCny,
             [.. (spec.DependsOn ?? []).Select(DependencyView.Of)],
-            spec.Preemption);
+            spec.Preemption,
+            spec.Reservation);
     }
 }
 

@@ -52,6 +52,10 @@ public sealed partial class CurlExampleTests(DevelopmentSilo silo) : IClassFixtu
         ("POST /v1/gangs", 201),                                        // Idempotency-Key train-2026-11-25
         ("GET /v1/gangs/acme.train-2026-11-25", 200),
         ("POST /v1/gangs/acme.train-2026-11-25/cancel", 200),
+        ("POST /v1/reservations", 201),                                 // Idempotency-Key training-window
+        ("GET /v1/reservations/acme.training-window", 200),
+        ("GET /v1/reservations", 200),
+        ("POST /v1/reservations/acme.training-window/cancel", 200),
         ("GET /openapi/v1.json", 200),
     ];
 

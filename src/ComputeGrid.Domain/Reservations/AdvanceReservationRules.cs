@@ -1,0 +1,216 @@
+using System.Text.RegularExpressions;
+using ComputeGrid.Domain.Resources;
+
+namespace ComputeGrid.Domain.Reservations;
+
+/// <summary>What a tenant (not an operator) may reserve.</summary>
+/// <param name="MaxCores">Most cores the tenant's reservations hold at any one instant, all data centers together.</param>
+/// <param name="MaxGpus">Most GPUs (any model) the tenant's reservations hold at any one instant.</param>
+/// <param name="MaxWindow">Longest window, end less start.</param>
+/// <param name="MaxAdvance">Furthest ahead a window may start.</param>
+public sealed record ReservationQuota(int MaxCores, int MaxGpus, TimeSpan MaxWindow, TimeSpan MaxAdvance);
+
+/// <summary>One reservation's window and size, as the quota and a job's use see it.</summary>
+/// <param name="Resources">What it reserves in all.</param>
+/// <param name="Start">When it opens.</param>
+/// <param name="End">When it closes.</param>
+public readonly record struct ReservedSpan(ResourceRequest Resources, DateTimeOffset Start, DateTimeOffset End);
+
+/// <summary>The rules of making an advance reservation and of a job's use of one (pure).</summary>
+public static partial class AdvanceReservationRules
+{
+    /// <summary>Longest reservation id, characters.</summary>
+    public const int MaxIdLength = 128;
+
+    /// <summary>How far in the past a window may start (clocks differ; it then opens at once).</summary>
+    public static readonly TimeSpan StartSlack = TimeSpan.FromMinutes(5);
+
+    /// <summary>True for an id of letters, digits, '.', '_' and '-', 1..128 characters.</summary>
+    public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength } && IdPattern().IsMatch(id);
+
+    /// <summary>
+    /// Checks a new reservation's shape, and for a tenant (<paramref name="quota"/> not null) its quota against the tenant's
+    /// other live reservations (<paramref name="others"/>). Every problem, each naming its field.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> Validate(
+        string reservationId, string tenant, ResourceRequest resources, string? hubId, string? dataCenterId, DateTimeOffset start, DateTimeOffset end,
+        DateTimeOffset now, ReservationQuota? quota, IEnumerable<ReservedSpan> others)
+    {
+        var errors = new List<ValidationError>();
+        if (!IsValidId(reservationId))
+        {
+            errors.Add(new("reservationId", $"must be 1-{MaxIdLength} characters of letters, digits, '.', '_' and '-'"));
+        }
+
+        if (string.IsNullOrWhiteSpace(tenant))
+        {
+            errors.Add(new("tenant", "is required"));
+        }
+
+        if (resources.CpuMillicores < 1)
+        {
+            errors.Add(new("resources.cpuMillicores", "must be at least 1"));
+        }
+
+        if (resources.MemoryMiB < 1)
+        {
+            errors.Add(new("resources.memoryMiB", "must be at least 1"));
+        }
+
+        if (resources.Gpus < 0)
+        {
+            errors.Add(new("resources.gpus", "must not be negative"));
+        }
+        else if (resources.Gpus > 0 && string.IsNullOrWhiteSpace(resources.GpuModel))
+        {
+            errors.Add(new("resources.gpuModel", "is required when gpus is above 0"));
+        }
+
+        if ((hubId is null) == (dataCenterId is null))
+        {
+            errors.Add(new("dataCenterId", "name exactly one of hubId and dataCenterId"));
+        }
+
+        if (end <= start)
+        {
+            errors.Add(new("end", "must be after start"));
+        }
+
+        if (start < now - StartSlack)
+        {
+            errors.Add(new("start", $"is in the past (now is {now:O})"));
+        }
+
+        if (quota is null || errors.Count > 0)
+        {
+            return errors;
+        }
+
+        if (end - start > quota.MaxWindow)
+        {
+            errors.Add(new("end", $"the window is longer than a tenant may reserve ({quota.MaxWindow})"));
+        }
+
+        if (start - now > quota.MaxAdvance)
+        {
+            errors.Add(new("start", $"is further ahead than a tenant may reserve ({quota.MaxAdvance})"));
+        }
+
+        var spans = others.ToList();
+        var (cores, gpus) = PeakOverlap(spans, start, end);
+        if (cores + resources.CpuMillicores > quota.MaxCores * 1000L)
+        {
+            errors.Add(new("resources.cpuMillicores", $"the tenant's reservations would hold {(cores + resources.CpuMillicores) / 1000.0:0.###} cores at once; its quota is {quota.MaxCores}"));
+        }
+
+        if (gpus + resources.Gpus > quota.MaxGpus)
+        {
+            errors.Add(new("resources.gpus", $"the tenant's reservations would hold {gpus + resources.Gpus} GPUs at once; its quota is {quota.MaxGpus}"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Whether a job may name the reservation: it is live, the job's, the job fits one of its data centers' shares, and a
+    /// run of the job's declared run time started at the latest of now and the window's start ends by its end. Null when
+    /// it may; else why, on the field <c>reservation</c>.
+    /// </summary>
+    public static ValidationError? ValidateUse(
+        string reservationId, string jobTenant, ResourceRequest jobResources, TimeSpan runTime, string reservationTenant, bool cancelled,
+        IEnumerable<ResourceRequest> shares, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now)
+    {
+        if (jobTenant != reservationTenant)
+        {
+            return new("reservation", $"no reservation '{reservationId}' of tenant '{jobTenant}'");
+        }
+
+        if (cancelled)
+        {
+            return new("reservation", $"reservation '{reservationId}' was cancelled");
+        }
+
+        if (now >= end)
+        {
+            return new("reservation", $"reservation '{reservationId}' ended at {end:O}");
+        }
+
+        if (!shares.Any(s => AsVector(s).Fits(jobResources)))
+        {
+            return new("reservation", $"the job ({jobResources}) does not fit reservation '{reservationId}' (its largest share at one data center is {shares.OrderByDescending(s => s.CpuMillicores).FirstOrDefault()})");
+        }
+
+        var from = now > start ? now : start;
+        return from + runTime > end
+            ? new("reservation", $"a run of {runTime} from {from:O} would not end before reservation '{reservationId}' closes at {end:O}")
+            : null;
+    }
+
+    /// <summary>
+    /// Allots a hub reservation over its data centers (in the order given, with what each has free over the whole
+    /// window): all at the first that holds it whole; else in shares of the same proportions, each as large as the data
+    /// center's free capacity allows (a GPU reservation only from data centers with that model free). Null when they cannot hold it together.
+    /// </summary>
+    public static IReadOnlyList<(string DataCenterId, ResourceRequest Share)>? Allot(ResourceRequest amount, IReadOnlyList<(string DataCenterId, ResourceVector Free)> candidates)
+    {
+        if (candidates.FirstOrDefault(c => c.Free.Fits(amount)) is { DataCenterId: { } whole })
+        {
+            return [(whole, amount)];
+        }
+
+        var model = amount.EffectiveGpuModel;
+        var (cpu, memory, gpus) = (amount.CpuMillicores, amount.MemoryMiB, amount.Gpus);
+        var shares = new List<(string, ResourceRequest)>();
+        foreach (var (dataCenterId, free) in candidates)
+        {
+            if (cpu <= 0 && memory <= 0 && gpus <= 0)
+            {
+                break;
+            }
+
+            // A share keeps the reservation's proportions, as far as the data center's free capacity goes (a job fits a share).
+            var fraction = Math.Min(1.0, Math.Min((double)Math.Max(0, free.CpuMillicores) / amount.CpuMillicores, (double)Math.Max(0, free.MemoryMiB) / amount.MemoryMiB));
+            var shareGpus = 0;
+            if (model is not null)
+            {
+                shareGpus = Math.Min(gpus, Math.Min(Math.Max(0, free.GpusOf(model)), (int)Math.Floor(fraction * amount.Gpus)));
+                fraction = (double)shareGpus / amount.Gpus;
+            }
+
+            var share = new ResourceRequest(
+                Math.Min(cpu, Math.Min(Math.Max(0, free.CpuMillicores), (long)Math.Ceiling(fraction * amount.CpuMillicores))),
+                Math.Min(memory, Math.Min(Math.Max(0, free.MemoryMiB), (long)Math.Ceiling(fraction * amount.MemoryMiB))),
+                shareGpus,
+                model);
+            if (share.CpuMillicores < 1 || share.MemoryMiB < 1 || (model is not null && share.Gpus < 1))
+            {
+                continue;
+            }
+
+            shares.Add((dataCenterId, share));
+            (cpu, memory, gpus) = (cpu - share.CpuMillicores, memory - share.MemoryMiB, gpus - share.Gpus);
+        }
+
+        return cpu <= 0 && memory <= 0 && gpus <= 0 ? shares : null;
+    }
+
+    /// <summary>The request as a vector (its capacity when it is a reservation's share).</summary>
+    public static ResourceVector AsVector(ResourceRequest r) =>
+        ResourceVector.Of(r.CpuMillicores, r.MemoryMiB, r.EffectiveGpuModel is { } m ? [new(m, r.Gpus)] : null);
+
+    private static (long Millicores, int Gpus) PeakOverlap(IReadOnlyList<ReservedSpan> spans, DateTimeOffset start, DateTimeOffset end)
+    {
+        var (cores, gpus) = (0L, 0);
+        foreach (var at in spans.Select(s => s.Start).Where(s => s > start && s < end).Prepend(start))
+        {
+            var live = spans.Where(s => s.Start <= at && at < s.End).ToList();
+            cores = Math.Max(cores, live.Sum(s => s.Resources.CpuMillicores));
+            gpus = Math.Max(gpus, live.Sum(s => s.Resources.Gpus));
+        }
+
+        return (cores, gpus);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]+$")]
+    private static partial Regex IdPattern();
+}
