@@ -25,9 +25,12 @@ internal sealed partial class RegionGrain
     {
         var plan = Shortlist(spec);
         var wants = WantsLoanFrom(spec, plan);
-        if (wants is null && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
+        var behind = WaitsBehind(spec.Priority);
+        var pass = SubmissionPass();
+        if (wants is null && !behind && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken, pass) is { } placement)
         {
-            Book.Place(jobId, spec, placement);
+            KeepShadow(pass);
+            Book.Place(jobId, spec, placement, clock.Now);
             await WritePlacementsAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
@@ -36,6 +39,12 @@ internal sealed partial class RegionGrain
         await WritePlacementsAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
         UpdateRetryTimer();
+        if (behind)
+        {
+            // Strict priority queued it behind the jobs before it: a queue pass decides when it may start.
+            DrainSoon();
+        }
+
         if (wants is not null)
         {
             await AskAsync([wants], [queued], $"the best place for {jobId} ({spec.Policy}) is in {wants}", cancellationToken);
@@ -59,10 +68,17 @@ internal sealed partial class RegionGrain
         var stuck = new List<WaitingJob>();
         var drained = new List<(string JobId, JobPlacement Placement)>();
         var drainedGangs = new List<(string GangId, int Attempt, List<JobPlacement> Placements)>();
-        var pass = Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        var pass = NewPass();
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
-            if (PassSpent(pass))
+            if (pass.Stopped)
+            {
+                // Strict priority: nothing behind a job that cannot start starts.
+                break;
+            }
+
+            if (PassSpent(started))
             {
                 DrainSoon();
                 break;
@@ -90,9 +106,10 @@ internal sealed partial class RegionGrain
 
             if (queued.Spec.IsWholeGang)
             {
-                if (!await TryPlaceQueuedGangAsync(queued, drainedGangs, cancellationToken))
+                if (!await TryPlaceQueuedGangAsync(queued, drainedGangs, pass, cancellationToken))
                 {
                     stuck.Add(queued);
+                    Blocked(pass, queued);
                 }
 
                 continue;
@@ -105,9 +122,10 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
-            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, cancellationToken) is not { } placement)
+            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, cancellationToken, pass) is not { } placement)
             {
                 stuck.Add(queued);
+                Blocked(pass, queued);
                 continue;
             }
 
@@ -118,9 +136,11 @@ internal sealed partial class RegionGrain
             }
 
             // Written with the pass's other placements, in RegionWritePlan's order: the placement before the queue entry's removal.
-            Book.PlaceFromQueue(queued.JobId, queued.Spec, placement);
+            Book.PlaceFromQueue(queued.JobId, queued.Spec, placement, clock.Now);
             drained.Add((queued.JobId, placement));
         }
+
+        KeepShadow(pass);
 
         await AssignDrainedAsync(drained, cancellationToken);
         await TellPlacedGangsAsync(drainedGangs, cancellationToken);
@@ -141,7 +161,7 @@ internal sealed partial class RegionGrain
         await CarryOutAsync(Loans.ReturnsDue(), cancellationToken);
     }
 
-    private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Topology.TotalCapacity);
+    private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Discipline, Topology.TotalCapacity);
 
     private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now), options.Value.MaxPlacementAttempts);
 
@@ -151,10 +171,25 @@ internal sealed partial class RegionGrain
             ? BorrowPlanner.WantsLoanFrom(spec, View.Best(spec, hub => hub == spec.OriginHub || Loans.MayAsk(hub, clock.Now)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
             : null;
 
-    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves the job at its ranked data centers in turn (on a loan's slice at a peer's); with a <paramref name="pass"/>,
+    /// only where its discipline lets the job start (backfill: not where it would delay the head), and the pass is told.
+    /// </summary>
+    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken, QueuePass? pass = null)
     {
         using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
-        foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
+        var placement = await TryPlaceAtAsync(jobId, spec, plan.Ranked.Where(c => pass is null || pass.MayStart(c.DataCenterId, spec.Resources, spec.RunTime)), plan, cancellationToken);
+        if (placement is not null)
+        {
+            pass?.Started(placement.DataCenterId, spec.Resources, spec.RunTime);
+        }
+
+        return placement;
+    }
+
+    private async Task<JobPlacement?> TryPlaceAtAsync(string jobId, JobSpec spec, IEnumerable<ScoredCandidate> ranked, PlacementShortlist plan, CancellationToken cancellationToken)
+    {
+        foreach (var candidate in ranked.Take(options.Value.MaxPlacementAttempts))
         {
             var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId);
             var energy = Topology.DataCenters[candidate.DataCenterId].Energy;

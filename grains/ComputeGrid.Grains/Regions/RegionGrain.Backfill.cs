@@ -1,0 +1,90 @@
+using ComputeGrid.Domain.Gangs;
+using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
+using ComputeGrid.Domain.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Grains.Regions;
+
+/// <summary>
+/// Queue disciplines (<c>ComputeGrid:QueueDiscipline</c>; <see cref="QueuePass"/> and <see cref="BackfillPlanner"/>
+/// decide). Under backfill the first job a queue pass cannot place gets a shadow start on this region's own data centers,
+/// from the declared ends of this region's jobs there (<see cref="PlacedJob.EndsBy"/>) and the return of capacity it lent
+/// (at the latest when the longest loan term allowed has run from the loan's start); capacity held otherwise counts as
+/// held with no known end. Later jobs of the pass, and submissions until the next pass, start only where they do not
+/// delay it. Under strict priority the pass stops at the first job it cannot place, and a submission is placed at once
+/// only when no waiting job has its priority or higher. Nothing here is persisted: each pass plans again.
+/// </summary>
+internal sealed partial class RegionGrain
+{
+    /// <summary>The head the last queue pass protected (backfill), kept for the submissions until the next pass.</summary>
+    private ShadowStart? _shadow;
+
+    private QueueDiscipline Discipline => options.Value.QueueDiscipline;
+
+    /// <summary>A queue pass's state: a fresh one (no head yet) for the queue's drain.</summary>
+    private QueuePass NewPass() => new(Discipline, clock.Now);
+
+    /// <summary>
+    /// The discipline's state for submissions between passes: the last pass's head stays protected while it waits (a
+    /// submission that would delay it waits in the queue instead).
+    /// </summary>
+    private QueuePass SubmissionPass()
+    {
+        var pass = NewPass();
+        pass.Protect(_shadow is { } shadow && _queue.ContainsKey(shadow.JobId) ? shadow : null);
+        return pass;
+    }
+
+    /// <summary>Under strict priority, true while a job of <paramref name="priority"/> or higher waits: a submission of that priority queues behind it.</summary>
+    private bool WaitsBehind(int priority) =>
+        Discipline == QueueDiscipline.StrictPriority && _queue.Values.Any(q => q.Spec.Priority >= priority);
+
+    /// <summary>Keeps what a pass (a queue pass, or a submission's) left of its head's protection for the submissions after it.</summary>
+    private void KeepShadow(QueuePass pass)
+    {
+        if (pass.Shadow is { } shadow && !ReferenceEquals(shadow, _shadow))
+        {
+            LogShadow(logger, HubId, shadow.JobId, shadow.DataCenterId, shadow.At, shadow.Spare);
+        }
+
+        _shadow = pass.Shadow;
+    }
+
+    /// <summary>A job the pass could not place: the discipline's consequence (strict priority stops; backfill may make it the head).</summary>
+    private void Blocked(QueuePass pass, WaitingJob job) => pass.Blocked(() => ShadowFor(job));
+
+    /// <summary>
+    /// The job's shadow start over this region's own data centers it could run in (free capacity aside); a gang asks for
+    /// all its members in one data center.
+    /// </summary>
+    private ShadowStart? ShadowFor(WaitingJob job)
+    {
+        var one = job.Spec.IsWholeGang ? job.Spec with { Gang = null } : job.Spec;
+        var plan = PlacementEngine.Plan(one, Topology, View.DataCenters.Where(d => d.Spec.HubId == HubId));
+        var sites = plan.Ranked.Select(c => c.DataCenterId)
+            .Concat(plan.Excluded.Where(e => e.Constraint == "capacity").Select(e => e.DataCenterId))
+            .Select(id => new BackfillSite(id, View.FreeAt(id) ?? ResourceVector.Zero))
+            .ToList();
+        return sites.Count == 0 ? null : BackfillPlanner.Shadow(job.JobId, GangRules.WholeRequest(job.Spec), job.Spec.RunTime, sites, FutureChanges(), clock.Now);
+    }
+
+    /// <summary>When capacity on this region's own data centers frees: its own jobs' declared ends, and what it lent coming back.</summary>
+    private IEnumerable<CapacityChange> FutureChanges()
+    {
+        var now = clock.Now;
+        var own = Topology.DataCentersOf(HubId).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+
+        // The lender's book does not keep a loan's term: a lent slice comes back at the latest when the longest term
+        // allowed has run from the loan's start (returned earlier, it is free earlier, and the next pass sees it).
+        var lent = Loans.Lent.Values.SelectMany(l => l.Slices
+            .Where(s => own.Contains(s.DataCenterId))
+            .Select(s => CapacityChange.Freed(Later(l.Since + loanOptions.Value.MaxTerm, now), s.DataCenterId, s.Amount)));
+        return Book.DeclaredEnds(own.Contains, now).Concat(lent);
+    }
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{HubId}: backfill protects job {JobId}'s start at {DataCenterId} at {At} (leaving {Spare} free)")]
+    private static partial void LogShadow(ILogger logger, string hubId, string jobId, string dataCenterId, DateTimeOffset at, ResourceVector spare);
+}
