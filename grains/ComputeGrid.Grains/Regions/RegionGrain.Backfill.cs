@@ -51,6 +51,30 @@ internal sealed partial class RegionGrain
         _shadow = pass.Shadow;
     }
 
+    /// <summary>
+    /// Submissions that had to wait while no head is protected (no pass since, or the last one found none): the first of
+    /// them with a shadow start is protected at once, so the submissions right behind it cannot take its place before the
+    /// next queue pass, which is asked for and decides the head in the queue's order.
+    /// </summary>
+    private void ProtectWaiting(IEnumerable<WaitingJob> waiting)
+    {
+        if (Discipline != QueueDiscipline.Backfill || (_shadow is { } shadow && _queue.ContainsKey(shadow.JobId)))
+        {
+            return;
+        }
+
+        foreach (var job in waiting)
+        {
+            if (ShadowFor(job) is { } head)
+            {
+                _shadow = head;
+                LogShadow(logger, HubId, head.JobId, head.DataCenterId, head.At, head.Spare);
+                DrainSoon();
+                return;
+            }
+        }
+    }
+
     /// <summary>A job the pass could not place: the discipline's consequence (strict priority stops; backfill may make it the head).</summary>
     private void Blocked(QueuePass pass, WaitingJob job) => pass.Blocked(() => ShadowFor(job));
 

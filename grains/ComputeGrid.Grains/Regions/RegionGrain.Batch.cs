@@ -184,6 +184,7 @@ internal sealed partial class RegionGrain
             // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
             if (queued.Where(q => !wanting.ContainsKey(q.Index)).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
             {
+                ProtectWaiting(stuck);
                 await ReclaimAsync(stuck, cancellationToken);
                 if (stuck.Exists(j => j.Spec.Preemption != PreemptionPolicy.Never))
                 {

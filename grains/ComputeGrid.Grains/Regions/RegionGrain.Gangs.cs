@@ -75,9 +75,10 @@ internal sealed partial class RegionGrain
             return new GangPlaceResult(PlaceOutcome.Placed, placements, SubmitRefusal.None, [], where);
         }
 
-        Book.Enqueue(gangId, wholeSpec, clock.Now);
+        var queued = Book.Enqueue(gangId, wholeSpec, clock.Now);
         await WritePlacementsAsync(cancellationToken);
         UpdateRetryTimer();
+        ProtectWaiting([queued]);
         if (wholeSpec.Preemption != PreemptionPolicy.Never || behind)
         {
             DrainSoon();

@@ -51,6 +51,8 @@ internal sealed partial class RegionGrain
             return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {wants}: waiting in {HubId}'s queue while {HubId} borrows capacity there");
         }
 
+        ProtectWaiting([queued]);
+
         // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
         await ReclaimAsync([queued], cancellationToken);
         return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, []);

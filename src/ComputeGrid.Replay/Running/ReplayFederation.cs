@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
@@ -44,9 +45,10 @@ public sealed class ReplayFederation : IAsyncDisposable
     /// <param name="loansEnabled">Whether hubs may borrow from each other.</param>
     /// <param name="streamPoll">How often the loan streams' pulling agent polls its queues, wall clock (Orleans' default is 100 ms).</param>
     /// <param name="offerWindow">How long a borrower collects offers at most, wall clock (it closes earlier when every asked peer answered).</param>
+    /// <param name="discipline">The queue discipline its regions run.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ReplayFederation> StartAsync(
-        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, CancellationToken cancellationToken)
+        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, QueueDiscipline discipline, CancellationToken cancellationToken)
     {
         var time = new FakeTimeProvider(start);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -64,6 +66,7 @@ public sealed class ReplayFederation : IAsyncDisposable
             silo.AddMemoryStreams(GridStreams.Provider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = streamPoll)));
             silo.UseInMemoryReminderService();
             silo.AddComputeGrid(topology);
+            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = discipline);
             silo.Services.Configure<LoanOptions>(o =>
             {
                 o.Enabled = loansEnabled;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Mapping;
 using ComputeGrid.Replay.Traces;
@@ -41,6 +42,9 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// </summary>
     public TimeSpan IdleLimit { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>The queue discipline the federation's regions run (<c>ComputeGrid:QueueDiscipline</c>). Default backfill, the federation's own default.</summary>
+    public QueueDiscipline Discipline { get; init; } = QueueDiscipline.Backfill;
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -63,7 +67,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     {
         var wall = Stopwatch.StartNew();
         var phases = new PhaseClock();
-        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, cancellationToken);
+        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, settings.Discipline, cancellationToken);
         phases.Lap(Phase.Startup);
         var time = federation.Time;
         var executor = federation.Executor;
@@ -139,6 +143,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut)
         {
             Phases = phases.Totals,
+            Discipline = settings.Discipline,
         };
     }
 
