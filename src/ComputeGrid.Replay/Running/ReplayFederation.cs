@@ -20,11 +20,19 @@ namespace ComputeGrid.Replay.Running;
 /// </summary>
 public sealed class ReplayFederation : IAsyncDisposable
 {
-    private readonly IHost _host;
+    /// <summary>
+    /// How long a region's queue pass may wait after a capacity notice before it runs, wall clock (the region coalesces
+    /// the notices that arrive within 50 ms into one pass), with a margin.
+    /// </summary>
+    private static readonly TimeSpan PassDelay = TimeSpan.FromMilliseconds(60);
 
-    private ReplayFederation(IHost host, FakeTimeProvider time)
+    private readonly IHost _host;
+    private readonly IReadOnlyList<string> _hubs;
+
+    private ReplayFederation(IHost host, FakeTimeProvider time, IReadOnlyList<string> hubs)
     {
         _host = host;
+        _hubs = hubs;
         Time = time;
         Grid = new ComputeGridClient(host.Services.GetRequiredService<IClusterClient>());
         Executor = host.Services.GetRequiredService<ReplayExecutor>();
@@ -81,7 +89,7 @@ public sealed class ReplayFederation : IAsyncDisposable
 
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var federation = new ReplayFederation(host, time);
+        var federation = new ReplayFederation(host, time, [.. topology.Hubs.Keys]);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while ((await federation.Grid.Admin.GetDirectoryAsync(cancellationToken)).DataCenters.Count < topology.DataCenters.Count)
         {
@@ -94,6 +102,19 @@ public sealed class ReplayFederation : IAsyncDisposable
         }
 
         return federation;
+    }
+
+    /// <summary>
+    /// Returns once the queue passes that capacity freed a moment ago asked for have run: after the regions' coalescing
+    /// delay, a call to every region, which waits for a pass under way (a region takes one call at a time). Without it the
+    /// virtual clock moved on from a job's end before the waiting jobs could take the capacity it freed.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async Task QueuePassesAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(PassDelay, cancellationToken);
+        var grains = _host.Services.GetRequiredService<IGrainFactory>();
+        await Task.WhenAll(_hubs.Select(h => grains.GetGrain<IRegionGrain>(h).GetQueueAsync(cancellationToken)));
     }
 
     /// <inheritdoc />

@@ -95,12 +95,20 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
             }
 
             var due = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
+            var finished = executor.Finished;
             if (due > time.GetUtcNow())
             {
                 time.SetUtcNow(due);
             }
 
             await QuietAsync(executor, cancellationToken);
+            if (executor.Finished != finished && accepted.Count - executor.Started > 0)
+            {
+                // Jobs ended and others wait: the capacity they freed goes to the waiting jobs before the clock moves on.
+                await federation.QueuePassesAsync(cancellationToken);
+                await QuietAsync(executor, cancellationToken);
+            }
+
             phases.Lap(Phase.Events);
             if (time.GetUtcNow() >= nextSample)
             {
