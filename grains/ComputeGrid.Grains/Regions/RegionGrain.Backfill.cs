@@ -20,6 +20,9 @@ internal sealed partial class RegionGrain
     /// <summary>The head the last queue pass protected (backfill), kept for the submissions until the next pass.</summary>
     private ShadowStart? _shadow;
 
+    /// <summary>The future capacity changes last gathered, when and with how many placed jobs: gathered again a second later, or once a job was placed or released.</summary>
+    private (DateTimeOffset At, int Placed, List<CapacityChange> Changes)? _changes;
+
     private QueueDiscipline Discipline => options.Value.QueueDiscipline;
 
     /// <summary>A queue pass's state: a fresh one (no head yet) for the queue's drain.</summary>
@@ -90,7 +93,22 @@ internal sealed partial class RegionGrain
             .Concat(plan.Excluded.Where(e => e.Constraint == "capacity").Select(e => e.DataCenterId))
             .Select(id => new BackfillSite(id, View.FreeAt(id) ?? ResourceVector.Zero))
             .ToList();
-        return sites.Count == 0 ? null : BackfillPlanner.Shadow(job.JobId, GangRules.WholeRequest(job.Spec), job.Spec.RunTime, sites, FutureChanges(), clock.Now);
+        return sites.Count == 0 ? null : BackfillPlanner.Shadow(job.JobId, GangRules.WholeRequest(job.Spec), job.Spec.RunTime, sites, CurrentChanges(), clock.Now);
+    }
+
+    /// <summary>
+    /// <see cref="FutureChanges"/>, gathered once for the blocked jobs of a pass (a walk over every placed job) and again
+    /// only a second later (a change already past counts as now) or once a job was placed or released.
+    /// </summary>
+    private List<CapacityChange> CurrentChanges()
+    {
+        if (_changes is not { } known || clock.Now - known.At > TimeSpan.FromSeconds(1) || known.Placed != _placed.Count)
+        {
+            known = (clock.Now, _placed.Count, FutureChanges().ToList());
+            _changes = known;
+        }
+
+        return known.Changes;
     }
 
     /// <summary>When capacity on this region's own data centers frees: its own jobs' declared ends, and what it lent coming back.</summary>

@@ -131,7 +131,7 @@ internal sealed partial class RegionGrain
         {
             var spec = asks[i].Spec;
             var plan = Shortlist(spec);
-            if (await TryPlaceAsync(asks[i].JobId, spec, plan, cancellationToken, pass) is { } placement)
+            if (await TryPlaceAsync(asks[i].JobId, spec, plan, pass, cancellationToken) is { } placement)
             {
                 placed[i] = placement;
             }

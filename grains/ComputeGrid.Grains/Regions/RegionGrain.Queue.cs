@@ -27,7 +27,7 @@ internal sealed partial class RegionGrain
         var wants = WantsLoanFrom(spec, plan);
         var behind = WaitsBehind(spec.Priority);
         var pass = SubmissionPass();
-        if (wants is null && !behind && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken, pass) is { } placement)
+        if (wants is null && !behind && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, pass, cancellationToken) is { } placement)
         {
             KeepShadow(pass);
             Book.Place(jobId, spec, placement, clock.Now);
@@ -72,6 +72,7 @@ internal sealed partial class RegionGrain
         var drainedGangs = new List<(string GangId, int Attempt, List<JobPlacement> Placements)>();
         var started = Stopwatch.GetTimestamp();
         var pass = NewPass();
+        var cutShort = false;
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
             if (pass.Stopped)
@@ -83,6 +84,7 @@ internal sealed partial class RegionGrain
             if (PassSpent(started))
             {
                 DrainSoon();
+                cutShort = true;
                 break;
             }
 
@@ -124,7 +126,7 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
-            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, cancellationToken, pass) is not { } placement)
+            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, pass, cancellationToken) is not { } placement)
             {
                 stuck.Add(queued);
                 Blocked(pass, queued);
@@ -142,7 +144,11 @@ internal sealed partial class RegionGrain
             drained.Add((queued.JobId, placement));
         }
 
-        KeepShadow(pass);
+        if (pass.Shadow is not null || !cutShort)
+        {
+            // A pass cut short before it met a head leaves the last one protected until the pass after it.
+            KeepShadow(pass);
+        }
 
         await AssignDrainedAsync(drained, cancellationToken);
         await TellPlacedGangsAsync(drainedGangs, cancellationToken);
@@ -177,7 +183,7 @@ internal sealed partial class RegionGrain
     /// Reserves the job at its ranked data centers in turn (on a loan's slice at a peer's); with a <paramref name="pass"/>,
     /// only where its discipline lets the job start (backfill: not where it would delay the head), and the pass is told.
     /// </summary>
-    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken, QueuePass? pass = null)
+    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, QueuePass? pass, CancellationToken cancellationToken)
     {
         using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
         var placement = await TryPlaceAtAsync(jobId, spec, plan.Ranked.Where(c => pass is null || pass.MayStart(c.DataCenterId, spec.Resources, spec.RunTime)), plan, cancellationToken);
