@@ -154,9 +154,6 @@ public static class BackfillPlanner
 /// <param name="now">The pass's present.</param>
 public sealed class QueuePass(QueueDiscipline discipline, DateTimeOffset now)
 {
-    /// <summary>The pass's discipline.</summary>
-    public QueueDiscipline Discipline => discipline;
-
     /// <summary>True once strict priority met a job it could not place: the pass tries no more jobs.</summary>
     public bool Stopped { get; private set; }
 
