@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Load;
 using ComputeGrid.Replay.Mapping;
@@ -44,12 +45,17 @@ var capacityScale = new Option<double?>("--capacity-scale") { Description = "Eve
 var speedup = new Option<double?>("--speedup") { Description = "Arrivals compressed this many times (run times unchanged), instead of --load; at least 1" };
 var withOptimum = new Option<bool>("--optimum") { Description = "Compute the offline optimum (LP lower bounds on carbon and cost) and compare every policy with it", DefaultValueFactory = _ => true };
 var maxWait = new Option<double>("--max-wait") { Description = "The optimum's wait bound, hours: each job's work is done within [arrival, arrival + max wait + run time]", DefaultValueFactory = _ => 24 };
+var disciplineList = new Option<string>("--queue-discipline", "--queue-disciplines")
+{
+    Description = "Comma-separated queue disciplines the federation's regions run, each a replay of its own: backfill, fair-share, strict-priority (docs/scheduling.md#backfill)",
+    DefaultValueFactory = _ => "backfill",
+};
 var slotMinutes = new Option<double>("--slot-minutes") { Description = "The optimum's time slot, minutes (capacity holds on each slot's average)", DefaultValueFactory = _ => 60 };
 
 var root = new RootCommand("Replays a workload trace through an in-process ComputeGrid federation and compares placement policies.")
 {
     trace, maxJobs, skipJobs, policies, output, origins, gpuModel, trainingGpuModel, gpuMap, nodeList, memoryPerCore, settle, streamPoll, arrivalWindow, budget, topologyPath,
-    loads, capacityScale, speedup, withOptimum, maxWait, slotMinutes,
+    loads, capacityScale, speedup, withOptimum, maxWait, slotMinutes, disciplineList,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -71,10 +77,12 @@ root.SetAction(async (parse, cancellationToken) =>
 
     OriginRule rule;
     IReadOnlyDictionary<string, string> gpuOverrides;
+    IReadOnlyList<QueueDiscipline> disciplines;
     try
     {
         rule = OriginRule.Parse(parse.GetValue(origins)!);
         gpuOverrides = GpuModelRule.ParseTable(parse.GetValue(gpuMap)!);
+        disciplines = DisciplineComparison.Parse(parse.GetValue(disciplineList)!);
     }
     catch (Exception e) when (e is FormatException or ArgumentException)
     {
@@ -153,6 +161,7 @@ root.SetAction(async (parse, cancellationToken) =>
     // The trace's short name for the closing lines: kth, openb.
     var traceName = mapper.TenantPrefix.Split('_')[0];
     var lines = new List<string>();
+    var disciplineRows = new List<DisciplineRow>();
     var violations = false;
     foreach (var (plan, scale, compress) in scenarios)
     {
@@ -164,90 +173,106 @@ root.SetAction(async (parse, cancellationToken) =>
             console.MarkupLineInterpolated($"[bold]Load {load:F3}[/]{(plan is null ? string.Empty : $" (asked {plan.Target:F2})")}: capacity x {scale:G4}, arrivals compressed {compress:G4}x.");
         }
 
-        var runner = new ReplayRunner(loaded, settings);
-        var results = new List<PolicyResult>();
-        if (redirected)
-        {
-            foreach (var policy in chosen)
-            {
-                console.WriteLine($"{policy.Name()}: replaying {runJobs.Count} jobs");
-                results.Add(await runner.RunAsync(runJobs, policy, _ => { }, cancellationToken));
-            }
-        }
-        else
-        {
-            await console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async ctx =>
-                {
-                    var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask(p.Name(), autoStart: false, maxValue: Math.Max(1, runJobs.Count)));
-                    foreach (var policy in chosen)
-                    {
-                        var task = tasks[policy];
-                        task.StartTask();
-                        results.Add(await runner.RunAsync(runJobs, policy, n => task.Value = n, cancellationToken));
-                        task.Value = task.MaxValue;
-                        task.StopTask();
-                    }
-                });
-        }
-
         OptimumResult? optimum = null;
-        if (parse.GetValue(withOptimum))
+        foreach (var discipline in disciplines)
         {
-            optimum = OfflineOptimum.Solve([.. requests.Select((r, i) => new OptimumJob(r, runJobs[i].Submit))], loaded, optimumSettings);
+            var runner = new ReplayRunner(loaded, settings with { Discipline = discipline });
+            var results = new List<PolicyResult>();
+            if (redirected)
+            {
+                foreach (var policy in chosen)
+                {
+                    console.WriteLine($"{policy.Name()} ({discipline.Name()}): replaying {runJobs.Count} jobs");
+                    results.Add(await runner.RunAsync(runJobs, policy, _ => { }, cancellationToken));
+                }
+            }
+            else
+            {
+                await console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async ctx =>
+                    {
+                        var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask($"{p.Name()} ({discipline.Name()})", autoStart: false, maxValue: Math.Max(1, runJobs.Count)));
+                        foreach (var policy in chosen)
+                        {
+                            var task = tasks[policy];
+                            task.StartTask();
+                            results.Add(await runner.RunAsync(runJobs, policy, n => task.Value = n, cancellationToken));
+                            task.Value = task.MaxValue;
+                            task.StopTask();
+                        }
+                    });
+            }
+
+            if (parse.GetValue(withOptimum) && optimum is null)
+            {
+                optimum = OfflineOptimum.Solve([.. requests.Select((r, i) => new OptimumJob(r, runJobs[i].Submit))], loaded, optimumSettings);
+            }
+
+            var mapping = new[]
+            {
+                $"Mapping: users spread over origin hubs by weight ({string.Join(", ", rule.Weights.Select(w => FormattableString.Invariant($"{w.Key} {w.Value}")))}) by a stable hash of the user (Alibaba: of the pod name, as the pod list names no user; the tenant is the QoS class); a GPU job only over hubs with its GPU model.",
+                $"Mapping: processors x 1000 millicores; memory from the trace, else {mapper.MemoryMiBPerCore} MiB per core; a fractional GPU counts as one; QoS LS is Regional (20 ms), everything else Batch; run time from the trace, at most 30 days.",
+                mapper.GpuModels?.Describe() ?? $"Mapping: trace GPUs become {mapper.GpuModel} GPUs (no node list).",
+                $"Replay: virtual clock from event to event; newly waiting jobs get {settings.Settle.TotalMilliseconds} ms of wall time to be placed before virtual time moves on.",
+                FormattableString.Invariant($"Optimum: LP relaxation over {optimumSettings.Slot.TotalMinutes:F0}-minute slots, each job's work within [arrival, arrival + {optimumSettings.MaxWait.TotalHours:G4} h + run time] (docs/evaluation.md)."),
+            };
+            var command = $"dotnet run -c Release --project src/ComputeGrid.Replay -- {string.Join(' ', args)}";
+            var built = ReplayReport.Build(file.Name, read, runJobs.Count, command, results, loaded, mapping, inventory is null ? null : $"{nodes!.Name}: {inventory.Describe()}");
+            var comparison = LoadComparison.Build(traceName, load, optimum, built.Rows);
+            var report = built with { Load = plan, Comparison = comparison };
+            var dir = scenarios.Count > 1 || plan is not null
+                ? new DirectoryInfo(Path.Combine(parse.GetValue(output)!.FullName, FormattableString.Invariant($"load-{plan?.Target ?? load:0.###}")))
+                : parse.GetValue(output)!;
+            if (disciplines.Count > 1)
+            {
+                // One report per discipline: the policies' rows and savings compare runs under the same discipline.
+                dir = new DirectoryInfo(Path.Combine(dir.FullName, discipline.Name()));
+            }
+
+            dir.Create();
+            var gpu = results.SelectMany(r => r.Jobs).Any(j => j.GpuHours > 0);
+            var charts = new List<string>();
+            foreach (var result in results)
+            {
+                var name = $"utilisation-{result.Policy.Name()}.svg";
+                await File.WriteAllTextAsync(Path.Combine(dir.FullName, name), SvgCharts.Utilisation($"{file.Name}: {(gpu ? "GPU" : "CPU")} utilisation per hub, {result.Policy.Name()}", result.Samples, gpu), cancellationToken);
+                charts.Add(name);
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, "carbon.svg"), SvgCharts.Carbon($"{file.Name}: carbon per policy (kgCO2)", report.Rows), cancellationToken);
+            charts.Insert(0, "carbon.svg");
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.md"), report.ToMarkdown(charts), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.json"), report.ToJson(), cancellationToken);
+
+            ReplayConsole.Write(console, ReplayConsole.PolicyTable(report.Rows), redirected);
+            ReplayConsole.Write(console, ReplayConsole.UtilisationTable(report.Rows), redirected);
+            foreach (var r in results)
+            {
+                console.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
+            }
+
+            if (optimum is not null)
+            {
+                console.MarkupLineInterpolated($"Optimum: carbon >= {(optimum.Carbon.Feasible ? optimum.Carbon.Value.ToString("N1", System.Globalization.CultureInfo.InvariantCulture) : "infeasible")} kgCO2, cost >= {(optimum.Cost.Feasible ? optimum.Cost.Value.ToString("N1", System.Globalization.CultureInfo.InvariantCulture) : "infeasible")} CNY; {optimum.Describe()}");
+            }
+
+            if (comparison.Rows.Count > 0)
+            {
+                ReplayConsole.Write(console, comparison.ToTable(), redirected);
+            }
+
+            console.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
+            lines.Add((disciplines.Count > 1 ? discipline.Name() + ": " : string.Empty) + comparison.Line());
+            disciplineRows.AddRange(results.Select(r => DisciplineComparison.Row(traceName, load, r, loaded)));
+            violations |= report.Rows.Any(r => r.LatencyViolations > 0);
         }
+    }
 
-        var mapping = new[]
-        {
-            $"Mapping: users spread over origin hubs by weight ({string.Join(", ", rule.Weights.Select(w => FormattableString.Invariant($"{w.Key} {w.Value}")))}) by a stable hash of the user (Alibaba: of the pod name, as the pod list names no user; the tenant is the QoS class); a GPU job only over hubs with its GPU model.",
-            $"Mapping: processors x 1000 millicores; memory from the trace, else {mapper.MemoryMiBPerCore} MiB per core; a fractional GPU counts as one; QoS LS is Regional (20 ms), everything else Batch; run time from the trace, at most 30 days.",
-            mapper.GpuModels?.Describe() ?? $"Mapping: trace GPUs become {mapper.GpuModel} GPUs (no node list).",
-            $"Replay: virtual clock from event to event; newly waiting jobs get {settings.Settle.TotalMilliseconds} ms of wall time to be placed before virtual time moves on.",
-            FormattableString.Invariant($"Optimum: LP relaxation over {optimumSettings.Slot.TotalMinutes:F0}-minute slots, each job's work within [arrival, arrival + {optimumSettings.MaxWait.TotalHours:G4} h + run time] (docs/evaluation.md)."),
-        };
-        var command = $"dotnet run -c Release --project src/ComputeGrid.Replay -- {string.Join(' ', args)}";
-        var built = ReplayReport.Build(file.Name, read, runJobs.Count, command, results, loaded, mapping, inventory is null ? null : $"{nodes!.Name}: {inventory.Describe()}");
-        var comparison = LoadComparison.Build(traceName, load, optimum, built.Rows);
-        var report = built with { Load = plan, Comparison = comparison };
-        var dir = scenarios.Count > 1 || plan is not null
-            ? new DirectoryInfo(Path.Combine(parse.GetValue(output)!.FullName, FormattableString.Invariant($"load-{plan?.Target ?? load:0.###}")))
-            : parse.GetValue(output)!;
-        dir.Create();
-        var gpu = results.SelectMany(r => r.Jobs).Any(j => j.GpuHours > 0);
-        var charts = new List<string>();
-        foreach (var result in results)
-        {
-            var name = $"utilisation-{result.Policy.Name()}.svg";
-            await File.WriteAllTextAsync(Path.Combine(dir.FullName, name), SvgCharts.Utilisation($"{file.Name}: {(gpu ? "GPU" : "CPU")} utilisation per hub, {result.Policy.Name()}", result.Samples, gpu), cancellationToken);
-            charts.Add(name);
-        }
-
-        await File.WriteAllTextAsync(Path.Combine(dir.FullName, "carbon.svg"), SvgCharts.Carbon($"{file.Name}: carbon per policy (kgCO2)", report.Rows), cancellationToken);
-        charts.Insert(0, "carbon.svg");
-        await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.md"), report.ToMarkdown(charts), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(dir.FullName, "report.json"), report.ToJson(), cancellationToken);
-
-        ReplayConsole.Write(console, ReplayConsole.PolicyTable(report.Rows), redirected);
-        ReplayConsole.Write(console, ReplayConsole.UtilisationTable(report.Rows), redirected);
-        foreach (var r in results)
-        {
-            console.MarkupLineInterpolated($"[grey]{r.Policy.Name()}: {r.WallTime.TotalSeconds:F1} s wall ({string.Join(", ", r.Phases.Select(p => FormattableString.Invariant($"{p.Key} {p.Value.TotalSeconds:F1} s")))})[/]");
-        }
-
-        if (optimum is not null)
-        {
-            console.MarkupLineInterpolated($"Optimum: carbon >= {(optimum.Carbon.Feasible ? optimum.Carbon.Value.ToString("N1", System.Globalization.CultureInfo.InvariantCulture) : "infeasible")} kgCO2, cost >= {(optimum.Cost.Feasible ? optimum.Cost.Value.ToString("N1", System.Globalization.CultureInfo.InvariantCulture) : "infeasible")} CNY; {optimum.Describe()}");
-        }
-
-        if (comparison.Rows.Count > 0)
-        {
-            ReplayConsole.Write(console, comparison.ToTable(), redirected);
-        }
-
-        console.MarkupLineInterpolated($"Report: {Path.Combine(dir.FullName, "report.md")} (and report.json, {charts.Count} SVG charts)");
-        lines.Add(comparison.Line());
-        violations |= report.Rows.Any(r => r.LatencyViolations > 0);
+    if (disciplines.Count > 1)
+    {
+        ReplayConsole.Write(console, DisciplineComparison.ToTable(disciplineRows), redirected);
+        await File.WriteAllTextAsync(Path.Combine(parse.GetValue(output)!.FullName, "disciplines.md"), DisciplineComparison.ToMarkdown(disciplineRows), cancellationToken);
     }
 
     console.MarkupLineInterpolated($"[grey]Citation: {read.Citation}[/]");

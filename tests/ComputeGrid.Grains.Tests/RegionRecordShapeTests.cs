@@ -51,6 +51,20 @@ public class RegionRecordShapeTests
         Assert.Equal(serializer.SerializeToArray(before), serializer.SerializeToArray(after));
     }
 
+    [Fact]
+    public void A_placed_jobs_declared_end_is_stored_with_it_and_a_placement_without_one_loads_with_none()
+    {
+        var serializer = Serializer();
+        var placement = new ComputeGrid.Domain.Placement.JobPlacement("dc-1", "gansu", "test", 10, ComputeGrid.Domain.Accounting.Footprint.Zero, new ComputeGrid.Domain.Topology.EnergyProfile(1.2, 0.5, 0.4, 0.4));
+        var placed = new PlacedJob("t", new ComputeGrid.Domain.Resources.ResourceRequest(1000, 1024), placement) { Priority = 5, EndsBy = At };
+
+        var read = serializer.Deserialize<PlacedJob>(serializer.SerializeToArray(placed))!;
+        var unknown = serializer.Deserialize<PlacedJob>(serializer.SerializeToArray(placed with { EndsBy = null }))!;
+
+        Assert.Equal((5, At), (read.Priority, read.EndsBy));
+        Assert.Equal((5, (DateTimeOffset?)null), (unknown.Priority, unknown.EndsBy));
+    }
+
     private static RegionLoanBook Load(RegionRecord record) =>
         record.LoadLoans(
             "yangtze",

@@ -89,6 +89,23 @@ public sealed class SiloStartupTests
     }
 
     [Fact]
+    public void A_queue_discipline_that_is_none_of_the_three_fails_start_up_naming_them_and_the_default_is_backfill()
+    {
+        var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions { QueueDiscipline = (Domain.Placement.QueueDiscipline)7 });
+
+        Assert.Contains("ComputeGrid:QueueDiscipline must be one of Backfill, FairShare, StrictPriority", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(Domain.Placement.QueueDiscipline.Backfill, new ComputeGridOptions().QueueDiscipline);
+    }
+
+    [Fact]
+    public void A_queue_discipline_is_read_by_name_from_configuration()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("ComputeGrid:QueueDiscipline", "StrictPriority")]).Build();
+
+        Assert.Equal(Domain.Placement.QueueDiscipline.StrictPriority, configuration.GetSection(ComputeGridOptions.Section).Get<ComputeGridOptions>()!.QueueDiscipline);
+    }
+
+    [Fact]
     public async Task A_silo_told_to_stop_reports_itself_unhealthy_at_once_so_no_new_request_is_routed_to_it()
     {
         using var stopping = new CancellationTokenSource();

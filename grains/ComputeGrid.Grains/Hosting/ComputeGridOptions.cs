@@ -1,3 +1,4 @@
+using ComputeGrid.Domain.Placement;
 using Microsoft.Extensions.Options;
 
 namespace ComputeGrid.Grains.Hosting;
@@ -64,6 +65,14 @@ public sealed class ComputeGridOptions
     /// and keeps the waiting job waiting longer.
     /// </summary>
     public TimeSpan PreemptionNotice { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How a region's queue pass orders its waiting jobs and which it lets start: <c>Backfill</c> (default; fair-share
+    /// order, and a later job starts only if it does not delay the head's earliest start, from declared run times),
+    /// <c>FairShare</c> (fair-share order, first fit: a stream of small jobs can keep a big one waiting) or
+    /// <c>StrictPriority</c> (priority then arrival, the pass stops at the first job it cannot place). docs/scheduling.md#backfill.
+    /// </summary>
+    public QueueDiscipline QueueDiscipline { get; set; } = QueueDiscipline.Backfill;
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
@@ -120,6 +129,11 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.PreemptionNotice < TimeSpan.Zero || options.PreemptionNotice > TimeSpan.FromHours(1))
         {
             failures.Add($"ComputeGrid:PreemptionNotice must be between 00:00:00 and 01:00:00 (was {options.PreemptionNotice})");
+        }
+
+        if (!Enum.IsDefined(options.QueueDiscipline))
+        {
+            failures.Add($"ComputeGrid:QueueDiscipline must be one of {string.Join(", ", Enum.GetNames<QueueDiscipline>())} (was {(int)options.QueueDiscipline})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

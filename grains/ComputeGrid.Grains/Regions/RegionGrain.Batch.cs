@@ -63,12 +63,21 @@ internal sealed partial class RegionGrain
         var wanting = new Dictionary<int, string>();
         var oneByOne = new List<int>();
         var byDataCenter = new Dictionary<string, List<(int Index, ScoredCandidate Candidate, PlacementShortlist Plan)>>(StringComparer.Ordinal);
+        var pass = SubmissionPass();
+        var behind = false;
         foreach (var i in toPlace)
         {
             var spec = asks[i].Spec;
             if (YieldsToPreemption(asks[i].JobId, spec.Priority))
             {
                 // Room a preemption made is held for the job it was made for: this one queues.
+                continue;
+            }
+
+            if (WaitsBehind(spec.Priority))
+            {
+                // Strict priority: it queues behind the waiting jobs of its priority or higher.
+                behind = true;
                 continue;
             }
 
@@ -82,10 +91,11 @@ internal sealed partial class RegionGrain
             {
                 wanting[i] = hub;
             }
-            else if (plan.Ranked is [{ } best, ..] && best.HubId == HubId && View.FreeAt(best.DataCenterId) is { } free)
+            else if (plan.Ranked is [{ } best, ..] && best.HubId == HubId && View.FreeAt(best.DataCenterId) is { } free && pass.MayStart(best.DataCenterId, spec.Resources, spec.RunTime))
             {
-                // Count the batch's earlier jobs against our view, so they spread as they would one after another.
+                // Count the batch's earlier jobs against our view (and a protected head's spare), so they spread as they would one after another.
                 View.See(best.DataCenterId, free.Minus(spec.Resources));
+                pass.Started(best.DataCenterId, spec.Resources, spec.RunTime);
                 (byDataCenter.TryGetValue(best.DataCenterId, out var list) ? list : byDataCenter[best.DataCenterId] = []).Add((i, best, plan));
             }
             else
@@ -126,11 +136,13 @@ internal sealed partial class RegionGrain
         {
             var spec = asks[i].Spec;
             var plan = Shortlist(spec);
-            if (await TryPlaceAsync(asks[i].JobId, spec, plan, cancellationToken) is { } placement)
+            if (await TryPlaceAsync(asks[i].JobId, spec, plan, pass, cancellationToken) is { } placement)
             {
                 placed[i] = placement;
             }
         }
+
+        KeepShadow(pass);
 
         var queued = new List<(int Index, WaitingJob Entry)>();
         foreach (var i in toPlace)
@@ -140,7 +152,7 @@ internal sealed partial class RegionGrain
             Loans.Arrived(spec, wants, placed.GetValueOrDefault(i), clock.Now);
             if (placed.TryGetValue(i, out var placement))
             {
-                Book.Place(jobId, spec, placement);
+                Book.Place(jobId, spec, placement, clock.Now);
                 results[i] = new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
             }
             else
@@ -164,6 +176,12 @@ internal sealed partial class RegionGrain
         {
             LogBatchQueued(logger, queued.Count, HubId, _queue.Count);
             UpdateRetryTimer();
+            if (behind)
+            {
+                // Behind whom it waits is the whole queue's order: a queue pass decides when it starts.
+                DrainSoon();
+            }
+
             foreach (var ask in queued.Where(q => wanting.ContainsKey(q.Index)).GroupBy(q => wanting[q.Index], StringComparer.Ordinal))
             {
                 var jobs = ask.Select(q => q.Entry).ToList();
@@ -174,6 +192,7 @@ internal sealed partial class RegionGrain
             // (Not for an advance reservation's job: it waits for its window.)
             if (queued.Where(q => !wanting.ContainsKey(q.Index) && q.Entry.Spec.Reservation is null).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
             {
+                ProtectWaiting(stuck);
                 await ReclaimAsync(stuck, cancellationToken);
                 if (stuck.Exists(j => j.Spec.Preemption != PreemptionPolicy.Never))
                 {

@@ -58,11 +58,14 @@ internal sealed partial class RegionGrain
             Book.Dequeue(gangId);
         }
 
-        if (!YieldsToPreemption(gangId, wholeSpec.Priority) && await TryPlaceGangAsync(gangId, wholeSpec, cancellationToken) is { } placements)
+        var behind = WaitsBehind(wholeSpec.Priority);
+        var pass = SubmissionPass();
+        if (!behind && !YieldsToPreemption(gangId, wholeSpec.Priority) && await TryPlaceGangAsync(gangId, wholeSpec, pass, cancellationToken) is { } placements)
         {
+            KeepShadow(pass);
             for (var i = 0; i < placements.Count; i++)
             {
-                Book.Place(memberIds[i], MemberSpec(wholeSpec, i), placements[i]);
+                Book.Place(memberIds[i], MemberSpec(wholeSpec, i), placements[i], clock.Now);
             }
 
             await WritePlacementsAsync(cancellationToken);
@@ -71,10 +74,11 @@ internal sealed partial class RegionGrain
             return new GangPlaceResult(PlaceOutcome.Placed, placements, SubmitRefusal.None, [], where);
         }
 
-        Book.Enqueue(gangId, wholeSpec, clock.Now);
+        var queued = Book.Enqueue(gangId, wholeSpec, clock.Now);
         await WritePlacementsAsync(cancellationToken);
         UpdateRetryTimer();
-        if (wholeSpec.Preemption != PreemptionPolicy.Never)
+        ProtectWaiting([queued]);
+        if (wholeSpec.Preemption != PreemptionPolicy.Never || behind)
         {
             DrainSoon();
         }
@@ -86,12 +90,13 @@ internal sealed partial class RegionGrain
     /// One attempt at placing a whole gang: plan over our own data centers, reserve every member (one call per data
     /// center), and unless every one is held, release in this attempt what was reserved. The placements by member, or null.
     /// </summary>
-    private async Task<List<JobPlacement>?> TryPlaceGangAsync(string gangId, JobSpec wholeSpec, CancellationToken cancellationToken)
+    private async Task<List<JobPlacement>?> TryPlaceGangAsync(string gangId, JobSpec wholeSpec, QueuePass pass, CancellationToken cancellationToken)
     {
         var gang = wholeSpec.Gang!;
         var one = wholeSpec with { Gang = null };
         var ranked = PlacementEngine.Plan(one, Topology, View.DataCenters.Where(d => d.Spec.HubId == HubId)).Ranked;
-        var sites = ranked.Select(c => new GangSite(c.DataCenterId, c.HubId, c.LatencyMs, View.FreeAt(c.DataCenterId) ?? ResourceVector.Zero)).ToList();
+        // The room each data center has for it now, less what a protected head needs there (backfill).
+        var sites = ranked.Select(c => new GangSite(c.DataCenterId, c.HubId, c.LatencyMs, pass.Room(c.DataCenterId, View.FreeAt(c.DataCenterId) ?? ResourceVector.Zero, one.RunTime))).ToList();
         if (GangPlanner.Plan(one.Resources, gang.Members, one.LatencyClass, sites) is not { } plan)
         {
             return null;
@@ -130,6 +135,11 @@ internal sealed partial class RegionGrain
             return null;
         }
 
+        foreach (var member in assigned)
+        {
+            pass.Started(member.Share.DataCenterId, one.Resources, one.RunTime);
+        }
+
         var byDc = ranked.ToDictionary(c => c.DataCenterId, StringComparer.Ordinal);
         var plans = PlacementShortlist.Of(new PlacementPlan(one.Policy, ranked, []), ranked.Count);
         return [.. assigned.Select(a =>
@@ -141,15 +151,15 @@ internal sealed partial class RegionGrain
     }
 
     /// <summary>A queued gang placed by a queue pass: its members' placements are recorded (written with the pass), and the gang told once they are durable.</summary>
-    private async Task<bool> TryPlaceQueuedGangAsync(WaitingJob queued, List<(string GangId, int Attempt, List<JobPlacement> Placements)> drained, CancellationToken cancellationToken)
+    private async Task<bool> TryPlaceQueuedGangAsync(WaitingJob queued, List<(string GangId, int Attempt, List<JobPlacement> Placements)> drained, QueuePass pass, CancellationToken cancellationToken)
     {
-        if (await TryPlaceGangAsync(queued.JobId, queued.Spec, cancellationToken) is not { } placements)
+        if (await TryPlaceGangAsync(queued.JobId, queued.Spec, pass, cancellationToken) is not { } placements)
         {
             return false;
         }
 
         var gang = queued.Spec.Gang!;
-        Book.PlaceGangFromQueue(queued.JobId, placements.Select((p, i) => (GangRules.MemberId(queued.JobId, i, gang.Attempt), MemberSpec(queued.Spec, i), p)));
+        Book.PlaceGangFromQueue(queued.JobId, placements.Select((p, i) => (GangRules.MemberId(queued.JobId, i, gang.Attempt), MemberSpec(queued.Spec, i), p)), clock.Now);
         drained.Add((queued.JobId, gang.Attempt, placements));
         var where = Describe(placements);
         LogGangPlaced(logger, HubId, queued.JobId, where);

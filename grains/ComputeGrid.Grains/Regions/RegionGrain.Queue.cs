@@ -27,10 +27,13 @@ internal sealed partial class RegionGrain
     {
         var plan = Shortlist(spec);
         var wants = WantsLoanFrom(spec, plan);
-        if (wants is null && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, cancellationToken) is { } placement)
+        var behind = WaitsBehind(spec.Priority);
+        var pass = SubmissionPass();
+        if (wants is null && !behind && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, pass, cancellationToken) is { } placement)
         {
+            KeepShadow(pass);
             Loans.Arrived(spec, null, placement, clock.Now);
-            Book.Place(jobId, spec, placement);
+            Book.Place(jobId, spec, placement, clock.Now);
             await WritePlacementsAsync(cancellationToken);
             return new PlaceResult(PlaceOutcome.Placed, placement, SubmitRefusal.None, []);
         }
@@ -40,11 +43,19 @@ internal sealed partial class RegionGrain
         await WritePlacementsAsync(cancellationToken);
         LogQueued(logger, jobId, HubId, _queue.Count);
         UpdateRetryTimer();
+        if (behind)
+        {
+            // Strict priority queued it behind the jobs before it: a queue pass decides when it may start.
+            DrainSoon();
+        }
+
         if (wants is not null)
         {
             await AskAsync([wants], [queued], $"the best place for {jobId} ({spec.Policy}) is in {wants}", cancellationToken);
             return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {wants}: waiting in {HubId}'s queue while {HubId} borrows capacity there");
         }
+
+        ProtectWaiting([queued]);
 
         // Our own capacity may be out on loan: recall it now rather than at the next queue pass (not for an advance reservation's job, which waits for its window).
         if (spec.Reservation is null)
@@ -67,12 +78,21 @@ internal sealed partial class RegionGrain
         var stuck = new List<WaitingJob>();
         var drained = new List<(string JobId, JobPlacement Placement)>();
         var drainedGangs = new List<(string GangId, int Attempt, List<JobPlacement> Placements)>();
-        var pass = Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        var pass = NewPass();
+        var cutShort = false;
         foreach (var next in QueueOrder().Take(options.Value.QueueScanLimit).ToList())
         {
-            if (PassSpent(pass))
+            if (pass.Stopped)
+            {
+                // Strict priority: nothing behind a job that cannot start starts.
+                break;
+            }
+
+            if (PassSpent(started))
             {
                 DrainSoon();
+                cutShort = true;
                 break;
             }
 
@@ -98,9 +118,10 @@ internal sealed partial class RegionGrain
 
             if (queued.Spec.IsWholeGang)
             {
-                if (!await TryPlaceQueuedGangAsync(queued, drainedGangs, cancellationToken))
+                if (!await TryPlaceQueuedGangAsync(queued, drainedGangs, pass, cancellationToken))
                 {
                     stuck.Add(queued);
+                    Blocked(pass, queued);
                 }
 
                 continue;
@@ -125,9 +146,10 @@ internal sealed partial class RegionGrain
                 continue;
             }
 
-            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, cancellationToken) is not { } placement)
+            if (await TryPlaceAsync(queued.JobId, queued.Spec, plan, pass, cancellationToken) is not { } placement)
             {
                 stuck.Add(queued);
+                Blocked(pass, queued);
                 continue;
             }
 
@@ -138,8 +160,14 @@ internal sealed partial class RegionGrain
             }
 
             // Written with the pass's other placements, in RegionWritePlan's order: the placement before the queue entry's removal.
-            Book.PlaceFromQueue(queued.JobId, queued.Spec, placement);
+            Book.PlaceFromQueue(queued.JobId, queued.Spec, placement, clock.Now);
             drained.Add((queued.JobId, placement));
+        }
+
+        if (pass.Shadow is not null || !cutShort)
+        {
+            // A pass cut short before it met a head leaves the last one protected until the pass after it.
+            KeepShadow(pass);
         }
 
         await AssignDrainedAsync(drained, cancellationToken);
@@ -161,7 +189,7 @@ internal sealed partial class RegionGrain
         await CarryOutAsync(Loans.ReturnsDue(), cancellationToken);
     }
 
-    private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Topology.TotalCapacity);
+    private IEnumerable<QueuedJob> QueueOrder() => Book.QueueOrder(Discipline, Topology.TotalCapacity);
 
     private PlacementShortlist Shortlist(JobSpec spec) => View.Shortlist(spec, Loans.UsableSlices(clock.Now, spec.Resources), options.Value.MaxPlacementAttempts);
 
@@ -171,7 +199,11 @@ internal sealed partial class RegionGrain
             ? BorrowPlanner.WantsLoanFrom(spec, View.Best(spec, hub => hub == spec.OriginHub || Loans.MayAsk(hub, clock.Now)), plan.Ranked.Count > 0 ? plan.Ranked[0] : null)
             : null;
 
-    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reserves the job at its ranked data centers in turn (on a loan's slice at a peer's); with a <paramref name="pass"/>,
+    /// only where its discipline lets the job start (backfill: not where it would delay the head), and the pass is told.
+    /// </summary>
+    private async Task<JobPlacement?> TryPlaceAsync(string jobId, JobSpec spec, PlacementShortlist plan, QueuePass? pass, CancellationToken cancellationToken)
     {
         if (spec.Reservation is { } reservation)
         {
@@ -179,7 +211,18 @@ internal sealed partial class RegionGrain
         }
 
         using var activity = Telemetry.GridTracing.Start("place job", jobId, spec.Tenant, HubId);
-        foreach (var candidate in plan.Ranked.Take(options.Value.MaxPlacementAttempts))
+        var placement = await TryPlaceAtAsync(jobId, spec, plan.Ranked.Where(c => pass is null || pass.MayStart(c.DataCenterId, spec.Resources, spec.RunTime)), plan, cancellationToken);
+        if (placement is not null)
+        {
+            pass?.Started(placement.DataCenterId, spec.Resources, spec.RunTime);
+        }
+
+        return placement;
+    }
+
+    private async Task<JobPlacement?> TryPlaceAtAsync(string jobId, JobSpec spec, IEnumerable<ScoredCandidate> ranked, PlacementShortlist plan, CancellationToken cancellationToken)
+    {
+        foreach (var candidate in ranked.Take(options.Value.MaxPlacementAttempts))
         {
             var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(candidate.DataCenterId);
             var energy = Topology.DataCenters[candidate.DataCenterId].Energy;

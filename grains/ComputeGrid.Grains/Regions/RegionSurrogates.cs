@@ -42,14 +42,17 @@ internal struct PlacedJobSurrogate
 
     /// <summary>The job's priority plus 1 (0: written before placed jobs kept it, unknown, and never preempted).</summary>
     [Id(3)] public int PriorityPlusOne;
+
+    /// <summary>When the job ends at the latest (placement plus run time); null in records written before it was kept.</summary>
+    [Id(4)] public DateTimeOffset? EndsBy;
 }
 
 [RegisterConverter]
 internal sealed class PlacedJobConverter : IConverter<PlacedJob, PlacedJobSurrogate>
 {
     public PlacedJob ConvertFromSurrogate(in PlacedJobSurrogate s) =>
-        new(s.Tenant, s.Resources, s.Placement) { Priority = s.PriorityPlusOne > 0 ? s.PriorityPlusOne - 1 : null };
+        new(s.Tenant, s.Resources, s.Placement) { Priority = s.PriorityPlusOne > 0 ? s.PriorityPlusOne - 1 : null, EndsBy = s.EndsBy };
 
     public PlacedJobSurrogate ConvertToSurrogate(in PlacedJob v) =>
-        new() { Tenant = v.Tenant, Resources = v.Resources, Placement = v.Placement, PriorityPlusOne = v.Priority is { } p ? p + 1 : 0 };
+        new() { Tenant = v.Tenant, Resources = v.Resources, Placement = v.Placement, PriorityPlusOne = v.Priority is { } p ? p + 1 : 0, EndsBy = v.EndsBy };
 }

@@ -24,6 +24,12 @@ public sealed record PlacedJob(string Tenant, ResourceRequest Resources, JobPlac
 {
     /// <summary>Its priority; null for a record written before placed jobs kept it (such a job is never preempted).</summary>
     public int? Priority { get; init; }
+
+    /// <summary>
+    /// When it will have ended at the latest: its placement time plus its declared run time (a command's wall-time limit).
+    /// Null for a record written before placed jobs kept it: backfill then counts its capacity as held with no known end.
+    /// </summary>
+    public DateTimeOffset? EndsBy { get; init; }
 }
 
 /// <summary>
@@ -69,18 +75,18 @@ public sealed class RegionBook
         return entry;
     }
 
-    /// <summary>Records a placement of a job that was not waiting (placed at submission).</summary>
-    public void Place(string jobId, JobSpec spec, JobPlacement placement)
+    /// <summary>Records a placement of a job that was not waiting (placed at submission); placed at <paramref name="placedAt"/>, it ends by then plus its run time.</summary>
+    public void Place(string jobId, JobSpec spec, JobPlacement placement, DateTimeOffset? placedAt = null)
     {
-        var placed = new PlacedJob(spec.Tenant, spec.Resources, placement) { Priority = spec.Priority };
+        var placed = new PlacedJob(spec.Tenant, spec.Resources, placement) { Priority = spec.Priority, EndsBy = placedAt + spec.RunTime };
         Placed[jobId] = placed;
         TrackLoanUse(placed, +1);
     }
 
     /// <summary>Moves a waiting job to its placement: the placement is written before the queue entry goes.</summary>
-    public void PlaceFromQueue(string jobId, JobSpec spec, JobPlacement placement)
+    public void PlaceFromQueue(string jobId, JobSpec spec, JobPlacement placement, DateTimeOffset? placedAt = null)
     {
-        Place(jobId, spec, placement);
+        Place(jobId, spec, placement, placedAt);
         Queue.Remove(jobId);
         _movedToPlaced = true;
     }
@@ -89,11 +95,11 @@ public sealed class RegionBook
     /// Moves a waiting gang to its members' placements, all at once: every member's placement is written before the
     /// gang's queue entry goes, as for one job.
     /// </summary>
-    public void PlaceGangFromQueue(string gangId, IEnumerable<(string MemberId, JobSpec Spec, JobPlacement Placement)> members)
+    public void PlaceGangFromQueue(string gangId, IEnumerable<(string MemberId, JobSpec Spec, JobPlacement Placement)> members, DateTimeOffset? placedAt = null)
     {
         foreach (var (memberId, spec, placement) in members)
         {
-            Place(memberId, spec, placement);
+            Place(memberId, spec, placement, placedAt);
         }
 
         Queue.Remove(gangId);
@@ -149,7 +155,10 @@ public sealed class RegionBook
     public void RecordChanged() => _recordChanged = true;
 
     /// <summary>The queue in the order it is tried: priority, then fair share between tenants (by what they hold now), then arrival.</summary>
-    public IEnumerable<QueuedJob> QueueOrder(ResourceVector totalCapacity)
+    public IEnumerable<QueuedJob> QueueOrder(ResourceVector totalCapacity) => QueueOrder(QueueDiscipline.FairShare, totalCapacity);
+
+    /// <summary>The queue in the order <paramref name="discipline"/> tries it (<see cref="QueueDisciplines.Order"/>).</summary>
+    public IEnumerable<QueuedJob> QueueOrder(QueueDiscipline discipline, ResourceVector totalCapacity)
     {
         var use = new Dictionary<string, ResourceVector>(StringComparer.Ordinal);
         foreach (var placed in Placed.Values)
@@ -158,8 +167,18 @@ public sealed class RegionBook
         }
 
         // A gang is one entry that asks for all its members at once.
-        return FairShareQueue.Order(Queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, Gangs.GangRules.WholeRequest(q.Spec))), use, totalCapacity);
+        return QueueDisciplines.Order(discipline, Queue.Values.Select(q => new QueuedJob(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, Gangs.GangRules.WholeRequest(q.Spec))), use, totalCapacity);
     }
+
+    /// <summary>
+    /// When the capacity of the region's own jobs in its own data centers (<paramref name="ownDataCenter"/>; not on loans)
+    /// frees, by their declared ends (<see cref="PlacedJob.EndsBy"/>; a job past it frees now). Jobs with no known end free
+    /// nothing.
+    /// </summary>
+    public IEnumerable<CapacityChange> DeclaredEnds(Func<string, bool> ownDataCenter, DateTimeOffset now) =>
+        Placed.Values
+            .Where(p => p.Placement.LoanId is null && p.EndsBy is not null && ownDataCenter(p.Placement.DataCenterId))
+            .Select(p => CapacityChange.Freed(p.EndsBy < now ? now : p.EndsBy!.Value, p.Placement.DataCenterId, ResourceVector.Zero.Plus(p.Resources)));
 
     /// <summary>What the region's own placements (not on loans) hold.</summary>
     public ResourceVector OwnUse() => Placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));

@@ -1,5 +1,6 @@
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Replay.Mapping;
 
 namespace ComputeGrid.Replay.Running;
@@ -56,6 +57,9 @@ public sealed record PolicyResult(
 {
     /// <summary>Wall time per phase of the replay (where the time goes); empty when not measured.</summary>
     public IReadOnlyDictionary<Phase, TimeSpan> Phases { get; init; } = new Dictionary<Phase, TimeSpan>();
+
+    /// <summary>The queue discipline the federation's regions ran.</summary>
+    public QueueDiscipline Discipline { get; init; } = QueueDiscipline.Backfill;
 
     /// <summary>Jobs that ran to success.</summary>
     public int Completed => Jobs.Count(j => j.State == JobState.Succeeded);

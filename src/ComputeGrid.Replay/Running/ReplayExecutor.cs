@@ -17,12 +17,16 @@ public sealed partial class ReplayExecutor(IGrainFactory grains, TimeProvider ti
     private readonly Lock _endsLock = new();
     private int _inFlight;
     private long _started;
+    private long _finished;
 
     /// <summary>Reports (running, finished) sent to job grains and not yet answered.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Job starts so far; a job preempted and started again counts once per start.</summary>
     public long Started => Interlocked.Read(ref _started);
+
+    /// <summary>How many jobs ran to their end so far.</summary>
+    public long Finished => Interlocked.Read(ref _finished);
 
     /// <summary>When the next running job ends on the virtual clock; null when none runs.</summary>
     public DateTimeOffset? NextEnd
@@ -84,6 +88,7 @@ public sealed partial class ReplayExecutor(IGrainFactory grains, TimeProvider ti
             _ends.Remove((due, jobId));
         }
 
+        Interlocked.Increment(ref _finished);
         Interlocked.Increment(ref _inFlight);
         _ = ReportAsync(jobId, ct => grains.GetGrain<IJobGrain>(jobId).ReportFinishedAsync(dataCenterId, true, "ran for its trace run time", cancellationToken: ct));
     }

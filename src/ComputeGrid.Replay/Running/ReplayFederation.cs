@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using ComputeGrid.Client;
 using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Grains.Execution;
 using ComputeGrid.Grains.Hosting;
@@ -19,11 +20,19 @@ namespace ComputeGrid.Replay.Running;
 /// </summary>
 public sealed class ReplayFederation : IAsyncDisposable
 {
-    private readonly IHost _host;
+    /// <summary>
+    /// How long a region's queue pass may wait after a capacity notice before it runs, wall clock (the region coalesces
+    /// the notices that arrive within 50 ms into one pass), with a margin.
+    /// </summary>
+    private static readonly TimeSpan PassDelay = TimeSpan.FromMilliseconds(60);
 
-    private ReplayFederation(IHost host, FakeTimeProvider time)
+    private readonly IHost _host;
+    private readonly IReadOnlyList<string> _hubs;
+
+    private ReplayFederation(IHost host, FakeTimeProvider time, IReadOnlyList<string> hubs)
     {
         _host = host;
+        _hubs = hubs;
         Time = time;
         Grid = new ComputeGridClient(host.Services.GetRequiredService<IClusterClient>());
         Executor = host.Services.GetRequiredService<ReplayExecutor>();
@@ -45,9 +54,10 @@ public sealed class ReplayFederation : IAsyncDisposable
     /// <param name="streamPoll">How often the loan streams' pulling agent polls its queues, wall clock (Orleans' default is 100 ms).</param>
     /// <param name="offerWindow">How long a borrower collects offers at most, wall clock (it closes earlier when every asked peer answered).</param>
     /// <param name="arrivalWindow">How far back arrivals size a loan (<c>LoanOptions.ArrivalWindow</c>, federation clock); zero: by the waiting jobs alone.</param>
+    /// <param name="discipline">The queue discipline its regions run.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ReplayFederation> StartAsync(
-        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, TimeSpan arrivalWindow, CancellationToken cancellationToken)
+        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, TimeSpan arrivalWindow, QueueDiscipline discipline, CancellationToken cancellationToken)
     {
         var time = new FakeTimeProvider(start);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -65,6 +75,7 @@ public sealed class ReplayFederation : IAsyncDisposable
             silo.AddMemoryStreams(GridStreams.Provider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = streamPoll)));
             silo.UseInMemoryReminderService();
             silo.AddComputeGrid(topology);
+            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = discipline);
             silo.Services.Configure<LoanOptions>(o =>
             {
                 o.Enabled = loansEnabled;
@@ -80,7 +91,7 @@ public sealed class ReplayFederation : IAsyncDisposable
 
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
-        var federation = new ReplayFederation(host, time);
+        var federation = new ReplayFederation(host, time, [.. topology.Hubs.Keys]);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while ((await federation.Grid.Admin.GetDirectoryAsync(cancellationToken)).DataCenters.Count < topology.DataCenters.Count)
         {
@@ -93,6 +104,19 @@ public sealed class ReplayFederation : IAsyncDisposable
         }
 
         return federation;
+    }
+
+    /// <summary>
+    /// Returns once the queue passes that capacity freed a moment ago asked for have run: after the regions' coalescing
+    /// delay, a call to every region, which waits for a pass under way (a region takes one call at a time). Without it the
+    /// virtual clock moved on from a job's end before the waiting jobs could take the capacity it freed.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public async Task QueuePassesAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(PassDelay, cancellationToken);
+        var grains = _host.Services.GetRequiredService<IGrainFactory>();
+        await Task.WhenAll(_hubs.Select(h => grains.GetGrain<IRegionGrain>(h).GetQueueAsync(cancellationToken)));
     }
 
     /// <inheritdoc />

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Placement;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Mapping;
 using ComputeGrid.Replay.Traces;
@@ -44,6 +45,9 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// </summary>
     public TimeSpan IdleLimit { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>The queue discipline the federation's regions run (<c>ComputeGrid:QueueDiscipline</c>). Default backfill, the federation's own default.</summary>
+    public QueueDiscipline Discipline { get; init; } = QueueDiscipline.Backfill;
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -66,7 +70,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     {
         var wall = Stopwatch.StartNew();
         var phases = new PhaseClock();
-        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, settings.ArrivalWindow, cancellationToken);
+        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, settings.ArrivalWindow, settings.Discipline, cancellationToken);
         phases.Lap(Phase.Startup);
         var time = federation.Time;
         var executor = federation.Executor;
@@ -94,12 +98,20 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
             }
 
             var due = Min(next < jobs.Count ? settings.Start + jobs[next].Submit : null, executor.NextEnd, nextSample);
+            var finished = executor.Finished;
             if (due > time.GetUtcNow())
             {
                 time.SetUtcNow(due);
             }
 
             await QuietAsync(executor, cancellationToken);
+            if (executor.Finished != finished && accepted.Count - executor.Started > 0)
+            {
+                // Jobs ended and others wait: the capacity they freed goes to the waiting jobs before the clock moves on.
+                await federation.QueuePassesAsync(cancellationToken);
+                await QuietAsync(executor, cancellationToken);
+            }
+
             phases.Lap(Phase.Events);
             if (time.GetUtcNow() >= nextSample)
             {
@@ -142,6 +154,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
         return new PolicyResult(policy, next, rejected, outcomes, pool.Executed, balances.Sum(b => b.LoansBorrowed), samples, wall.Elapsed, timedOut)
         {
             Phases = phases.Totals,
+            Discipline = settings.Discipline,
         };
     }
 

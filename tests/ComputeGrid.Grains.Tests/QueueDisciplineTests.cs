@@ -1,0 +1,183 @@
+using ComputeGrid.Client;
+using ComputeGrid.Contracts;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Resources;
+using ComputeGrid.Domain.Topology;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace ComputeGrid.Grains.Tests;
+
+/// <summary>
+/// Queue disciplines end to end on a private data center of 4 GPUs (its own GPU model, so the test owns it): a big job
+/// that needs all 4 waits while smaller jobs of long declared run times keep arriving. Under backfill (the shared
+/// cluster's default) it starts as soon as the jobs running when it queued have ended; under fair share (first fit) the
+/// stream takes every GPU that frees and it waits as long as the stream goes on.
+/// </summary>
+internal static class BigJobAndStream
+{
+    /// <summary>What the scenario left: the big job's state, and how many of the stream's jobs hold capacity.</summary>
+    public sealed record Outcome(JobState Big, int StreamPlaced, int StreamQueued)
+    {
+        /// <summary>Every job's history, for the failure message.</summary>
+        public string Histories { get; init; } = string.Empty;
+
+        public bool Equals(Outcome? other) => other is not null && (Big, StreamPlaced, StreamQueued) == (other.Big, other.StreamPlaced, other.StreamQueued);
+
+        public override int GetHashCode() => HashCode.Combine(Big, StreamPlaced, StreamQueued);
+
+        public override string ToString() => $"big {Big}, stream {StreamPlaced} placed and {StreamQueued} queued; {Histories}";
+    }
+
+    public static JobRequest Gpus(string tenant, string model, int gpus, TimeSpan runTime) =>
+        Jobs.OnGpu(tenant, model, "gansu", runTime) with { Gpus = gpus, CpuMillicores = gpus * 1000 };
+
+    /// <summary>
+    /// Two jobs of 2 GPUs hold the data center for 1 h and 2 h; the big job (4 GPUs) queues; then two jobs of 1 GPU and 10 h
+    /// arrive, one before the first hour ends and one after. The clock then passes the second hour.
+    /// </summary>
+    /// <param name="grid">The cluster's SDK.</param>
+    /// <param name="time">The cluster's clock.</param>
+    /// <param name="register">Registers a private data center of 4 GPUs (id, GPU model) in hub gansu.</param>
+    /// <param name="name">The scenario's name: its tenant, data center and GPU model.</param>
+    /// <param name="firstFit">
+    /// True for a first-fit discipline: the stream's first job then takes the GPUs the first hour freed, and the scenario
+    /// waits for that before it goes on (the region learns of freed capacity a moment after the job's end).
+    /// </param>
+    public static async Task<Outcome> RunAsync(IComputeGridClient grid, FakeTimeProvider time, Func<string, string, Task> register, string name, bool firstFit)
+    {
+        var model = name.ToUpperInvariant();
+        await register($"{name}-dc", model);
+        var first = await grid.SubmitAsync(Gpus(name, model, 2, TimeSpan.FromHours(1)));
+        var second = await grid.SubmitAsync(Gpus(name, model, 2, TimeSpan.FromHours(2)));
+        Assert.True(first.State.HoldsCapacity() && second.State.HoldsCapacity(), "the two first jobs fill the data center");
+        var big = await grid.SubmitAsync(Gpus(name, model, 4, TimeSpan.FromHours(1)));
+        Assert.Equal(JobState.Queued, big.State);
+
+        var stream = new List<string> { (await grid.SubmitAsync(Gpus(name, model, 1, TimeSpan.FromHours(10)))).JobId };
+        time.Advance(TimeSpan.FromHours(1));
+        await Eventually.TrueAsync(async () => (await grid.GetJobAsync(first.JobId)).State == JobState.Succeeded, "the 1 h job ended");
+        if (firstFit)
+        {
+            await Eventually.TrueAsync(async () => (await grid.GetJobAsync(stream[0])).State.HoldsCapacity(), "the stream's first job takes the freed GPUs");
+        }
+
+        stream.Add((await grid.SubmitAsync(Gpus(name, model, 1, TimeSpan.FromHours(10)))).JobId);
+
+        time.Advance(TimeSpan.FromHours(1));
+        await Eventually.TrueAsync(async () => (await grid.GetJobAsync(second.JobId)).State == JobState.Succeeded, "the 2 h job ended");
+
+        // Either the big job starts, or the stream holds what it needs for the next 10 h.
+        var states = await Eventually.ValueAsync(
+            async () => (Big: (await grid.GetJobAsync(big.JobId)).State, Stream: await Task.WhenAll(stream.Select(async id => (await grid.GetJobAsync(id)).State))),
+            s => s.Big.HoldsCapacity() || s.Stream.All(j => j.HoldsCapacity()),
+            "the big job starts or the stream holds the data center");
+        var histories = await Task.WhenAll(new[] { first.JobId, second.JobId, big.JobId }.Concat(stream).Select(async id =>
+            id + ": " + string.Join(" > ", (await grid.GetJobAsync(id)).History.Select(e => $"{e.State} ({e.Detail})"))));
+        var outcome = new Outcome(states.Big, states.Stream.Count(s => s.HoldsCapacity()), states.Stream.Count(s => s == JobState.Queued)) { Histories = string.Join(" || ", histories) };
+        foreach (var id in stream.Append(big.JobId))
+        {
+            await grid.CancelJobAsync(id);
+        }
+
+        return outcome;
+    }
+}
+
+[Collection(GridCollection.Name)]
+public sealed class BackfillTests(GridClusterFixture fixture)
+{
+    private IComputeGridClient Grid => fixture.Grid;
+
+    [Fact]
+    public async Task Under_backfill_a_big_job_at_the_head_is_not_overtaken_by_a_stream_of_small_long_jobs()
+    {
+        var outcome = await BigJobAndStream.RunAsync(Grid, fixture.Time, (id, model) => fixture.RegisterPrivateDataCenterAsync(id, "gansu", model, gpus: 4, cores: 16), "bfhead", firstFit: false);
+
+        Assert.True(outcome.Big.HoldsCapacity() && outcome is { StreamPlaced: 0, StreamQueued: 2 }, outcome.ToString());
+    }
+
+    [Fact]
+    public async Task Under_backfill_a_short_job_starts_ahead_of_a_blocked_head_and_a_long_one_waits()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("bfshort-dc", "gansu", "BFSHORT", gpus: 4, cores: 16);
+        var running = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfshort", "BFSHORT", 3, TimeSpan.FromHours(1)));
+        Assert.True(running.State.HoldsCapacity());
+        var big = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfshort", "BFSHORT", 4, TimeSpan.FromHours(1)));
+        Assert.Equal(JobState.Queued, big.State);
+
+        // The head can start in 1 h at the earliest: 30 min ends before that, 10 h would hold a GPU it needs.
+        var shortJob = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfshort", "BFSHORT", 1, TimeSpan.FromMinutes(30)));
+        var longJob = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfshort", "BFSHORT", 1, TimeSpan.FromHours(10)));
+
+        Assert.True(shortJob.State.HoldsCapacity(), $"the short job is backfilled ({shortJob.State})");
+        Assert.Equal(JobState.Queued, longJob.State);
+
+        fixture.Time.Advance(TimeSpan.FromHours(1));
+        await fixture.PlacedAsync(big.JobId);
+        Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(longJob.JobId)).State);
+        foreach (var id in new[] { big.JobId, longJob.JobId })
+        {
+            await Grid.CancelJobAsync(id);
+        }
+    }
+}
+
+/// <summary>A one-silo cluster whose regions run the fair-share discipline (first fit), for the contrast with backfill.</summary>
+public sealed class FairShareClusterFixture : IAsyncLifetime
+{
+    private InProcessTestCluster? _cluster;
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero));
+
+    public NationalTopology Topology { get; } = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
+
+    public IComputeGridClient Grid { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddMemoryGrainStorage(GridStorage.PubSub);
+            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.Services.AddSingleton(new GridClock(Time));
+            silo.UseInMemoryReminderService();
+            silo.AddComputeGrid(Topology);
+            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = QueueDiscipline.FairShare);
+        });
+        builder.ConfigureClient(client => client.AddMemoryStreams(GridStreams.Provider));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        Grid = new ComputeGridClient(_cluster.Client);
+        await Eventually.TrueAsync(async () => (await Grid.Admin.GetDirectoryAsync()).DataCenters.Count >= Topology.DataCenters.Count, "the pool is seeded");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.StopAllSilosAsync();
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    public Task RegisterAsync(string id, string model) =>
+        Grid.Admin.RegisterDataCenterAsync(new DataCenterSpec(id, $"Test {id}", "gansu", Topology.Hubs["gansu"].Location, ResourceVector.Of(16_000, 65_536, [new(model, 4)]), new EnergyProfile(1.2, 0.5, 0.8, 0.4)));
+}
+
+public sealed class FairShareDisciplineTests(FairShareClusterFixture fixture) : IClassFixture<FairShareClusterFixture>
+{
+    [Fact]
+    public async Task Under_fair_share_a_stream_of_small_long_jobs_overtakes_a_big_job_at_the_head_for_as_long_as_it_goes_on()
+    {
+        var outcome = await BigJobAndStream.RunAsync(fixture.Grid, fixture.Time, fixture.RegisterAsync, "fshead", firstFit: true);
+
+        // The stream holds 2 of the 4 GPUs for 10 h: the big job cannot start before they end.
+        Assert.True(outcome is { Big: JobState.Queued, StreamPlaced: 2, StreamQueued: 0 }, outcome.ToString());
+    }
+}
