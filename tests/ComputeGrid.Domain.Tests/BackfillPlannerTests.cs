@@ -146,6 +146,31 @@ public class BackfillPlannerTests
         Assert.Equal(Now, shadow?.At);
     }
 
+    [Theory]
+    [InlineData(3, 2, true)]
+    [InlineData(3, 3, true)]
+    [InlineData(3, 4, false)]
+    public void A_head_that_can_start_only_beyond_the_backfill_window_protects_nothing(int windowHours, int freedInHours, bool protectedHead)
+    {
+        // As Slurm's bf_window: the head's earliest start (when 8 cores free) counts only within the window.
+        var shadow = BackfillPlanner.Shadow("head", Cores(8), H(1), [new BackfillSite("dc-a", FreeCores(0))], [CapacityChange.Freed(Now + H(freedInHours), "dc-a", FreeCores(8))], Now, H(windowHours));
+
+        Assert.Equal(protectedHead ? Now + H(freedInHours) : (DateTimeOffset?)null, shadow?.At);
+    }
+
+    [Fact]
+    public void Beyond_the_window_the_next_blocked_job_becomes_the_head()
+    {
+        var pass = new QueuePass(QueueDiscipline.Backfill, Now);
+        CapacityChange[] changes = [CapacityChange.Freed(Now + H(48), "dc-a", FreeCores(8)), CapacityChange.Freed(Now + H(2), "dc-a", FreeCores(4))];
+        BackfillSite[] sites = [new("dc-a", FreeCores(0))];
+
+        pass.Blocked(() => BackfillPlanner.Shadow("far", Cores(8), H(1), sites, changes, Now, H(24)));
+        pass.Blocked(() => BackfillPlanner.Shadow("near", Cores(4), H(1), sites, changes, Now, H(24)));
+
+        Assert.Equal(("near", Now + H(2)), pass.Shadow is { } s ? (s.JobId, s.At) : default);
+    }
+
     [Fact]
     public void A_head_no_data_center_ever_holds_has_no_shadow_start()
     {

@@ -124,6 +124,26 @@ public sealed class BackfillTests(GridClusterFixture fixture)
             await Grid.CancelJobAsync(id);
         }
     }
+
+    [Fact]
+    public async Task Under_backfill_a_head_that_can_start_only_beyond_the_backfill_window_holds_no_job_back()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("bfwin-dc", "gansu", "BFWIN", gpus: 4, cores: 16);
+        var running = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfwin", "BFWIN", 3, TimeSpan.FromHours(30)));
+        Assert.True(running.State.HoldsCapacity());
+        var big = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfwin", "BFWIN", 4, TimeSpan.FromHours(1)));
+        Assert.Equal(JobState.Queued, big.State);
+
+        // The head's earliest start is in 30 h, beyond the default window of a day (Slurm's bf_window): it protects
+        // nothing, so a 40 h job that would run past that start takes the free GPU now.
+        var longJob = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfwin", "BFWIN", 1, TimeSpan.FromHours(40)));
+
+        Assert.True(longJob.State.HoldsCapacity(), $"the long job starts ({longJob.State})");
+        foreach (var id in new[] { big.JobId, longJob.JobId, running.JobId })
+        {
+            await Grid.CancelJobAsync(id);
+        }
+    }
 }
 
 /// <summary>A one-silo cluster whose regions run the fair-share discipline (first fit), for the contrast with backfill.</summary>

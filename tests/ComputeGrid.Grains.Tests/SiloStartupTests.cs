@@ -97,6 +97,17 @@ public sealed class SiloStartupTests
         Assert.Equal(Domain.Placement.QueueDiscipline.Backfill, new ComputeGridOptions().QueueDiscipline);
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(60 * 24 * 31)]
+    public void A_backfill_window_under_a_minute_or_over_30_days_fails_start_up_naming_it_and_the_default_is_a_day(double minutes)
+    {
+        var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions { BackfillWindow = TimeSpan.FromMinutes(minutes) });
+
+        Assert.Contains("ComputeGrid:BackfillWindow must be between 00:01:00 and 30.00:00:00", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromDays(1), new ComputeGridOptions().BackfillWindow);
+    }
+
     [Fact]
     public void A_queue_discipline_is_read_by_name_from_configuration()
     {

@@ -73,6 +73,13 @@ public sealed class ComputeGridOptions
     /// <c>StrictPriority</c> (priority then arrival, the pass stops at the first job it cannot place). docs/scheduling.md#backfill.
     /// </summary>
     public QueueDiscipline QueueDiscipline { get; set; } = QueueDiscipline.Backfill;
+
+    /// <summary>
+    /// How far ahead backfill plans, as Slurm's <c>bf_window</c> (default one day there and here; 1 min..30 days): a head
+    /// whose earliest start lies further ahead protects nothing, and the next blocked job may be the head. Longer protects
+    /// big jobs behind long-running work and keeps more capacity idle until their start; shorter is closer to first fit.
+    /// </summary>
+    public TimeSpan BackfillWindow { get; set; } = TimeSpan.FromDays(1);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
@@ -134,6 +141,11 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (!Enum.IsDefined(options.QueueDiscipline))
         {
             failures.Add($"ComputeGrid:QueueDiscipline must be one of {string.Join(", ", Enum.GetNames<QueueDiscipline>())} (was {(int)options.QueueDiscipline})");
+        }
+
+        if (options.BackfillWindow < TimeSpan.FromMinutes(1) || options.BackfillWindow > TimeSpan.FromDays(30))
+        {
+            failures.Add($"ComputeGrid:BackfillWindow must be between 00:01:00 and 30.00:00:00 (was {options.BackfillWindow})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -101,7 +101,7 @@ internal sealed partial class RegionGrain
             .Concat(plan.Excluded.Where(e => e.Constraint == "capacity").Select(e => e.DataCenterId))
             .Select(id => new BackfillSite(id, View.FreeAt(id) ?? ResourceVector.Zero))
             .ToList();
-        return sites.Count == 0 ? null : BackfillPlanner.Shadow(job.JobId, GangRules.WholeRequest(job.Spec), job.Spec.RunTime, sites, CurrentChanges(), clock.Now);
+        return sites.Count == 0 ? null : BackfillPlanner.Shadow(job.JobId, GangRules.WholeRequest(job.Spec), job.Spec.RunTime, sites, CurrentChanges(), clock.Now, options.Value.BackfillWindow);
     }
 
     /// <summary>

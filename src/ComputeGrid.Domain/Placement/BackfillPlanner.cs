@@ -53,7 +53,11 @@ public static class BackfillPlanner
     /// <param name="sites">The data centers it could run in, in the placement's order.</param>
     /// <param name="changes">Future changes of free capacity at any data center (those of other data centers are ignored).</param>
     /// <param name="now">The present.</param>
-    public static ShadowStart? Shadow(string jobId, ResourceRequest request, TimeSpan runTime, IEnumerable<BackfillSite> sites, IEnumerable<CapacityChange> changes, DateTimeOffset now)
+    /// <param name="window">
+    /// How far ahead backfill plans (Slurm's <c>bf_window</c>): a start later than <paramref name="now"/> plus it is no
+    /// shadow start (null), so a head that could only start beyond it protects nothing. Null for no bound.
+    /// </param>
+    public static ShadowStart? Shadow(string jobId, ResourceRequest request, TimeSpan runTime, IEnumerable<BackfillSite> sites, IEnumerable<CapacityChange> changes, DateTimeOffset now, TimeSpan? window = null)
     {
         var byDataCenter = changes.GroupBy(c => c.DataCenterId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(c => c.At).ToList(), StringComparer.Ordinal);
         ShadowStart? best = null;
@@ -65,7 +69,7 @@ public static class BackfillPlanner
             }
         }
 
-        return best;
+        return best is not null && window is { } bound && best.At > now + bound ? null : best;
     }
 
     /// <summary>
