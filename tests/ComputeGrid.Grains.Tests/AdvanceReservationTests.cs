@@ -82,6 +82,23 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_waiting_for_a_reservation_that_is_cancelled_before_its_window_is_cancelled_with_the_reason_not_left_waiting()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-lost-dc", "gansu", "RSVLOST", gpus: 2, cores: 8);
+        await Grid.CreateReservationAsync(Request("rsv-lost", "rsv-acme", "rsv-lost-dc", 2, "RSVLOST", Now.AddHours(1), Now.AddHours(2)));
+        var waiting = await Grid.SubmitAsync(Jobs.OnGpu("rsv-acme", "RSVLOST", "gansu", TimeSpan.FromMinutes(30)) with { Reservation = "rsv-lost" });
+        Assert.Equal(JobState.Queued, waiting.State);
+
+        await Grid.CancelReservationAsync("rsv-lost");
+
+        // The cancel frees the window's capacity; the queue pass that follows finds the reservation can no longer start the job.
+        var ended = await Eventually.ValueAsync(() => Grid.GetJobAsync(waiting.JobId), j => j.State.IsTerminal(), "the job waiting for the cancelled reservation ends");
+        Assert.Equal(JobState.Cancelled, ended.State);
+        Assert.Contains("reservation 'rsv-lost' was cancelled", ended.History[^1].Detail, StringComparison.Ordinal);
+        Assert.Null(ended.Placement);
+    }
+
+    [Fact]
     public async Task A_job_may_name_only_a_reservation_of_its_tenant_that_its_run_ends_in_else_it_is_refused_naming_reservation()
     {
         await fixture.RegisterPrivateDataCenterAsync("rsv-use-dc", "gansu", "RSVUSE", gpus: 2, cores: 8);

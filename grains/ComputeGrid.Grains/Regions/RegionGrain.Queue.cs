@@ -135,6 +135,10 @@ internal sealed partial class RegionGrain
                     Book.PlaceFromQueue(queued.JobId, queued.Spec, reserved);
                     drained.Add((queued.JobId, reserved));
                 }
+                else
+                {
+                    await CancelIfReservationLostAsync(queued, reservation, cancellationToken);
+                }
 
                 continue;
             }

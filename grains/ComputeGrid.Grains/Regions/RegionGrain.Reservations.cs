@@ -4,6 +4,9 @@ using ComputeGrid.Contracts.Reservations;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
+using ComputeGrid.Domain.Reservations;
+using Microsoft.Extensions.Logging;
 
 namespace ComputeGrid.Grains.Regions;
 
@@ -23,6 +26,53 @@ internal sealed partial class RegionGrain
 
     /// <summary>What a queued job's Queued event says it waits for: the window of its advance reservation; null for the default.</summary>
     private static string? WaitingFor(JobSpec spec) => spec.Reservation is { } reservation ? $"waiting for advance reservation {reservation}'s window to open" : null;
+
+    // Jobs this activation told to cancel because their reservation can no longer start them (the cancel is one-way).
+    private readonly HashSet<string> _reservationLost = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A waiting job its reservation could not place: when the reservation can no longer start it (cancelled, ended, or
+    /// too little of its window left for the job's run: <see cref="AdvanceReservationRules.ValidateUse"/> judged again
+    /// now), the job is cancelled with that reason rather than left waiting for ever. One-way: the job's cancel drops it
+    /// from this queue, and a region must never wait on a job that may be waiting on it.
+    /// </summary>
+    private async Task CancelIfReservationLostAsync(WaitingJob queued, string reservationId, CancellationToken cancellationToken)
+    {
+        if (_reservationLost.Contains(queued.JobId))
+        {
+            return;
+        }
+
+        var reservation = await GrainFactory.GetGrain<IAdvanceReservationsGrain>(AdvanceReservationsKey.National).GetAsync(reservationId, cancellationToken);
+        var spec = queued.Spec;
+        var lost = reservation is null
+            ? new Domain.ValidationError("reservation", $"no reservation '{reservationId}'")
+            : AdvanceReservationRules.ValidateUse(
+                reservationId, spec.Tenant, spec.Resources, spec.RunTime, reservation.Tenant, reservation.State == AdvanceReservationState.Cancelled,
+                reservation.Shares.Select(s => s.Resources), reservation.Request.Start, reservation.Request.End, clock.Now);
+        if (lost is null)
+        {
+            return;
+        }
+
+        _reservationLost.Add(queued.JobId);
+        LogReservationLost(logger, HubId, queued.JobId, reservationId, lost.Reason);
+        _ = CancelLostAsync(queued.JobId, $"its advance reservation can no longer start it: {lost.Reason}");
+    }
+
+    /// <summary>Not awaited by the queue pass: a failed cancel is logged and tried again by a later pass.</summary>
+    private async Task CancelLostAsync(string jobId, string reason)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IJobGrain>(jobId).CancelAsync(reason);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _reservationLost.Remove(jobId);
+            LogReservationCancelFailed(logger, HubId, jobId, ex);
+        }
+    }
 
     private async Task<JobPlacement?> TryPlaceInReservationAsync(string jobId, JobSpec spec, string reservationId, CancellationToken cancellationToken)
     {
@@ -58,4 +108,10 @@ internal sealed partial class RegionGrain
 
         return null;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{HubId}: job {JobId} is cancelled: advance reservation {ReservationId} can no longer start it ({Reason})")]
+    private static partial void LogReservationLost(ILogger logger, string hubId, string jobId, string reservationId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{HubId}: cancelling job {JobId}, whose advance reservation can no longer start it, failed; a later queue pass tries again")]
+    private static partial void LogReservationCancelFailed(ILogger logger, string hubId, string jobId, Exception exception);
 }
