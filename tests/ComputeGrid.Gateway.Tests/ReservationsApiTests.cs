@@ -93,6 +93,16 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_partner_listing_another_tenants_reservations_is_refused_with_403_naming_tenant()
+    {
+        using var acme = fixture.Client("acme");
+
+        using var response = await acme.GetAsync("/v1/reservations?tenant=globex");
+
+        await response.AssertProblemAsync(403, "tenant");
+    }
+
+    [Fact]
     public async Task A_partner_may_not_reserve_for_another_tenant()
     {
         using var acme = fixture.Client("acme");
@@ -114,6 +124,18 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
         using var byOperator = await CreateAsync(operators, Reservation(8, 3, 4, tenant: "acme"), key);
         Assert.Equal(HttpStatusCode.Created, byOperator.StatusCode);
         Assert.True((await byOperator.JsonAsync()).GetProperty("byOperator").GetBoolean());
+
+        // The operator's reservation for acme (8 cores) does not count against what acme may reserve itself in the same
+        // window: 60 cores of the hub are within acme's own quota of 64.
+        var own = Bodies.NewKey("rsv");
+        var cores = Reservation(1, 3, 4);
+        cores.Remove("dataCenterId");
+        cores["hubId"] = "inner-mongolia";
+        cores["resources"] = new JsonObject { ["cpuMillicores"] = 60_000, ["memoryMiB"] = 61_440 };
+        using var withinQuota = await CreateAsync(acme, cores, own);
+        Assert.True(withinQuota.StatusCode == HttpStatusCode.Created, await withinQuota.Content.ReadAsStringAsync());
+        using var ownCancelled = await acme.PostAsync($"/v1/reservations/acme.{own}/cancel", content: null);
+        Assert.Equal(HttpStatusCode.OK, ownCancelled.StatusCode);
         using var cancelled = await operators.PostAsync($"/v1/reservations/acme.{key}/cancel", content: null);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
     }
@@ -144,6 +166,20 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
         using var response = await CreateAsync(acme, body, Bodies.NewKey("rsv"));
 
         await response.AssertProblemAsync(422, "dataCenterId", "exactly one");
+    }
+
+    [Theory]
+    [InlineData("tomorrow")]
+    [InlineData(12345)]
+    public async Task A_start_that_is_no_ISO_8601_time_is_refused_with_400_naming_start_and_saying_what_it_must_be(object start)
+    {
+        using var acme = fixture.Client("acme");
+        var body = Reservation(1);
+        body["start"] = start is int n ? JsonValue.Create(n) : JsonValue.Create((string)start);
+
+        using var response = await CreateAsync(acme, body, Bodies.NewKey("rsv"));
+
+        await response.AssertProblemAsync(400, "start", "ISO 8601");
     }
 
     [Fact]

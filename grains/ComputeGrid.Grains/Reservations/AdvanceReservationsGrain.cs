@@ -59,8 +59,9 @@ internal sealed partial class AdvanceReservationsGrain(
                 : Refused(AdvanceReservationRefusal.Conflict, new ValidationError("reservationId", $"reservation '{request.ReservationId}' exists with a different request"));
         }
 
+        // The tenant's quota bounds what the tenant reserves itself: an operator's reservations for it are not counted.
         var others = Reservations.Values
-            .Where(r => r.Request.Tenant == request.Tenant && r.CancelledAt is null && r.Request.End > now)
+            .Where(r => r.Request.Tenant == request.Tenant && !r.ByOperator && r.CancelledAt is null && r.Request.End > now)
             .Select(r => new ReservedSpan(r.Request.Resources, r.Request.Start, r.Request.End));
         var errors = AdvanceReservationRules.Validate(
             request.ReservationId ?? string.Empty, tenant, request.Resources ?? new ResourceRequest(0, 0), request.HubId, request.DataCenterId, request.Start, request.End,

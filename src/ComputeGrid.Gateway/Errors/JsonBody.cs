@@ -253,6 +253,8 @@ internal sealed partial class JsonBody(GatewayJson json, IOptions<GatewayOptions
             _ when t == typeof(decimal) => "must be a finite number within range",
             _ when t == typeof(string) => "must be a string",
             _ when t == typeof(bool) => "must be true or false",
+            _ when t == typeof(DateTimeOffset) || t == typeof(DateTime) => "must be an ISO 8601 date and time with an offset (2026-12-08T09:00:00Z)",
+            _ when t == typeof(TimeSpan) => "must be a duration (hh:mm:ss)",
             _ when DictionaryValueType(t) is not null => "must be an object",
             _ when ElementType(t) is not null => "must be an array",
             _ => "must be a JSON object",

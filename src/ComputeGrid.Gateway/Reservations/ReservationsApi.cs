@@ -109,9 +109,19 @@ public static class ReservationsApi
         }
     }
 
-    private static async Task<Ok<IReadOnlyList<ReservationView>>> ListAsync(
+    private static async Task<Results<Ok<IReadOnlyList<ReservationView>>, ProblemHttpResult>> ListAsync(
         ClaimsPrincipal user, IComputeGridClient grid, [FromQuery] string? tenant, CancellationToken cancellationToken)
     {
+        if (tenant is not null && !TenantNames.IsValid(tenant))
+        {
+            return Problems.Invalid("tenant", "must be 1-64 characters of a-z, 0-9 and '-'");
+        }
+
+        if (tenant is not null && tenant != ApiKeys.TenantOf(user) && !user.IsInRole(nameof(GatewayRole.Operator)))
+        {
+            return TypedResults.Problem(Problems.Create(StatusCodes.Status403Forbidden, "Forbidden", "tenant", "names another tenant; only operator keys may list another tenant's reservations"));
+        }
+
         var all = user.IsInRole(nameof(GatewayRole.Operator)) && tenant is null
             ? await grid.Admin.ListReservationsAsync(cancellationToken)
             : await grid.ListReservationsAsync(user.IsInRole(nameof(GatewayRole.Operator)) ? tenant! : ApiKeys.TenantOf(user), cancellationToken);
