@@ -172,6 +172,24 @@ public class GangBookTests
     }
 
     [Fact]
+    public void A_cancelled_gang_records_its_members_ends_so_its_member_list_agrees_with_the_members_and_does_nothing_else()
+    {
+        var (book, sheet) = Placed(members: 2);
+        book.MemberChanged(0, 0, JobState.Running, "started", Now);
+        book.MemberChanged(1, 0, JobState.Running, "started", Now);
+        book.Cancel("by client", Now);
+        var steps = sheet.History.Count;
+
+        var reaction = book.MemberChanged(0, 0, JobState.Cancelled, "its gang ended", Now);
+        var late = book.MemberChanged(1, 1, JobState.Cancelled, "another attempt", Now);
+
+        Assert.True(reaction is { Changed: true, Steps.Count: 0, CancelMembers.Count: 0 });
+        Assert.False(late.Changed);
+        Assert.Equal([JobState.Cancelled, JobState.Running], sheet.MemberStates);
+        Assert.Equal((JobState.Cancelled, steps), (sheet.State, sheet.History.Count));
+    }
+
+    [Fact]
     public void Cancelling_a_queued_gang_takes_its_entry_out_of_the_queue_and_cancelling_a_placed_one_cancels_its_members()
     {
         var sheet = new TestGangSheet();

@@ -45,6 +45,9 @@ public sealed class GangTests(GridClusterFixture fixture)
         Assert.Equal([0, 1, 2, 3], members.Select(m => m.Spec.Gang!.Member!.Value).Order());
 
         await Grid.CancelGangAsync(gang.GangId);
+
+        // The cancelled gang's member list follows its members' ends (it once kept showing them Scheduled or Running).
+        await GangAsync(gang.GangId, g => g.State == JobState.Cancelled && g.MemberList.All(m => m.State == JobState.Cancelled), "the cancelled gang lists every member Cancelled");
     }
 
     [Fact]

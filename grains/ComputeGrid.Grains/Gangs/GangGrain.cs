@@ -201,8 +201,15 @@ internal sealed partial class GangGrain(
     /// <summary>Writes the book's steps, then cancels the members it names, takes a cancelled gang out of the queue, or places it again.</summary>
     private async Task ReactAsync(GangReaction reaction, CancellationToken cancellationToken)
     {
+        if (!reaction.Changed)
+        {
+            return;
+        }
+
         if (reaction.Steps.Count == 0)
         {
+            // Only a member's state changed (the gang's view): written, nothing to carry out.
+            await state.WriteStateAsync(cancellationToken);
             return;
         }
 

@@ -45,8 +45,12 @@ public interface IGangSheet
 /// <param name="CancelReason">Why they are cancelled.</param>
 /// <param name="PlaceAgain">True when the gang asks its region to place it whole again (a restart or requeue).</param>
 /// <param name="Dequeue">True when the gang's queue entry goes (cancelled while queued).</param>
-public sealed record GangReaction(IReadOnlyList<JobStep> Steps, IReadOnlyList<string> CancelMembers, string CancelReason = "", bool PlaceAgain = false, bool Dequeue = false)
+/// <param name="MembersChanged">True when only members' states changed (a member's end after its gang ended): written, nothing carried out.</param>
+public sealed record GangReaction(IReadOnlyList<JobStep> Steps, IReadOnlyList<string> CancelMembers, string CancelReason = "", bool PlaceAgain = false, bool Dequeue = false, bool MembersChanged = false)
 {
+    /// <summary>True when the book changed and must be written: a step, or only a member's state (the gang's view).</summary>
+    public bool Changed => Steps.Count > 0 || MembersChanged;
+
     /// <summary>Nothing to do.</summary>
     public static GangReaction None { get; } = new([], []);
 }
@@ -159,8 +163,20 @@ public sealed class GangBook(string gangId, IGangSheet sheet)
     /// <summary>Member <paramref name="index"/> of attempt <paramref name="attempt"/> entered <paramref name="state"/> (why: <paramref name="detail"/>).</summary>
     public GangReaction MemberChanged(int index, int attempt, JobState state, string detail, DateTimeOffset now)
     {
-        if (attempt != sheet.Attempt || (uint)index >= (uint)sheet.Members || sheet.State is not (JobState.Scheduled or JobState.Running)
-            || sheet.MemberStates[index].IsTerminal())
+        if (attempt != sheet.Attempt || (uint)index >= (uint)sheet.Members || sheet.MemberStates[index].IsTerminal())
+        {
+            return GangReaction.None;
+        }
+
+        if (sheet.State.IsTerminal() && state.IsTerminal())
+        {
+            // The gang ended and cancelled its members: their ends are recorded so that the gang's member list agrees
+            // with the members' own records, and nothing else happens.
+            sheet.MemberStates[index] = state;
+            return GangReaction.None with { MembersChanged = true };
+        }
+
+        if (sheet.State is not (JobState.Scheduled or JobState.Running))
         {
             return GangReaction.None;
         }
