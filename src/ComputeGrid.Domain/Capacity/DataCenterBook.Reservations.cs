@@ -1,3 +1,4 @@
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Reservations;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
@@ -188,7 +189,7 @@ public sealed partial class DataCenterBook
     /// are recalled for a window).
     /// </summary>
     public ResourceVector ReservableBetween(DateTimeOffset start, DateTimeOffset end) =>
-        Exists && Status == DataCenterStatus.Online ? ReservationCalendar.Clamp(ReservationCalendar.FreeBetween(Spec!.Capacity, JobHolds(), Windows.Values, start, end)) : ResourceVector.Zero;
+        Exists && Status == DataCenterStatus.Online ? QuotaMath.ClipAtZero(ReservationCalendar.FreeBetween(Spec!.Capacity, JobHolds(), Windows.Values, start, end)) : ResourceVector.Zero;
 
     /// <summary>
     /// Makes the ledger hold exactly one entry per open window (the record, written first, is the truth about windows):
@@ -243,14 +244,15 @@ public sealed partial class DataCenterBook
 
     private bool IntrudesOnWindows(ResourceRequest resources, DateTimeOffset now, DateTimeOffset? boundedEnd) =>
         Windows.Count > 0
-        && ReservationCalendar.Intrudes(Spec!.Capacity, JobHolds().Concat(Slices.Values.Select(s => new TimedHold(s.Amount, null))), Windows.Values, resources, now, boundedEnd);
+        && ReservationCalendar.Intrudes(Spec!.Capacity, HoldsWithSlices(), Windows.Values, resources, now, boundedEnd);
+
+    /// <summary>The own jobs' holds and every loan slice, a slice held with no known end (its loan's term is the lender's to end).</summary>
+    private IEnumerable<TimedHold> HoldsWithSlices() => JobHolds().Concat(Slices.Values.Select(s => new TimedHold(s.Amount, null)));
 
     private ResourceVector LendableUntil(DateTimeOffset now, DateTimeOffset? until) =>
         Windows.Count == 0
             ? _ledger.Free
-            : ReservationCalendar.Least(
-                _ledger.Free,
-                ReservationCalendar.Clamp(ReservationCalendar.FreeBetween(Spec!.Capacity, JobHolds().Concat(Slices.Values.Select(s => new TimedHold(s.Amount, null))), Windows.Values, now, until ?? DateTimeOffset.MaxValue)));
+            : _ledger.Free.Least(QuotaMath.ClipAtZero(ReservationCalendar.FreeBetween(Spec!.Capacity, HoldsWithSlices(), Windows.Values, now, until ?? DateTimeOffset.MaxValue)));
 
     private AdvanceWindow? WindowHolding(string jobId) => Windows.Count == 0 ? null : Windows.Values.FirstOrDefault(w => w.Reservations.ContainsKey(jobId));
 

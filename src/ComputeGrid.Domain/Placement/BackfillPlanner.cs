@@ -78,7 +78,7 @@ public static class BackfillPlanner
     /// head's data center otherwise only what the head leaves free (<see cref="ShadowStart.Spare"/>) and is free now.
     /// </summary>
     public static ResourceVector Room(ShadowStart? shadow, string dataCenterId, ResourceVector free, TimeSpan runTime, DateTimeOffset now) =>
-        Protects(shadow, dataCenterId, runTime, now) ? Least(free, shadow!.Spare) : free;
+        Protects(shadow, dataCenterId, runTime, now) ? free.Least(shadow!.Spare) : free;
 
     /// <summary>True when a job asking for <paramref name="request"/> for <paramref name="runTime"/> may start now in the data center without delaying the head (free capacity aside).</summary>
     public static bool MayStart(ShadowStart? shadow, string dataCenterId, ResourceRequest request, TimeSpan runTime, DateTimeOffset now) =>
@@ -136,17 +136,11 @@ public static class BackfillPlanner
                 return null;
             }
 
-            spare = Least(spare, free.Minus(request));
+            spare = spare.Least(free.Minus(request));
         }
 
         return spare;
     }
-
-    private static ResourceVector Least(ResourceVector a, ResourceVector b) =>
-        ResourceVector.Of(
-            Math.Min(a.CpuMillicores, b.CpuMillicores),
-            Math.Min(a.MemoryMiB, b.MemoryMiB),
-            a.Gpus.Keys.Union(b.Gpus.Keys).Select(m => KeyValuePair.Create(m, Math.Min(a.GpusOf(m), b.GpusOf(m)))));
 }
 
 /// <summary>

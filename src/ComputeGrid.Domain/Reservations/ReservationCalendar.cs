@@ -1,3 +1,4 @@
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 
 namespace ComputeGrid.Domain.Reservations;
@@ -33,7 +34,7 @@ public static class ReservationCalendar
             var used = heldList.Where(h => h.HoldsAt(at)).Aggregate(ResourceVector.Zero, (sum, h) => sum.Plus(h.Amount));
             used = windowList.Where(w => w.Covers(at)).Aggregate(used, (sum, w) => sum.Plus(w.Amount));
             var free = capacity.Minus(used);
-            least = least is null ? free : Least(least, free);
+            least = least is null ? free : least.Least(free);
         }
 
         return least ?? capacity;
@@ -50,7 +51,7 @@ public static class ReservationCalendar
         var free = FreeBetween(capacity, jobs, windows, start, end);
         return free.Fits(amount)
             ? null
-            : new ValidationError("resources", $"cannot be honoured: at some instant of [{start:O}, {end:O}) only {Clamp(free)} is free of the other reservations and the jobs whose bounded run reaches into the window");
+            : new ValidationError("resources", $"cannot be honoured: at some instant of [{start:O}, {end:O}) only {QuotaMath.ClipAtZero(free)} is free of the other reservations and the jobs whose bounded run reaches into the window");
     }
 
     /// <summary>
@@ -88,17 +89,6 @@ public static class ReservationCalendar
 
         return recall;
     }
-
-    /// <summary>The least of two vectors, dimension by dimension (a GPU model one lacks counts as zero there).</summary>
-    public static ResourceVector Least(ResourceVector a, ResourceVector b) =>
-        ResourceVector.Of(
-            Math.Min(a.CpuMillicores, b.CpuMillicores),
-            Math.Min(a.MemoryMiB, b.MemoryMiB),
-            a.Gpus.Keys.Union(b.Gpus.Keys).Select(m => new KeyValuePair<string, int>(m, Math.Min(a.GpusOf(m), b.GpusOf(m)))));
-
-    /// <summary>The vector with every negative dimension shown as zero.</summary>
-    public static ResourceVector Clamp(ResourceVector v) =>
-        ResourceVector.Of(Math.Max(0, v.CpuMillicores), Math.Max(0, v.MemoryMiB), v.Gpus.Select(g => new KeyValuePair<string, int>(g.Key, Math.Max(0, g.Value))));
 
     private static IEnumerable<DateTimeOffset> CheckPoints(IEnumerable<AdvanceWindow> windows, DateTimeOffset from, DateTimeOffset to) =>
         windows.Select(w => w.Start).Where(s => s > from && s < to).Prepend(from).Distinct();

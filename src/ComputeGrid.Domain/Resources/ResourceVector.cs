@@ -92,6 +92,13 @@ public sealed record ResourceVector(long CpuMillicores, long MemoryMiB, Immutabl
         return share;
     }
 
+    /// <summary>The least of this and <paramref name="other"/>, dimension by dimension (a GPU model one lacks counts as zero there, so a negative count stays).</summary>
+    public ResourceVector Least(ResourceVector other) =>
+        Of(
+            Math.Min(CpuMillicores, other.CpuMillicores),
+            Math.Min(MemoryMiB, other.MemoryMiB),
+            Gpus.Keys.Union(other.Gpus.Keys).Select(m => KeyValuePair.Create(m, Math.Min(GpusOf(m), other.GpusOf(m)))));
+
     /// <summary>Value equality that compares the GPU maps by content (a model with 0 equals a model not listed).</summary>
     public bool Equals(ResourceVector? other) =>
         other is not null
