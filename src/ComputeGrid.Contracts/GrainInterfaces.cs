@@ -394,6 +394,13 @@ public interface IRegionGrain : IGrainWithStringKey
     [Alias("GetQueue")]
     Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// True while a queue pass that a capacity notice asked for has not run yet (it waits to coalesce the notices behind
+    /// it). Not interleaved: it answers after a pass under way. Lets a driver of virtual time wait for the passes it caused.
+    /// </summary>
+    [Alias("IsQueuePassPending")]
+    Task<bool> IsQueuePassPendingAsync(CancellationToken cancellationToken = default);
+
     /// <summary>When the longest-waiting job of the queue was enqueued (federation clock); null when the queue is empty. For the metrics.</summary>
     [AlwaysInterleave, Alias("GetOldestQueuedAt")]
     Task<DateTimeOffset?> GetOldestQueuedAtAsync(CancellationToken cancellationToken = default);

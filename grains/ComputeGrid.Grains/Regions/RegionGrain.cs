@@ -156,6 +156,9 @@ internal sealed partial class RegionGrain(
         Task.FromResult<IReadOnlyList<QueueEntry>>(
             [.. QueueOrder().Select(q => _queue[q.JobId]).Select(q => new QueueEntry(q.JobId, q.Spec.Tenant, q.Spec.Priority, q.Sequence, q.EnqueuedAt))]);
 
+    public Task<bool> IsQueuePassPendingAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(_drainSoon is not null);
+
     public Task<RegionLoans> GetLoansAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(new RegionLoans(
             HubId,

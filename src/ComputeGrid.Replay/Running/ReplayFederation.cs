@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ComputeGrid.Client;
@@ -25,6 +26,9 @@ public sealed class ReplayFederation : IAsyncDisposable
     /// the notices that arrive within 50 ms into one pass), with a margin.
     /// </summary>
     private static readonly TimeSpan PassDelay = TimeSpan.FromMilliseconds(60);
+
+    /// <summary>How long <see cref="QueuePassesAsync"/> waits at most for the regions' pending passes, wall clock.</summary>
+    private static readonly TimeSpan PassDeadline = TimeSpan.FromSeconds(10);
 
     private readonly IHost _host;
     private readonly IReadOnlyList<string> _hubs;
@@ -108,15 +112,26 @@ public sealed class ReplayFederation : IAsyncDisposable
 
     /// <summary>
     /// Returns once the queue passes that capacity freed a moment ago asked for have run: after the regions' coalescing
-    /// delay, a call to every region, which waits for a pass under way (a region takes one call at a time). Without it the
-    /// virtual clock moved on from a job's end before the waiting jobs could take the capacity it freed.
+    /// delay, every region is asked whether a pass is still pending (the question waits for a pass under way, since a
+    /// region takes one call at a time), and asked again until none is, for up to <see cref="PassDeadline"/> of wall
+    /// clock. Without it the virtual clock moved on from a job's end before the waiting jobs could take the capacity it
+    /// freed; a fixed wait was not enough on a loaded machine, where a 50 ms grain timer fires late.
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     public async Task QueuePassesAsync(CancellationToken cancellationToken)
     {
-        await Task.Delay(PassDelay, cancellationToken);
         var grains = _host.Services.GetRequiredService<IGrainFactory>();
-        await Task.WhenAll(_hubs.Select(h => grains.GetGrain<IRegionGrain>(h).GetQueueAsync(cancellationToken)));
+        var deadline = Stopwatch.StartNew();
+        do
+        {
+            await Task.Delay(PassDelay, cancellationToken);
+            var pending = await Task.WhenAll(_hubs.Select(h => grains.GetGrain<IRegionGrain>(h).IsQueuePassPendingAsync(cancellationToken)));
+            if (!pending.Any(p => p))
+            {
+                return;
+            }
+        }
+        while (deadline.Elapsed < PassDeadline);
     }
 
     /// <inheritdoc />
