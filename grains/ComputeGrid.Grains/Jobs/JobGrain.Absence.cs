@@ -11,7 +11,9 @@ namespace ComputeGrid.Grains.Jobs;
 /// Orleans may briefly run a second activation of a job: one that activated before the other one's acceptance was
 /// written holds no record, and would answer a client that was just told "accepted" that the job does not exist. The
 /// confirmation reads a copy of the stored record (the activation's own state, which a submission may be changing, is
-/// left alone); finding one means this activation is stale, so it answers from the copy and goes when idle.
+/// left alone); finding one means this activation is stale, so it answers from the copy and goes when idle. A job whose
+/// id is shaped like an array's element (<c>name-5</c>) is asked of that array first, and confirmed here when no array
+/// holds it.
 /// </summary>
 internal sealed partial class JobGrain
 {

@@ -121,7 +121,7 @@ internal sealed partial class JobGrain(
     /// region acting on such a state (a duplicate activation's, after a crash) could release capacity a durable job holds.
     /// </summary>
     public async Task<JobSnapshot?> GetAsync(CancellationToken cancellationToken = default) =>
-        MayBeHeld ? (await ReadHeldAsync(cancellationToken))?.Job : _durable ?? await ConfirmAbsentAsync(cancellationToken);
+        (MayBeHeld ? (await ReadHeldAsync(cancellationToken))?.Job : _durable) ?? await ConfirmAbsentAsync(cancellationToken);
 
     /// <summary>
     /// Whether this activation is placing the job or writing a transition: <see cref="GetAsync"/> then answers what storage
