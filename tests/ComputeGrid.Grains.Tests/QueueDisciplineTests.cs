@@ -36,6 +36,21 @@ internal static class BigJobAndStream
         Jobs.OnGpu(tenant, model, "gansu", runTime) with { Gpus = gpus, CpuMillicores = gpus * 1000 };
 
     /// <summary>
+    /// Waits until each job runs: a job that holds capacity is started a moment later, and its run time counts from its
+    /// start on the cluster's clock, so the clock must not be moved before (on a loaded machine the start came after the
+    /// move, and the job held its GPUs for a whole run time more).
+    /// </summary>
+    /// <param name="grid">The cluster's SDK.</param>
+    /// <param name="jobIds">The jobs.</param>
+    public static async Task RunningAsync(IComputeGridClient grid, params string[] jobIds)
+    {
+        foreach (var id in jobIds)
+        {
+            await Eventually.TrueAsync(async () => (await grid.GetJobAsync(id)).State == JobState.Running, $"job {id} runs");
+        }
+    }
+
+    /// <summary>
     /// Two jobs of 2 GPUs hold the data center for 1 h and 2 h; the big job (4 GPUs) queues; then two jobs of 1 GPU and 10 h
     /// arrive, one before the first hour ends and one after. The clock then passes the second hour.
     /// </summary>
@@ -58,6 +73,7 @@ internal static class BigJobAndStream
         Assert.Equal(JobState.Queued, big.State);
 
         var stream = new List<string> { (await grid.SubmitAsync(Gpus(name, model, 1, TimeSpan.FromHours(10)))).JobId };
+        await RunningAsync(grid, first.JobId, second.JobId);
         time.Advance(TimeSpan.FromHours(1));
         await Eventually.TrueAsync(async () => (await grid.GetJobAsync(first.JobId)).State == JobState.Succeeded, "the 1 h job ended");
         if (firstFit)
@@ -116,6 +132,7 @@ public sealed class BackfillTests(GridClusterFixture fixture)
         Assert.True(shortJob.State.HoldsCapacity(), $"the short job is backfilled ({shortJob.State})");
         Assert.Equal(JobState.Queued, longJob.State);
 
+        await BigJobAndStream.RunningAsync(Grid, running.JobId, shortJob.JobId);
         fixture.Time.Advance(TimeSpan.FromHours(1));
         await fixture.PlacedAsync(big.JobId);
         Assert.Equal(JobState.Queued, (await Grid.GetJobAsync(longJob.JobId)).State);
