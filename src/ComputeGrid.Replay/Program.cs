@@ -189,7 +189,7 @@ root.SetAction(async (parse, cancellationToken) =>
             else
             {
                 await console.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                     .StartAsync(async ctx =>
                     {
                         var tasks = chosen.ToDictionary(p => p, p => ctx.AddTask($"{p.Name()} ({discipline.Name()})", autoStart: false, maxValue: Math.Max(1, runJobs.Count)));
