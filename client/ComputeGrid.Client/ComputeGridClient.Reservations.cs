@@ -70,6 +70,7 @@ public sealed partial class ComputeGridClient
         {
             AdvanceReservationRefusal.None => result.Reservation!,
             AdvanceReservationRefusal.Conflict => throw new ReservationRefusedException(result.Errors),
+            AdvanceReservationRefusal.Rejected => throw new ReservationRejectedException(result.Errors),
             _ => throw new ComputeGridValidationException(result.Errors),
         };
     }

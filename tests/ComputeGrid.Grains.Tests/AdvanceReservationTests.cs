@@ -114,12 +114,46 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_reservation_its_scope_can_never_hold_raises_ReservationRejectedException_naming_the_resource_and_nothing_is_made()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-scope-dc", "gansu", "RSVSCOPE", gpus: 4, cores: 16);
+        var (start, end) = (Now.AddHours(1), Now.AddHours(2));
+
+        var otherModel = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.Admin.CreateReservationAsync(Request("rsv-scope-1", "rsv-acme", "rsv-scope-dc", 1, "910B", start, end)));
+        var tooMany = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.Admin.CreateReservationAsync(Request("rsv-scope-2", "rsv-acme", "rsv-scope-dc", 5, "RSVSCOPE", start, end)));
+        var hubTooMany = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.Admin.CreateReservationAsync(
+            Request("rsv-scope-3", "rsv-acme", "rsv-scope-dc", 5, "RSVSCOPE", start, end) with { HubId = "gansu", DataCenterId = null }));
+        var unknownModel = await Assert.ThrowsAsync<ComputeGridValidationException>(() => Grid.Admin.CreateReservationAsync(Request("rsv-scope-4", "rsv-acme", "rsv-scope-dc", 1, "NO-SUCH-GPU", start, end)));
+
+        Assert.Equal(("resources.gpuModel", "resources.gpus", "resources.gpus"), (otherModel.Field, tooMany.Field, hubTooMany.Field));
+        Assert.Contains("hub 'gansu'", hubTooMany.Reason, StringComparison.Ordinal);
+        Assert.IsNotType<ReservationRejectedException>(unknownModel);
+        Assert.Equal("resources.gpuModel", unknownModel.Field);
+        Assert.DoesNotContain(await Grid.Admin.ListReservationsAsync(), r => r.ReservationId.StartsWith("rsv-scope-", StringComparison.Ordinal));
+        Assert.Empty((await fixture.Cluster.Client.GetGrain<IDataCenterGrain>("rsv-scope-dc").GetSnapshotAsync())!.Windows ?? []);
+    }
+
+    [Fact]
+    public async Task A_reservation_id_reused_with_another_request_raises_ReservationRejectedException_naming_the_id()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-reuse-dc", "gansu", "RSVREUSE", gpus: 4, cores: 16);
+        var (start, end) = (Now.AddHours(1), Now.AddHours(2));
+        var made = await Grid.CreateReservationAsync(Request("rsv-reuse", "rsv-acme", "rsv-reuse-dc", 1, "RSVREUSE", start, end));
+
+        var reused = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.CreateReservationAsync(Request("rsv-reuse", "rsv-acme", "rsv-reuse-dc", 2, "RSVREUSE", start, end)));
+
+        Assert.Equal("reservationId", reused.Field);
+        Assert.Equal(made.Request, (await Grid.GetReservationAsync("rsv-reuse")).Request);
+        await Grid.CancelReservationAsync("rsv-reuse");
+    }
+
+    [Fact]
     public async Task A_tenant_reserves_within_its_quota_while_an_operator_is_not_bound_and_is_audited()
     {
         await fixture.RegisterPrivateDataCenterAsync("rsv-quota-dc", "gansu", "RSVQUOTA", gpus: 16, cores: 32);
         var request = Request("rsv-quota", "rsv-acme", "rsv-quota-dc", 12, "RSVQUOTA", Now.AddHours(1), Now.AddHours(2));
 
-        var overQuota = await Assert.ThrowsAsync<ComputeGridValidationException>(() => Grid.CreateReservationAsync(request));
+        var overQuota = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.CreateReservationAsync(request));
         var made = await Grid.Admin.CreateReservationAsync(request);
 
         Assert.Equal("resources.gpus", overQuota.Field);

@@ -29,12 +29,13 @@ public static partial class AdvanceReservationRules
     public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength } && IdPattern().IsMatch(id);
 
     /// <summary>
-    /// Checks a new reservation's shape, and for a tenant (<paramref name="quota"/> not null) its quota against the tenant's
-    /// other live reservations (<paramref name="others"/>). Every problem, each naming its field.
+    /// Checks a new reservation's shape (REST 400): id, tenant, resources, exactly one of hub and data center, the window's
+    /// order, and that a GPU model named is one the pool knows (<paramref name="knownGpuModels"/>; checked even with zero
+    /// GPUs, as a job's is). Every problem, each naming its field.
     /// </summary>
-    public static IReadOnlyList<ValidationError> Validate(
+    public static IReadOnlyList<ValidationError> ValidateShape(
         string reservationId, string tenant, ResourceRequest resources, string? hubId, string? dataCenterId, DateTimeOffset start, DateTimeOffset end,
-        DateTimeOffset now, ReservationQuota? quota, IEnumerable<ReservedSpan> others)
+        DateTimeOffset now, IReadOnlySet<string> knownGpuModels)
     {
         var errors = new List<ValidationError>();
         if (!IsValidId(reservationId))
@@ -66,6 +67,11 @@ public static partial class AdvanceReservationRules
             errors.Add(new("resources.gpuModel", "is required when gpus is above 0"));
         }
 
+        if (!string.IsNullOrWhiteSpace(resources.GpuModel) && !knownGpuModels.Contains(resources.GpuModel))
+        {
+            errors.Add(new("resources.gpuModel", $"unknown GPU model {ValidationError.Quote(resources.GpuModel)}; known models: {string.Join(", ", knownGpuModels.Order(StringComparer.Ordinal))}"));
+        }
+
         if ((hubId is null) == (dataCenterId is null))
         {
             errors.Add(new("dataCenterId", "name exactly one of hubId and dataCenterId"));
@@ -81,7 +87,19 @@ public static partial class AdvanceReservationRules
             errors.Add(new("start", $"is in the past (now is {now:O})"));
         }
 
-        if (quota is null || errors.Count > 0)
+        return errors;
+    }
+
+    /// <summary>
+    /// Checks a well-formed tenant's reservation against its quota (REST 422): <paramref name="quota"/> and its other live
+    /// reservations (<paramref name="others"/>); an operator's (<paramref name="quota"/> null) is not bound. Every problem,
+    /// each naming its field.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> ValidateLimits(
+        ResourceRequest resources, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, ReservationQuota? quota, IEnumerable<ReservedSpan> others)
+    {
+        var errors = new List<ValidationError>();
+        if (quota is null)
         {
             return errors;
         }
@@ -106,6 +124,42 @@ public static partial class AdvanceReservationRules
         if (gpus + resources.Gpus > quota.MaxGpus)
         {
             errors.Add(new("resources.gpus", $"the tenant's reservations would hold {gpus + resources.Gpus} GPUs at once; its quota is {quota.MaxGpus}"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Checks that the reservation's scope could ever hold it (REST 422): <paramref name="capacities"/> are the total
+    /// capacities of the data centers it may be allotted over (one for a data center's; a hub's online ones), and it asks
+    /// no more than they have together of each resource, nor a GPU model none of them has. <paramref name="scope"/> names
+    /// the scope in the reasons (<c>data center 'qingyang-1'</c>). Every problem, each naming its field.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> ValidateScope(ResourceRequest resources, string scope, IReadOnlyCollection<ResourceVector> capacities)
+    {
+        var errors = new List<ValidationError>();
+        var total = capacities.Aggregate(ResourceVector.Zero, (sum, c) => sum.Plus(c));
+        if (resources.CpuMillicores > total.CpuMillicores)
+        {
+            errors.Add(new("resources.cpuMillicores", $"{scope} has {total.CpuMillicores} millicores in all; it can never hold {resources.CpuMillicores}"));
+        }
+
+        if (resources.MemoryMiB > total.MemoryMiB)
+        {
+            errors.Add(new("resources.memoryMiB", $"{scope} has {total.MemoryMiB} MiB in all; it can never hold {resources.MemoryMiB}"));
+        }
+
+        if (resources is { Gpus: > 0, EffectiveGpuModel: { } model })
+        {
+            if (total.GpusOf(model) == 0)
+            {
+                var models = total.Gpus.Where(g => g.Value > 0).Select(g => g.Key).ToList();
+                errors.Add(new("resources.gpuModel", $"{scope} has no {ValidationError.Quote(model)} GPUs (it has {(models.Count == 0 ? "no GPUs" : string.Join(", ", models))})"));
+            }
+            else if (resources.Gpus > total.GpusOf(model))
+            {
+                errors.Add(new("resources.gpus", $"{scope} has {total.GpusOf(model)} {model} GPUs in all; it can never hold {resources.Gpus}"));
+            }
         }
 
         return errors;
