@@ -252,8 +252,8 @@ public sealed class ReservationRefusedException : ComputeGridValidationException
 
 /// <summary>
 /// An advance reservation was not made because it can never be honoured as asked (REST 422): it asks more than its hub's
-/// or data center's capacity in all, or a GPU model none of them has; it is over the tenant's quota; or its id is taken
-/// by another request. <see cref="ComputeGridValidationException.Field"/>
+/// or data center's capacity in all, or a GPU model none of them has; it is over the tenant's quota or the operator's
+/// bounds on window and advance; or its id is taken by another request. <see cref="ComputeGridValidationException.Field"/>
 /// names the field (<c>resources.gpuModel</c>, <c>resources.gpus</c>, <c>start</c>, <c>end</c>, <c>reservationId</c>, ...).
 /// </summary>
 public sealed class ReservationRejectedException : ComputeGridValidationException

@@ -265,7 +265,7 @@ public interface IComputeGridAdmin
 
     /// <summary>Makes an advance reservation for any tenant, not bound by the tenant quota (audited).</summary>
     /// <exception cref="ComputeGridValidationException">A field is malformed, or names a hub, data center or GPU model the pool does not know; nothing was made.</exception>
-    /// <exception cref="ReservationRejectedException">It can never be honoured as asked, or the id is taken by another request; nothing was made.</exception>
+    /// <exception cref="ReservationRejectedException">It can never be honoured as asked, it is beyond the operator's bounds (<c>OperatorMaxWindow</c>, <c>OperatorMaxAdvance</c>), or the id is taken by another request; nothing was made.</exception>
     /// <exception cref="ReservationRefusedException">It cannot be honoured now; nothing was made.</exception>
     Task<AdvanceReservation> CreateReservationAsync(AdvanceReservationRequest request, CancellationToken cancellationToken = default);
 

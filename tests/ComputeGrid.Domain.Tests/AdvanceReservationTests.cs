@@ -101,6 +101,8 @@ public class AdvanceReservationTests
         Assert.True(recalled.SequenceEqual(ReservationCalendar.LoansToRecall(Capacity, [], slices, [window], H(now), TimeSpan.FromHours(1))), rule);
     }
 
+    private static readonly OperatorReservationBounds Operator = new(MaxWindow: TimeSpan.FromDays(30), MaxAdvance: TimeSpan.FromDays(180));
+
     public static TheoryData<string, double, double, long, string?> Quotas => new()
     {
         // rule, start, end (hours from now), millicores, the field refused (null: accepted)
@@ -118,7 +120,7 @@ public class AdvanceReservationTests
         var quota = new ReservationQuota(MaxCores: 8, MaxGpus: 4, MaxWindow: TimeSpan.FromDays(1), MaxAdvance: TimeSpan.FromDays(30));
         ReservedSpan[] others = [new(new ResourceRequest(4_000, 1_024), H(0), H(3))];
 
-        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(cpu, 1_024), H(start), H(end), T0, quota, others);
+        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(cpu, 1_024), H(start), H(end), T0, quota, Operator, others);
 
         Assert.True(field is null ? errors.Count == 0 : errors.Any(e => e.Field == field), $"{rule}: {string.Join("; ", errors)}");
     }
@@ -126,9 +128,26 @@ public class AdvanceReservationTests
     [Fact]
     public void An_operator_is_not_bound_by_the_tenant_quota()
     {
-        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(64_000, 1_024, 64, "910B"), H(1), H(24 * 90), T0, quota: null, []);
+        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(64_000, 1_024, 64, "910B"), H(1), H(24 * 20), T0, quota: null, Operator, []);
 
         Assert.Empty(errors);
+    }
+
+    public static TheoryData<string, double, double, string?> OperatorWindows => new()
+    {
+        // rule, start, end (hours from now), the field refused (null: accepted)
+        { "an operator's window within its bounds is accepted", 24 * 100, 24 * 120, null },
+        { "an operator's window longer than OperatorMaxWindow is refused naming the end", 1, 24 * 31, "end" },
+        { "an operator's window further ahead than OperatorMaxAdvance is refused naming the start", 24 * 181, 24 * 182, "start" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OperatorWindows))]
+    public void An_operator_reserves_within_the_operator_bounds(string rule, double start, double end, string? field)
+    {
+        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(1_000, 1_024), H(start), H(end), T0, quota: null, Operator, []);
+
+        Assert.True(field is null ? errors.Count == 0 : errors.Count == 1 && errors[0].Field == field && errors[0].Reason.Contains("an operator", StringComparison.Ordinal), $"{rule}: {string.Join("; ", errors)}");
     }
 
     public static TheoryData<string, long, long, int, string?, string?> Shapes => new()

@@ -216,6 +216,19 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
     }
 
     [Theory]
+    [InlineData(1, 24 * 31 + 1, "end", "longer than an operator may reserve")]
+    [InlineData(24 * 181, 24 * 182, "start", "further ahead than an operator may reserve")]
+    public async Task An_operators_reservation_beyond_the_operator_bounds_is_refused_with_422_naming_the_field(double startHours, double endHours, string field, string reason)
+    {
+        await RegisterAsync();
+        using var operators = fixture.Client("operator");
+
+        using var response = await CreateAsync(operators, Reservation(1, startHours, endHours, tenant: "acme"), Bodies.NewKey("rsv"));
+
+        await response.AssertProblemAsync(422, field, reason);
+    }
+
+    [Theory]
     [InlineData("tomorrow")]
     [InlineData(12345)]
     public async Task A_start_that_is_no_ISO_8601_time_is_refused_with_400_naming_start_and_saying_what_it_must_be(object start)

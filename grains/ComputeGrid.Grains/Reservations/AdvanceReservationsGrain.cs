@@ -74,7 +74,7 @@ internal sealed partial class AdvanceReservationsGrain(
         var others = Reservations.Values
             .Where(r => r.Request.Tenant == request.Tenant && !r.ByOperator && r.CancelledAt is null && r.Request.End > now)
             .Select(r => new ReservedSpan(r.Request.Resources, r.Request.Start, r.Request.End));
-        errors = AdvanceReservationRules.ValidateLimits(resources, request.Start, request.End, now, byOperator ? null : options.Value.Quota, others);
+        errors = AdvanceReservationRules.ValidateLimits(resources, request.Start, request.End, now, byOperator ? null : options.Value.Quota, options.Value.OperatorBounds, others);
         if (errors.Count > 0)
         {
             return new(null, AdvanceReservationRefusal.Rejected, errors);

@@ -88,7 +88,7 @@ public enum AdvanceReservationRefusal
 
     /// <summary>
     /// It can never be honoured as asked: more than its hub or data center has in all, or a GPU model none of them has;
-    /// over the tenant's quota; or its id is taken by another request (REST 422).
+    /// over the tenant's quota or the operator's bounds; or its id is taken by another request (REST 422).
     /// </summary>
     Rejected,
 }

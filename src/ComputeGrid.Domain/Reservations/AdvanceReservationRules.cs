@@ -10,6 +10,11 @@ namespace ComputeGrid.Domain.Reservations;
 /// <param name="MaxAdvance">Furthest ahead a window may start.</param>
 public sealed record ReservationQuota(int MaxCores, int MaxGpus, TimeSpan MaxWindow, TimeSpan MaxAdvance);
 
+/// <summary>What an operator may reserve (not bound by a tenant's quota, but not without end either).</summary>
+/// <param name="MaxWindow">Longest window, end less start.</param>
+/// <param name="MaxAdvance">Furthest ahead a window may start.</param>
+public sealed record OperatorReservationBounds(TimeSpan MaxWindow, TimeSpan MaxAdvance);
+
 /// <summary>One reservation's window and size, as the quota and a job's use see it.</summary>
 /// <param name="Resources">What it reserves in all.</param>
 /// <param name="Start">When it opens.</param>
@@ -91,27 +96,28 @@ public static partial class AdvanceReservationRules
     }
 
     /// <summary>
-    /// Checks a well-formed tenant's reservation against its quota (REST 422): <paramref name="quota"/> and its other live
-    /// reservations (<paramref name="others"/>); an operator's (<paramref name="quota"/> null) is not bound. Every problem,
-    /// each naming its field.
+    /// Checks a well-formed reservation against what its maker may reserve (REST 422): a tenant's against its quota
+    /// (<paramref name="quota"/>) and its other live reservations (<paramref name="others"/>); an operator's
+    /// (<paramref name="quota"/> null) against the operator's bounds on window and advance. Every problem, each naming its field.
     /// </summary>
     public static IReadOnlyList<ValidationError> ValidateLimits(
-        ResourceRequest resources, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, ReservationQuota? quota, IEnumerable<ReservedSpan> others)
+        ResourceRequest resources, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, ReservationQuota? quota, OperatorReservationBounds operatorBounds, IEnumerable<ReservedSpan> others)
     {
         var errors = new List<ValidationError>();
+        var (maxWindow, maxAdvance, who) = quota is null ? (operatorBounds.MaxWindow, operatorBounds.MaxAdvance, "an operator") : (quota.MaxWindow, quota.MaxAdvance, "a tenant");
+        if (end - start > maxWindow)
+        {
+            errors.Add(new("end", $"the window is longer than {who} may reserve ({maxWindow})"));
+        }
+
+        if (start - now > maxAdvance)
+        {
+            errors.Add(new("start", $"is further ahead than {who} may reserve ({maxAdvance})"));
+        }
+
         if (quota is null)
         {
             return errors;
-        }
-
-        if (end - start > quota.MaxWindow)
-        {
-            errors.Add(new("end", $"the window is longer than a tenant may reserve ({quota.MaxWindow})"));
-        }
-
-        if (start - now > quota.MaxAdvance)
-        {
-            errors.Add(new("start", $"is further ahead than a tenant may reserve ({quota.MaxAdvance})"));
         }
 
         var spans = others.ToList();

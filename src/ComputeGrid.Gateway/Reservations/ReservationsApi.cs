@@ -31,8 +31,8 @@ public static class ReservationsApi
             .WithSummary("Make an advance reservation")
             .WithDescription(
                 "Who may call: any key. A partner key reserves for its own tenant within the tenant quota (ComputeGrid:Reservations: TenantMaxCores, TenantMaxGpus " +
-                "at any one instant, MaxWindow, MaxAdvance; over it answers 422 naming the field); an operator key for any tenant (body.tenant), without the quota, " +
-                "audited. A malformed field, or a hub, data center or GPU model the " +
+                "at any one instant, MaxWindow, MaxAdvance; over it answers 422 naming the field); an operator key for any tenant (body.tenant), without the quota " +
+                "but within OperatorMaxWindow and OperatorMaxAdvance (422 naming end or start), audited. A malformed field, or a hub, data center or GPU model the " +
                 "pool does not know, answers 400 naming it; more than the hub's or data center's capacity in all, or a GPU model none of its data centers has, " +
                 "422 naming the resource (resources.gpuModel, resources.gpus, resources.cpuMillicores, resources.memoryMiB). Reserves resources in a data center, or in a hub (allotted over its data centers now), for [start, end). Inside the window only the " +
                 "tenant's jobs that name it (reservation on POST /v1/jobs) use that capacity; outside it is free for anyone whose declared run ends before the " +
