@@ -272,7 +272,7 @@ public interface IComputeGridAdmin
     /// <summary>Every tenant's reservations, newest first.</summary>
     Task<IReadOnlyList<AdvanceReservation>> ListReservationsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Cancels any tenant's reservation (audited): its capacity is free at once. Idempotent.</summary>
+    /// <summary>Cancels any tenant's reservation (audited): its capacity is free at once. Idempotent: cancelling one already cancelled or ended answers it as it is and writes no audit entry.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such reservation.</exception>
     Task<AdvanceReservation> CancelReservationAsync(string reservationId, string reason = "cancelled by an operator", CancellationToken cancellationToken = default);
 }
