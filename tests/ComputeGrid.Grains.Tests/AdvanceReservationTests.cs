@@ -59,7 +59,7 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
         Assert.Equal(JobState.Queued, longOther.State);
         Assert.True(shortOther.State.HoldsCapacity(), "a job that ends before the window opens uses its capacity meanwhile");
         Assert.Equal(JobState.Queued, inside.State);
-        Assert.Contains("waiting for advance reservation rsv-window's window to open", inside.History[^1].Detail, StringComparison.Ordinal);
+        Assert.Contains($"waits for advance reservation rsv-window, whose window opens at {start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}", inside.History[^1].Detail, StringComparison.Ordinal);
 
         fixture.Time.Advance(TimeSpan.FromHours(1));
         await Eventually.ValueAsync(() => Grid.GetJobAsync(shortOther.JobId), j => j.State == JobState.Succeeded, "the short job ends before the window");
@@ -145,6 +145,23 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
         Assert.Equal("reservationId", reused.Field);
         Assert.Equal(made.Request, (await Grid.GetReservationAsync("rsv-reuse")).Request);
         await Grid.CancelReservationAsync("rsv-reuse");
+    }
+
+    [Fact]
+    public async Task A_job_waiting_for_its_reservations_window_says_so_in_its_Queued_event_and_explain_naming_the_reservation_and_its_start()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-why-dc", "gansu", "RSVWHY", gpus: 2, cores: 8);
+        var start = Now.AddHours(1);
+        await Grid.CreateReservationAsync(Request("rsv-why", "rsv-acme", "rsv-why-dc", 1, "RSVWHY", start, Now.AddHours(2)));
+
+        var waiting = await Grid.SubmitAsync(Jobs.OnGpu("rsv-acme", "RSVWHY", "gansu", TimeSpan.FromMinutes(30)) with { Reservation = "rsv-why" });
+
+        Assert.Equal(JobState.Queued, waiting.State);
+        var says = $"waits for advance reservation rsv-why, whose window opens at {start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}";
+        Assert.Contains(says, waiting.History.Last(e => e.State == JobState.Queued).Detail, StringComparison.Ordinal);
+        Assert.Contains(says, (await Grid.ExplainJobAsync(waiting.JobId)).Region.Summary, StringComparison.Ordinal);
+        await Grid.CancelJobAsync(waiting.JobId);
+        await Grid.CancelReservationAsync("rsv-why");
     }
 
     [Fact]
