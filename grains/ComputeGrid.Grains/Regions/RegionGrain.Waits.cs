@@ -11,9 +11,18 @@ namespace ComputeGrid.Grains.Regions;
 /// </summary>
 internal sealed partial class RegionGrain
 {
-    /// <summary>What a queued job's Queued event says it waits for; null for the default sentence.</summary>
+    /// <summary>
+    /// What a queued job's Queued event says it waits for; null for the default sentence. Where its own hub has room now
+    /// is looked up only when a head that is not the job is protected (the one case that needs it).
+    /// </summary>
     private Task<string?> WaitingForAsync(string jobId, JobSpec spec, CancellationToken cancellationToken) =>
-        WaitReasonAsync(jobId, spec, [.. Shortlist(spec).Ranked.Where(c => c.HubId == HubId).Select(c => c.DataCenterId)], cancellationToken);
+        WaitReasonAsync(
+            jobId,
+            spec,
+            ProtectedHead() is { } head && head.JobId != jobId && spec.Reservation is null
+                ? [.. Shortlist(spec).Ranked.Where(c => c.HubId == HubId).Select(c => c.DataCenterId)]
+                : [],
+            cancellationToken);
 
     /// <summary>
     /// <see cref="QueueWaits.Reason"/> with what this region knows: the reservation's window (read from the national book),
@@ -28,13 +37,17 @@ internal sealed partial class RegionGrain
             window = new ReservationWindow(reservationId, reservation.Request.Start, reservation.Request.End);
         }
 
-        var head = _shadow is { } shadow && _queue.ContainsKey(shadow.JobId) ? shadow : null;
-        return QueueWaits.Reason(HubId, jobId, spec, Discipline, window, StrictHeadNow(), head, ownRoomNow, clock.Now);
+        return QueueWaits.Reason(HubId, jobId, spec, Discipline, window, StrictHeadNow(), ProtectedHead(), ownRoomNow, clock.Now);
     }
 
+    /// <summary>The head backfill protects while it still waits; null when none.</summary>
+    private ShadowStart? ProtectedHead() =>
+        Discipline == QueueDiscipline.Backfill && _shadow is { } shadow && _queue.ContainsKey(shadow.JobId) ? shadow : null;
+
     /// <summary>
-    /// Under strict priority, the first job of the queue's order that waits for room (not for a reservation's window): a
-    /// queue pass stops at it. Its earliest start is planned as backfill plans a head's.
+    /// Under strict priority, the first job of the queue's order (priority, then arrival) that waits for room, not for a
+    /// reservation's window: a queue pass stops at it. One walk over the queue, no sort. Its earliest start is planned as
+    /// backfill plans a head's.
     /// </summary>
     private StrictHead? StrictHeadNow()
     {
@@ -43,14 +56,16 @@ internal sealed partial class RegionGrain
             return null;
         }
 
-        foreach (var next in QueueOrder())
+        WaitingJob? head = null;
+        foreach (var waiting in _queue.Values)
         {
-            if (_queue.TryGetValue(next.JobId, out var waiting) && waiting.Spec.Reservation is null)
+            if (waiting.Spec.Reservation is null
+                && (head is null || waiting.Spec.Priority > head.Spec.Priority || (waiting.Spec.Priority == head.Spec.Priority && waiting.Sequence < head.Sequence)))
             {
-                return new StrictHead(next.JobId, next.Priority, ShadowFor(waiting));
+                head = waiting;
             }
         }
 
-        return null;
+        return head is null ? null : new StrictHead(head.JobId, head.Spec.Priority, ShadowFor(head));
     }
 }
