@@ -84,6 +84,22 @@ public sealed class AuditApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_repeat_revoke_of_an_api_key_already_revoked_answers_the_same_and_writes_no_second_audit_entry()
+    {
+        using var operators = fixture.Client("operator");
+        var tenant = $"audit-{Guid.NewGuid():n}"[..20];
+        using var issued = await operators.PostAsync($"/v1/tenants/{tenant}/api-keys", Bodies.Raw("""{"name":"twice"}""", "application/json"));
+        var keyId = (await issued.JsonAsync()).GetProperty("keyId").GetString();
+
+        using var first = await operators.DeleteAsync($"/v1/tenants/{tenant}/api-keys/{keyId}");
+        using var again = await operators.DeleteAsync($"/v1/tenants/{tenant}/api-keys/{keyId}");
+
+        Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.NoContent), (first.StatusCode, again.StatusCode));
+        var entries = (await ReadAsync(operators, 50)).Where(e => e.Target == $"{tenant}/{keyId}").Select(e => e.Action).ToList();
+        Assert.Equal(["api-key.revoke"], entries);
+    }
+
+    [Fact]
     public async Task A_repeat_cancel_of_a_job_already_cancelled_answers_the_same_and_writes_no_audit_entry_nor_event()
     {
         using var operators = fixture.Client("operator");
