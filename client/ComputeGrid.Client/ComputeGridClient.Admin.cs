@@ -65,6 +65,13 @@ public sealed partial class ComputeGridClient
     /// <inheritdoc />
     public async Task<ApiKeyInfo> RevokeApiKeyAsync(string tenant, string keyId, CancellationToken cancellationToken = default)
     {
+        // Only a change is audited: revoking a key already revoked answers it as it is and writes nothing.
+        if (ApiKeyRules.IsValidTenant(tenant)
+            && (await Keys.ListAsync(tenant, cancellationToken)).FirstOrDefault(k => k.KeyId == keyId) is { State: ApiKeyState.Revoked } already)
+        {
+            return already;
+        }
+
         ApiKeyInfo? revoked = null;
         await AuditedAsync(AuditActions.ApiKeyRevoke, $"{tenant}/{keyId}", async () =>
         {

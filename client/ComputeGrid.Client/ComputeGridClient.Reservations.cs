@@ -52,6 +52,13 @@ public sealed partial class ComputeGridClient
     /// <inheritdoc />
     async Task<AdvanceReservation> IComputeGridAdmin.CancelReservationAsync(string reservationId, string reason, CancellationToken cancellationToken)
     {
+        // Only a change is audited: cancelling one already cancelled (or ended) answers it as it is and writes nothing.
+        if (AdvanceReservationRules.IsValidId(reservationId)
+            && await _policy.RunAsync("get reservation", ct => Reservations.GetAsync(reservationId, ct), cancellationToken) is { State: AdvanceReservationState.Cancelled or AdvanceReservationState.Ended })
+        {
+            return await CancelReservationCoreAsync(reservationId, reason, cancellationToken);
+        }
+
         AdvanceReservation? cancelled = null;
         await AuditedAsync(AuditActions.ReservationCancel, reservationId ?? string.Empty, async () =>
         {
@@ -70,6 +77,7 @@ public sealed partial class ComputeGridClient
         {
             AdvanceReservationRefusal.None => result.Reservation!,
             AdvanceReservationRefusal.Conflict => throw new ReservationRefusedException(result.Errors),
+            AdvanceReservationRefusal.Rejected => throw new ReservationRejectedException(result.Errors),
             _ => throw new ComputeGridValidationException(result.Errors),
         };
     }

@@ -220,9 +220,9 @@ public sealed class ComputeGridConnectionException : ComputeGridException
 }
 
 /// <summary>
-/// An advance reservation was not made because it cannot be honoured (at some instant of its window the capacity is
-/// promised to jobs already holding it or to other reservations), or its id is taken by another request.
-/// <see cref="ComputeGridValidationException.Field"/> names the field (<c>resources</c> or <c>reservationId</c>).
+/// An advance reservation was not made because it cannot be honoured now (at some instant of its window the capacity is
+/// promised to jobs already holding it or to other reservations; REST 409).
+/// <see cref="ComputeGridValidationException.Field"/> names the field (<c>resources</c>).
 /// </summary>
 public sealed class ReservationRefusedException : ComputeGridValidationException
 {
@@ -245,6 +245,38 @@ public sealed class ReservationRefusedException : ComputeGridValidationException
 
     /// <summary>Creates the exception.</summary>
     public ReservationRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// An advance reservation was not made because it can never be honoured as asked (REST 422): it asks more than its hub's
+/// or data center's capacity in all, or a GPU model none of them has; it is over the tenant's quota or the operator's
+/// bounds on window and advance; or its id is taken by another request. <see cref="ComputeGridValidationException.Field"/>
+/// names the field (<c>resources.gpuModel</c>, <c>resources.gpus</c>, <c>start</c>, <c>end</c>, <c>reservationId</c>, ...).
+/// </summary>
+public sealed class ReservationRejectedException : ComputeGridValidationException
+{
+    /// <summary>Creates the exception.</summary>
+    public ReservationRejectedException(IReadOnlyList<ValidationError> errors)
+        : base(errors)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReservationRejectedException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReservationRejectedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReservationRejectedException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

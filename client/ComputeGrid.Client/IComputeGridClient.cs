@@ -148,8 +148,9 @@ public interface IComputeGridClient
     /// capacity in a data center or a hub (allotted over its data centers now) over [start, end). Inside the window only
     /// that tenant's jobs naming it (<see cref="JobRequest.Reservation"/>) use it. Safe to retry with the same id and request.
     /// </summary>
-    /// <exception cref="ComputeGridValidationException">A field is invalid, or the tenant's reservations would exceed its quota; nothing was made.</exception>
-    /// <exception cref="ReservationRefusedException">It cannot be honoured (the capacity is promised to jobs or other reservations over the window), or the id is taken by another request; nothing was made.</exception>
+    /// <exception cref="ComputeGridValidationException">A field is malformed, or names a hub, data center or GPU model the pool does not know; nothing was made.</exception>
+    /// <exception cref="ReservationRejectedException">It can never be honoured as asked (more than its hub or data center has in all, a GPU model none of them has), the tenant's reservations would exceed its quota, or the id is taken by another request; nothing was made.</exception>
+    /// <exception cref="ReservationRefusedException">It cannot be honoured now (the capacity is promised to jobs or other reservations over the window); nothing was made.</exception>
     Task<AdvanceReservation> CreateReservationAsync(AdvanceReservationRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>The reservation, with its shares and where it stands.</summary>
@@ -263,14 +264,15 @@ public interface IComputeGridAdmin
     Task<AuditPage> GetAuditAsync(int limit = 100, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>Makes an advance reservation for any tenant, not bound by the tenant quota (audited).</summary>
-    /// <exception cref="ComputeGridValidationException">A field is invalid; nothing was made.</exception>
-    /// <exception cref="ReservationRefusedException">It cannot be honoured, or the id is taken by another request; nothing was made.</exception>
+    /// <exception cref="ComputeGridValidationException">A field is malformed, or names a hub, data center or GPU model the pool does not know; nothing was made.</exception>
+    /// <exception cref="ReservationRejectedException">It can never be honoured as asked, it is beyond the operator's bounds (<c>OperatorMaxWindow</c>, <c>OperatorMaxAdvance</c>), or the id is taken by another request; nothing was made.</exception>
+    /// <exception cref="ReservationRefusedException">It cannot be honoured now; nothing was made.</exception>
     Task<AdvanceReservation> CreateReservationAsync(AdvanceReservationRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Every tenant's reservations, newest first.</summary>
     Task<IReadOnlyList<AdvanceReservation>> ListReservationsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Cancels any tenant's reservation (audited): its capacity is free at once. Idempotent.</summary>
+    /// <summary>Cancels any tenant's reservation (audited): its capacity is free at once. Idempotent: cancelling one already cancelled or ended answers it as it is and writes no audit entry.</summary>
     /// <exception cref="ComputeGridNotFoundException">No such reservation.</exception>
     Task<AdvanceReservation> CancelReservationAsync(string reservationId, string reason = "cancelled by an operator", CancellationToken cancellationToken = default);
 }

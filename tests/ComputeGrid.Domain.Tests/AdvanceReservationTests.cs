@@ -101,6 +101,8 @@ public class AdvanceReservationTests
         Assert.True(recalled.SequenceEqual(ReservationCalendar.LoansToRecall(Capacity, [], slices, [window], H(now), TimeSpan.FromHours(1))), rule);
     }
 
+    private static readonly OperatorReservationBounds Operator = new(MaxWindow: TimeSpan.FromDays(30), MaxAdvance: TimeSpan.FromDays(180));
+
     public static TheoryData<string, double, double, long, string?> Quotas => new()
     {
         // rule, start, end (hours from now), millicores, the field refused (null: accepted)
@@ -109,7 +111,6 @@ public class AdvanceReservationTests
         { "a reservation apart from the tenant's others counts alone", 10, 11, 6_000, null },
         { "a window longer than the quota's is refused naming the end", 1, 30, 1_000, "end" },
         { "a window further ahead than the quota's is refused naming the start", 24 * 40, 24 * 40 + 1, 1_000, "start" },
-        { "a window that ends before it starts is refused naming the end", 2, 1, 1_000, "end" },
     };
 
     [Theory]
@@ -119,7 +120,7 @@ public class AdvanceReservationTests
         var quota = new ReservationQuota(MaxCores: 8, MaxGpus: 4, MaxWindow: TimeSpan.FromDays(1), MaxAdvance: TimeSpan.FromDays(30));
         ReservedSpan[] others = [new(new ResourceRequest(4_000, 1_024), H(0), H(3))];
 
-        var errors = AdvanceReservationRules.Validate("r1", "acme", new ResourceRequest(cpu, 1_024), null, "dc-1", H(start), H(end), T0, quota, others);
+        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(cpu, 1_024), H(start), H(end), T0, quota, Operator, others);
 
         Assert.True(field is null ? errors.Count == 0 : errors.Any(e => e.Field == field), $"{rule}: {string.Join("; ", errors)}");
     }
@@ -127,9 +128,76 @@ public class AdvanceReservationTests
     [Fact]
     public void An_operator_is_not_bound_by_the_tenant_quota()
     {
-        var errors = AdvanceReservationRules.Validate("r1", "acme", new ResourceRequest(64_000, 1_024, 64, "910B"), "gansu", null, H(1), H(24 * 90), T0, quota: null, []);
+        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(64_000, 1_024, 64, "910B"), H(1), H(24 * 20), T0, quota: null, Operator, []);
 
         Assert.Empty(errors);
+    }
+
+    public static TheoryData<string, double, double, string?> OperatorWindows => new()
+    {
+        // rule, start, end (hours from now), the field refused (null: accepted)
+        { "an operator's window within its bounds is accepted", 24 * 100, 24 * 120, null },
+        { "an operator's window longer than OperatorMaxWindow is refused naming the end", 1, 24 * 31, "end" },
+        { "an operator's window further ahead than OperatorMaxAdvance is refused naming the start", 24 * 181, 24 * 182, "start" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OperatorWindows))]
+    public void An_operator_reserves_within_the_operator_bounds(string rule, double start, double end, string? field)
+    {
+        var errors = AdvanceReservationRules.ValidateLimits(new ResourceRequest(1_000, 1_024), H(start), H(end), T0, quota: null, Operator, []);
+
+        Assert.True(field is null ? errors.Count == 0 : errors.Count == 1 && errors[0].Field == field && errors[0].Reason.Contains("an operator", StringComparison.Ordinal), $"{rule}: {string.Join("; ", errors)}");
+    }
+
+    public static TheoryData<string, long, long, int, string?, string?> Shapes => new()
+    {
+        // rule, millicores, MiB, GPUs, model, the field refused (null: accepted)
+        { "a reservation of cores, memory and a known GPU model is well formed", 1_000, 1_024, 1, "910B", null },
+        { "zero cores is refused naming them", 0, 1_024, 0, null, "resources.cpuMillicores" },
+        { "zero memory is refused naming it", 1_000, 0, 0, null, "resources.memoryMiB" },
+        { "GPUs without a model are refused naming the model", 1_000, 1_024, 1, null, "resources.gpuModel" },
+        { "a GPU model the pool does not know is refused naming it", 1_000, 1_024, 1, "H999", "resources.gpuModel" },
+        { "a GPU model the pool does not know is refused even with zero GPUs", 1_000, 1_024, 0, "H999", "resources.gpuModel" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void A_reservation_is_well_formed(string rule, long cpu, long memory, int gpus, string? model, string? field)
+    {
+        var errors = AdvanceReservationRules.ValidateShape("r1", "acme", new ResourceRequest(cpu, memory, gpus, model), null, "dc-1", H(1), H(2), T0, new HashSet<string> { "910B", "A800" });
+
+        Assert.True(field is null ? errors.Count == 0 : errors.Count == 1 && errors[0].Field == field, $"{rule}: {string.Join("; ", errors)}");
+    }
+
+    [Fact]
+    public void A_window_that_ends_before_it_starts_is_refused_naming_the_end()
+    {
+        var errors = AdvanceReservationRules.ValidateShape("r1", "acme", new ResourceRequest(1_000, 1_024), null, "dc-1", H(2), H(1), T0, new HashSet<string>());
+
+        Assert.Equal("end", Assert.Single(errors).Field);
+    }
+
+    public static TheoryData<string, long, long, int, string?, string?> Scopes => new()
+    {
+        // rule, millicores, MiB, GPUs, model, the field refused (null: accepted); the scope is two data centers of 8 cores,
+        // 32 GiB and 8 910B each
+        { "what the scope's data centers hold together can be honoured some day", 16_000, 65_536, 16, "910B", null },
+        { "a GPU model none of the scope's data centers has can never be honoured", 1_000, 1_024, 1, "A800", "resources.gpuModel" },
+        { "more GPUs than the scope has in all can never be honoured", 1_000, 1_024, 17, "910B", "resources.gpus" },
+        { "more cores than the scope has in all can never be honoured", 16_001, 1_024, 0, null, "resources.cpuMillicores" },
+        { "more memory than the scope has in all can never be honoured", 1_000, 65_537, 0, null, "resources.memoryMiB" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Scopes))]
+    public void A_reservation_beyond_everything_its_scope_has_can_never_be_honoured(string rule, long cpu, long memory, int gpus, string? model, string? field)
+    {
+        var errors = AdvanceReservationRules.ValidateScope(new ResourceRequest(cpu, memory, gpus, model), "hub 'gansu'", [Capacity, Capacity]);
+
+        Assert.True(
+            field is null ? errors.Count == 0 : errors.Count == 1 && errors[0].Field == field && errors[0].Reason.StartsWith("hub 'gansu'", StringComparison.Ordinal),
+            $"{rule}: {string.Join("; ", errors)}");
     }
 
     public static TheoryData<string, string, long, double, double, string?> Uses => new()

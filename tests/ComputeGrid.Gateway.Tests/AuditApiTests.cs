@@ -56,6 +56,67 @@ public sealed class AuditApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_repeat_cancel_of_a_reservation_already_cancelled_answers_the_same_and_writes_no_second_audit_entry()
+    {
+        var dc = $"audit-rsv-{Guid.NewGuid():n}"[..20];
+        await fixture.Grid.Admin.RegisterDataCenterAsync(new Domain.Topology.DataCenterSpec(
+            dc, "Audit reservations", "inner-mongolia", new Domain.Topology.GeoPoint(40.38, 111.82),
+            Domain.Resources.ResourceVector.Of(8_000, 32_768), new Domain.Topology.EnergyProfile(1.2, 0.6849, 0.8, 0.38)));
+        using var operators = fixture.Client("operator");
+        var key = Bodies.NewKey("audit");
+        var now = fixture.Time.GetUtcNow();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/reservations")
+        {
+            Content = Bodies.Raw($$"""{"tenant":"acme","resources":{"cpuMillicores":1000,"memoryMiB":1024},"dataCenterId":"{{dc}}","start":"{{now.AddHours(1):O}}","end":"{{now.AddHours(2):O}}"}""", "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        using var made = await operators.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+
+        using var first = await operators.PostAsync($"/v1/reservations/acme.{key}/cancel", content: null);
+        using var again = await operators.PostAsync($"/v1/reservations/acme.{key}/cancel", content: null);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, again.StatusCode));
+        var (firstView, againView) = (await first.JsonAsync(), await again.JsonAsync());
+        Assert.Equal(firstView.GetProperty("cancelledAt").GetDateTimeOffset(), againView.GetProperty("cancelledAt").GetDateTimeOffset());
+        var cancels = (await ReadAsync(operators, 50)).Where(e => e.Target == $"acme.{key}").Select(e => e.Action).ToList();
+        Assert.Equal(["reservation.cancel", "reservation.create"], cancels);
+    }
+
+    [Fact]
+    public async Task A_repeat_revoke_of_an_api_key_already_revoked_answers_the_same_and_writes_no_second_audit_entry()
+    {
+        using var operators = fixture.Client("operator");
+        var tenant = $"audit-{Guid.NewGuid():n}"[..20];
+        using var issued = await operators.PostAsync($"/v1/tenants/{tenant}/api-keys", Bodies.Raw("""{"name":"twice"}""", "application/json"));
+        var keyId = (await issued.JsonAsync()).GetProperty("keyId").GetString();
+
+        using var first = await operators.DeleteAsync($"/v1/tenants/{tenant}/api-keys/{keyId}");
+        using var again = await operators.DeleteAsync($"/v1/tenants/{tenant}/api-keys/{keyId}");
+
+        Assert.Equal((HttpStatusCode.NoContent, HttpStatusCode.NoContent), (first.StatusCode, again.StatusCode));
+        var entries = (await ReadAsync(operators, 50)).Where(e => e.Target == $"{tenant}/{keyId}").Select(e => e.Action).ToList();
+        Assert.Equal(["api-key.revoke"], entries);
+    }
+
+    [Fact]
+    public async Task A_repeat_cancel_of_a_job_already_cancelled_answers_the_same_and_writes_no_audit_entry_nor_event()
+    {
+        using var operators = fixture.Client("operator");
+        using var acme = fixture.Client("acme");
+        using var submitted = await acme.PostAsync("/v1/jobs", Bodies.Job().Json());
+        var jobId = (await submitted.JsonAsync()).GetProperty("jobId").GetString()!;
+
+        using var first = await operators.PostAsync($"/v1/jobs/{Uri.EscapeDataString(jobId)}/cancel", content: null);
+        using var again = await operators.PostAsync($"/v1/jobs/{Uri.EscapeDataString(jobId)}/cancel", content: null);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, again.StatusCode));
+        Assert.Equal("Cancelled", (await again.JsonAsync()).GetProperty("state").GetString());
+        Assert.Single((await fixture.Grid.GetJobAsync(jobId)).History, e => e.State == Domain.Jobs.JobState.Cancelled);
+        Assert.DoesNotContain(await ReadAsync(operators, 50), e => e.Target == jobId);
+    }
+
+    [Fact]
     public async Task An_audit_entry_stores_a_long_target_cut_to_128_characters()
     {
         using var operators = fixture.Client("operator");

@@ -7,7 +7,7 @@ namespace ComputeGrid.Gateway.Tests;
 public sealed class LoansApiTests(GatewayFixture fixture)
 {
     [Fact]
-    public async Task A_greenest_job_from_Yangtze_shows_its_loan_and_the_loan_is_listed_read_and_counted_in_the_balances()
+    public async Task A_greenest_job_from_Yangtze_shows_its_loan_and_the_loan_is_listed_read_and_counted_in_the_balances_with_the_jobs_running_on_it()
     {
         using var http = fixture.Client("loans");
         var key = Bodies.NewKey("loan");
@@ -37,9 +37,13 @@ public sealed class LoansApiTests(GatewayFixture fixture)
         Assert.Equal(["Offered", "Active"], loan.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("state").GetString()));
         Assert.NotEmpty(loan.GetProperty("slices").EnumerateArray());
 
+        // Usage is settled as each job leaves the loan; the job running on it now is counted from the lender's data centers.
+        Assert.True(loan.GetProperty("jobsRunning").GetInt32() >= 1, loan.ToString());
+
         using var list = await http.GetAsync("/v1/loans?hubId=yangtze&state=Active&limit=500");
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
-        Assert.Contains((await list.JsonAsync()).GetProperty("loans").EnumerateArray(), l => l.GetProperty("loanId").GetString() == loanId);
+        var listed = (await list.JsonAsync()).GetProperty("loans").EnumerateArray().Single(l => l.GetProperty("loanId").GetString() == loanId);
+        Assert.True(listed.GetProperty("jobsRunning").GetInt32() >= 1, listed.ToString());
 
         using var balances = await http.GetAsync("/v1/balances");
         Assert.Equal(HttpStatusCode.OK, balances.StatusCode);

@@ -157,7 +157,7 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Naming_both_a_hub_and_a_data_center_is_refused_naming_the_field()
+    public async Task Naming_both_a_hub_and_a_data_center_is_refused_with_400_naming_the_field()
     {
         using var acme = fixture.Client("acme");
         var body = Reservation(1);
@@ -165,7 +165,67 @@ public sealed class ReservationsApiTests(GatewayFixture fixture)
 
         using var response = await CreateAsync(acme, body, Bodies.NewKey("rsv"));
 
-        await response.AssertProblemAsync(422, "dataCenterId", "exactly one");
+        await response.AssertProblemAsync(400, "dataCenterId", "exactly one");
+    }
+
+    public static TheoryData<string, long, long, int, string, int, string, string> NeverHonoured => new()
+    {
+        // rule, millicores, MiB, GPUs, model, status, field, reason; the data center has 64 cores, 256 GiB and 8 RSV-GW GPUs
+        { "a GPU model the data center does not have", 1_000, 1_024, 1, "910B", 422, "resources.gpuModel", "has no '910B' GPUs" },
+        { "more GPUs than the data center has", 1_000, 1_024, 9, Model, 422, "resources.gpus", "has 8 RSV-GW GPUs in all" },
+        { "more cores than the data center has", 65_000, 1_024, 1, Model, 422, "resources.cpuMillicores", "64000 millicores in all" },
+        { "more memory than the data center has", 1_000, 262_145, 1, Model, 422, "resources.memoryMiB", "262144 MiB in all" },
+        { "a GPU model the pool does not know", 1_000, 1_024, 1, "NO-SUCH-GPU", 400, "resources.gpuModel", "unknown GPU model" },
+        { "zero cores", 0, 1_024, 1, Model, 400, "resources.cpuMillicores", "at least 1" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NeverHonoured))]
+    public async Task A_reservation_its_data_center_can_never_hold_is_refused_naming_the_resource_and_nothing_is_made(
+        string rule, long cpu, long memory, int gpus, string model, int status, string field, string reason)
+    {
+        await RegisterAsync();
+        using var operators = fixture.Client("operator");
+        var body = Reservation(1, tenant: "acme");
+        body["resources"] = new JsonObject { ["cpuMillicores"] = cpu, ["memoryMiB"] = memory, ["gpus"] = gpus, ["gpuModel"] = model };
+        var key = Bodies.NewKey("rsv");
+
+        using var response = await CreateAsync(operators, body, key);
+
+        await response.AssertProblemAsync(status, field, reason);
+        using var read = await operators.GetAsync($"/v1/reservations/acme.{key}");
+        Assert.True(read.StatusCode == HttpStatusCode.NotFound, rule);
+    }
+
+    [Fact]
+    public async Task An_Idempotency_Key_reused_with_another_body_is_refused_with_422_and_the_first_reservation_is_unchanged()
+    {
+        await RegisterAsync();
+        using var acme = fixture.Client("acme");
+        var key = Bodies.NewKey("rsv");
+        using var first = await CreateAsync(acme, Reservation(1, 20, 21), key);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+
+        using var reused = await CreateAsync(acme, Reservation(2, 20, 21), key);
+
+        await reused.AssertProblemAsync(422, "Idempotency-Key", "different request");
+        var kept = await (await acme.GetAsync($"/v1/reservations/acme.{key}")).JsonAsync();
+        Assert.Equal(1, kept.GetProperty("resources").GetProperty("gpus").GetInt32());
+        using var cancelled = await acme.PostAsync($"/v1/reservations/acme.{key}/cancel", content: null);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(1, 24 * 31 + 1, "end", "longer than an operator may reserve")]
+    [InlineData(24 * 181, 24 * 182, "start", "further ahead than an operator may reserve")]
+    public async Task An_operators_reservation_beyond_the_operator_bounds_is_refused_with_422_naming_the_field(double startHours, double endHours, string field, string reason)
+    {
+        await RegisterAsync();
+        using var operators = fixture.Client("operator");
+
+        using var response = await CreateAsync(operators, Reservation(1, startHours, endHours, tenant: "acme"), Bodies.NewKey("rsv"));
+
+        await response.AssertProblemAsync(422, field, reason);
     }
 
     [Theory]

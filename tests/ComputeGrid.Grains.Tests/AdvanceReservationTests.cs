@@ -59,7 +59,7 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
         Assert.Equal(JobState.Queued, longOther.State);
         Assert.True(shortOther.State.HoldsCapacity(), "a job that ends before the window opens uses its capacity meanwhile");
         Assert.Equal(JobState.Queued, inside.State);
-        Assert.Contains("waiting for advance reservation rsv-window's window to open", inside.History[^1].Detail, StringComparison.Ordinal);
+        Assert.Contains($"waits for advance reservation rsv-window, whose window opens at {start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}", inside.History[^1].Detail, StringComparison.Ordinal);
 
         fixture.Time.Advance(TimeSpan.FromHours(1));
         await Eventually.ValueAsync(() => Grid.GetJobAsync(shortOther.JobId), j => j.State == JobState.Succeeded, "the short job ends before the window");
@@ -114,12 +114,63 @@ public sealed class AdvanceReservationTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_reservation_its_scope_can_never_hold_raises_ReservationRejectedException_naming_the_resource_and_nothing_is_made()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-scope-dc", "gansu", "RSVSCOPE", gpus: 4, cores: 16);
+        var (start, end) = (Now.AddHours(1), Now.AddHours(2));
+
+        var otherModel = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.Admin.CreateReservationAsync(Request("rsv-scope-1", "rsv-acme", "rsv-scope-dc", 1, "910B", start, end)));
+        var tooMany = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.Admin.CreateReservationAsync(Request("rsv-scope-2", "rsv-acme", "rsv-scope-dc", 5, "RSVSCOPE", start, end)));
+        var hubTooMany = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.Admin.CreateReservationAsync(
+            Request("rsv-scope-3", "rsv-acme", "rsv-scope-dc", 5, "RSVSCOPE", start, end) with { HubId = "gansu", DataCenterId = null }));
+        var unknownModel = await Assert.ThrowsAsync<ComputeGridValidationException>(() => Grid.Admin.CreateReservationAsync(Request("rsv-scope-4", "rsv-acme", "rsv-scope-dc", 1, "NO-SUCH-GPU", start, end)));
+
+        Assert.Equal(("resources.gpuModel", "resources.gpus", "resources.gpus"), (otherModel.Field, tooMany.Field, hubTooMany.Field));
+        Assert.Contains("hub 'gansu'", hubTooMany.Reason, StringComparison.Ordinal);
+        Assert.IsNotType<ReservationRejectedException>(unknownModel);
+        Assert.Equal("resources.gpuModel", unknownModel.Field);
+        Assert.DoesNotContain(await Grid.Admin.ListReservationsAsync(), r => r.ReservationId.StartsWith("rsv-scope-", StringComparison.Ordinal));
+        Assert.Empty((await fixture.Cluster.Client.GetGrain<IDataCenterGrain>("rsv-scope-dc").GetSnapshotAsync())!.Windows ?? []);
+    }
+
+    [Fact]
+    public async Task A_reservation_id_reused_with_another_request_raises_ReservationRejectedException_naming_the_id()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-reuse-dc", "gansu", "RSVREUSE", gpus: 4, cores: 16);
+        var (start, end) = (Now.AddHours(1), Now.AddHours(2));
+        var made = await Grid.CreateReservationAsync(Request("rsv-reuse", "rsv-acme", "rsv-reuse-dc", 1, "RSVREUSE", start, end));
+
+        var reused = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.CreateReservationAsync(Request("rsv-reuse", "rsv-acme", "rsv-reuse-dc", 2, "RSVREUSE", start, end)));
+
+        Assert.Equal("reservationId", reused.Field);
+        Assert.Equal(made.Request, (await Grid.GetReservationAsync("rsv-reuse")).Request);
+        await Grid.CancelReservationAsync("rsv-reuse");
+    }
+
+    [Fact]
+    public async Task A_job_waiting_for_its_reservations_window_says_so_in_its_Queued_event_and_explain_naming_the_reservation_and_its_start()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("rsv-why-dc", "gansu", "RSVWHY", gpus: 2, cores: 8);
+        var start = Now.AddHours(1);
+        await Grid.CreateReservationAsync(Request("rsv-why", "rsv-acme", "rsv-why-dc", 1, "RSVWHY", start, Now.AddHours(2)));
+
+        var waiting = await Grid.SubmitAsync(Jobs.OnGpu("rsv-acme", "RSVWHY", "gansu", TimeSpan.FromMinutes(30)) with { Reservation = "rsv-why" });
+
+        Assert.Equal(JobState.Queued, waiting.State);
+        var says = $"waits for advance reservation rsv-why, whose window opens at {start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}";
+        Assert.Contains(says, waiting.History.Last(e => e.State == JobState.Queued).Detail, StringComparison.Ordinal);
+        Assert.Contains(says, (await Grid.ExplainJobAsync(waiting.JobId)).Region.Summary, StringComparison.Ordinal);
+        await Grid.CancelJobAsync(waiting.JobId);
+        await Grid.CancelReservationAsync("rsv-why");
+    }
+
+    [Fact]
     public async Task A_tenant_reserves_within_its_quota_while_an_operator_is_not_bound_and_is_audited()
     {
         await fixture.RegisterPrivateDataCenterAsync("rsv-quota-dc", "gansu", "RSVQUOTA", gpus: 16, cores: 32);
         var request = Request("rsv-quota", "rsv-acme", "rsv-quota-dc", 12, "RSVQUOTA", Now.AddHours(1), Now.AddHours(2));
 
-        var overQuota = await Assert.ThrowsAsync<ComputeGridValidationException>(() => Grid.CreateReservationAsync(request));
+        var overQuota = await Assert.ThrowsAsync<ReservationRejectedException>(() => Grid.CreateReservationAsync(request));
         var made = await Grid.Admin.CreateReservationAsync(request);
 
         Assert.Equal("resources.gpus", overQuota.Field);

@@ -143,6 +143,32 @@ public sealed class BackfillTests(GridClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Under_backfill_a_job_held_back_for_the_head_says_so_in_its_Queued_event_and_explain_naming_the_head_and_its_shadow_start()
+    {
+        await fixture.RegisterPrivateDataCenterAsync("bfwhy-dc", "gansu", "BFWHY", gpus: 4, cores: 16);
+        var running = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfwhy", "BFWHY", 3, TimeSpan.FromHours(1)));
+        Assert.True(running.State.HoldsCapacity());
+        var shadowAt = (fixture.Time.GetUtcNow() + TimeSpan.FromHours(1)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var big = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfwhy", "BFWHY", 4, TimeSpan.FromHours(1)));
+
+        // One GPU is free, but a 10 h run would still hold it when the head may start, in 1 h.
+        var longJob = await Grid.SubmitAsync(BigJobAndStream.Gpus("bfwhy", "BFWHY", 1, TimeSpan.FromHours(10)));
+
+        Assert.True((big.State, longJob.State) == (JobState.Queued, JobState.Queued), $"{string.Join(" > ", longJob.History.Select(e => $"{e.State} ({e.Detail})"))} || {(await Grid.ExplainJobAsync(big.JobId)).Region.Summary}");
+        var queued = longJob.History.Last(e => e.State == JobState.Queued).Detail;
+        Assert.Contains($"would delay job {big.JobId}, the head of gansu's queue, past its shadow start at {shadowAt}", queued, StringComparison.Ordinal);
+        var explained = await Grid.ExplainJobAsync(longJob.JobId);
+        Assert.Contains($"would delay job {big.JobId}", explained.Region.Summary, StringComparison.Ordinal);
+        Assert.StartsWith("Queued, position ", explained.Region.Summary, StringComparison.Ordinal);
+        var head = await Grid.ExplainJobAsync(big.JobId);
+        Assert.Contains($"backfill: it heads gansu's queue, and its shadow start at {shadowAt} in bfwhy-dc", head.Region.Summary, StringComparison.Ordinal);
+        foreach (var id in new[] { longJob.JobId, big.JobId, running.JobId })
+        {
+            await Grid.CancelJobAsync(id);
+        }
+    }
+
+    [Fact]
     public async Task Under_backfill_a_head_that_can_start_only_beyond_the_backfill_window_holds_no_job_back()
     {
         await fixture.RegisterPrivateDataCenterAsync("bfwin-dc", "gansu", "BFWIN", gpus: 4, cores: 16);
@@ -205,6 +231,71 @@ public sealed class FairShareClusterFixture : IAsyncLifetime
 
     public Task RegisterAsync(string id, string model) =>
         Grid.Admin.RegisterDataCenterAsync(new DataCenterSpec(id, $"Test {id}", "gansu", Topology.Hubs["gansu"].Location, ResourceVector.Of(16_000, 65_536, [new(model, 4)]), new EnergyProfile(1.2, 0.5, 0.8, 0.4)));
+}
+
+/// <summary>A one-silo cluster whose regions run strict priority (the pass stops at the first job it cannot place).</summary>
+public sealed class StrictPriorityClusterFixture : IAsyncLifetime
+{
+    private InProcessTestCluster? _cluster;
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero));
+
+    public NationalTopology Topology { get; } = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
+
+    public IComputeGridClient Grid { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(GridStorage.Name);
+            silo.AddMemoryGrainStorage(GridStorage.PubSub);
+            silo.AddMemoryStreams(GridStreams.Provider);
+            silo.Services.AddSingleton(new GridClock(Time));
+            silo.UseInMemoryReminderService();
+            silo.AddComputeGrid(Topology);
+            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = QueueDiscipline.StrictPriority);
+        });
+        builder.ConfigureClient(client => client.AddMemoryStreams(GridStreams.Provider));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        Grid = new ComputeGridClient(_cluster.Client);
+        await Eventually.TrueAsync(async () => (await Grid.Admin.GetDirectoryAsync()).DataCenters.Count >= Topology.DataCenters.Count, "the pool is seeded");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null)
+        {
+            await _cluster.StopAllSilosAsync();
+            await _cluster.DisposeAsync();
+        }
+    }
+}
+
+public sealed class StrictPriorityDisciplineTests(StrictPriorityClusterFixture fixture) : IClassFixture<StrictPriorityClusterFixture>
+{
+    [Fact]
+    public async Task Under_strict_priority_a_job_behind_the_blocked_head_says_so_in_its_Queued_event_and_explain_naming_the_head_and_its_earliest_start()
+    {
+        var grid = fixture.Grid;
+        await grid.Admin.RegisterDataCenterAsync(new DataCenterSpec(
+            "spwhy-dc", "Test spwhy-dc", "gansu", fixture.Topology.Hubs["gansu"].Location, ResourceVector.Of(16_000, 65_536, [new("SPWHY", 4)]), new EnergyProfile(1.2, 0.5, 0.8, 0.4)));
+        var running = await grid.SubmitAsync(BigJobAndStream.Gpus("spwhy", "SPWHY", 3, TimeSpan.FromHours(1)));
+        Assert.True(running.State.HoldsCapacity());
+        var startAt = (fixture.Time.GetUtcNow() + TimeSpan.FromHours(1)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var head = await grid.SubmitAsync(BigJobAndStream.Gpus("spwhy", "SPWHY", 4, TimeSpan.FromHours(1)) with { Priority = 500 });
+
+        // One GPU is free and the job would fit it, but strict priority starts nothing behind the head.
+        var behind = await grid.SubmitAsync(BigJobAndStream.Gpus("spwhy", "SPWHY", 1, TimeSpan.FromMinutes(10)));
+
+        Assert.Equal((JobState.Queued, JobState.Queued), (head.State, behind.State));
+        var says = $"strict priority: gansu's queue stops at its head, job {head.JobId} (priority 500), which cannot start now (its earliest start is {startAt} in spwhy-dc";
+        Assert.Contains(says, behind.History.Last(e => e.State == JobState.Queued).Detail, StringComparison.Ordinal);
+        Assert.Contains(says, (await grid.ExplainJobAsync(behind.JobId)).Region.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("strict priority", (await grid.ExplainJobAsync(head.JobId)).Region.Summary, StringComparison.Ordinal);
+    }
 }
 
 public sealed class FairShareDisciplineTests(FairShareClusterFixture fixture) : IClassFixture<FairShareClusterFixture>

@@ -79,6 +79,17 @@ public sealed class SiloStartupTests
     }
 
     [Fact]
+    public void Operator_reservation_bounds_out_of_range_or_below_the_tenant_quota_fail_start_up_naming_the_option()
+    {
+        var result = new ReservationOptionsValidator().Validate(null, new ReservationOptions { OperatorMaxWindow = TimeSpan.FromHours(1), OperatorMaxAdvance = TimeSpan.FromDays(800) });
+
+        Assert.True(result.Failed);
+        Assert.Contains("ComputeGrid:Reservations:OperatorMaxWindow", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("ComputeGrid:Reservations:OperatorMaxAdvance", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(new ReservationOptionsValidator().Validate(null, new ReservationOptions()).Succeeded, "the defaults are valid");
+    }
+
+    [Fact]
     public void Out_of_range_ComputeGrid_options_fail_start_up_naming_the_option()
     {
         var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions { MaxPlacementAttempts = 0, QueueRetryInterval = TimeSpan.Zero });

@@ -162,6 +162,29 @@ public sealed class CliTests(SiloHostFixture host)
     }
 
     [Fact]
+    public async Task Explain_of_a_job_waiting_for_its_reservation_names_the_reservation_and_when_its_window_opens()
+    {
+        var key = $"why-{Guid.NewGuid():n}"[..20];
+        var start = DateTimeOffset.UtcNow.AddHours(2);
+        using var http = host.Client(SiloHostFixture.PartnerKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/reservations", UriKind.Relative))
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, hubId = "ningxia", start, end = start.AddHours(1) }),
+        };
+        request.Headers.Add("Idempotency-Key", key);
+        using var made = await http.SendAsync(request);
+        Assert.True(made.IsSuccessStatusCode, await made.Content.ReadAsStringAsync());
+        var job = await host.SubmitAsync(new { originHub = "ningxia", resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, runTimeSeconds = 60, reservation = $"ops.{key}" });
+        var jobId = job.GetProperty("jobId").GetString()!;
+
+        var (code, output) = await RunAsync("explain", jobId);
+
+        Assert.Equal(0, code);
+        Assert.Contains($"waits for advance reservation ops.{key}, whose window opens at {start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}", output, StringComparison.Ordinal);
+        await RunAsync("jobs", "cancel", jobId);
+    }
+
+    [Fact]
     public async Task Explain_of_a_placed_job_scores_the_feasible_data_centers_and_names_where_it_runs()
     {
         var job = await host.SubmitAsync(new { originHub = "yangtze", resources = new { cpuMillicores = 1000, memoryMiB = 1024 }, runTimeSeconds = 3600, allowedHubs = new[] { "yangtze" }, policy = "Greenest" });

@@ -37,7 +37,7 @@ internal static class DataCenterViews
     })];
 
     public static DataCenterSnapshot Snapshot(DataCenterBook book) =>
-        new(book.Spec!, book.Status, book.Ledger.Used, book.Ledger.Free, book.OwnJobs + book.BorrowedJobs, book.Executed, book.JobsFinished, book.Lent, book.BorrowedJobs, Windows(book));
+        new(book.Spec!, book.Status, book.Ledger.Used, book.Ledger.Free, book.OwnJobs + book.BorrowedJobs, book.Executed, book.JobsFinished, book.Lent, book.BorrowedJobs, Windows(book), book.BorrowedJobsByLoan);
 
     public static IReadOnlyList<ReservationWindowView> Windows(DataCenterBook book) => [.. book.Windows.OrderBy(w => w.Value.Start).Select(w =>
         new ReservationWindowView(w.Key, w.Value.Tenant, w.Value.Amount, w.Value.Start, w.Value.End, w.Value.State == WindowState.Open, w.Value.Ledger().Used, w.Value.Reservations.Count))];

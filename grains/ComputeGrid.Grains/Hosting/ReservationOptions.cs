@@ -21,6 +21,12 @@ public sealed class ReservationOptions
     /// <summary>Furthest ahead a tenant's window may start. Default 30 days; 0..365 days.</summary>
     public TimeSpan MaxAdvance { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>Longest window an operator may reserve (end less start). Default 30 days; 1 min..365 days, and at least <see cref="MaxWindow"/>.</summary>
+    public TimeSpan OperatorMaxWindow { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Furthest ahead an operator's window may start. Default 180 days; 0..730 days, and at least <see cref="MaxAdvance"/>.</summary>
+    public TimeSpan OperatorMaxAdvance { get; set; } = TimeSpan.FromDays(180);
+
     /// <summary>
     /// What a job's bounded run adds to its declared run time for the time between its reservation and its start (a data
     /// center holds a job's capacity until reservation time + run time + this). Default 1 min; 0..1 h.
@@ -32,6 +38,9 @@ public sealed class ReservationOptions
 
     /// <summary>The tenant quota as the domain's rules take it.</summary>
     public ReservationQuota Quota => new(TenantMaxCores, TenantMaxGpus, MaxWindow, MaxAdvance);
+
+    /// <summary>The operator's bounds as the domain's rules take them.</summary>
+    public OperatorReservationBounds OperatorBounds => new(OperatorMaxWindow, OperatorMaxAdvance);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ReservationOptions"/> is out of range.</summary>
@@ -58,6 +67,16 @@ internal sealed class ReservationOptionsValidator : IValidateOptions<Reservation
         if (options.MaxAdvance < TimeSpan.Zero || options.MaxAdvance > TimeSpan.FromDays(365))
         {
             failures.Add($"ComputeGrid:Reservations:MaxAdvance must be between 00:00:00 and 365.00:00:00 (was {options.MaxAdvance})");
+        }
+
+        if (options.OperatorMaxWindow < TimeSpan.FromMinutes(1) || options.OperatorMaxWindow > TimeSpan.FromDays(365) || options.OperatorMaxWindow < options.MaxWindow)
+        {
+            failures.Add($"ComputeGrid:Reservations:OperatorMaxWindow must be between 00:01:00 and 365.00:00:00 and at least MaxWindow ({options.MaxWindow}) (was {options.OperatorMaxWindow})");
+        }
+
+        if (options.OperatorMaxAdvance < TimeSpan.Zero || options.OperatorMaxAdvance > TimeSpan.FromDays(730) || options.OperatorMaxAdvance < options.MaxAdvance)
+        {
+            failures.Add($"ComputeGrid:Reservations:OperatorMaxAdvance must be between 00:00:00 and 730.00:00:00 and at least MaxAdvance ({options.MaxAdvance}) (was {options.OperatorMaxAdvance})");
         }
 
         if (options.StartGrace < TimeSpan.Zero || options.StartGrace > TimeSpan.FromHours(1))

@@ -20,7 +20,11 @@ internal sealed partial class RegionGrain
     /// <summary>The head the last queue pass protected (backfill), kept for the submissions until the next pass.</summary>
     private ShadowStart? _shadow;
 
-    /// <summary>The future capacity changes last gathered, when and with how many placed jobs: gathered again a second later, or once a job was placed or released.</summary>
+    /// <summary>
+    /// The future capacity changes last gathered, when and with how many placed jobs: gathered again a second later, once
+    /// a job was placed (the count grows), or once one was released (a release forgets them, so a release and a placement
+    /// that leave the count as it was cannot keep the released job's end).
+    /// </summary>
     private (DateTimeOffset At, int Placed, List<CapacityChange> Changes)? _changes;
 
     private QueueDiscipline Discipline => options.Value.QueueDiscipline;

@@ -161,7 +161,7 @@ internal sealed partial class RegionGrain
                 queued.Add((i, entry));
                 results[i] = wants is { } hub
                     ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {hub}: waiting in {HubId}'s queue while {HubId} borrows capacity there")
-                    : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingFor(spec));
+                    : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], await WaitingForAsync(jobId, spec, cancellationToken));
             }
         }
 

@@ -107,6 +107,8 @@ internal sealed partial class RegionGrain
             Book.Release(jobId);
         }
 
+        _changes = null;
+
         await WritePlacementsAsync(cancellationToken);
         await Task.WhenAll(refused.Select(r =>
             GrainFactory.GetGrain<IDataCenterGrain>(r.Placement.DataCenterId).ReleaseAsync(r.JobId, default, TimeSpan.Zero, cancellationToken)));

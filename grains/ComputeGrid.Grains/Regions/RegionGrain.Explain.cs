@@ -1,13 +1,15 @@
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
+using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
+using ComputeGrid.Domain.Regions;
 
 namespace ComputeGrid.Grains.Regions;
 
 /// <summary>Explaining a job: the region's own view, loans and agent rules, through the domain's explainer.</summary>
 internal sealed partial class RegionGrain
 {
-    public Task<RegionExplanation> ExplainAsync(JobSnapshot job, CancellationToken cancellationToken = default)
+    public async Task<RegionExplanation> ExplainAsync(JobSnapshot job, CancellationToken cancellationToken = default)
     {
         var position = _queue.ContainsKey(job.JobId)
             ? QueueOrder().Select((q, i) => (q.JobId, i)).First(x => x.JobId == job.JobId).i + 1
@@ -19,11 +21,18 @@ internal sealed partial class RegionGrain
             Topology,
             View.DataCenters,
             Loans.Rooms());
-        return Task.FromResult(new RegionExplanation(
+        var summary = explained.Summary;
+        if (job.State == JobState.Queued
+            && await WaitReasonAsync(job.JobId, job.Spec, [.. explained.Plan.Ranked.Where(r => r.HubId == HubId).Select(r => r.DataCenterId)], cancellationToken) is { } waits)
+        {
+            summary = QueueWaits.Summary(HubId, position, _queue.Count, waits, explained.Plan.Ranked.Count, explained.Plan.Ranked.Count + explained.Plan.Excluded.Count);
+        }
+
+        return new RegionExplanation(
             HubId,
             explained.Plan.Policy,
-            explained.Summary,
+            summary,
             [.. explained.Plan.Ranked.Select(r => new ExplainedCandidate(r.DataCenterId, r.HubId, r.Score, r.LatencyMs, r.Utilisation, r.Estimate, explained.Routes[r.DataCenterId]))],
-            [.. explained.Plan.Excluded.Select(x => new ExplainedExclusion(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]));
+            [.. explained.Plan.Excluded.Select(x => new ExplainedExclusion(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]);
     }
 }

@@ -63,7 +63,7 @@ internal sealed partial class RegionGrain
             await ReclaimAsync([queued], cancellationToken);
         }
 
-        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingFor(spec));
+        return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], await WaitingForAsync(jobId, spec, cancellationToken));
     }
 
     private async Task DrainQueueAsync(CancellationToken cancellationToken)

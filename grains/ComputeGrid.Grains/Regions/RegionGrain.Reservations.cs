@@ -24,9 +24,6 @@ internal sealed partial class RegionGrain
     /// <summary>What a data center needs to judge a job's reservation: its run time bounds how long it holds the capacity.</summary>
     private static ReservationAsk AskFor(string jobId, JobSpec spec) => new(jobId, spec.Resources, spec.Priority, spec.RunTime, spec.Tenant);
 
-    /// <summary>What a queued job's Queued event says it waits for: the window of its advance reservation; null for the default.</summary>
-    private static string? WaitingFor(JobSpec spec) => spec.Reservation is { } reservation ? $"waiting for advance reservation {reservation}'s window to open" : null;
-
     // Jobs this activation told to cancel because their reservation can no longer start them (the cancel is one-way).
     private readonly HashSet<string> _reservationLost = new(StringComparer.Ordinal);
 

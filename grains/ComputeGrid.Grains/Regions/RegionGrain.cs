@@ -134,6 +134,8 @@ internal sealed partial class RegionGrain(
     {
         if (Book.Release(jobId) is { } was)
         {
+            // Backfill's gathered capacity changes held this job's end: a placement after it would keep the count.
+            _changes = null;
             WriteReleasesSoon(fromLoan: was.Placement.LoanId is not null);
         }
 

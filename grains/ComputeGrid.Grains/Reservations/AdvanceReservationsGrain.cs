@@ -1,4 +1,5 @@
 using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Contracts.Reservations;
 using ComputeGrid.Domain;
 using ComputeGrid.Domain.Reservations;
@@ -56,22 +57,30 @@ internal sealed partial class AdvanceReservationsGrain(
         {
             return existing.Request == request
                 ? new(existing.View(now), AdvanceReservationRefusal.None, [])
-                : Refused(AdvanceReservationRefusal.Conflict, new ValidationError("reservationId", $"reservation '{request.ReservationId}' exists with a different request"));
+                : Refused(AdvanceReservationRefusal.Rejected, new ValidationError("reservationId", $"reservation '{request.ReservationId}' exists with a different request"));
+        }
+
+        var resources = request.Resources ?? new ResourceRequest(0, 0);
+        var directory = await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
+        var errors = AdvanceReservationRules.ValidateShape(
+            request.ReservationId ?? string.Empty, tenant, resources, request.HubId, request.DataCenterId, request.Start, request.End,
+            now, catalog.WithDataCenters(directory.DataCenters.Select(d => d.Spec)).GpuModels);
+        if (errors.Count > 0)
+        {
+            return new(null, AdvanceReservationRefusal.Invalid, errors);
         }
 
         // The tenant's quota bounds what the tenant reserves itself: an operator's reservations for it are not counted.
         var others = Reservations.Values
             .Where(r => r.Request.Tenant == request.Tenant && !r.ByOperator && r.CancelledAt is null && r.Request.End > now)
             .Select(r => new ReservedSpan(r.Request.Resources, r.Request.Start, r.Request.End));
-        var errors = AdvanceReservationRules.Validate(
-            request.ReservationId ?? string.Empty, tenant, request.Resources ?? new ResourceRequest(0, 0), request.HubId, request.DataCenterId, request.Start, request.End,
-            now, byOperator ? null : options.Value.Quota, others);
+        errors = AdvanceReservationRules.ValidateLimits(resources, request.Start, request.End, now, byOperator ? null : options.Value.Quota, options.Value.OperatorBounds, others);
         if (errors.Count > 0)
         {
-            return new(null, AdvanceReservationRefusal.Invalid, errors);
+            return new(null, AdvanceReservationRefusal.Rejected, errors);
         }
 
-        var (shares, refusal) = await AllotAsync(request, cancellationToken);
+        var (shares, refusal) = await AllotAsync(request, directory, cancellationToken);
         if (shares is null)
         {
             return refusal!;
@@ -94,7 +103,7 @@ internal sealed partial class AdvanceReservationsGrain(
                 Reservations.Remove(request.ReservationId!);
                 await state.WriteStateAsync(cancellationToken);
                 LogRefused(logger, request.ReservationId!, tenant, error);
-                return Refused(error.Field == "resources" ? AdvanceReservationRefusal.Conflict : AdvanceReservationRefusal.Invalid, error);
+                return Refused(error.Field == "resources" ? AdvanceReservationRefusal.Conflict : AdvanceReservationRefusal.Rejected, error);
             }
         }
 
@@ -133,14 +142,23 @@ internal sealed partial class AdvanceReservationsGrain(
     }
 
     /// <summary>Where the reservation goes: its data center whole, or a hub's data centers by what each has free over the window.</summary>
-    private async Task<(List<AdvanceReservationShare>? Shares, AdvanceReservationResult? Refusal)> AllotAsync(AdvanceReservationRequest request, CancellationToken cancellationToken)
+    /// <remarks>
+    /// What the scope could never hold (beyond all its data centers' capacity, a GPU model none has) is refused as
+    /// Rejected before any data center is asked; what it cannot hold over this window, as Conflict.
+    /// </remarks>
+    private async Task<(List<AdvanceReservationShare>? Shares, AdvanceReservationResult? Refusal)> AllotAsync(AdvanceReservationRequest request, PoolDirectory directory, CancellationToken cancellationToken)
     {
-        var directory = await GrainFactory.GetGrain<IPoolGrain>(PoolGrainKey.National).GetDirectoryAsync(cancellationToken);
         if (request.DataCenterId is { } dataCenterId)
         {
-            return directory.DataCenters.FirstOrDefault(d => d.Spec.Id == dataCenterId) is { } entry
-                ? ([new AdvanceReservationShare(dataCenterId, request.Resources, entry.Spec.HubId)], null)
-                : (null, Refused(AdvanceReservationRefusal.Invalid, new ValidationError("dataCenterId", $"no data center '{dataCenterId}'")));
+            if (directory.DataCenters.FirstOrDefault(d => d.Spec.Id == dataCenterId) is not { } entry)
+            {
+                return (null, Refused(AdvanceReservationRefusal.Invalid, new ValidationError("dataCenterId", $"no data center '{dataCenterId}'")));
+            }
+
+            var beyond = AdvanceReservationRules.ValidateScope(request.Resources, $"data center '{dataCenterId}'", [entry.Spec.Capacity]);
+            return beyond.Count > 0
+                ? (null, new(null, AdvanceReservationRefusal.Rejected, beyond))
+                : ([new AdvanceReservationShare(dataCenterId, request.Resources, entry.Spec.HubId)], null);
         }
 
         if (!catalog.Seed.Hubs.ContainsKey(request.HubId!))
@@ -148,8 +166,15 @@ internal sealed partial class AdvanceReservationsGrain(
             return (null, Refused(AdvanceReservationRefusal.Invalid, new ValidationError("hubId", $"no hub '{request.HubId}'")));
         }
 
+        var online = directory.DataCenters.Where(d => d.Spec.HubId == request.HubId && d.Status == Domain.Topology.DataCenterStatus.Online).ToList();
+        var beyondHub = AdvanceReservationRules.ValidateScope(request.Resources, $"hub '{request.HubId}' ({online.Count} online data centers)", [.. online.Select(d => d.Spec.Capacity)]);
+        if (beyondHub.Count > 0)
+        {
+            return (null, new(null, AdvanceReservationRefusal.Rejected, beyondHub));
+        }
+
         var candidates = new List<(string, ResourceVector)>();
-        foreach (var entry in directory.DataCenters.Where(d => d.Spec.HubId == request.HubId && d.Status == Domain.Topology.DataCenterStatus.Online))
+        foreach (var entry in online)
         {
             candidates.Add((entry.Spec.Id, await GrainFactory.GetGrain<IDataCenterGrain>(entry.Spec.Id).GetReservableAsync(request.Start, request.End, cancellationToken)));
         }

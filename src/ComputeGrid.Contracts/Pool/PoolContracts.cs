@@ -32,6 +32,7 @@ public sealed record PoolDirectory([property: Id(0)] long Version, [property: Id
 /// <param name="Lent">Capacity held for loans to other hubs (part of <paramref name="Used"/>).</param>
 /// <param name="BorrowedJobs">Other hubs' jobs running here on loans (part of <paramref name="Reservations"/>).</param>
 /// <param name="Windows">Advance reservations' windows here, scheduled and open (null from an older silo).</param>
+/// <param name="BorrowedJobsByLoan">Other hubs' jobs running here now, by the loan they run on (null from an older silo).</param>
 [GenerateSerializer, Immutable, Alias("cg.DataCenterSnapshot")]
 public sealed record DataCenterSnapshot(
     [property: Id(0)] DataCenterSpec Spec,
@@ -43,7 +44,8 @@ public sealed record DataCenterSnapshot(
     [property: Id(6)] long JobsFinished,
     [property: Id(7)] ResourceVector Lent,
     [property: Id(8)] int BorrowedJobs,
-    [property: Id(9)] IReadOnlyList<Reservations.ReservationWindowView>? Windows = null);
+    [property: Id(9)] IReadOnlyList<Reservations.ReservationWindowView>? Windows = null,
+    [property: Id(10)] IReadOnlyDictionary<string, int>? BorrowedJobsByLoan = null);
 
 /// <summary>One hub: its data centers, queue and totals.</summary>
 [GenerateSerializer, Immutable, Alias("cg.HubSnapshot")]

@@ -80,11 +80,17 @@ public enum AdvanceReservationRefusal
     /// <summary>It was made (or was already).</summary>
     None,
 
-    /// <summary>The request is invalid or over the tenant's quota (REST 422).</summary>
+    /// <summary>The request is malformed: a field's value, or a hub, data center or GPU model the pool does not know (REST 400).</summary>
     Invalid,
 
-    /// <summary>It cannot be honoured (the capacity is promised to jobs or other reservations), or the id is taken by another request (REST 409).</summary>
+    /// <summary>It cannot be honoured now: at some instant of the window the capacity is promised to jobs or other reservations (REST 409).</summary>
     Conflict,
+
+    /// <summary>
+    /// It can never be honoured as asked: more than its hub or data center has in all, or a GPU model none of them has;
+    /// over the tenant's quota or the operator's bounds; or its id is taken by another request (REST 422).
+    /// </summary>
+    Rejected,
 }
 
 /// <summary>The answer to making a reservation.</summary>

@@ -500,6 +500,10 @@ public sealed partial class DataCenterBook
     /// <summary>Borrowed jobs inside the slices.</summary>
     public int BorrowedJobs => Slices.Values.Sum(l => l.Reservations.Count);
 
+    /// <summary>Borrowed jobs holding capacity here now, by the loan whose slice they are in (loans with none left out).</summary>
+    public IReadOnlyDictionary<string, int> BorrowedJobsByLoan =>
+        Slices.Where(s => s.Value.Reservations.Count > 0).ToDictionary(s => s.Key, s => s.Value.Reservations.Count, StringComparer.Ordinal);
+
     /// <summary>Own jobs (reservations that are not slices).</summary>
     public int OwnJobs => _ledger.Reservations.Keys.Count(IsJobKey) + Windows.Values.Sum(w => w.Reservations.Count);
 

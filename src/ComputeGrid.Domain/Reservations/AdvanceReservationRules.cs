@@ -10,6 +10,11 @@ namespace ComputeGrid.Domain.Reservations;
 /// <param name="MaxAdvance">Furthest ahead a window may start.</param>
 public sealed record ReservationQuota(int MaxCores, int MaxGpus, TimeSpan MaxWindow, TimeSpan MaxAdvance);
 
+/// <summary>What an operator may reserve (not bound by a tenant's quota, but not without end either).</summary>
+/// <param name="MaxWindow">Longest window, end less start.</param>
+/// <param name="MaxAdvance">Furthest ahead a window may start.</param>
+public sealed record OperatorReservationBounds(TimeSpan MaxWindow, TimeSpan MaxAdvance);
+
 /// <summary>One reservation's window and size, as the quota and a job's use see it.</summary>
 /// <param name="Resources">What it reserves in all.</param>
 /// <param name="Start">When it opens.</param>
@@ -29,12 +34,13 @@ public static partial class AdvanceReservationRules
     public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength } && IdPattern().IsMatch(id);
 
     /// <summary>
-    /// Checks a new reservation's shape, and for a tenant (<paramref name="quota"/> not null) its quota against the tenant's
-    /// other live reservations (<paramref name="others"/>). Every problem, each naming its field.
+    /// Checks a new reservation's shape (REST 400): id, tenant, resources, exactly one of hub and data center, the window's
+    /// order, and that a GPU model named is one the pool knows (<paramref name="knownGpuModels"/>; checked even with zero
+    /// GPUs, as a job's is). Every problem, each naming its field.
     /// </summary>
-    public static IReadOnlyList<ValidationError> Validate(
+    public static IReadOnlyList<ValidationError> ValidateShape(
         string reservationId, string tenant, ResourceRequest resources, string? hubId, string? dataCenterId, DateTimeOffset start, DateTimeOffset end,
-        DateTimeOffset now, ReservationQuota? quota, IEnumerable<ReservedSpan> others)
+        DateTimeOffset now, IReadOnlySet<string> knownGpuModels)
     {
         var errors = new List<ValidationError>();
         if (!IsValidId(reservationId))
@@ -66,6 +72,11 @@ public static partial class AdvanceReservationRules
             errors.Add(new("resources.gpuModel", "is required when gpus is above 0"));
         }
 
+        if (!string.IsNullOrWhiteSpace(resources.GpuModel) && !knownGpuModels.Contains(resources.GpuModel))
+        {
+            errors.Add(new("resources.gpuModel", $"unknown GPU model {ValidationError.Quote(resources.GpuModel)}; known models: {string.Join(", ", knownGpuModels.Order(StringComparer.Ordinal))}"));
+        }
+
         if ((hubId is null) == (dataCenterId is null))
         {
             errors.Add(new("dataCenterId", "name exactly one of hubId and dataCenterId"));
@@ -81,19 +92,32 @@ public static partial class AdvanceReservationRules
             errors.Add(new("start", $"is in the past (now is {now:O})"));
         }
 
-        if (quota is null || errors.Count > 0)
+        return errors;
+    }
+
+    /// <summary>
+    /// Checks a well-formed reservation against what its maker may reserve (REST 422): a tenant's against its quota
+    /// (<paramref name="quota"/>) and its other live reservations (<paramref name="others"/>); an operator's
+    /// (<paramref name="quota"/> null) against the operator's bounds on window and advance. Every problem, each naming its field.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> ValidateLimits(
+        ResourceRequest resources, DateTimeOffset start, DateTimeOffset end, DateTimeOffset now, ReservationQuota? quota, OperatorReservationBounds operatorBounds, IEnumerable<ReservedSpan> others)
+    {
+        var errors = new List<ValidationError>();
+        var (maxWindow, maxAdvance, who) = quota is null ? (operatorBounds.MaxWindow, operatorBounds.MaxAdvance, "an operator") : (quota.MaxWindow, quota.MaxAdvance, "a tenant");
+        if (end - start > maxWindow)
+        {
+            errors.Add(new("end", $"the window is longer than {who} may reserve ({maxWindow})"));
+        }
+
+        if (start - now > maxAdvance)
+        {
+            errors.Add(new("start", $"is further ahead than {who} may reserve ({maxAdvance})"));
+        }
+
+        if (quota is null)
         {
             return errors;
-        }
-
-        if (end - start > quota.MaxWindow)
-        {
-            errors.Add(new("end", $"the window is longer than a tenant may reserve ({quota.MaxWindow})"));
-        }
-
-        if (start - now > quota.MaxAdvance)
-        {
-            errors.Add(new("start", $"is further ahead than a tenant may reserve ({quota.MaxAdvance})"));
         }
 
         var spans = others.ToList();
@@ -106,6 +130,42 @@ public static partial class AdvanceReservationRules
         if (gpus + resources.Gpus > quota.MaxGpus)
         {
             errors.Add(new("resources.gpus", $"the tenant's reservations would hold {gpus + resources.Gpus} GPUs at once; its quota is {quota.MaxGpus}"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Checks that the reservation's scope could ever hold it (REST 422): <paramref name="capacities"/> are the total
+    /// capacities of the data centers it may be allotted over (one for a data center's; a hub's online ones), and it asks
+    /// no more than they have together of each resource, nor a GPU model none of them has. <paramref name="scope"/> names
+    /// the scope in the reasons (<c>data center 'qingyang-1'</c>). Every problem, each naming its field.
+    /// </summary>
+    public static IReadOnlyList<ValidationError> ValidateScope(ResourceRequest resources, string scope, IReadOnlyCollection<ResourceVector> capacities)
+    {
+        var errors = new List<ValidationError>();
+        var total = capacities.Aggregate(ResourceVector.Zero, (sum, c) => sum.Plus(c));
+        if (resources.CpuMillicores > total.CpuMillicores)
+        {
+            errors.Add(new("resources.cpuMillicores", $"{scope} has {total.CpuMillicores} millicores in all; it can never hold {resources.CpuMillicores}"));
+        }
+
+        if (resources.MemoryMiB > total.MemoryMiB)
+        {
+            errors.Add(new("resources.memoryMiB", $"{scope} has {total.MemoryMiB} MiB in all; it can never hold {resources.MemoryMiB}"));
+        }
+
+        if (resources is { Gpus: > 0, EffectiveGpuModel: { } model })
+        {
+            if (total.GpusOf(model) == 0)
+            {
+                var models = total.Gpus.Where(g => g.Value > 0).Select(g => g.Key).ToList();
+                errors.Add(new("resources.gpuModel", $"{scope} has no {ValidationError.Quote(model)} GPUs (it has {(models.Count == 0 ? "no GPUs" : string.Join(", ", models))})"));
+            }
+            else if (resources.Gpus > total.GpusOf(model))
+            {
+                errors.Add(new("resources.gpus", $"{scope} has {total.GpusOf(model)} {model} GPUs in all; it can never hold {resources.Gpus}"));
+            }
         }
 
         return errors;

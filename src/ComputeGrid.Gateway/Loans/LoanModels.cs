@@ -1,4 +1,5 @@
 using ComputeGrid.Contracts.Loans;
+using ComputeGrid.Contracts.Pool;
 using ComputeGrid.Domain.Loans;
 using ComputeGrid.Gateway.Jobs;
 using ComputeGrid.Gateway.Pool;
@@ -13,7 +14,7 @@ namespace ComputeGrid.Gateway.Loans;
 public sealed record LoanSliceView(string DataCenterId, CapacityView Amount, double KgCo2PerItKwh, double LatencyMs);
 
 /// <summary>What was used of a loan, and what it saved.</summary>
-/// <param name="Jobs">Borrowed jobs that ended on the loan.</param>
+/// <param name="Jobs">Borrowed jobs that ended on the loan (each is settled when it leaves its slice; those running now are the loan's <c>jobsRunning</c>).</param>
 /// <param name="CoreHours">CPU core-hours used.</param>
 /// <param name="GpuHours">GPU-hours used.</param>
 /// <param name="Footprint">Energy (kWh), carbon (kgCO2) and energy cost (CNY) of that use at the lender.</param>
@@ -44,6 +45,7 @@ public sealed record LoanEventView(int Sequence, LoanState State, DateTimeOffset
 /// <param name="Usage">Settled use so far.</param>
 /// <param name="OfferedAt">When it was offered.</param>
 /// <param name="AcceptedAt">When it was accepted; null if never.</param>
+/// <param name="JobsRunning">Borrowed jobs holding capacity on the loan now, as its lender's data centers report them.</param>
 public sealed record LoanSummaryView(
     string LoanId,
     string Lender,
@@ -54,10 +56,25 @@ public sealed record LoanSummaryView(
     double CnyPerGpuHour,
     LoanUsageView Usage,
     DateTimeOffset OfferedAt,
-    DateTimeOffset? AcceptedAt)
+    DateTimeOffset? AcceptedAt,
+    int JobsRunning)
 {
-    internal static LoanSummaryView Of(LoanSummary l) => new(
-        l.LoanId, l.Lender, l.Borrower, CapacityView.Of(l.Amount), l.State, l.Price.CnyPerCoreHour, l.Price.CnyPerGpuHour, LoanUsageView.Of(l.Usage), l.OfferedAt, l.AcceptedAt);
+    internal static LoanSummaryView Of(LoanSummary l, IReadOnlyDictionary<string, int> running) => new(
+        l.LoanId, l.Lender, l.Borrower, CapacityView.Of(l.Amount), l.State, l.Price.CnyPerCoreHour, l.Price.CnyPerGpuHour, LoanUsageView.Of(l.Usage), l.OfferedAt, l.AcceptedAt,
+        running.GetValueOrDefault(l.LoanId));
+}
+
+/// <summary>
+/// Borrowed jobs running on each loan now, summed over the lender data centers that report them. A loan's usage is
+/// settled job by job as each leaves its slice, so it counts none of these; the data centers hold the live count.
+/// </summary>
+internal static class RunningLoanJobs
+{
+    /// <summary>By loan id, from <paramref name="pool"/>'s data-center snapshots.</summary>
+    public static IReadOnlyDictionary<string, int> Of(PoolSnapshot pool) =>
+        pool.Hubs.SelectMany(h => h.DataCenters).SelectMany(d => d.BorrowedJobsByLoan ?? new Dictionary<string, int>())
+            .GroupBy(p => p.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
 }
 
 /// <summary>A page of loans, newest first.</summary>
@@ -84,6 +101,7 @@ public sealed record LoanPageView(IReadOnlyList<LoanSummaryView> Loans, string? 
 /// <param name="RecallEffectiveAt">When a recall's notice ends; null unless recalled.</param>
 /// <param name="Usage">Settled use so far, and what it saved.</param>
 /// <param name="Events">Every state it entered, oldest first.</param>
+/// <param name="JobsRunning">Borrowed jobs holding capacity on the loan now, as its lender's data centers report them.</param>
 public sealed record LoanView(
     string LoanId,
     string Lender,
@@ -102,9 +120,10 @@ public sealed record LoanView(
     DateTimeOffset? EndsAt,
     DateTimeOffset? RecallEffectiveAt,
     LoanUsageView Usage,
-    IReadOnlyList<LoanEventView> Events)
+    IReadOnlyList<LoanEventView> Events,
+    int JobsRunning)
 {
-    internal static LoanView Of(LoanSnapshot l)
+    internal static LoanView Of(LoanSnapshot l, IReadOnlyDictionary<string, int> running)
     {
         var t = l.Terms;
         return new LoanView(
@@ -125,7 +144,8 @@ public sealed record LoanView(
             l.EndsAt,
             l.RecallEffectiveAt,
             LoanUsageView.Of(l.Usage),
-            [.. l.History.Select(e => new LoanEventView(e.Sequence, e.State, e.At, e.Detail))]);
+            [.. l.History.Select(e => new LoanEventView(e.Sequence, e.State, e.At, e.Detail))],
+            running.GetValueOrDefault(t.LoanId));
     }
 }
 

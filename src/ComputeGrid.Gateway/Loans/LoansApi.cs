@@ -54,13 +54,15 @@ public static class LoansApi
             return problem;
         }
 
-        if (hubId is not null && (await grid.GetPoolAsync(cancellationToken)).Hubs.All(h => h.Hub.Id != hubId))
+        var pool = await grid.GetPoolAsync(cancellationToken);
+        if (hubId is not null && pool.Hubs.All(h => h.Hub.Id != hubId))
         {
             return Problems.Invalid("hubId", "no hub with this id; GET /v1/hubs lists them");
         }
 
         var page = await grid.ListLoansAsync(hubId, query.State, query.Limit, query.Cursor, cancellationToken);
-        return TypedResults.Ok(new LoanPageView([.. page.Loans.Select(LoanSummaryView.Of)], Paging.NextCursor(scope, state, page.NextCursor)));
+        var running = RunningLoanJobs.Of(pool);
+        return TypedResults.Ok(new LoanPageView([.. page.Loans.Select(l => LoanSummaryView.Of(l, running))], Paging.NextCursor(scope, state, page.NextCursor)));
     }
 
     private static async Task<Results<Ok<LoanView>, ProblemHttpResult>> GetAsync(string loanId, IComputeGridClient grid, CancellationToken cancellationToken)
@@ -72,7 +74,8 @@ public static class LoansApi
 
         try
         {
-            return TypedResults.Ok(LoanView.Of(await grid.GetLoanAsync(loanId, cancellationToken)));
+            var loan = await grid.GetLoanAsync(loanId, cancellationToken);
+            return TypedResults.Ok(LoanView.Of(loan, RunningLoanJobs.Of(await grid.GetPoolAsync(cancellationToken))));
         }
         catch (ComputeGridNotFoundException)
         {

@@ -111,11 +111,12 @@ internal static class FederationFeed
             open.Count,
             FootprintView.Of(saved));
 
+        var running = RunningLoanJobs.Of(pool);
         var listed = open
             .OrderByDescending(l => l.AcceptedAt)
             .ThenBy(l => l.LoanId, StringComparer.Ordinal)
             .Take(MaxOpenLoansListed)
-            .Select(LoanSummaryView.Of)
+            .Select(l => LoanSummaryView.Of(l, running))
             .ToList();
         return new FederationView(at, totals, hubs, arrows, listed, eastToWest, NationalTargetsView.Of(targets), loansTruncated);
     }

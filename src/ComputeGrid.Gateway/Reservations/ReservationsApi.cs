@@ -31,12 +31,14 @@ public static class ReservationsApi
             .WithSummary("Make an advance reservation")
             .WithDescription(
                 "Who may call: any key. A partner key reserves for its own tenant within the tenant quota (ComputeGrid:Reservations: TenantMaxCores, TenantMaxGpus " +
-                "at any one instant, MaxWindow, MaxAdvance; over it answers 422 naming the field); an operator key for any tenant (body.tenant), without the quota, " +
-                "audited. Reserves resources in a data center, or in a hub (allotted over its data centers now), for [start, end). Inside the window only the " +
+                "at any one instant, MaxWindow, MaxAdvance; over it answers 422 naming the field); an operator key for any tenant (body.tenant), without the quota " +
+                "but within OperatorMaxWindow and OperatorMaxAdvance (422 naming end or start), audited. A malformed field, or a hub, data center or GPU model the " +
+                "pool does not know, answers 400 naming it; more than the hub's or data center's capacity in all, or a GPU model none of its data centers has, " +
+                "422 naming the resource (resources.gpuModel, resources.gpus, resources.cpuMillicores, resources.memoryMiB). Reserves resources in a data center, or in a hub (allotted over its data centers now), for [start, end). Inside the window only the " +
                 "tenant's jobs that name it (reservation on POST /v1/jobs) use that capacity; outside it is free for anyone whose declared run ends before the " +
                 "window opens. A reservation that cannot be honoured (at some instant of the window the capacity is promised to jobs already holding it or to " +
                 "other reservations) answers 409 naming resources; it is never broken later. The id is the tenant, a dot and the Idempotency-Key (or a generated " +
-                "key): the same key and body return the same reservation.")
+                "key): the same key and body return the same reservation; the same key with another body answers 422 naming Idempotency-Key.")
             .AcceptsJson<CreateReservationBody>()
             .Produces<ReservationView>(StatusCodes.Status201Created)
             .ProducesApiProblem(StatusCodes.Status400BadRequest, StatusCodes.Status403Forbidden, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status422UnprocessableEntity);
@@ -103,9 +105,13 @@ public static class ReservationsApi
         {
             return TypedResults.Problem(Problems.Create(StatusCodes.Status409Conflict, "Reservation cannot be honoured", Rename(e.Errors)));
         }
+        catch (ReservationRejectedException e)
+        {
+            return Problems.Unprocessable("Reservation can never be honoured as asked", Rename(e.Errors));
+        }
         catch (ComputeGridValidationException e)
         {
-            return Problems.Unprocessable("Reservation refused", Rename(e.Errors));
+            return Problems.Invalid(Rename(e.Errors));
         }
     }
 
