@@ -22,7 +22,7 @@ internal sealed partial class RegionGrain
         return Task.FromResult(new RegionExplanation(
             HubId,
             explained.Plan.Policy,
-            explained.Summary,
+            PredictiveSummary(job) ?? explained.Summary,
             [.. explained.Plan.Ranked.Select(r => new ExplainedCandidate(r.DataCenterId, r.HubId, r.Score, r.LatencyMs, r.Utilisation, r.Estimate, explained.Routes[r.DataCenterId]))],
             [.. explained.Plan.Excluded.Select(x => new ExplainedExclusion(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]));
     }
