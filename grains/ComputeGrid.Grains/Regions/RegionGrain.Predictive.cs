@@ -113,27 +113,32 @@ internal sealed partial class RegionGrain
         $"GreenestPredictive: waiting for its greenest data center {ideal.DataCenterId} ({Domain.Quantity.Carbon(ideal.Estimate.CarbonKg)}), full now: {choice.Reason}; it takes the best place with room at its first pass after {choice.Deadline:u}";
 
     /// <summary>
-    /// The room the job could use at <paramref name="ideal"/> over time, as this region sees it: at its own data center the
-    /// free capacity last seen; at a peer's the room of its loan slices there, plus the free capacity last seen unless the
-    /// peer refused a loan lately (then nothing starts there before the back-off ends).
+    /// The room the job could use at <paramref name="ideal"/> over time, as this region sees it. At its own data center:
+    /// the free capacity last seen, its own jobs' declared ends there and the release rate of the notices. At a peer's:
+    /// the same with the room of its loan slices there as well, while the peer takes asks; when the peer refused a loan
+    /// lately its lending limit binds, and what frees at the data center goes to whoever asks first, so only the room of
+    /// the region's own open slices there counts, and its own jobs on them ending (no ask needed to use those).
     /// </summary>
     private RoomOutlook OutlookAt(JobSpec spec, ScoredCandidate ideal, DateTimeOffset now)
     {
         var dataCenterId = ideal.DataCenterId;
         var seen = View.FreeAt(dataCenterId) ?? ResourceVector.Zero;
-        var competing = ResourceRate.Zero;
-        var notBefore = now;
-        var room = seen;
-        if (ideal.HubId != HubId)
+        var released = Releases.RateAt(dataCenterId, spec.Resources, now);
+        if (ideal.HubId == HubId)
         {
-            var slice = Loans.UsableSlices(now, spec.Resources).Where(s => s.DataCenterId == dataCenterId).Select(s => s.Room).FirstOrDefault() ?? ResourceVector.Zero;
-            var until = Loans.BackedOffUntil(ideal.HubId, now);
-            room = until is null ? QuotaMath.Max(slice, seen) : slice;
-            notBefore = until is { } u && !slice.Fits(spec.Resources) ? u : now;
-            competing = Loans.CompetingFor(ideal.HubId, spec.Resources, now);
+            return new RoomOutlook(seen, Book.KnownReleasesAt(dataCenterId, now), released, ResourceRate.Zero, now);
         }
 
-        return new RoomOutlook(room, Book.KnownReleasesAt(dataCenterId, now), Releases.RateAt(dataCenterId, spec.Resources, now), competing, notBefore);
+        var slice = Loans.UsableSlices(now, spec.Resources).Where(s => s.DataCenterId == dataCenterId).Select(s => s.Room).FirstOrDefault() ?? ResourceVector.Zero;
+        var competing = Loans.CompetingFor(ideal.HubId, spec.Resources, now);
+        if (Loans.BackedOffUntil(ideal.HubId, now) is null)
+        {
+            return new RoomOutlook(QuotaMath.Max(slice, seen), Book.KnownReleasesAt(dataCenterId, now), released, competing, now);
+        }
+
+        var open = Loans.Borrowed;
+        var ownSlices = Book.KnownReleasesAt(dataCenterId, now, loanId => loanId is not null && open.TryGetValue(loanId, out var loan) && loan.State.TakesPlacements() && loan.EndsAt > now);
+        return new RoomOutlook(slice, ownSlices, ResourceRate.Zero, competing, now);
     }
 
     /// <summary>

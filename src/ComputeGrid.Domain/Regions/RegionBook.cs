@@ -183,11 +183,12 @@ public sealed class RegionBook
     /// <summary>
     /// When the region's jobs at <paramref name="dataCenterId"/> (own capacity or loans) free what they hold, by their
     /// declared ends (a job past it frees now); jobs with no known end free nothing. GreenestPredictive's known releases.
+    /// With <paramref name="onLoan"/>, only the jobs whose loan (null: own capacity) it admits.
     /// </summary>
-    public IReadOnlyList<Placement.KnownRelease> KnownReleasesAt(string dataCenterId, DateTimeOffset now) =>
+    public IReadOnlyList<Placement.KnownRelease> KnownReleasesAt(string dataCenterId, DateTimeOffset now, Func<string?, bool>? onLoan = null) =>
     [
         .. Placed.Values
-            .Where(p => p.EndsBy is not null && p.Placement.DataCenterId == dataCenterId)
+            .Where(p => p.EndsBy is not null && p.Placement.DataCenterId == dataCenterId && (onLoan is null || onLoan(p.Placement.LoanId)))
             .Select(p => new Placement.KnownRelease(p.EndsBy < now ? now : p.EndsBy!.Value, ResourceVector.Zero.Plus(p.Resources))),
     ];
 
