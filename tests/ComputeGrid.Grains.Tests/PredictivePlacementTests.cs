@@ -14,7 +14,7 @@ namespace ComputeGrid.Grains.Tests;
 [Collection(GridCollection.Name)]
 public sealed class PredictivePlacementTests(GridClusterFixture fixture)
 {
-    private const string Hub = "yangtze";
+    private const string Hub = "chengyu";
 
     private IComputeGridClient Grid => fixture.Grid;
 
@@ -22,9 +22,11 @@ public sealed class PredictivePlacementTests(GridClusterFixture fixture)
     {
         var green = $"{name.ToLowerInvariant()}-green";
         var dirty = $"{name.ToLowerInvariant()}-dirty";
-        foreach (var (id, energy) in new[] { (green, new EnergyProfile(1.1, 0.5, 0.9, 0.4)), (dirty, new EnergyProfile(1.4, 0.8, 0.0, 0.4)) })
+        // Dirtier and dearer than every shipped data center, and one core in size, so that no other test's job lands here;
+        // between the two the green one saves a third of the carbon.
+        foreach (var (id, energy) in new[] { (green, new EnergyProfile(1.5, 1.4, 0.0, 50)), (dirty, new EnergyProfile(2.0, 1.5, 0.0, 50)) })
         {
-            await Grid.Admin.RegisterDataCenterAsync(new DataCenterSpec(id, $"Test {id}", Hub, fixture.Topology.Hubs[Hub].Location, ResourceVector.Of(8_000, 8 * 4_096, [new(name, 1)]), energy));
+            await Grid.Admin.RegisterDataCenterAsync(new DataCenterSpec(id, $"Test {id}", Hub, fixture.Topology.Hubs[Hub].Location, ResourceVector.Of(1_000, 1_024, [new(name, 1)]), energy));
         }
 
         await Eventually.TrueAsync(async () => (await Grid.Admin.GetDirectoryAsync()).DataCenters.Any(d => d.Spec.Id == dirty), "the data centers are in the directory");
