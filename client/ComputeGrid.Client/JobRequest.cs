@@ -47,7 +47,7 @@ public sealed partial record JobRequest
     /// <summary>Higher runs first; 0..1000, default 100.</summary>
     public int Priority { get; init; } = 100;
 
-    /// <summary>What placement optimises: Greenest, Cheapest, Fastest or Balanced (default).</summary>
+    /// <summary>What placement optimises: Greenest, Cheapest, Fastest, Balanced (default) or GreenestPredictive (Greenest that may wait, within a bound, for its full greenest data center).</summary>
     public PlacementPolicy Policy { get; init; } = PlacementPolicy.Balanced;
 
     /// <summary>Input data in GiB that moves when the job runs outside its origin hub (priced per GiB); default 0.</summary>

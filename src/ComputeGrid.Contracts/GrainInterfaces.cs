@@ -386,6 +386,10 @@ public interface IRegionGrain : IGrainWithStringKey
     [OneWay, Alias("DirectoryChanged")]
     Task OnDirectoryChangedAsync(PoolDirectory directory);
 
+    /// <summary>A GreenestPredictive job's wait is due (its predicted start or its bound, on the federation clock): try the queue.</summary>
+    [OneWay, Alias("WaitDue")]
+    Task OnWaitDueAsync();
+
     /// <summary>How many jobs wait in the queue (cheap; for pool snapshots). Interleaves: a region busy with a long queue of calls still answers the pool's snapshot.</summary>
     [AlwaysInterleave, Alias("GetQueueLength")]
     Task<int> GetQueueLengthAsync(CancellationToken cancellationToken = default);

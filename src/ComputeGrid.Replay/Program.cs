@@ -35,6 +35,11 @@ var arrivalWindow = new Option<double>("--arrival-window-minutes")
     Description = "How far back a hub's arrivals size its loans (LoanOptions.ArrivalWindow), federation-clock minutes, 0..1440; 0 sizes loans by the waiting jobs alone",
     DefaultValueFactory = _ => 10,
 };
+var predictiveMaxWait = new Option<double>("--predictive-max-wait-minutes")
+{
+    Description = "How long a greenest-predictive job may wait for its full greenest data center (ComputeGrid:PredictiveMaxWait), federation-clock minutes, 0..10080",
+    DefaultValueFactory = _ => 60,
+};
 var budget = new Option<double>("--budget-minutes") { Description = "Wall-clock budget per policy; jobs not ended by then count as not completed", DefaultValueFactory = _ => 10 };
 var topologyPath = new Option<FileInfo?>("--topology") { Description = "The topology file; default the national topology shipped with the silo" };
 var loads = new Option<string?>("--load", "--loads")
@@ -54,7 +59,7 @@ var slotMinutes = new Option<double>("--slot-minutes") { Description = "The opti
 
 var root = new RootCommand("Replays a workload trace through an in-process ComputeGrid federation and compares placement policies.")
 {
-    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, trainingGpuModel, gpuMap, nodeList, memoryPerCore, settle, streamPoll, arrivalWindow, budget, topologyPath,
+    trace, maxJobs, skipJobs, policies, output, origins, gpuModel, trainingGpuModel, gpuMap, nodeList, memoryPerCore, settle, streamPoll, arrivalWindow, predictiveMaxWait, budget, topologyPath,
     loads, capacityScale, speedup, withOptimum, maxWait, slotMinutes, disciplineList,
 };
 
@@ -142,6 +147,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Budget = TimeSpan.FromMinutes(Math.Max(0.1, parse.GetValue(budget))),
         StreamPoll = TimeSpan.FromMilliseconds(Math.Clamp(parse.GetValue(streamPoll), 1, 1000)),
         ArrivalWindow = TimeSpan.FromMinutes(Math.Clamp(parse.GetValue(arrivalWindow), 0, 1440)),
+        PredictiveMaxWait = TimeSpan.FromMinutes(Math.Clamp(parse.GetValue(predictiveMaxWait), 0, 10080)),
         MappingTopology = topology,
     };
     var hubIds = topology.Hubs.Keys.Order(StringComparer.Ordinal).ToList();

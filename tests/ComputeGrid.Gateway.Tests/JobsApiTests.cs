@@ -28,6 +28,19 @@ public sealed class JobsApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_with_policy_GreenestPredictive_is_accepted_by_that_exact_name_and_reads_back_with_it()
+    {
+        using var http = fixture.Client("acme");
+        var key = Bodies.NewKey("predictive");
+
+        using var response = await http.SubmitAsync(Bodies.Job().With(b => b["policy"] = "GreenestPredictive"), key);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("GreenestPredictive", (await response.JsonAsync()).GetProperty("policy").GetString());
+        Assert.Equal(PlacementPolicy.GreenestPredictive, (await fixture.Grid.GetJobAsync($"acme.{key}")).Spec.Policy);
+    }
+
+    [Fact]
     public async Task A_submission_without_an_idempotency_key_gets_a_generated_id_under_the_tenant()
     {
         using var http = fixture.Client("acme");

@@ -119,6 +119,35 @@ public sealed class SiloStartupTests
         Assert.Equal(TimeSpan.FromDays(1), new ComputeGridOptions().BackfillWindow);
     }
 
+    [Theory]
+    [InlineData(-1.0, 0.1, 60.0, "ComputeGrid:PredictiveMaxWait must be between 00:00:00 and 7.00:00:00")]
+    [InlineData(60.0 * 24 * 8, 0.1, 60.0, "ComputeGrid:PredictiveMaxWait must be between 00:00:00 and 7.00:00:00")]
+    [InlineData(60.0, -0.1, 60.0, "ComputeGrid:PredictiveMinSaving must be between 0 and 1")]
+    [InlineData(60.0, 1.5, 60.0, "ComputeGrid:PredictiveMinSaving must be between 0 and 1")]
+    [InlineData(60.0, double.NaN, 60.0, "ComputeGrid:PredictiveMinSaving must be between 0 and 1")]
+    [InlineData(60.0, 0.1, 0.5, "ComputeGrid:PredictiveWindow must be between 00:01:00 and 1.00:00:00")]
+    [InlineData(60.0, 0.1, 60.0 * 25, "ComputeGrid:PredictiveWindow must be between 00:01:00 and 1.00:00:00")]
+    public void A_GreenestPredictive_option_out_of_range_fails_start_up_naming_it(double maxWaitMinutes, double minSaving, double windowMinutes, string message)
+    {
+        var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions
+        {
+            PredictiveMaxWait = TimeSpan.FromMinutes(maxWaitMinutes),
+            PredictiveMinSaving = minSaving,
+            PredictiveWindow = TimeSpan.FromMinutes(windowMinutes),
+        });
+
+        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GreenestPredictive_waits_at_most_an_hour_for_a_saving_of_a_tenth_by_default_and_the_defaults_pass()
+    {
+        var options = new ComputeGridOptions();
+
+        Assert.Equal((TimeSpan.FromHours(1), 0.1, TimeSpan.FromHours(1)), (options.PredictiveMaxWait, options.PredictiveMinSaving, options.PredictiveWindow));
+        Assert.True(new ComputeGridOptionsValidator().Validate(null, options).Succeeded);
+    }
+
     [Fact]
     public void A_queue_discipline_is_read_by_name_from_configuration()
     {

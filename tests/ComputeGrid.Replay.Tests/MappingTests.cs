@@ -78,4 +78,15 @@ public sealed class MappingTests
 
     private static TraceJob Job(string user, int gpus = 0, bool latencySensitive = false, TimeSpan? runTime = null, long cpu = 4000) =>
         new($"job-{user}", TimeSpan.Zero, runTime ?? TimeSpan.FromHours(1), cpu, null, gpus, user, latencySensitive);
+
+    [Fact]
+    public void The_replay_names_GreenestPredictive_greenest_predictive_and_submits_its_jobs_with_loans_on()
+    {
+        var policy = ReplayPolicies.Parse("greenest-predictive");
+
+        Assert.Equal(ReplayPolicy.GreenestPredictive, policy);
+        Assert.Equal("greenest-predictive", policy!.Value.Name());
+        Assert.Equal(PlacementPolicy.GreenestPredictive, policy.Value.Placement());
+        Assert.True(policy.Value.LoansEnabled());
+    }
 }

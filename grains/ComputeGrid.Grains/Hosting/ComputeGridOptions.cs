@@ -80,6 +80,26 @@ public sealed class ComputeGridOptions
     /// big jobs behind long-running work and keeps more capacity idle until their start; shorter is closer to first fit.
     /// </summary>
     public TimeSpan BackfillWindow { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How long a GreenestPredictive job may wait in the queue for its greenest data center when that one is full (default
+    /// 1 h; 0..7 days, 0 makes it Greenest). Longer saves more carbon under load (more work waits for clean capacity) and
+    /// lengthens waits up to this bound; a job that has waited it takes the best place with room at its next pass.
+    /// docs/scheduling.md#greenestpredictive.
+    /// </summary>
+    public TimeSpan PredictiveMaxWait { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The least carbon saving, as a share of the carbon at the best place with room now, for which a GreenestPredictive
+    /// job waits for its greenest data center (default 0.1; 0..1): below it, the wait is not worth it and the job spills.
+    /// </summary>
+    public double PredictiveMinSaving { get; set; } = 0.1;
+
+    /// <summary>
+    /// How far back a region counts the capacity-freed notices of a data center in its release rate, which predicts when
+    /// a full data center has room again (default 1 h; 1 min..1 day). Longer is steadier, shorter follows load changes sooner.
+    /// </summary>
+    public TimeSpan PredictiveWindow { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Fails start-up with the option's name and the reason when <see cref="ComputeGridOptions"/> is out of range.</summary>
@@ -146,6 +166,21 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.BackfillWindow < TimeSpan.FromMinutes(1) || options.BackfillWindow > TimeSpan.FromDays(30))
         {
             failures.Add($"ComputeGrid:BackfillWindow must be between 00:01:00 and 30.00:00:00 (was {options.BackfillWindow})");
+        }
+
+        if (options.PredictiveMaxWait < TimeSpan.Zero || options.PredictiveMaxWait > TimeSpan.FromDays(7))
+        {
+            failures.Add($"ComputeGrid:PredictiveMaxWait must be between 00:00:00 and 7.00:00:00 (was {options.PredictiveMaxWait})");
+        }
+
+        if (!(options.PredictiveMinSaving is >= 0 and <= 1))
+        {
+            failures.Add($"ComputeGrid:PredictiveMinSaving must be between 0 and 1 (was {options.PredictiveMinSaving})");
+        }
+
+        if (options.PredictiveWindow < TimeSpan.FromMinutes(1) || options.PredictiveWindow > TimeSpan.FromDays(1))
+        {
+            failures.Add($"ComputeGrid:PredictiveWindow must be between 00:01:00 and 1.00:00:00 (was {options.PredictiveWindow})");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -62,6 +62,7 @@ internal sealed partial class RegionGrain
         var placed = new Dictionary<int, JobPlacement>();
         var wanting = new Dictionary<int, string>();
         var oneByOne = new List<int>();
+        var waitingForGreenest = new Dictionary<int, (ScoredCandidate Ideal, PredictiveChoice Choice)>();
         var byDataCenter = new Dictionary<string, List<(int Index, ScoredCandidate Candidate, PlacementShortlist Plan)>>(StringComparer.Ordinal);
         var pass = SubmissionPass();
         var behind = false;
@@ -82,12 +83,18 @@ internal sealed partial class RegionGrain
             }
 
             var plan = Shortlist(spec);
+            var wants = spec.Reservation is null ? WantsLoanFrom(spec, plan) : null;
             if (spec.Reservation is not null)
             {
                 // Inside its advance reservation only (TryPlaceAsync), never at the ranking's first choice.
                 oneByOne.Add(i);
             }
-            else if (WantsLoanFrom(spec, plan) is { } hub)
+            else if (PredictiveChoiceFor(asks[i].JobId, spec, clock.Now, plan, wants) is ({ } ideal, { Waits: true } choice))
+            {
+                // GreenestPredictive: it queues to wait for its greenest data center (a queue pass tries it again).
+                waitingForGreenest[i] = (ideal, choice);
+            }
+            else if (wants is { } hub)
             {
                 wanting[i] = hub;
             }
@@ -149,7 +156,8 @@ internal sealed partial class RegionGrain
         {
             var (jobId, spec) = (asks[i].JobId, asks[i].Spec);
             var wants = wanting.GetValueOrDefault(i);
-            Loans.Arrived(spec, wants, placed.GetValueOrDefault(i), clock.Now);
+            var waits = waitingForGreenest.TryGetValue(i, out var greenest);
+            Loans.Arrived(spec, waits ? greenest.Ideal.HubId : wants, placed.GetValueOrDefault(i), clock.Now);
             if (placed.TryGetValue(i, out var placement))
             {
                 Book.Place(jobId, spec, placement, clock.Now);
@@ -159,7 +167,8 @@ internal sealed partial class RegionGrain
             {
                 var entry = Book.Enqueue(jobId, spec, clock.Now, wants);
                 queued.Add((i, entry));
-                results[i] = wants is { } hub
+                results[i] = waits ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingForGreenest(greenest.Ideal, greenest.Choice))
+                    : wants is { } hub
                     ? new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], $"its best place ({spec.Policy}) is in {hub}: waiting in {HubId}'s queue while {HubId} borrows capacity there")
                     : new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], await WaitingForAsync(jobId, spec, cancellationToken));
             }
@@ -190,7 +199,7 @@ internal sealed partial class RegionGrain
 
             // Our own capacity may be out on loan: recall it now rather than at the next queue pass.
             // (Not for an advance reservation's job: it waits for its window.)
-            if (queued.Where(q => !wanting.ContainsKey(q.Index) && q.Entry.Spec.Reservation is null).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
+            if (queued.Where(q => !wanting.ContainsKey(q.Index) && !waitingForGreenest.ContainsKey(q.Index) && q.Entry.Spec.Reservation is null).Select(q => q.Entry).ToList() is { Count: > 0 } stuck)
             {
                 ProtectWaiting(stuck);
                 await ReclaimAsync(stuck, cancellationToken);

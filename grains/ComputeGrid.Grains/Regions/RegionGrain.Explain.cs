@@ -31,7 +31,7 @@ internal sealed partial class RegionGrain
         return new RegionExplanation(
             HubId,
             explained.Plan.Policy,
-            summary,
+            PredictiveSummary(job) ?? summary,
             [.. explained.Plan.Ranked.Select(r => new ExplainedCandidate(r.DataCenterId, r.HubId, r.Score, r.LatencyMs, r.Utilisation, r.Estimate, explained.Routes[r.DataCenterId]))],
             [.. explained.Plan.Excluded.Select(x => new ExplainedExclusion(x.DataCenterId, x.HubId, x.Constraint, x.Detail))]);
     }

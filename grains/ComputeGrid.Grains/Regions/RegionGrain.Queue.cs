@@ -29,6 +29,17 @@ internal sealed partial class RegionGrain
         var wants = WantsLoanFrom(spec, plan);
         var behind = WaitsBehind(spec.Priority);
         var pass = SubmissionPass();
+        if (PredictiveChoiceFor(jobId, spec, clock.Now, plan, wants) is ({ } ideal, { Waits: true } choice))
+        {
+            // GreenestPredictive: it waits for its greenest data center, neither placed elsewhere nor borrowing elsewhere.
+            Loans.Arrived(spec, ideal.HubId, null, clock.Now);
+            Book.Enqueue(jobId, spec, clock.Now);
+            await WritePlacementsAsync(cancellationToken);
+            LogQueued(logger, jobId, HubId, _queue.Count);
+            UpdateRetryTimer();
+            return new PlaceResult(PlaceOutcome.Queued, null, SubmitRefusal.None, [], WaitingForGreenest(ideal, choice));
+        }
+
         if (wants is null && !behind && !YieldsToPreemption(jobId, spec.Priority) && await TryPlaceAsync(jobId, spec, plan, pass, cancellationToken) is { } placement)
         {
             KeepShadow(pass);
@@ -144,7 +155,14 @@ internal sealed partial class RegionGrain
             }
 
             var plan = Shortlist(queued.Spec);
-            if (WantsLoanFrom(queued.Spec, plan) is { } hub)
+            var wants = WantsLoanFrom(queued.Spec, plan);
+            if (PredictiveChoiceFor(queued.JobId, queued.Spec, queued.EnqueuedAt, plan, wants) is (_, { Waits: true }))
+            {
+                // GreenestPredictive: still waiting for its greenest data center, within its bound; not stuck (it asks nobody).
+                continue;
+            }
+
+            if (wants is { } hub)
             {
                 (wanting.TryGetValue(hub, out var list) ? list : wanting[hub] = []).Add(queued);
                 continue;

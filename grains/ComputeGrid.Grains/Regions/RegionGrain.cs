@@ -125,6 +125,7 @@ internal sealed partial class RegionGrain(
 
     public Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free)
     {
+        NoteFreed(dataCenterId, free);
         View.See(dataCenterId, free);
         DrainSoon();
         return Task.CompletedTask;

@@ -105,6 +105,14 @@ internal sealed class RegionView(TopologyCatalog catalog, string hubId)
     public ScoredCandidate? Best(JobSpec spec, Func<string, bool> inHub) => _candidates.Best(spec, inHub);
 
     /// <summary>
+    /// The job's best data center in the hubs <paramref name="inHub"/> allows within its constraints, free capacity aside
+    /// (as if every data center were empty): where GreenestPredictive would wait for room. A scan of the pool, asked only
+    /// for GreenestPredictive jobs whose best place now is not already it.
+    /// </summary>
+    public ScoredCandidate? Ideal(JobSpec spec, Func<string, bool> inHub) =>
+        PlacementEngine.Best(spec, Topology, _view.Values.Where(c => inHub(c.Spec.HubId)).Select(c => c with { Free = c.Spec.Capacity }));
+
+    /// <summary>
     /// <see cref="PlacementEngine.WhyNeverFits"/> over the whole pool, remembered per job shape until the directory changes
     /// (the answer depends only on the shape and the directory, and submissions repeat a few shapes), then over-cap.
     /// </summary>

@@ -15,20 +15,43 @@ public enum LatencyClass
     Batch,
 }
 
-/// <summary>What a job's placement optimises once its constraints are met.</summary>
+/// <summary>
+/// What a job's placement optimises once its constraints are met. Greedy policies (all but
+/// <see cref="GreenestPredictive"/>) take the best data center feasible now: when their best one is full they spill to
+/// the next feasible one at once, and wait only when nothing within the job's constraints has room.
+/// </summary>
 public enum PlacementPolicy
 {
-    /// <summary>Least carbon: IT energy x PUE x grid factor x (1 - green share).</summary>
+    /// <summary>Least carbon: IT energy x PUE x grid factor x (1 - green share). When the greenest data center is full, the next greenest with room, at once.</summary>
     Greenest,
 
-    /// <summary>Least cost: energy x PUE x price + input data transfer between hubs.</summary>
+    /// <summary>Least cost: energy x PUE x price + input data transfer between hubs. When the cheapest data center is full, the next cheapest with room, at once.</summary>
     Cheapest,
 
     /// <summary>Least latency to the origin, then the least loaded data center.</summary>
     Fastest,
 
-    /// <summary>Carbon, cost, latency and load normalised over the candidates and weighted equally.</summary>
+    /// <summary>
+    /// Carbon, cost, latency and load normalised over the candidates and weighted equally. Waiting has no weight of its
+    /// own: load (the data center's utilisation) stands for it, and a full data center is not a candidate.
+    /// </summary>
     Balanced,
+
+    /// <summary>
+    /// Greenest, except that a job whose greenest data center within its constraints (free capacity aside) is full waits
+    /// in the queue for it when the region predicts room there within <c>ComputeGrid:PredictiveMaxWait</c> and the carbon
+    /// it saves against the best place now is worth it (<c>ComputeGrid:PredictiveMinSaving</c>); otherwise, and once it
+    /// has waited its bound, it takes the greenest place with room as Greenest does (<see cref="Placement.PredictiveWait"/>).
+    /// </summary>
+    GreenestPredictive,
+}
+
+/// <summary>What the policies share.</summary>
+public static class PlacementPolicies
+{
+    /// <summary>The policy whose score ranks data centers for <paramref name="policy"/>: Greenest for GreenestPredictive, else itself.</summary>
+    public static PlacementPolicy Ranking(this PlacementPolicy policy) =>
+        policy == PlacementPolicy.GreenestPredictive ? PlacementPolicy.Greenest : policy;
 }
 
 /// <summary>Whether a waiting job may preempt others in its hub (Kueue's <c>withinClusterQueue</c>).</summary>

@@ -62,6 +62,28 @@ public sealed class ArrivalForecast(TimeSpan window)
         return ResourceVector.Of(Up(cpu), Up(memory), gpus.Select(g => KeyValuePair.Create(g.Key, (int)Math.Min(int.MaxValue, Up(g.Value)))));
     }
 
+    /// <summary>
+    /// The rate at which the last window's arrivals for <paramref name="hubs"/> came, in the dimensions of
+    /// <paramref name="job"/>, per hour: their resources summed over the window, times (k - 1) / k for k distinct arrival
+    /// instants (what <see cref="Predict"/> gives per hour of a horizon shorter than every run time). Zero when the forecast
+    /// is off or the arrivals came at one instant or none.
+    /// </summary>
+    public Placement.ResourceRate RateOf(IEnumerable<string> hubs, ResourceRequest job, DateTimeOffset now)
+    {
+        Prune(now);
+        var arrivals = hubs.Distinct(StringComparer.Ordinal).SelectMany(h => _byHub.GetValueOrDefault(h) ?? []).ToList();
+        var instants = arrivals.Select(a => a.At).Distinct().Count();
+        if (Window <= TimeSpan.Zero || instants < 2)
+        {
+            return Placement.ResourceRate.Zero;
+        }
+
+        var total = arrivals.Aggregate(ResourceVector.Zero, (sum, a) => sum.Plus(a.Resources));
+        var rate = Placement.ResourceRate.Of(total, job, Window);
+        var gaps = (instants - 1) / (double)instants;
+        return new(rate.CpuMillicores * gaps, rate.MemoryMiB * gaps, rate.Gpus * gaps);
+    }
+
     // Shares of whole units are rounded up; the tolerance keeps 6.0000000001 (floating-point noise) at 6.
     private static long Up(double value) => (long)Math.Min(long.MaxValue / 4, Math.Ceiling(value - 1e-9));
 

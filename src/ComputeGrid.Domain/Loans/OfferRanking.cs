@@ -67,7 +67,7 @@ public static class OfferRanking
         }
 
         double Price(LoanTerms o) => o.Price.ChargeFor(need.CpuMillicores / 1000.0, need.TotalGpus);
-        Func<LoanTerms, double> score = policy switch
+        Func<LoanTerms, double> score = policy.Ranking() switch
         {
             PlacementPolicy.Greenest => o => o.KgCo2PerItKwh,
             PlacementPolicy.Cheapest => Price,

@@ -12,6 +12,12 @@ public static class QuotaMath
         Math.Min(a.MemoryMiB, b.MemoryMiB),
         a.Gpus.Where(g => b.Gpus.ContainsKey(g.Key)).Select(g => KeyValuePair.Create(g.Key, Math.Min(g.Value, b.GpusOf(g.Key)))));
 
+    /// <summary>The larger of two vectors in every dimension; a GPU model missing from one counts as zero there.</summary>
+    public static ResourceVector Max(ResourceVector a, ResourceVector b) => ResourceVector.Of(
+        Math.Max(a.CpuMillicores, b.CpuMillicores),
+        Math.Max(a.MemoryMiB, b.MemoryMiB),
+        a.Gpus.Keys.Union(b.Gpus.Keys).Select(m => KeyValuePair.Create(m, Math.Max(a.GpusOf(m), b.GpusOf(m)))));
+
     /// <summary>Negative dimensions set to zero.</summary>
     public static ResourceVector ClipAtZero(ResourceVector v) => ResourceVector.Of(
         Math.Max(0, v.CpuMillicores),

@@ -203,7 +203,7 @@ public sealed class CandidateIndex
     /// <summary>The walk's probe for the job, or null when the job takes the full scan.</summary>
     private CandidateProbe? ProbeFor(JobSpec job)
     {
-        var slot = Array.IndexOf(Indexed, job.Policy);
+        var slot = Array.IndexOf(Indexed, job.Policy.Ranking());
         if (slot < 0 || !_usable[slot] || job.OriginHub != _origin)
         {
             return null;
@@ -247,8 +247,8 @@ public sealed class CandidateIndex
             return;
         }
 
-        var order = hub.Orders[SlotOf(job.Policy)];
-        var grouped = job.Policy != PlacementPolicy.Fastest;
+        var order = hub.Orders[SlotOf(job.Policy.Ranking())];
+        var grouped = job.Policy.Ranking() != PlacementPolicy.Fastest;
         var bound = job.LatencyClass.BoundMs();
         probe.TransferCny = (hub.Id == job.OriginHub ? 0 : job.InputDataGiB) * _topology.TransferCnyPerGiB;
         probe.Threshold = top.Count >= want ? top[want - 1].Score : null;

@@ -60,7 +60,7 @@ public sealed record PlacementPlan(PlacementPolicy Policy, IReadOnlyList<ScoredC
     internal static string Reason(PlacementPolicy policy, ScoredCandidate chosen, IEnumerable<ScoredCandidate> ranked, int feasible, int total)
     {
         var runnerUp = ranked.FirstOrDefault(c => c.DataCenterId != chosen.DataCenterId);
-        var (what, value) = policy switch
+        var (what, value) = policy.Ranking() switch
         {
             PlacementPolicy.Greenest => ("lowest carbon", (Func<ScoredCandidate, string>)(c => Quantity.Carbon(c.Estimate.CarbonKg))),
             PlacementPolicy.Cheapest => ("lowest cost", c => Quantity.Cost(c.Estimate.CostCny)),
@@ -107,7 +107,7 @@ public static class PlacementEngine
     public static PlacementPlan Plan(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
     {
         var excluded = new List<RuledOut>();
-        var scored = Score(job.Policy, Feasible(job, topology, candidates, excluded)).ToList();
+        var scored = Score(job.Policy.Ranking(), Feasible(job, topology, candidates, excluded)).ToList();
         scored.Sort((a, b) => Compare(job, a, b));
         return new PlacementPlan(job.Policy, scored, excluded);
     }
@@ -119,7 +119,7 @@ public static class PlacementEngine
     public static ScoredCandidate? Best(JobSpec job, NationalTopology topology, IEnumerable<CandidateState> candidates)
     {
         ScoredCandidate? best = null;
-        foreach (var candidate in Score(job.Policy, Feasible(job, topology, candidates, excluded: null)))
+        foreach (var candidate in Score(job.Policy.Ranking(), Feasible(job, topology, candidates, excluded: null)))
         {
             if (best is null || Compare(job, candidate, best) < 0)
             {
@@ -219,7 +219,7 @@ public static class PlacementEngine
         candidate.Spec.Capacity.Minus(candidate.Free).DominantShareOf(candidate.Spec.Capacity);
 
     /// <summary>The score of every policy but Balanced, which needs the whole feasible set: one data center's numbers suffice.</summary>
-    internal static double ScoreOf(PlacementPolicy policy, double latencyMs, Footprint estimate, double utilisation) => policy switch
+    internal static double ScoreOf(PlacementPolicy policy, double latencyMs, Footprint estimate, double utilisation) => policy.Ranking() switch
     {
         PlacementPolicy.Greenest => estimate.CarbonKg,
         PlacementPolicy.Cheapest => estimate.CostCny,

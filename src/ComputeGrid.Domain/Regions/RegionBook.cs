@@ -180,6 +180,18 @@ public sealed class RegionBook
             .Where(p => p.Placement.LoanId is null && p.EndsBy is not null && ownDataCenter(p.Placement.DataCenterId))
             .Select(p => CapacityChange.Freed(p.EndsBy < now ? now : p.EndsBy!.Value, p.Placement.DataCenterId, ResourceVector.Zero.Plus(p.Resources)));
 
+    /// <summary>
+    /// When the region's jobs at <paramref name="dataCenterId"/> (own capacity or loans) free what they hold, by their
+    /// declared ends (a job past it frees now); jobs with no known end free nothing. GreenestPredictive's known releases.
+    /// With <paramref name="onLoan"/>, only the jobs whose loan (null: own capacity) it admits.
+    /// </summary>
+    public IReadOnlyList<Placement.KnownRelease> KnownReleasesAt(string dataCenterId, DateTimeOffset now, Func<string?, bool>? onLoan = null) =>
+    [
+        .. Placed.Values
+            .Where(p => p.EndsBy is not null && p.Placement.DataCenterId == dataCenterId && (onLoan is null || onLoan(p.Placement.LoanId)))
+            .Select(p => new Placement.KnownRelease(p.EndsBy < now ? now : p.EndsBy!.Value, ResourceVector.Zero.Plus(p.Resources))),
+    ];
+
     /// <summary>What the region's own placements (not on loans) hold.</summary>
     public ResourceVector OwnUse() => Placed.Values.Where(p => p.Placement.LoanId is null).Aggregate(ResourceVector.Zero, (sum, p) => sum.Plus(p.Resources));
 

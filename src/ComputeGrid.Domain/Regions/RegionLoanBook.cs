@@ -172,6 +172,15 @@ public sealed class RegionLoanBook
     /// <summary>True while the hub does not ask <paramref name="hub"/> again (it refused, stayed silent or offered nothing useful).</summary>
     public bool IsBackedOff(string? hub, DateTimeOffset now) => hub is not null && _backoff.TryGetValue(hub, out var until) && now < until;
 
+    /// <summary>Until when the hub does not ask <paramref name="hub"/> again; null when it may (<see cref="IsBackedOff"/>).</summary>
+    public DateTimeOffset? BackedOffUntil(string hub, DateTimeOffset now) => _backoff.TryGetValue(hub, out var until) && now < until ? until : null;
+
+    /// <summary>
+    /// How fast the region's recent arrivals whose best place is in <paramref name="hub"/> came, in the dimensions of
+    /// <paramref name="job"/>, per hour: the demand that competes with a job waiting for room there (<see cref="ArrivalForecast.RateOf"/>).
+    /// </summary>
+    public Placement.ResourceRate CompetingFor(string hub, ResourceRequest job, DateTimeOffset now) => _forecast.RateOf([hub], job, now);
+
     /// <summary>A peer may be asked: not ourselves, not backed off, and the borrowing limit leaves a useful room.</summary>
     public bool MayAsk(string hub, DateTimeOffset now) =>
         hub != _hubId && !IsBackedOff(hub, now) && (BorrowingRoom() is not { } room || !QuotaMath.IsUseless(room));

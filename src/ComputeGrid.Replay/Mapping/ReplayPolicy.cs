@@ -22,6 +22,9 @@ public enum ReplayPolicy
 
     /// <summary>ComputeGrid's Balanced policy with loans.</summary>
     Balanced,
+
+    /// <summary>ComputeGrid's GreenestPredictive policy with loans: Greenest that waits, within a bound, for a full greenest data center predicted to free.</summary>
+    GreenestPredictive,
 }
 
 /// <summary>What each replay policy means for the federation and for each submitted job.</summary>
@@ -39,6 +42,7 @@ public static class ReplayPolicies
         ReplayPolicy.Nearest => PlacementPolicy.Fastest,
         ReplayPolicy.Greenest => PlacementPolicy.Greenest,
         ReplayPolicy.Cheapest => PlacementPolicy.Cheapest,
+        ReplayPolicy.GreenestPredictive => PlacementPolicy.GreenestPredictive,
         _ => PlacementPolicy.Balanced,
     };
 
@@ -55,6 +59,7 @@ public static class ReplayPolicies
     {
         ReplayPolicy.OriginOnly => "origin-only",
         ReplayPolicy.RoundRobin => "round-robin",
+        ReplayPolicy.GreenestPredictive => "greenest-predictive",
         _ => policy.ToString().ToLowerInvariant(),
     };
 

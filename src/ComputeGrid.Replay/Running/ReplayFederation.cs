@@ -59,9 +59,10 @@ public sealed class ReplayFederation : IAsyncDisposable
     /// <param name="offerWindow">How long a borrower collects offers at most, wall clock (it closes earlier when every asked peer answered).</param>
     /// <param name="arrivalWindow">How far back arrivals size a loan (<c>LoanOptions.ArrivalWindow</c>, federation clock); zero: by the waiting jobs alone.</param>
     /// <param name="discipline">The queue discipline its regions run.</param>
+    /// <param name="predictiveMaxWait">How long a GreenestPredictive job may wait for its greenest data center (<c>ComputeGrid:PredictiveMaxWait</c>, federation clock).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<ReplayFederation> StartAsync(
-        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, TimeSpan arrivalWindow, QueueDiscipline discipline, CancellationToken cancellationToken)
+        NationalTopology topology, DateTimeOffset start, bool loansEnabled, TimeSpan streamPoll, TimeSpan offerWindow, TimeSpan arrivalWindow, QueueDiscipline discipline, TimeSpan predictiveMaxWait, CancellationToken cancellationToken)
     {
         var time = new FakeTimeProvider(start);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -79,7 +80,11 @@ public sealed class ReplayFederation : IAsyncDisposable
             silo.AddMemoryStreams(GridStreams.Provider, streams => streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = streamPoll)));
             silo.UseInMemoryReminderService();
             silo.AddComputeGrid(topology);
-            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = discipline);
+            silo.Services.Configure<ComputeGridOptions>(o =>
+            {
+                o.QueueDiscipline = discipline;
+                o.PredictiveMaxWait = predictiveMaxWait;
+            });
             silo.Services.Configure<LoanOptions>(o =>
             {
                 o.Enabled = loansEnabled;

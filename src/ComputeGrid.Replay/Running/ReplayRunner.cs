@@ -48,6 +48,9 @@ public sealed record ReplaySettings(JobMapper Mapper, DateTimeOffset Start, Time
     /// <summary>The queue discipline the federation's regions run (<c>ComputeGrid:QueueDiscipline</c>). Default backfill, the federation's own default.</summary>
     public QueueDiscipline Discipline { get; init; } = QueueDiscipline.Backfill;
 
+    /// <summary>How long a GreenestPredictive job may wait for its full greenest data center (<c>ComputeGrid:PredictiveMaxWait</c>, federation clock). Default 1 h, as shipped.</summary>
+    public TimeSpan PredictiveMaxWait { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Defaults for a mapper.</summary>
     public static ReplaySettings For(JobMapper mapper) =>
         new(mapper, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(10));
@@ -70,7 +73,7 @@ public sealed class ReplayRunner(NationalTopology topology, ReplaySettings setti
     {
         var wall = Stopwatch.StartNew();
         var phases = new PhaseClock();
-        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, settings.ArrivalWindow, settings.Discipline, cancellationToken);
+        await using var federation = await ReplayFederation.StartAsync(topology, settings.Start, policy.LoansEnabled(), settings.StreamPoll, settings.OfferWindow, settings.ArrivalWindow, settings.Discipline, settings.PredictiveMaxWait, cancellationToken);
         phases.Lap(Phase.Startup);
         var time = federation.Time;
         var executor = federation.Executor;
