@@ -114,7 +114,7 @@ public static class JobSpecRules
 
         if (!Enum.IsDefined(spec.Policy))
         {
-            errors.Add(new("policy", "must be Greenest, Cheapest, Fastest or Balanced"));
+            errors.Add(new("policy", "must be Greenest, GreenestPredictive, Cheapest, Fastest or Balanced"));
         }
 
         if (spec.Priority is < 0 or > MaxPriority)

@@ -30,7 +30,7 @@ public sealed class SubmitJobArrayBody
 /// <param name="LatencyClass">Interactive, Regional or Batch.</param>
 /// <param name="AllowedHubs">Hubs the elements may run in; empty for every hub.</param>
 /// <param name="Priority">Higher runs first, 0..1000.</param>
-/// <param name="Policy">Greenest, Cheapest, Fastest or Balanced.</param>
+/// <param name="Policy">Greenest, GreenestPredictive, Cheapest, Fastest or Balanced.</param>
 /// <param name="InputDataGiB">Input data per element that moves when it runs outside its origin hub, GiB.</param>
 /// <param name="Command">What the agent runs for each element, before %a and %A are replaced; null for simulated elements.</param>
 /// <param name="MaxPriceCny">The most each element may cost at list prices for its declared run time, CNY; null for no cap.</param>

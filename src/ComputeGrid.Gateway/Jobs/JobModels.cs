@@ -255,7 +255,7 @@ public sealed record JobEventView(long Sequence, JobState State, DateTimeOffset 
 /// <param name="LatencyClass">Interactive, Regional or Batch.</param>
 /// <param name="AllowedHubs">Hubs it may run in; empty for every hub.</param>
 /// <param name="Priority">Higher runs first, 0..1000.</param>
-/// <param name="Policy">Greenest, Cheapest, Fastest or Balanced.</param>
+/// <param name="Policy">Greenest, GreenestPredictive, Cheapest, Fastest or Balanced.</param>
 /// <param name="InputDataGiB">Input data that moves when it runs outside its origin hub, GiB.</param>
 /// <param name="SubmittedAt">When it was accepted (UTC).</param>
 /// <param name="StartedAt">When it started running, if it did.</param>
