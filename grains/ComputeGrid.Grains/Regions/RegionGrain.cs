@@ -137,6 +137,11 @@ internal sealed partial class RegionGrain(
         {
             // Backfill's gathered capacity changes held this job's end: a placement after it would keep the count.
             _changes = null;
+            if (was.Placement.LoanId is null)
+            {
+                View.Freed(was.Placement.DataCenterId, was.Resources);
+            }
+
             WriteReleasesSoon(fromLoan: was.Placement.LoanId is not null);
         }
 
