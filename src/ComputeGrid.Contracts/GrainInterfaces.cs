@@ -197,9 +197,13 @@ public interface IDataCenterGrain : IGrainWithStringKey
     [Alias("HoldForLoanUntil")]
     Task<ResourceVector> HoldForLoanUntilAsync(string loanId, string borrower, ResourceVector amount, DateTimeOffset until, CancellationToken cancellationToken = default);
 
-    /// <summary>Releases a job's capacity exactly once and books its footprint (and a borrowed job's use of its loan); repeated calls change nothing.</summary>
+    /// <summary>
+    /// Releases a job's capacity exactly once and books its footprint (and a borrowed job's use of its loan); repeated calls
+    /// change nothing. Answers the data center's free capacity after it (null when it is not configured), which the job
+    /// hands to its region with the release.
+    /// </summary>
     [Alias("Release")]
-    Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default);
+    Task<ResourceVector?> ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default);
 
     /// <summary>Holds up to <paramref name="amount"/> of free capacity for an offered loan; returns what it holds (idempotent).</summary>
     [Alias("HoldForLoan")]
@@ -378,9 +382,14 @@ public interface IRegionGrain : IGrainWithStringKey
     [OneWay, Alias("CapacityFreed")]
     Task OnCapacityFreedAsync(string dataCenterId, ResourceVector free);
 
-    /// <summary>A job this region placed no longer holds capacity (fair-share accounting).</summary>
+    /// <summary>
+    /// A job this region placed no longer holds capacity (fair-share accounting). <paramref name="freeAtDataCenter"/> is
+    /// its data center's free capacity right after the release, when known: the region sees it in the same turn as the
+    /// job leaves its book, so no queue pass sees the job gone but its capacity not yet free (backfill then lost its head's
+    /// protected start).
+    /// </summary>
     [OneWay, Alias("JobReleased")]
-    Task OnJobReleasedAsync(string jobId);
+    Task OnJobReleasedAsync(string jobId, ResourceVector? freeAtDataCenter = null);
 
     /// <summary>The pool's directory changed.</summary>
     [OneWay, Alias("DirectoryChanged")]

@@ -180,7 +180,7 @@ internal sealed partial class DataCenterGrain(
         return [.. decisions.Select(DataCenterViews.Result)];
     }
 
-    public async Task ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default)
+    public async Task<ResourceVector?> ReleaseAsync(string jobId, Footprint executed, TimeSpan ranFor, CancellationToken cancellationToken = default)
     {
         if (Record.HasAgents && Book.Holds(jobId))
         {
@@ -191,11 +191,12 @@ internal sealed partial class DataCenterGrain(
 
         if (Book.Release(jobId, executed) is not { } intents)
         {
-            return;
+            return Exists ? Book.Ledger.Free : null;
         }
 
         await Commit.CommitAsync();
         await CarryOutAsync(intents, ranFor, executed, string.Empty);
+        return Book.Ledger.Free;
     }
 
     public Task<ResourceVector> HoldForLoanAsync(string loanId, string borrower, ResourceVector amount, CancellationToken cancellationToken = default) =>

@@ -295,10 +295,10 @@ internal sealed partial class JobGrain(
         var spec = Record.Spec!;
         var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(release.DataCenterId);
         await dataCenter.StopAsync(JobId, cancellationToken);
-        await dataCenter.ReleaseAsync(JobId, release.Used, release.RanFor, cancellationToken);
+        var free = await dataCenter.ReleaseAsync(JobId, release.Used, release.RanFor, cancellationToken);
         if (release.ToRegion)
         {
-            await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId);
+            await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId, free);
         }
 
         await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(release.BookingId, release.Used);

@@ -131,15 +131,15 @@ internal sealed partial class RegionGrain(
         return Task.CompletedTask;
     }
 
-    public Task OnJobReleasedAsync(string jobId)
+    public Task OnJobReleasedAsync(string jobId, ResourceVector? freeAtDataCenter = null)
     {
         if (Book.Release(jobId) is { } was)
         {
             // Backfill's gathered capacity changes held this job's end: a placement after it would keep the count.
             _changes = null;
-            if (was.Placement.LoanId is null)
+            if (was.Placement.LoanId is null && freeAtDataCenter is { } free)
             {
-                View.Freed(was.Placement.DataCenterId, was.Resources);
+                View.See(was.Placement.DataCenterId, free);
             }
 
             WriteReleasesSoon(fromLoan: was.Placement.LoanId is not null);

@@ -70,20 +70,6 @@ internal sealed class RegionView(TopologyCatalog catalog, string hubId)
         }
     }
 
-    /// <summary>
-    /// A job of this region let go of <paramref name="resources"/> at a data center: counted free at once (at most its
-    /// capacity), until the data center's own notice of its free capacity replaces the number. A release could reach the
-    /// region before that notice (or a notice sent earlier arrive after a later one): the job was then neither in the free
-    /// capacity nor among the placed jobs whose ends backfill plans with, and a blocked head lost its protected start.
-    /// </summary>
-    public void Freed(string dataCenterId, ResourceRequest resources)
-    {
-        if (_view.TryGetValue(dataCenterId, out var seen))
-        {
-            See(dataCenterId, seen.Free.Plus(resources).Least(seen.Spec.Capacity));
-        }
-    }
-
     /// <summary>The free capacity last seen at a data center; null when it is not in the directory.</summary>
     public ResourceVector? FreeAt(string dataCenterId) => _view.TryGetValue(dataCenterId, out var seen) ? seen.Free : null;
 
