@@ -227,8 +227,9 @@ public sealed class BackfillTests(GridClusterFixture fixture)
     }
 }
 
-/// <summary>A one-silo cluster whose regions run the fair-share discipline (first fit), for the contrast with backfill.</summary>
-public sealed class FairShareClusterFixture : IAsyncLifetime
+/// <summary>A one-silo cluster whose regions run <paramref name="discipline"/>, for the contrast with the shared cluster's backfill.</summary>
+/// <param name="discipline">The queue discipline of its regions.</param>
+public abstract class DisciplineClusterFixture(QueueDiscipline discipline) : IAsyncLifetime
 {
     private InProcessTestCluster? _cluster;
 
@@ -249,7 +250,7 @@ public sealed class FairShareClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(new GridClock(Time));
             silo.UseInMemoryReminderService();
             silo.AddComputeGrid(Topology);
-            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = QueueDiscipline.FairShare);
+            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = discipline);
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(GridStreams.Provider));
         _cluster = builder.Build();
@@ -271,46 +272,11 @@ public sealed class FairShareClusterFixture : IAsyncLifetime
         Grid.Admin.RegisterDataCenterAsync(new DataCenterSpec(id, $"Test {id}", "gansu", Topology.Hubs["gansu"].Location, ResourceVector.Of(16_000, 65_536, [new(model, 4)]), new EnergyProfile(1.2, 0.5, 0.8, 0.4)));
 }
 
+/// <summary>A one-silo cluster whose regions run the fair-share discipline (first fit).</summary>
+public sealed class FairShareClusterFixture() : DisciplineClusterFixture(QueueDiscipline.FairShare);
+
 /// <summary>A one-silo cluster whose regions run strict priority (the pass stops at the first job it cannot place).</summary>
-public sealed class StrictPriorityClusterFixture : IAsyncLifetime
-{
-    private InProcessTestCluster? _cluster;
-
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero));
-
-    public NationalTopology Topology { get; } = TopologyLoader.Load(Path.Combine(AppContext.BaseDirectory, "Topology", "national.json"));
-
-    public IComputeGridClient Grid { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(GridStorage.Name);
-            silo.AddMemoryGrainStorage(GridStorage.PubSub);
-            silo.AddMemoryStreams(GridStreams.Provider);
-            silo.Services.AddSingleton(new GridClock(Time));
-            silo.UseInMemoryReminderService();
-            silo.AddComputeGrid(Topology);
-            silo.Services.Configure<ComputeGridOptions>(o => o.QueueDiscipline = QueueDiscipline.StrictPriority);
-        });
-        builder.ConfigureClient(client => client.AddMemoryStreams(GridStreams.Provider));
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-        Grid = new ComputeGridClient(_cluster.Client);
-        await Eventually.TrueAsync(async () => (await Grid.Admin.GetDirectoryAsync()).DataCenters.Count >= Topology.DataCenters.Count, "the pool is seeded");
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-        {
-            await _cluster.StopAllSilosAsync();
-            await _cluster.DisposeAsync();
-        }
-    }
-}
+public sealed class StrictPriorityClusterFixture() : DisciplineClusterFixture(QueueDiscipline.StrictPriority);
 
 public sealed class StrictPriorityDisciplineTests(StrictPriorityClusterFixture fixture) : IClassFixture<StrictPriorityClusterFixture>
 {
