@@ -13,7 +13,10 @@ public class ReconciliationTests
         { JobState.Running, Here, ReservationVerdict.KeepAndRun },
         { JobState.Succeeded, Here, ReservationVerdict.FinishExit },
         { JobState.Failed, Here, ReservationVerdict.FinishExit },
-        { JobState.Cancelled, null, ReservationVerdict.FinishExit },
+        { JobState.Cancelled, Here, ReservationVerdict.FinishExit },
+        { JobState.Cancelled, null, ReservationVerdict.EndedElsewhere },
+        { JobState.Succeeded, There, ReservationVerdict.EndedElsewhere },
+        { JobState.Failed, There, ReservationVerdict.EndedElsewhere },
         { JobState.Scheduled, There, ReservationVerdict.Suspect },
         { JobState.Running, There, ReservationVerdict.Suspect },
         { JobState.Pending, null, ReservationVerdict.Suspect },
@@ -24,7 +27,7 @@ public class ReconciliationTests
 
     [Theory]
     [MemberData(nameof(Reservations))]
-    public void A_reservation_is_kept_only_while_its_job_holds_capacity_here_and_an_ended_job_repeats_its_exit(JobState? state, string? placedAt, ReservationVerdict expected) =>
+    public void A_reservation_is_kept_only_while_its_job_holds_capacity_here_an_ended_job_repeats_its_exit_and_one_that_ended_elsewhere_is_suspect(JobState? state, string? placedAt, ReservationVerdict expected) =>
         Assert.Equal(expected, Reconciliation.JudgeReservation(Here, state, placedAt));
 
     [Fact]

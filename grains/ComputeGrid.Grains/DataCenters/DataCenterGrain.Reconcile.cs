@@ -48,6 +48,16 @@ internal sealed partial class DataCenterGrain
                 case ReservationVerdict.FinishExit:
                     await job.DriveAsync();
                     break;
+                case ReservationVerdict.EndedElsewhere:
+                    // Its exit releases where it ran, never here: this reservation goes by the suspect rule (released
+                    // once the job confirms in storage that it holds nothing here).
+                    await job.DriveAsync();
+                    if (Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses))
+                    {
+                        await ReleaseOrphanAsync(jobId, snapshot, cancellationToken);
+                    }
+
+                    break;
                 case ReservationVerdict.Suspect when Reconciliation.Persisted(_suspects, jobId, options.Value.ReconcilePasses):
                     await ReleaseOrphanAsync(jobId, snapshot, cancellationToken);
                     break;

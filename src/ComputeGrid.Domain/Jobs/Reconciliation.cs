@@ -6,8 +6,15 @@ public enum ReservationVerdict
     /// <summary>The job holds its capacity here: keep the reservation and make sure the job is being executed.</summary>
     KeepAndRun,
 
-    /// <summary>The job ended but its reservation outlived it (a crash between the two writes): let the job finish its exit again.</summary>
+    /// <summary>The job ended here but its reservation outlived it (a crash between the two writes): let the job finish its exit again.</summary>
     FinishExit,
+
+    /// <summary>
+    /// The job ended, but not here: it was placed elsewhere (or never), so this reservation is one it never recorded (a
+    /// placement answer lost to a timeout, then placed again elsewhere). Its own exit never comes here: let it finish its
+    /// exit wherever it ran, and release this reservation once the verdict stays the same over several passes.
+    /// </summary>
+    EndedElsewhere,
 
     /// <summary>
     /// The job does not hold capacity here (unknown, waiting, or placed elsewhere). Normal for the moment between a
@@ -63,7 +70,7 @@ public static class Reconciliation
     /// <summary>Judges a reservation held at <paramref name="dataCenterId"/> for a job in <paramref name="state"/> (null: no such job) placed at <paramref name="placedAt"/>.</summary>
     public static ReservationVerdict JudgeReservation(string dataCenterId, JobState? state, string? placedAt) => state switch
     {
-        { } s when s.IsTerminal() => ReservationVerdict.FinishExit,
+        { } s when s.IsTerminal() => placedAt == dataCenterId ? ReservationVerdict.FinishExit : ReservationVerdict.EndedElsewhere,
         { } s when s.HoldsCapacity() && placedAt == dataCenterId => ReservationVerdict.KeepAndRun,
         _ => ReservationVerdict.Suspect,
     };
