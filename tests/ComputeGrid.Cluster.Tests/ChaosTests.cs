@@ -46,15 +46,15 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
     private static int JobCount => Setting("CHAOS_JOBS", 3000);
 
     /// <summary>Job arrays submitted alongside the single jobs (<c>CHAOS_ARRAYS</c>, default 10), each of <c>CHAOS_ARRAY_SIZE</c> elements (default 200).</summary>
-    private static int ArrayCount => Setting("CHAOS_ARRAYS", 10);
+    private static int ArrayCount => Setting("CHAOS_ARRAYS", 10, minimum: 0);
 
     private static int ArraySize => Setting("CHAOS_ARRAY_SIZE", 200);
 
     /// <summary>Jobs that depend (afterany) on one of the first single jobs (<c>CHAOS_DEPENDENTS</c>, default 100), each submitted once its target was accepted.</summary>
-    private static int DependentCount => Setting("CHAOS_DEPENDENTS", 100);
+    private static int DependentCount => Setting("CHAOS_DEPENDENTS", 100, minimum: 0);
 
     /// <summary>Gangs of <see cref="GangSize"/> members submitted alongside (<c>CHAOS_GANGS</c>, default 10): none may ever be placed partly.</summary>
-    private static int GangCount => Setting("CHAOS_GANGS", 10);
+    private static int GangCount => Setting("CHAOS_GANGS", 10, minimum: 0);
 
     private const int GangSize = 4;
 
@@ -674,8 +674,9 @@ public sealed class ChaosTests(ClusterFixture cluster, ITestOutputHelper output)
         }
     }
 
-    private static int Setting(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), out var value) && value > 0 ? value : fallback;
+    /// <summary>The environment variable's value when it is a whole number of at least <paramref name="minimum"/> (0 turns a kind of submission off), else <paramref name="fallback"/>.</summary>
+    private static int Setting(string variable, int fallback, int minimum = 1) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out var value) && value >= minimum ? value : fallback;
 
     /// <summary>Writes to the test output and, as it happens, to <c>progress.log</c> next to the process logs.</summary>
     private void Log(string message)

@@ -109,6 +109,17 @@ public sealed class SiloStartupTests
     }
 
     [Theory]
+    [InlineData(0.05)]
+    [InlineData(31)]
+    public void A_tenant_listing_wait_under_100_ms_or_over_30_s_fails_start_up_naming_it_and_the_default_is_2_s(double seconds)
+    {
+        var result = new ComputeGridOptionsValidator().Validate(null, new ComputeGridOptions { TenantListingWait = TimeSpan.FromSeconds(seconds) });
+
+        Assert.Contains("ComputeGrid:TenantListingWait must be between 00:00:00.1 and 00:00:30", result.FailureMessage);
+        Assert.Equal(TimeSpan.FromSeconds(2), new ComputeGridOptions().TenantListingWait);
+    }
+
+    [Theory]
     [InlineData(0.5)]
     [InlineData(60 * 24 * 31)]
     public void A_backfill_window_under_a_minute_or_over_30_days_fails_start_up_naming_it_and_the_default_is_a_day(double minutes)

@@ -34,6 +34,15 @@ public sealed class ComputeGridOptions
     public int PlacementBatchSize { get; set; } = 256;
 
     /// <summary>
+    /// How long a submission waits for its tenant's index to list the job before it is acknowledged anyway (the row then
+    /// follows one-way). Listing before the acknowledgement keeps jobs submitted one after another listed in that order;
+    /// a tenant that is slow to answer (reactivating after a silo's death reads its index shards back, or storage is
+    /// slow) would otherwise hold every submission of that tenant for the whole response timeout. Past the wait, a
+    /// listing read at once may miss the job for a moment. Default 2 s; 100 ms..30 s.
+    /// </summary>
+    public TimeSpan TenantListingWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// How often data centers and regions reconcile their records with the jobs' (restart executions lost with a silo,
     /// release reservations and drop placements whose job is elsewhere or gone, drive stuck jobs on). Default 10 s;
     /// 100 ms..10 min.
@@ -126,6 +135,11 @@ internal sealed class ComputeGridOptionsValidator : IValidateOptions<ComputeGrid
         if (options.PlacementBatchSize is < 1 or > 10_000)
         {
             failures.Add($"ComputeGrid:PlacementBatchSize must be between 1 and 10000 (was {options.PlacementBatchSize})");
+        }
+
+        if (options.TenantListingWait < TimeSpan.FromMilliseconds(100) || options.TenantListingWait > TimeSpan.FromSeconds(30))
+        {
+            failures.Add($"ComputeGrid:TenantListingWait must be between 00:00:00.1 and 00:00:30 (was {options.TenantListingWait})");
         }
 
         if (options.QueueScanLimit is < 1 or > 100_000)

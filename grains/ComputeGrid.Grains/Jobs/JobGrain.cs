@@ -379,7 +379,7 @@ internal sealed partial class JobGrain(
         var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
         NudgeDependents(steps);
         NotifyGang(spec, steps);
-        return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
+        return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0, options.Value.TenantListingWait);
     }
 
     private JobSnapshot Snapshot() => Snapshot(JobId, Record);
