@@ -1,6 +1,7 @@
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Domain.Loans;
 using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Optimum;
@@ -14,20 +15,31 @@ public sealed class OfflineOptimumTests
     private static readonly PowerModel Power = new(1000, 0, new Dictionary<string, double>(), 400);
 
     // East "dirty": 1 kgCO2/kWh at 1 CNY/kWh. West "clean", about 29 ms from the east: 0.5 kgCO2/kWh at 2 CNY/kWh.
-    private static NationalTopology TwoDataCenters(int coresEach) => new(
-        [new Hub("e", "East", "东", Zone.East, new GeoPoint(30, 120)), new Hub("w", "West", "西", Zone.West, new GeoPoint(40, 80))],
+    // A GPU of model X draws 1,000 W too, so a job of one core and one X GPU uses 2 kWh an hour.
+    private static NationalTopology TwoDataCenters(int coresEach, HubQuota? east = null, HubQuota? west = null, int gpusEach = 0) => new(
+        [new Hub("e", "East", "东", Zone.East, new GeoPoint(30, 120), east), new Hub("w", "West", "西", Zone.West, new GeoPoint(40, 80), west)],
         [
-            new DataCenterSpec("dirty", "Dirty", "e", new GeoPoint(30, 120), ResourceVector.Of(coresEach * 1000L, coresEach * 4096L), new EnergyProfile(1, 1.0, 0, 1.0)),
-            new DataCenterSpec("clean", "Clean", "w", new GeoPoint(40, 80), ResourceVector.Of(coresEach * 1000L, coresEach * 4096L), new EnergyProfile(1, 0.5, 0, 2.0)),
+            new DataCenterSpec("dirty", "Dirty", "e", new GeoPoint(30, 120), Capacity(coresEach, gpusEach), new EnergyProfile(1, 1.0, 0, 1.0)),
+            new DataCenterSpec("clean", "Clean", "w", new GeoPoint(40, 80), Capacity(coresEach, gpusEach), new EnergyProfile(1, 0.5, 0, 2.0)),
         ],
-        Power,
+        Power with { GpuWatts = new Dictionary<string, double> { ["X"] = 1000 } },
         LatencyModel.Default,
         0,
         []);
 
-    private static OptimumJob Job(string id, TimeSpan arrival, TimeSpan runTime, long cores = 1, LatencyClass latency = LatencyClass.Batch) => new(
-        new JobRequest { JobId = id, Tenant = "t", OriginHub = "e", CpuMillicores = cores * 1000, MemoryMiB = cores * 4096, RunTime = runTime, LatencyClass = latency },
+    private static ResourceVector Capacity(long cores, int gpus = 0) => ResourceVector.Of(cores * 1000, cores * 4096, gpus > 0 ? [KeyValuePair.Create("X", gpus)] : null);
+
+    private static HubQuota Lends(ResourceVector limit) => new(limit, null, ReclaimPolicy.LowerPriority);
+
+    private static HubQuota Borrows(ResourceVector limit) => new(null, limit, ReclaimPolicy.LowerPriority);
+
+    private static OptimumJob Job(string id, TimeSpan arrival, TimeSpan runTime, long cores = 1, LatencyClass latency = LatencyClass.Batch, int gpus = 0) => new(
+        new JobRequest { JobId = id, Tenant = "t", OriginHub = "e", CpuMillicores = cores * 1000, MemoryMiB = cores * 4096, Gpus = gpus, GpuModel = gpus > 0 ? "X" : null, RunTime = runTime, LatencyClass = latency },
         arrival);
+
+    private static OptimumJob[] FourOneHourJobs(int gpus = 0) => [.. Enumerable.Range(0, 4).Select(i => Job($"j{i}", TimeSpan.Zero, TimeSpan.FromHours(1), gpus: gpus))];
+
+    private static readonly OptimumSettings NoWait = new(TimeSpan.FromHours(1), TimeSpan.Zero);
 
     [Fact]
     public void Two_jobs_that_may_not_wait_share_one_slot_so_only_one_fits_the_clean_data_center()
@@ -87,6 +99,83 @@ public sealed class OfflineOptimumTests
 
         // Both data centers' total work at the cheaper of the two is a looser floor the bound must respect too.
         Assert.True(bound.Carbon.Value >= jobs.Sum(j => j.Request.CpuMillicores / 1000.0 * j.Request.RunTime.TotalHours) * 0.5 - 1e-9);
+    }
+
+    [Fact]
+    public void A_lending_limit_of_half_the_clean_hub_puts_exactly_that_much_of_the_eastern_work_there_and_the_rest_at_home()
+    {
+        // Four one-core jobs for one hour, four cores in each hub. The west lends at most two cores (its memory is not
+        // limited below its capacity); the east lends nothing, which does not limit its own jobs at home.
+        var topology = TwoDataCenters(4, east: Lends(ResourceVector.Zero), west: Lends(ResourceVector.Of(2000, 4 * 4096)));
+
+        var unlimited = OfflineOptimum.Solve(FourOneHourJobs(), TwoDataCenters(4), NoWait);
+        var limited = OfflineOptimum.Solve(FourOneHourJobs(), topology, NoWait);
+
+        // Without the limit all four run clean: 4 x 0.5. With it, c clean job-hours cost 0.5c + (4 - c): 3.0 is c = 2.
+        Assert.Equal(2.0, unlimited.Carbon.Value, 9);
+        Assert.Equal(3.0, limited.Carbon.Value, 9);
+        Assert.Equal(4.0, limited.Cost.Value, 9);
+        Assert.Equal(0, unlimited.QuotaRows);
+        Assert.Equal(1, limited.QuotaRows);
+    }
+
+    [Fact]
+    public void A_lending_limit_holds_per_slot_so_work_that_may_wait_a_slot_fills_the_limit_twice()
+    {
+        var topology = TwoDataCenters(4, west: Lends(ResourceVector.Of(2000, 4 * 4096)));
+
+        var result = OfflineOptimum.Solve(FourOneHourJobs(), topology, new OptimumSettings(TimeSpan.FromHours(1), TimeSpan.FromHours(1)));
+
+        // Two clean job-hours in each of the two slots: all four jobs run clean.
+        Assert.Equal(2.0, result.Carbon.Value, 9);
+        Assert.Equal(2, result.QuotaRows);
+    }
+
+    [Fact]
+    public void A_borrowing_limit_of_two_cores_puts_exactly_two_job_hours_of_the_origins_work_in_other_hubs()
+    {
+        var topology = TwoDataCenters(4, east: Borrows(ResourceVector.Of(2000, 4 * 4096)));
+
+        var result = OfflineOptimum.Solve(FourOneHourJobs(), topology, NoWait);
+
+        Assert.Equal(3.0, result.Carbon.Value, 9);
+        Assert.Equal(1, result.QuotaRows);
+    }
+
+    [Fact]
+    public void A_gpu_model_a_lending_limit_does_not_name_is_not_limited_and_one_it_names_is()
+    {
+        // Jobs of one core and one X GPU: 2 kWh an hour, so 1 kgCO2 clean and 2 dirty per job-hour. CPU and memory lend freely.
+        var free = ResourceVector.Of(4000, 4 * 4096);
+        var unnamed = OfflineOptimum.Solve(FourOneHourJobs(gpus: 1), TwoDataCenters(4, west: Lends(free), gpusEach: 4), NoWait);
+        var named = OfflineOptimum.Solve(FourOneHourJobs(gpus: 1), TwoDataCenters(4, west: Lends(ResourceVector.Of(4000, 4 * 4096, [KeyValuePair.Create("X", 2)])), gpusEach: 4), NoWait);
+
+        Assert.Equal(4.0, unnamed.Carbon.Value, 9);
+        Assert.Equal(0, unnamed.QuotaRows);
+        Assert.Equal(6.0, named.Carbon.Value, 9);
+        Assert.Equal(1, named.QuotaRows);
+    }
+
+    [Fact]
+    public void The_bound_with_the_hubs_quotas_is_never_below_the_bound_without_them()
+    {
+        var random = new Random(18);
+        var jobs = Enumerable.Range(0, 40)
+            .Select(i => Job($"j{i}", TimeSpan.FromMinutes(random.Next(0, 600)), TimeSpan.FromMinutes(random.Next(5, 240)), cores: random.Next(1, 4)))
+            .OrderBy(j => j.Arrival)
+            .ToList();
+        var settings = new OptimumSettings(TimeSpan.FromMinutes(30), TimeSpan.FromHours(48));
+
+        var without = OfflineOptimum.Solve(jobs, TwoDataCenters(4), settings);
+        var with = OfflineOptimum.Solve(jobs, TwoDataCenters(4, west: Lends(ResourceVector.Of(2000, 8192))), settings);
+
+        Assert.True(with.Carbon.Feasible && with.Cost.Feasible);
+        Assert.True(with.QuotaRows > 0);
+        Assert.True(with.Carbon.Value >= without.Carbon.Value - 1e-9, $"carbon with quotas {with.Carbon.Value} below {without.Carbon.Value} without");
+        Assert.True(with.Cost.Value >= without.Cost.Value - 1e-9, $"cost with quotas {with.Cost.Value} below {without.Cost.Value} without");
+
+        // The limit binds here: the west's lendable half is not enough for the work the unlimited bound sent there.
+        Assert.True(with.Carbon.Value > without.Carbon.Value + 1e-6);
     }
 
     // Each job in arrival order at the earliest start (then the lower carbon) where it fits for its whole run, never

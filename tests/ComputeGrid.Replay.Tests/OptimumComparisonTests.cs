@@ -7,7 +7,7 @@ namespace ComputeGrid.Replay.Tests;
 public sealed class OptimumComparisonTests
 {
     private static OptimumResult Optimum(double carbon, double cost) =>
-        new(4, 2, 0, 1, 10, 10, TimeSpan.Zero, new OptimumBound(OptimumObjective.Carbon, true, carbon, TimeSpan.Zero), new OptimumBound(OptimumObjective.Cost, true, cost, TimeSpan.Zero));
+        new(4, 2, 0, 1, 10, 10, 0, TimeSpan.Zero, new OptimumBound(OptimumObjective.Carbon, true, carbon, TimeSpan.Zero), new OptimumBound(OptimumObjective.Cost, true, cost, TimeSpan.Zero));
 
     private static PolicyRow Row(string policy, double carbon, double cost, double p95, int violations = 0) =>
         new(policy, 4, 0, 4, p95 / 2, p95, violations, 10, carbon, cost, 10, 0.5, new Dictionary<string, double>(), 0, 0, null, null, null, false, 1);

@@ -1,3 +1,4 @@
+using ComputeGrid.Domain.Accounting;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Load;
@@ -82,6 +83,21 @@ public sealed class ReplayConservationTests
 
         var expected = jobs.Sum(j => j.CpuMillicores / 1000.0 * j.RunTime.TotalHours);
         Assert.Equal(expected, result.Jobs.Sum(j => j.CoreHours), 6);
+    }
+
+    [Fact]
+    public void The_report_gives_the_longest_wait_of_the_jobs_that_started_and_leaves_out_those_that_never_did()
+    {
+        var read = TraceFile.Read(TestData.KthExcerpt);
+        JobOutcome Job(string id, TimeSpan? wait) => new(id, "yangtze", wait is null ? null : "yangtze", wait is null ? JobState.Queued : JobState.Succeeded, wait, wait is null ? Footprint.Zero : new(1, 1, 1), false, wait is null ? 0 : 1, 0, false);
+        var result = new PolicyResult(ReplayPolicy.OriginOnly, 3, 0, [Job("a", TimeSpan.FromMinutes(5)), Job("b", TimeSpan.FromHours(3)), Job("c", null)], new(2, 2, 2), 0, [], TimeSpan.FromSeconds(1), false);
+
+        var report = ReplayReport.Build("kth.swf", read, 3, "replay kth.swf", [result], Topology, []);
+
+        Assert.Equal(TimeSpan.FromHours(3), result.MaxWait);
+        Assert.Equal(10800, report.Rows.Single().MaxWaitS);
+        Assert.Contains("| Max wait (s) |", report.ToMarkdown([]), StringComparison.Ordinal);
+        Assert.Contains("| 10800 |", report.ToMarkdown([]), StringComparison.Ordinal);
     }
 
     [Fact]

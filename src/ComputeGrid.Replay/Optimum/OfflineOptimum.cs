@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ComputeGrid.Client;
 using ComputeGrid.Domain.Accounting;
+using ComputeGrid.Domain.Resources;
 using ComputeGrid.Domain.Topology;
 using ComputeGrid.Replay.Load;
 using Google.OrTools.LinearSolver;
@@ -45,14 +46,15 @@ public sealed record OptimumBound(OptimumObjective Objective, bool Feasible, dou
 /// <param name="Slots">Time slots.</param>
 /// <param name="Variables">LP columns.</param>
 /// <param name="Constraints">LP rows.</param>
+/// <param name="QuotaRows">Of <paramref name="Constraints"/>, the rows of the hubs' lending and borrowing limits.</param>
 /// <param name="BuildTime">Time to build the LP.</param>
 /// <param name="Carbon">The carbon bound.</param>
 /// <param name="Cost">The cost bound.</param>
-public sealed record OptimumResult(int Jobs, int Groups, int Unplaceable, int Slots, int Variables, int Constraints, TimeSpan BuildTime, OptimumBound Carbon, OptimumBound Cost)
+public sealed record OptimumResult(int Jobs, int Groups, int Unplaceable, int Slots, int Variables, int Constraints, int QuotaRows, TimeSpan BuildTime, OptimumBound Carbon, OptimumBound Cost)
 {
     /// <summary>The LP's size and times in one line.</summary>
     public string Describe() => FormattableString.Invariant(
-        $"LP {Variables:N0} variables x {Constraints:N0} constraints ({Jobs} jobs in {Groups} groups, {Slots} slots{(Unplaceable > 0 ? $", {Unplaceable} unplaceable jobs left out" : string.Empty)}); built in {BuildTime.TotalSeconds:F1} s, carbon solved in {Carbon.SolveTime.TotalSeconds:F1} s, cost in {Cost.SolveTime.TotalSeconds:F1} s");
+        $"LP {Variables:N0} variables x {Constraints:N0} constraints, {QuotaRows:N0} of them quota rows ({Jobs} jobs in {Groups} groups, {Slots} slots{(Unplaceable > 0 ? $", {Unplaceable} unplaceable jobs left out" : string.Empty)}); built in {BuildTime.TotalSeconds:F1} s, carbon solved in {Carbon.SolveTime.TotalSeconds:F1} s, cost in {Cost.SolveTime.TotalSeconds:F1} s");
 }
 
 /// <summary>
@@ -61,7 +63,10 @@ public sealed record OptimumResult(int Jobs, int Groups, int Unplaceable, int Sl
 /// in one slot. Each group's work is done exactly once, within its jobs' windows (arrival slot to the slot of arrival +
 /// max wait + run time), only in data centers its jobs may use (allowed hubs, latency class from the origin, GPU model,
 /// large enough), at most one job-hour per job per hour of slot, and within every data center's CPU, memory and GPUs of
-/// each model on each slot's average. Carbon and cost per job-hour are ComputeGrid's own estimate
+/// each model on each slot's average, and within the hubs' quotas on each slot's average: a hub's data centers serve other
+/// hubs' jobs at most up to its lending limit, and a hub's jobs use other hubs' data centers at most up to its borrowing
+/// limit (CPU, memory and each GPU model a limit names; the federation runs a job outside its origin hub only on a loan,
+/// and its open loans never exceed either limit). Carbon and cost per job-hour are ComputeGrid's own estimate
 /// (<see cref="FootprintCalculator"/>: energy x PUE x grid factor x (1 - green share); energy x price plus input data
 /// moved), so the bound is on the same scale as a replay's measured totals.
 /// </summary>
@@ -126,6 +131,43 @@ public static class OfflineOptimum
             return row;
         }
 
+        // Quota rows per hub, slot and dimension, created on first use: what other hubs' jobs use of the lender's data
+        // centers, and what the borrower's jobs use of other hubs' data centers. A limit at or above what it could ever
+        // cover (the lender's own capacity, or everything outside the borrower) gets no row: capacity holds it already.
+        var lending = new Dictionary<(string Hub, int Slot, string Dimension), Constraint>();
+        var borrowing = new Dictionary<(string Hub, int Slot, string Dimension), Constraint>();
+        var ownCapacity = topology.Hubs.Keys.ToDictionary(h => h, h => Sum(dataCenters.Where(d => d.HubId == h)), StringComparer.Ordinal);
+        var total = Sum(dataCenters);
+        void AddQuota(Dictionary<(string Hub, int Slot, string Dimension), Constraint> rows, string hub, ResourceVector? limit, ResourceVector reach, int slot, GroupKey key, Variable x)
+        {
+            if (limit is null)
+            {
+                return;
+            }
+
+            Add("cpu", limit.CpuMillicores / 1000.0, reach.CpuMillicores / 1000.0, key.CpuMillicores / 1000.0);
+            Add("memory", limit.MemoryMiB / 1024.0, reach.MemoryMiB / 1024.0, key.MemoryMiB / 1024.0);
+            if (key.GpuModel is { } model && limit.Gpus.TryGetValue(model, out var gpus))
+            {
+                Add("gpu:" + model, gpus, reach.GpusOf(model), key.Gpus);
+            }
+
+            void Add(string dimension, double allowed, double couldUse, double use)
+            {
+                if (allowed >= couldUse)
+                {
+                    return;
+                }
+
+                if (!rows.TryGetValue((hub, slot, dimension), out var row))
+                {
+                    rows[(hub, slot, dimension)] = row = solver.MakeConstraint(double.NegativeInfinity, allowed * slotHours, string.Empty);
+                }
+
+                row.SetCoefficient(x, use);
+            }
+        }
+
         foreach (var group in groups.Values.OrderBy(g => g.Key.First).ThenBy(g => g.Key.ToString(), StringComparer.Ordinal))
         {
             var key = group.Key;
@@ -146,6 +188,12 @@ public static class OfflineOptimum
                     {
                         CapacityRow(d, t, "gpu:" + model, d.Capacity.GpusOf(model)).SetCoefficient(x, key.Gpus);
                     }
+
+                    if (d.HubId != key.Origin)
+                    {
+                        AddQuota(lending, d.HubId, topology.Hubs.GetValueOrDefault(d.HubId)?.Quota?.LendingLimit, ownCapacity.GetValueOrDefault(d.HubId, ResourceVector.Zero), t, key, x);
+                        AddQuota(borrowing, key.Origin, topology.Hubs.GetValueOrDefault(key.Origin)?.Quota?.BorrowingLimit, total.Minus(ownCapacity.GetValueOrDefault(key.Origin, ResourceVector.Zero)), t, key, x);
+                    }
                 }
             }
         }
@@ -153,7 +201,7 @@ public static class OfflineOptimum
         build.Stop();
         var carbon = Minimise(solver, columns, OptimumObjective.Carbon);
         var cost = Minimise(solver, columns, OptimumObjective.Cost);
-        return new OptimumResult(jobs.Count - unplaceable, groups.Count, unplaceable, slots, solver.NumVariables(), solver.NumConstraints(), build.Elapsed, carbon, cost);
+        return new OptimumResult(jobs.Count - unplaceable, groups.Count, unplaceable, slots, solver.NumVariables(), solver.NumConstraints(), lending.Count + borrowing.Count, build.Elapsed, carbon, cost);
     }
 
     private static OptimumBound Minimise(Solver solver, List<(Group Group, string DataCenter, Variable Variable)> columns, OptimumObjective objective)
@@ -174,6 +222,9 @@ public static class OfflineOptimum
             ? new OptimumBound(objective, true, goal.Value(), clock.Elapsed)
             : new OptimumBound(objective, false, double.NaN, clock.Elapsed);
     }
+
+    private static ResourceVector Sum(IEnumerable<DataCenterSpec> dataCenters) =>
+        dataCenters.Aggregate(ResourceVector.Zero, (sum, d) => sum.Plus(d.Capacity));
 
     private sealed record GroupKey(long CpuMillicores, long MemoryMiB, int Gpus, string? GpuModel, string Origin, string Usable, int First, int Last);
 

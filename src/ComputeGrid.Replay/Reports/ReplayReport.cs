@@ -56,6 +56,9 @@ public sealed record PolicyRow(
     /// <summary>Peak utilisation per hub among the replay's samples (CPU, or GPU for a GPU trace), 0..1; empty when not sampled.</summary>
     public IReadOnlyDictionary<string, double> PeakUtilisation { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>The longest wait among the jobs that started, s (<see cref="PolicyResult.MaxWait"/>).</summary>
+    public double MaxWaitS { get; init; }
+
     /// <summary>Loans opened per job that ran on a loan (<see cref="LoansMade"/> / <see cref="JobsOnLoan"/>); null when no job ran on one.</summary>
     public double? LoansPerBorrowedJob => JobsOnLoan == 0 ? null : (double)LoansMade / JobsOnLoan;
 }
@@ -130,6 +133,7 @@ public sealed record ReplayReport(
                 r.TimedOut,
                 r.WallTime.TotalSeconds)
             {
+                MaxWaitS = r.MaxWait.TotalSeconds,
                 PeakUtilisation = usedByHub.Keys.ToDictionary(
                     h => h,
                     h => r.Samples.Select(s => (gpuTrace ? s.Gpu : s.Cpu).GetValueOrDefault(h)).DefaultIfEmpty(0).Max(),
@@ -168,11 +172,11 @@ public sealed record ReplayReport(
         }
 
         md.AppendLine(c, $"Citation: {Citation}").AppendLine();
-        md.AppendLine("| Policy | Submitted | Rejected | Completed | Mean wait (s) | p95 wait (s) | Latency violations | Energy (kWh) | Carbon (kgCO2) | Cost (CNY) | West share | Loans | Jobs on loan | Loans per borrowed job | Carbon saved | Cost saved | Energy saved |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| Policy | Submitted | Rejected | Completed | Mean wait (s) | p95 wait (s) | Max wait (s) | Latency violations | Energy (kWh) | Carbon (kgCO2) | Cost (CNY) | West share | Loans | Jobs on loan | Loans per borrowed job | Carbon saved | Cost saved | Energy saved |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in Rows)
         {
-            md.AppendLine(c, $"| {r.Policy}{(r.TimedOut ? " (budget ran out)" : string.Empty)} | {r.Submitted} | {r.Rejected} | {r.Completed} | {r.MeanWaitS:F0} | {r.P95WaitS:F0} | {r.LatencyViolations} | {r.EnergyKwh:N0} | {r.CarbonKg:N0} | {r.CostCny:N0} | {r.WestShare:P1} | {r.LoansMade} | {r.JobsOnLoan} | {r.LoansPerBorrowedJob?.ToString("F3", c) ?? "n/a"} | {Percent(r.CarbonSaving)} | {Percent(r.CostSaving)} | {Percent(r.EnergySaving)} |");
+            md.AppendLine(c, $"| {r.Policy}{(r.TimedOut ? " (budget ran out)" : string.Empty)} | {r.Submitted} | {r.Rejected} | {r.Completed} | {r.MeanWaitS:F0} | {r.P95WaitS:F0} | {r.MaxWaitS:F0} | {r.LatencyViolations} | {r.EnergyKwh:N0} | {r.CarbonKg:N0} | {r.CostCny:N0} | {r.WestShare:P1} | {r.LoansMade} | {r.JobsOnLoan} | {r.LoansPerBorrowedJob?.ToString("F3", c) ?? "n/a"} | {Percent(r.CarbonSaving)} | {Percent(r.CostSaving)} | {Percent(r.EnergySaving)} |");
         }
 
         md.AppendLine().AppendLine(c, $"Wall time per policy (federation start included): {string.Join(", ", Rows.Select(r => string.Create(c, $"{r.Policy} {r.WallSeconds:F1} s")))}.");

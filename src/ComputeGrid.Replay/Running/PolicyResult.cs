@@ -73,6 +73,12 @@ public sealed record PolicyResult(
     /// <summary>95th-percentile wait (nearest rank) of the jobs that started.</summary>
     public TimeSpan P95Wait => Started.Count == 0 ? TimeSpan.Zero : Started[Math.Max(0, (int)Math.Ceiling(0.95 * Started.Count) - 1)];
 
+    /// <summary>
+    /// The longest wait of the jobs that started: a bound from the optimum with a <c>--max-wait</c> below it is not a
+    /// bound for this schedule. A job that never started is not in it (it counts as not completed).
+    /// </summary>
+    public TimeSpan MaxWait => Started.Count == 0 ? TimeSpan.Zero : Started[^1];
+
     /// <summary>Jobs that ran farther from their origin than their latency class allows (must be zero).</summary>
     public int LatencyViolations => Jobs.Count(j => j.LatencyViolation);
 
