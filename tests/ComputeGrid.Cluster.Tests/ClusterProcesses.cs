@@ -116,17 +116,49 @@ public sealed class ClusterProcesses : IDisposable
 
     /// <summary>Waits until the silo's <c>/health</c> answers Healthy (it is active and the pool answers through it).</summary>
     /// <remarks>Fails at once, with the end of its log, when the process has exited.</remarks>
-    public Task WaitHealthyAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Poll.UntilAsync(
-            async () => await HealthAsync(name) switch
+    /// <remarks>
+    /// A silo that exited because one of its ports was taken is started again on new ones (at most twice): a port picked
+    /// free is an ephemeral port, and another process's outgoing connection (the test assemblies running beside this one
+    /// talk to their own silos and Azurite) can take it before the silo binds it.
+    /// </remarks>
+    public async Task WaitHealthyAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
             {
-                "Healthy" => true,
-                "stopped" => throw new InvalidOperationException($"{name} exited: {string.Join(Environment.NewLine, File.ReadLines(LogPath(name)).TakeLast(30))}"),
-                _ => false,
-            },
-            $"{name} is healthy",
-            timeout,
-            cancellationToken);
+                await Poll.UntilAsync(
+                    async () => await HealthAsync(name) switch
+                    {
+                        "Healthy" => true,
+                        "stopped" => throw new InvalidOperationException($"{name} exited: {string.Join(Environment.NewLine, File.ReadLines(LogPath(name)).TakeLast(30))}"),
+                        _ => false,
+                    },
+                    $"{name} is healthy",
+                    timeout,
+                    cancellationToken);
+                return;
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                RestartOnNewPorts(name);
+            }
+        }
+    }
+
+    /// <summary>Starts the exited silo <paramref name="name"/> again, in its zone, on ports picked afresh.</summary>
+    private void RestartOnNewPorts(string name)
+    {
+        string zone;
+        lock (_gate)
+        {
+            zone = _silos[name].Zone;
+            _silos[name] = new SiloPorts(zone, FreePort(), FreePort(), FreePort(), FreePort());
+        }
+
+        File.AppendAllText(LogPath(name), $"{Environment.NewLine}== a port was taken: started again on new ports{Environment.NewLine}");
+        StartSilo(name, zone);
+    }
 
     private string LogPath(string name) => Path.Combine(LogDirectory, $"{name}.log");
 
