@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Grains.Hosting;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Concurrency;
 
 namespace ComputeGrid.Grains.Regions;
@@ -11,25 +13,25 @@ namespace ComputeGrid.Grains.Regions;
 /// Carries one origin hub's submissions on this silo to its region in batches. It is reentrant and keeps no state of its
 /// own: a submission that arrives while a batch is with the region waits for the next batch, which leaves as soon as the
 /// region answers the current one; a lone submission leaves at once. Each caller gets its own job's answer, or the
-/// batch's failure (a retry is safe: placement is idempotent by job id).
+/// batch's failure (a retry is safe: placement is idempotent by job id). A retry of a submission still waiting joins it,
+/// and submissions whose callers have given up are not sent (<see cref="PlacementQueue"/>).
 /// </summary>
 [StatelessWorker(1)]
 [Reentrant]
-internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options) : Grain, IPlacementBatcherGrain
+internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options, IOptions<SiloMessagingOptions> messaging) : Grain, IPlacementBatcherGrain
 {
-    private readonly List<(PlaceAsk Ask, TaskCompletionSource<PlaceResult> Answer)> _waiting = [];
+    private readonly PlacementQueue _waiting = new(messaging.Value.ResponseTimeout, Stopwatch.GetTimestamp);
     private bool _sending;
 
     public Task<PlaceResult> PlaceAsync(string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
-        var answer = new TaskCompletionSource<PlaceResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _waiting.Add((new PlaceAsk(jobId, spec), answer));
+        var answer = _waiting.Add(jobId, spec);
         if (!_sending)
         {
             _ = SendAsync();
         }
 
-        return answer.Task;
+        return answer;
     }
 
     private async Task SendAsync()
@@ -40,9 +42,12 @@ internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options
             var region = GrainFactory.GetGrain<IRegionGrain>(this.GetPrimaryKeyString());
             while (_waiting.Count > 0)
             {
-                var size = Math.Min(_waiting.Count, options.Value.PlacementBatchSize);
-                var batch = _waiting.GetRange(0, size);
-                _waiting.RemoveRange(0, size);
+                var (batch, _) = _waiting.Take(options.Value.PlacementBatchSize);
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
                 try
                 {
                     var results = await region.PlaceBatchAsync([.. batch.Select(b => b.Ask)]);
@@ -53,9 +58,9 @@ internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options
                 }
                 catch (Exception e)
                 {
-                    foreach (var (_, answer) in batch)
+                    foreach (var entry in batch)
                     {
-                        answer.TrySetException(e);
+                        entry.Answer.TrySetException(e);
                     }
                 }
             }
