@@ -33,7 +33,7 @@ public sealed class TenantListingTests
         Assert.Equal(1, followed);
         Assert.False(listing.Task.IsCompleted);
 
-        // Its late failure is observed: nothing is left for the unobserved-exception handler.
+        // It may still fail late, after the caller went on; the caller has already been answered.
         listing.SetException(new TimeoutException("the tenant answered after the response timeout"));
         await Assert.ThrowsAsync<TimeoutException>(() => listing.Task);
     }

@@ -37,6 +37,16 @@ public sealed class OfflineOptimumTests
         new JobRequest { JobId = id, Tenant = "t", OriginHub = "e", CpuMillicores = cores * 1000, MemoryMiB = cores * 4096, Gpus = gpus, GpuModel = gpus > 0 ? "X" : null, RunTime = runTime, LatencyClass = latency },
         arrival);
 
+    /// <summary>Forty jobs of 1-3 cores arriving over ten hours and running 5 minutes to 4 hours, the same every run.</summary>
+    private static List<OptimumJob> FortyRandomJobs()
+    {
+        var random = new Random(18);
+        return Enumerable.Range(0, 40)
+            .Select(i => Job($"j{i}", TimeSpan.FromMinutes(random.Next(0, 600)), TimeSpan.FromMinutes(random.Next(5, 240)), cores: random.Next(1, 4)))
+            .OrderBy(j => j.Arrival)
+            .ToList();
+    }
+
     private static OptimumJob[] FourOneHourJobs(int gpus = 0) => [.. Enumerable.Range(0, 4).Select(i => Job($"j{i}", TimeSpan.Zero, TimeSpan.FromHours(1), gpus: gpus))];
 
     private static readonly OptimumSettings NoWait = new(TimeSpan.FromHours(1), TimeSpan.Zero);
@@ -82,11 +92,7 @@ public sealed class OfflineOptimumTests
     [Fact]
     public void The_bound_is_never_above_what_a_feasible_greedy_placement_gets()
     {
-        var random = new Random(18);
-        var jobs = Enumerable.Range(0, 40)
-            .Select(i => Job($"j{i}", TimeSpan.FromMinutes(random.Next(0, 600)), TimeSpan.FromMinutes(random.Next(5, 240)), cores: random.Next(1, 4)))
-            .OrderBy(j => j.Arrival)
-            .ToList();
+        var jobs = FortyRandomJobs();
         var topology = TwoDataCenters(4);
         var settings = new OptimumSettings(TimeSpan.FromMinutes(30), TimeSpan.FromHours(48));
 
@@ -159,11 +165,7 @@ public sealed class OfflineOptimumTests
     [Fact]
     public void The_bound_with_the_hubs_quotas_is_never_below_the_bound_without_them()
     {
-        var random = new Random(18);
-        var jobs = Enumerable.Range(0, 40)
-            .Select(i => Job($"j{i}", TimeSpan.FromMinutes(random.Next(0, 600)), TimeSpan.FromMinutes(random.Next(5, 240)), cores: random.Next(1, 4)))
-            .OrderBy(j => j.Arrival)
-            .ToList();
+        var jobs = FortyRandomJobs();
         var settings = new OptimumSettings(TimeSpan.FromMinutes(30), TimeSpan.FromHours(48));
 
         var without = OfflineOptimum.Solve(jobs, TwoDataCenters(4), settings);

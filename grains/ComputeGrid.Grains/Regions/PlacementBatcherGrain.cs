@@ -3,6 +3,7 @@ using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Concurrency;
@@ -18,7 +19,7 @@ namespace ComputeGrid.Grains.Regions;
 /// </summary>
 [StatelessWorker(1)]
 [Reentrant]
-internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options, IOptions<SiloMessagingOptions> messaging) : Grain, IPlacementBatcherGrain
+internal sealed partial class PlacementBatcherGrain(IOptions<ComputeGridOptions> options, IOptions<SiloMessagingOptions> messaging, ILogger<PlacementBatcherGrain> logger) : Grain, IPlacementBatcherGrain
 {
     private readonly PlacementQueue _waiting = new(messaging.Value.ResponseTimeout, Stopwatch.GetTimestamp);
     private bool _sending;
@@ -42,7 +43,12 @@ internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options
             var region = GrainFactory.GetGrain<IRegionGrain>(this.GetPrimaryKeyString());
             while (_waiting.Count > 0)
             {
-                var (batch, _) = _waiting.Take(options.Value.PlacementBatchSize);
+                var (batch, dropped) = _waiting.Take(options.Value.PlacementBatchSize);
+                if (dropped > 0)
+                {
+                    LogDropped(logger, this.GetPrimaryKeyString(), dropped, messaging.Value.ResponseTimeout);
+                }
+
                 if (batch.Count == 0)
                 {
                     continue;
@@ -70,4 +76,7 @@ internal sealed class PlacementBatcherGrain(IOptions<ComputeGridOptions> options
             _sending = false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Placement batcher of {HubId} dropped {Count} asks waiting longer than the response timeout ({Timeout}): their callers have given up")]
+    private static partial void LogDropped(ILogger logger, string hubId, int count, TimeSpan timeout);
 }
