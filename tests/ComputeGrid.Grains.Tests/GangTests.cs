@@ -55,8 +55,25 @@ public sealed class GangTests(GridClusterFixture fixture)
     {
         await fixture.RegisterPrivateDataCenterAsync("gang-spread-a", "gansu", "GANGSPREAD", gpus: 2, cores: 16);
         await fixture.RegisterPrivateDataCenterAsync("gang-spread-b", "gansu", "GANGSPREAD", gpus: 2, cores: 16);
-        var gang = await Grid.SubmitGangAsync(Gang("gangs", "GANGSPREAD", 4, $"hold-{Jobs.NewId("gang")}"));
+        var request = Gang("gangs", "GANGSPREAD", 4, $"hold-{Jobs.NewId("gang")}");
 
+        // The region hears of the second data center one-way: until then it refuses the gang as too big for one hub.
+        var gang = await Eventually.ValueAsync(
+            async () =>
+            {
+                try
+                {
+                    return await Grid.SubmitGangAsync(request);
+                }
+                catch (JobRejectedException)
+                {
+                    return null;
+                }
+            },
+            g => g is not null,
+            "the region knows both data centers and places the gang");
+
+        Assert.NotNull(gang);
         Assert.Equal(JobState.Scheduled, gang.State);
         Assert.Equal(2, gang.MemberList.Count(m => m.DataCenterId == "gang-spread-a"));
         Assert.Equal(2, gang.MemberList.Count(m => m.DataCenterId == "gang-spread-b"));
