@@ -556,19 +556,11 @@ public interface IPlacementBatcherGrain : IGrainWithStringKey
 public interface ITenantGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// A job of this tenant was accepted: its first row, awaited by the submission so that an acknowledged job is listed
-    /// and jobs submitted one after another are listed in that order.
+    /// A job's newest row and the runs of it to book, answered once both are durable. Idempotent: a row older than the
+    /// one held and a booking already made change nothing, so the job sends again whatever it has not heard confirmed.
     /// </summary>
-    [Alias("Register")]
-    Task RegisterAsync(JobSummary job);
-
-    /// <summary>A job of this tenant changed state.</summary>
-    [OneWay, Alias("JobChanged")]
-    Task OnJobChangedAsync(JobSummary job);
-
-    /// <summary>Books the footprint of a finished job.</summary>
-    [OneWay, Alias("Book")]
-    Task BookAsync(string jobId, Footprint footprint);
+    [Alias("Update")]
+    Task UpdateAsync(JobSummary job, IReadOnlyList<TenantBooking> bookings);
 
     /// <summary>Lists the tenant's jobs newest first, optionally filtered by state.</summary>
     [Alias("List")]

@@ -17,10 +17,10 @@ public sealed class StorageErrorMetricTests(GridClusterFixture fixture)
         var before = factories.Sum(f => OpsTelemetryTests.StorageErrors(f, "write"));
         var tenant = $"se-{Guid.NewGuid():n}"[..20];
         var grain = fixture.Cluster.Client.GetGrain<ITenantGrain>(tenant);
-        await grain.RegisterAsync(new JobSummary($"{tenant}.job-1", tenant, JobState.Pending, "yangtze", null, DateTimeOffset.UnixEpoch, 0, 1));
+        await grain.UpdateAsync(new JobSummary($"{tenant}.job-1", tenant, JobState.Pending, "yangtze", null, DateTimeOffset.UnixEpoch, 0, 1), []);
 
         fixture.Faults.FailNextWrites(grain.GetGrainId(), 1);
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.RegisterAsync(new JobSummary($"{tenant}.job-2", tenant, JobState.Pending, "yangtze", null, DateTimeOffset.UnixEpoch, 0, 1)));
+        await Assert.ThrowsAnyAsync<Exception>(() => grain.UpdateAsync(new JobSummary($"{tenant}.job-2", tenant, JobState.Pending, "yangtze", null, DateTimeOffset.UnixEpoch, 0, 1), []));
 
         await Eventually.TrueAsync(() => Task.FromResult(factories.Sum(f => OpsTelemetryTests.StorageErrors(f, "write")) > before), "the failed write is counted");
     }

@@ -23,7 +23,7 @@ public sealed class TenantGroupCommitTests(GridClusterFixture fixture)
         // The first write is held until every call has been decided in memory, so the others arrive while it is in
         // flight whatever the speed of the machine; none is answered before a write holding its row succeeds.
         fixture.Faults.HoldWrites(id);
-        var registrations = Enumerable.Range(0, calls).Select(i => grain.RegisterAsync(Row(tenant, i))).ToList();
+        var registrations = Enumerable.Range(0, calls).Select(i => grain.UpdateAsync(Row(tenant, i), [])).ToList();
         try
         {
             await Eventually.TrueAsync(
@@ -49,10 +49,10 @@ public sealed class TenantGroupCommitTests(GridClusterFixture fixture)
     {
         var tenant = $"gf-{Guid.NewGuid():n}"[..20];
         var grain = fixture.Cluster.Client.GetGrain<ITenantGrain>(tenant);
-        await grain.RegisterAsync(Row(tenant, 1));
+        await grain.UpdateAsync(Row(tenant, 1), []);
 
         fixture.Faults.FailNextWrites(grain.GetGrainId(), 1);
-        await Assert.ThrowsAnyAsync<Exception>(() => grain.RegisterAsync(Row(tenant, 2)));
+        await Assert.ThrowsAnyAsync<Exception>(() => grain.UpdateAsync(Row(tenant, 2), []));
 
         // The failed write let the activation go: the next one reads storage, where the acknowledged row is and the
         // refused one is not, and a retry of the refused call then succeeds.
@@ -70,7 +70,7 @@ public sealed class TenantGroupCommitTests(GridClusterFixture fixture)
                 }
             },
             "the tenant reactivates with only its acknowledged row");
-        await grain.RegisterAsync(Row(tenant, 2));
+        await grain.UpdateAsync(Row(tenant, 2), []);
         Assert.Equal(2, (await grain.ListJobsAsync(null, 10, null)).Jobs.Count);
     }
 }

@@ -2,6 +2,7 @@ using ComputeGrid.Contracts;
 using ComputeGrid.Contracts.Agents;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
+using ComputeGrid.Contracts.Tenants;
 using ComputeGrid.Domain.Jobs;
 using ComputeGrid.Domain.Placement;
 using ComputeGrid.Grains.Hosting;
@@ -293,6 +294,12 @@ internal sealed partial class JobGrain(
     private async Task ExitAsync(JobRelease release, CancellationToken cancellationToken)
     {
         var spec = Record.Spec!;
+
+        // Booked before the capacity is given back: if this activation dies in between, the data center still holds the
+        // run, its reconciliation drives this exit again, and the booking is sent again (the tenant books it once).
+        _tenant.Post(Row());
+        _tenant.Post(new TenantBooking(release.BookingId, release.Used));
+        await TellTenantAsync(options.Value.TenantListingWait);
         var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(release.DataCenterId);
         await dataCenter.StopAsync(JobId, cancellationToken);
         var free = await dataCenter.ReleaseAsync(JobId, release.Used, release.RanFor, cancellationToken);
@@ -301,7 +308,6 @@ internal sealed partial class JobGrain(
             await GrainFactory.GetGrain<IRegionGrain>(spec.OriginHub).OnJobReleasedAsync(JobId, free);
         }
 
-        await GrainFactory.GetGrain<Contracts.ITenantGrain>(spec.Tenant).BookAsync(release.BookingId, release.Used);
         await Market.RunMeter.RecordAsync(GrainFactory, catalog, clock, JobId, release.BookingId, spec, release.Placement, Record.History, release.From, release.To, release.Used);
     }
 
@@ -312,7 +318,7 @@ internal sealed partial class JobGrain(
     /// </summary>
     private void RestWhileQueued()
     {
-        if (Book.RestsWhileQueued && _watchers.Count == 0)
+        if (Book.RestsWhileQueued && _watchers.Count == 0 && !_tenant.Pending)
         {
             DeactivateOnIdle();
         }
@@ -371,15 +377,6 @@ internal sealed partial class JobGrain(
 
             metrics.JobEntered(origin, step.From, step.State);
         }
-    }
-
-    private Task PublishAsync(IReadOnlyList<JobStep> steps)
-    {
-        var spec = Record.Spec!;
-        var row = new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
-        NudgeDependents(steps);
-        NotifyGang(spec, steps);
-        return JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0, options.Value.TenantListingWait);
     }
 
     private JobSnapshot Snapshot() => Snapshot(JobId, Record);

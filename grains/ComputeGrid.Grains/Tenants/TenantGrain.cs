@@ -95,10 +95,7 @@ internal sealed class TenantGrain(
         }
     }
 
-    /// <summary>The first row of a job, awaited by its submission: an acknowledged job is listed, in submission order.</summary>
-    public Task RegisterAsync(JobSummary job) => OnJobChangedAsync(job);
-
-    public async Task OnJobChangedAsync(JobSummary job)
+    public async Task UpdateAsync(JobSummary job, IReadOnlyList<TenantBooking> bookings)
     {
         if (!_inDirectory)
         {
@@ -107,28 +104,26 @@ internal sealed class TenantGrain(
             _inDirectory = true;
         }
 
-        // Notifications may arrive out of order; never let a job's row go back in time. A stale or repeated notice still
-        // waits for the commit, so its caller is never answered before the row it saw in memory is durable.
+        // Rows may arrive out of order and again; never let a job's row go back in time. A stale or repeated row still
+        // waits for the commit, so its sender is never answered before the row it saw in memory is durable.
         if (!(_jobs.TryGetValue(job.JobId, out var known) && known.Version >= job.Version))
         {
             var sequence = known?.Sequence ?? _nextSequence++;
             _jobs[job.JobId] = job with { Sequence = sequence };
         }
 
-        await Commit.CommitAsync();
-    }
-
-    public async Task BookAsync(string jobId, Footprint footprint)
-    {
-        if (_booked.ContainsKey(jobId))
+        var booked = Footprint.Zero;
+        foreach (var booking in bookings)
         {
-            await Commit.CommitAsync();
-            return;
+            if (!_booked.ContainsKey(booking.BookingId))
+            {
+                _booked[booking.BookingId] = booking.Used;
+                booked += booking.Used;
+            }
         }
 
-        _booked[jobId] = footprint;
         await Commit.CommitAsync();
-        _executed += footprint;
+        _executed += booked;
     }
 
     public Task<JobPage> ListJobsAsync(JobState? state, int limit, string? cursor, CancellationToken cancellationToken = default)

@@ -9,3 +9,9 @@ public sealed record TenantSummary(
     [property: Id(0)] string Tenant,
     [property: Id(1)] IReadOnlyDictionary<JobState, int> JobsByState,
     [property: Id(2)] Footprint Executed);
+
+/// <summary>One run of a job to book in its tenant's accounts, once per <paramref name="BookingId"/>.</summary>
+[GenerateSerializer, Immutable, Alias("cg.TenantBooking")]
+public sealed record TenantBooking(
+    [property: Id(0)] string BookingId,
+    [property: Id(1)] Footprint Used);

@@ -1,0 +1,120 @@
+using ComputeGrid.Contracts;
+using ComputeGrid.Contracts.Jobs;
+using ComputeGrid.Domain.Jobs;
+using ComputeGrid.Grains.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ComputeGrid.Grains.Jobs;
+
+/// <summary>
+/// Publishes durable steps (<see cref="PublishAsync"/>) and keeps the job's tenant told: its row after every durable step and the runs to book (<see cref="TenantOutbox"/>).
+/// What the tenant has not confirmed is sent again by a timer that keeps this activation alive until it is, and once more
+/// when the activation goes; a row is never lost to one dropped message or to a tenant whose write failed.
+/// </summary>
+internal sealed partial class JobGrain
+{
+    /// <summary>The first retry of an unconfirmed row or booking; each further one waits twice as long, up to <see cref="TenantRetryLimit"/>.</summary>
+    internal static readonly TimeSpan TenantRetryFirst = TimeSpan.FromSeconds(1);
+
+    internal static readonly TimeSpan TenantRetryLimit = TimeSpan.FromSeconds(30);
+
+    private readonly TenantOutbox _tenant = new();
+    private IGrainTimer? _tenantRetry;
+    private TimeSpan _tenantBackoff = TenantRetryFirst;
+    private bool _deactivating;
+
+    /// <summary>
+    /// Tells the tenant, the dependents, the gang, the array and the watchers of durable steps. An acceptance waits for
+    /// the tenant's listing at most <see cref="ComputeGridOptions.TenantListingWait"/> (jobs submitted in turn are listed
+    /// in turn); later rows go without waiting. Either way the row reaches the tenant (<see cref="TellTenantAsync"/>).
+    /// </summary>
+    private async Task PublishAsync(IReadOnlyList<JobStep> steps)
+    {
+        var spec = Record.Spec!;
+        var row = Row();
+        NudgeDependents(steps);
+        NotifyGang(spec, steps);
+        _tenant.Post(row);
+        await TellTenantAsync(steps.Any(s => s.Sequence == 1) ? options.Value.TenantListingWait : TimeSpan.Zero);
+        await JobPublisher.PublishAsync(GrainFactory, this.GetStreamProvider(GridStreams.Provider), logger, spec, row, [.. steps.Select(JobRecord.EventOf)], _watchers.Count > 0);
+    }
+
+    private JobSummary Row()
+    {
+        var spec = Record.Spec!;
+        return new JobSummary(JobId, spec.Tenant, Record.State, spec.OriginHub, Record.Placement?.DataCenterId, Record.SubmittedAt, 0, Record.History.Count);
+    }
+
+    /// <summary>
+    /// Sends the tenant what it has not confirmed and waits for its answer at most <paramref name="wait"/> (zero: not at
+    /// all). Whatever is still unconfirmed then is sent again by the retry timer; the caller goes on either way.
+    /// </summary>
+    private async Task TellTenantAsync(TimeSpan wait)
+    {
+        var sending = SendToTenantAsync();
+        if (wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            await sending.WaitAsync(wait);
+        }
+        catch (TimeoutException)
+        {
+            // Still in flight: it finishes (or arms the retry) on its own.
+        }
+    }
+
+    private async Task SendToTenantAsync()
+    {
+        var tenant = GrainFactory.GetGrain<ITenantGrain>(Record.Spec!.Tenant);
+        if (await _tenant.SendAsync(tenant.UpdateAsync, IsCallFault) is { } fault)
+        {
+            LogTenantUnconfirmed(logger, JobId, Record.Spec!.Tenant, fault);
+        }
+
+        if (_deactivating)
+        {
+            return;
+        }
+
+        if (_tenant.Pending)
+        {
+            _tenantRetry ??= this.RegisterGrainTimer(RetryTenantAsync, new GrainTimerCreationOptions(_tenantBackoff, Timeout.InfiniteTimeSpan) { KeepAlive = true, Interleave = true });
+            return;
+        }
+
+        _tenantRetry?.Dispose();
+        _tenantRetry = null;
+        _tenantBackoff = TenantRetryFirst;
+        RestWhileQueued();
+    }
+
+    private async Task RetryTenantAsync(CancellationToken cancellationToken)
+    {
+        _tenantRetry?.Dispose();
+        _tenantRetry = null;
+        _tenantBackoff = TimeSpan.FromTicks(Math.Min(_tenantBackoff.Ticks * 2, TenantRetryLimit.Ticks));
+        await SendToTenantAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _deactivating = true;
+        _tenantRetry?.Dispose();
+        if (_tenant.Pending)
+        {
+            // Last chance for what the tenant has not confirmed (an explicit deactivation does not wait for the timer).
+            await TellTenantAsync(options.Value.TenantListingWait);
+        }
+    }
+
+    // Any failure of the call leaves the row and bookings pending: the tenant applies them idempotently, so sending them
+    // again is always safe, and what did not arrive is never dropped.
+    private static bool IsCallFault(Exception e) => true;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant} has not confirmed job {JobId}'s row or booking; it is sent again")]
+    private static partial void LogTenantUnconfirmed(ILogger logger, string jobId, string tenant, Exception exception);
+}
