@@ -35,8 +35,7 @@ public sealed class ComputeGridOptions
 
     /// <summary>
     /// How long a submission waits for its tenant's index to list the job before it is acknowledged anyway (the job then
-    /// sends the row again until the tenant confirms it), and how long a job's exit waits for its booking before it gives
-    /// the capacity back anyway. Listing before the acknowledgement keeps jobs submitted one after another listed in that order;
+    /// sends the row again until the tenant confirms it). Listing before the acknowledgement keeps jobs submitted one after another listed in that order;
     /// a tenant that is slow to answer (reactivating after a silo's death reads its index shards back, or storage is
     /// slow) would otherwise hold every submission of that tenant for the whole response timeout. Past the wait, a
     /// listing read at once may miss the job for a moment. Default 2 s; 100 ms..30 s.

@@ -13,13 +13,14 @@ namespace ComputeGrid.Grains.Jobs;
 /// </summary>
 internal sealed partial class JobGrain
 {
-    /// <summary>The first retry of an unconfirmed row or booking; each further one waits twice as long, up to <see cref="TenantRetryLimit"/>.</summary>
-    internal static readonly TimeSpan TenantRetryFirst = TimeSpan.FromSeconds(1);
+    /// <summary>The first retry of an unconfirmed row or booking (give or take a fifth); each further one waits twice as long, up to <see cref="TenantRetryLimit"/>.</summary>
+    internal static readonly TimeSpan TenantRetryFirst = TimeSpan.FromSeconds(2);
 
-    internal static readonly TimeSpan TenantRetryLimit = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan TenantRetryLimit = TimeSpan.FromSeconds(60);
 
     private readonly TenantOutbox _tenant = new();
     private IGrainTimer? _tenantRetry;
+    private Task? _tenantSending;
     private TimeSpan _tenantBackoff = TenantRetryFirst;
     private bool _deactivating;
 
@@ -46,12 +47,17 @@ internal sealed partial class JobGrain
     }
 
     /// <summary>
-    /// Sends the tenant what it has not confirmed and waits for its answer at most <paramref name="wait"/> (zero: not at
-    /// all). Whatever is still unconfirmed then is sent again by the retry timer; the caller goes on either way.
+    /// Sends the tenant what it has not confirmed, unless a send is already in flight (which sends what was posted
+    /// meanwhile when it is answered), and waits at most <paramref name="wait"/> (zero: not at all). Whatever is still
+    /// unconfirmed after a failed send is sent again by the retry timer; the caller goes on either way.
     /// </summary>
     private async Task TellTenantAsync(TimeSpan wait)
     {
-        var sending = SendToTenantAsync();
+        if (_tenantSending is not { IsCompleted: false })
+        {
+            _tenantSending = SendToTenantAsync();
+        }
+
         if (wait <= TimeSpan.Zero)
         {
             return;
@@ -59,7 +65,7 @@ internal sealed partial class JobGrain
 
         try
         {
-            await sending.WaitAsync(wait);
+            await _tenantSending.WaitAsync(wait);
         }
         catch (TimeoutException)
         {
@@ -67,37 +73,41 @@ internal sealed partial class JobGrain
         }
     }
 
+    /// <summary>One send at a time per job, so a slow tenant is not sent the same row again while it is still writing it.</summary>
     private async Task SendToTenantAsync()
     {
         var tenant = GrainFactory.GetGrain<ITenantGrain>(Record.Spec!.Tenant);
-        if (await _tenant.SendAsync(tenant.UpdateAsync, IsCallFault) is { } fault)
+        while (_tenant.Pending)
         {
-            LogTenantUnconfirmed(logger, JobId, Record.Spec!.Tenant, fault);
-        }
+            if (await _tenant.SendAsync(tenant.UpdateAsync, IsCallFault) is { } fault)
+            {
+                LogTenantUnconfirmed(logger, JobId, Record.Spec!.Tenant, fault);
+                if (!_deactivating)
+                {
+                    // Jittered, so the jobs of a tenant that failed together do not all come back at once.
+                    var due = _tenantBackoff * (0.8 + (0.4 * Random.Shared.NextDouble()));
+                    _tenantRetry ??= this.RegisterGrainTimer(RetryTenantAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true, Interleave = true });
+                }
 
-        if (_deactivating)
-        {
-            return;
-        }
-
-        if (_tenant.Pending)
-        {
-            _tenantRetry ??= this.RegisterGrainTimer(RetryTenantAsync, new GrainTimerCreationOptions(_tenantBackoff, Timeout.InfiniteTimeSpan) { KeepAlive = true, Interleave = true });
-            return;
+                return;
+            }
         }
 
         _tenantRetry?.Dispose();
         _tenantRetry = null;
         _tenantBackoff = TenantRetryFirst;
-        RestWhileQueued();
+        if (!_deactivating)
+        {
+            RestWhileQueued();
+        }
     }
 
-    private async Task RetryTenantAsync(CancellationToken cancellationToken)
+    private Task RetryTenantAsync(CancellationToken cancellationToken)
     {
         _tenantRetry?.Dispose();
         _tenantRetry = null;
         _tenantBackoff = TimeSpan.FromTicks(Math.Min(_tenantBackoff.Ticks * 2, TenantRetryLimit.Ticks));
-        await SendToTenantAsync();
+        return TellTenantAsync(TimeSpan.Zero);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -295,11 +295,11 @@ internal sealed partial class JobGrain(
     {
         var spec = Record.Spec!;
 
-        // Booked before the capacity is given back: if this activation dies in between, the data center still holds the
-        // run, its reconciliation drives this exit again, and the booking is sent again (the tenant books it once).
+        // Sent before the capacity is given back, but not waited for: a tenant index busy with an array's thousand rows must
+        // not hold a data center's capacity. A repeated exit (reconciliation's) sends the booking again; the tenant books it once.
         _tenant.Post(Row());
         _tenant.Post(new TenantBooking(release.BookingId, release.Used));
-        await TellTenantAsync(options.Value.TenantListingWait);
+        await TellTenantAsync(TimeSpan.Zero);
         var dataCenter = GrainFactory.GetGrain<IDataCenterGrain>(release.DataCenterId);
         await dataCenter.StopAsync(JobId, cancellationToken);
         var free = await dataCenter.ReleaseAsync(JobId, release.Used, release.RanFor, cancellationToken);

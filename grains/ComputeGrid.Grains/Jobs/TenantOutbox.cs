@@ -15,8 +15,8 @@ internal sealed class TenantOutbox
     private JobSummary? _row;
     private long _confirmed;
 
-    /// <summary>Whether the tenant has yet to confirm a row or a booking.</summary>
-    public bool Pending => _row is { } row && row.Version > _confirmed || _bookings.Count > 0;
+    /// <summary>Whether the tenant has yet to confirm a row or a booking (bookings go with a row, so never before the first).</summary>
+    public bool Pending => _row is { } row && (row.Version > _confirmed || _bookings.Count > 0);
 
     /// <summary>The job's newest row; an older one than the row already posted is ignored.</summary>
     public void Post(JobSummary row)
