@@ -98,10 +98,7 @@ internal sealed partial class JobGrain : IRemindable
         await this.RegisterOrUpdateReminder(DependencyReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         await CommitAsync(Book.Block(spec, decision.Reason, clock.Now), cancellationToken);
         LogBlocked(logger, JobId, decision.Reason);
-        if (_watchers.Count == 0)
-        {
-            DeactivateOnIdle();
-        }
+        RestWhileQueued();
 
         return SubmitResult.Accepted(Snapshot());
     }

@@ -79,7 +79,7 @@ internal sealed partial class JobGrain
         var tenant = GrainFactory.GetGrain<ITenantGrain>(Record.Spec!.Tenant);
         while (_tenant.Pending)
         {
-            if (await _tenant.SendAsync(tenant.UpdateAsync, IsCallFault) is { } fault)
+            if (await _tenant.SendAsync(tenant.UpdateAsync) is { } fault)
             {
                 LogTenantUnconfirmed(logger, JobId, Record.Spec!.Tenant, fault);
                 if (!_deactivating)
@@ -120,10 +120,6 @@ internal sealed partial class JobGrain
             await TellTenantAsync(options.Value.TenantListingWait);
         }
     }
-
-    // Any failure of the call leaves the row and bookings pending: the tenant applies them idempotently, so sending them
-    // again is always safe, and what did not arrive is never dropped.
-    private static bool IsCallFault(Exception e) => true;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {Tenant} has not confirmed job {JobId}'s row or booking; it is sent again")]
     private static partial void LogTenantUnconfirmed(ILogger logger, string jobId, string tenant, Exception exception);

@@ -312,13 +312,15 @@ internal sealed partial class JobGrain(
     }
 
     /// <summary>
-    /// A queued job waits in its region's queue (with its spec) and in storage: its activation is let go once this call
-    /// returns, so a deep queue costs no activations (the region's assignment, a read or a cancel activates it again).
-    /// Not while somebody watches it, whose registration lives in the activation.
+    /// A queued job waits in its region's queue (with its spec) and in storage, a blocked one for its dependencies'
+    /// nudges (and its reminder): its activation is let go once this call returns, so a deep queue costs no activations
+    /// (the region's assignment, a nudge, a read or a cancel activates it again). Not while somebody watches it, whose
+    /// registration lives in the activation, nor while its tenant has not confirmed its row: the send's answer calls
+    /// this again (JobGrain.Publish.cs).
     /// </summary>
     private void RestWhileQueued()
     {
-        if (Book.RestsWhileQueued && _watchers.Count == 0 && !_tenant.Pending)
+        if ((Book.RestsWhileQueued || Book.IsBlocked) && _watchers.Count == 0 && !_tenant.Pending)
         {
             DeactivateOnIdle();
         }

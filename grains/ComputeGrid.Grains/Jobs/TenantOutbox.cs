@@ -38,9 +38,10 @@ internal sealed class TenantOutbox
 
     /// <summary>
     /// Sends what is pending (nothing when nothing is) with <paramref name="send"/> and confirms it when the send
-    /// answers. Faults of the call (<paramref name="isFault"/>) are returned, not thrown, and leave it pending.
+    /// answers. A failure of the call, whatever it is, is returned rather than thrown and leaves everything pending: the
+    /// tenant applies rows and bookings idempotently, so sending them again is always safe.
     /// </summary>
-    public async Task<Exception?> SendAsync(Func<JobSummary, IReadOnlyList<TenantBooking>, Task> send, Func<Exception, bool> isFault)
+    public async Task<Exception?> SendAsync(Func<JobSummary, IReadOnlyList<TenantBooking>, Task> send)
     {
         if (!Pending || _row is not { } row)
         {
@@ -52,7 +53,7 @@ internal sealed class TenantOutbox
         {
             await send(row, bookings);
         }
-        catch (Exception e) when (isFault(e))
+        catch (Exception e)
         {
             return e;
         }

@@ -28,7 +28,7 @@ internal sealed class TenantRecord
 }
 
 /// <summary>
-/// One tenant: the index its job listing reads, and the footprint of its finished work (booked once per job). A change
+/// One tenant: the index its job listing reads, and the footprint of its finished work (booked once per run, by booking id). A change
 /// to one job writes one shard of the index, so its cost does not grow with the tenant's jobs. Every job of the tenant
 /// passes here, so it commits in groups: it is reentrant, each call changes memory in one synchronous step and awaits
 /// <see cref="GroupCommit"/>, and the calls that arrive during a write are committed together by the next one.
