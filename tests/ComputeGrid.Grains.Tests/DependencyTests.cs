@@ -1,6 +1,8 @@
 using ComputeGrid.Client;
 using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Domain.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using JobRecord = ComputeGrid.Grains.Jobs.JobRecord;
 
 namespace ComputeGrid.Grains.Tests;
 
@@ -79,6 +81,31 @@ public sealed class DependencyTests(GridClusterFixture fixture)
         Assert.Equal("dependsOn[0].jobId", e3.Field);
         Assert.Contains("cycle", e3.Reason, StringComparison.Ordinal);
         await Grid.CancelJobAsync(other.JobId);
+    }
+
+    [Fact]
+    public async Task A_dependency_on_a_job_whose_answering_activation_never_read_its_record_is_not_refused_as_unknown()
+    {
+        const string tenant = "deps-stale";
+        var source = await Grid.SubmitAsync(Jobs.Batch(tenant));
+        await Grid.CancelJobAsync(source.JobId, "its record is copied");
+        var targetId = Jobs.NewId("stale");
+
+        // An activation of the target that found no record and stays, and then the target's record appears in storage
+        // behind its back, as a duplicate activation's write during a membership change does.
+        await Assert.ThrowsAsync<ComputeGridNotFoundException>(() => Grid.GetJobAsync(targetId));
+        var storage = fixture.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<Orleans.Storage.IGrainStorage>(Hosting.GridStorage.Name);
+        var stored = new GrainState<JobRecord>(new JobRecord());
+        await storage.ReadStateAsync(JobRecord.StateName, GrainId.Create("job", source.JobId), stored);
+        await storage.WriteStateAsync(JobRecord.StateName, GrainId.Create("job", targetId), new GrainState<JobRecord>(stored.State));
+
+        // The stale activation answers with a fault the SDK retries, and goes; the retry reaches one that read the record
+        // (this fixture's own client makes one attempt only, so a client with the SDK's default retries submits).
+        var retrying = new ComputeGridClient(fixture.Cluster.Client, new ComputeGridRetryOptions());
+        var dependent = await retrying.SubmitAsync(After(Jobs.Batch(tenant), DependencyCondition.AfterAny, targetId));
+
+        Assert.True(dependent.State is JobState.Scheduled or JobState.Queued or JobState.Running, $"the dependent is {dependent.State}");
+        await Grid.CancelJobAsync(dependent.JobId);
     }
 
     [Fact]

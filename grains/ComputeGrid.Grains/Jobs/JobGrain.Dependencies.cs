@@ -3,6 +3,7 @@ using ComputeGrid.Contracts.Jobs;
 using ComputeGrid.Contracts.Regions;
 using ComputeGrid.Domain.Jobs;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace ComputeGrid.Grains.Jobs;
 
@@ -25,6 +26,14 @@ internal sealed partial class JobGrain : IRemindable
     public async Task<DependencyStatus?> DependOnAsync(string dependentId, string tenant, CancellationToken cancellationToken = default)
     {
         await ActivateElementAsync();
+        if (Record.Spec is null && await ConfirmAbsentAsync(cancellationToken) is not null)
+        {
+            // A duplicate activation that never read the job's record (a membership change): "no such job" would refuse
+            // a dependent of an accepted job. ConfirmAbsentAsync let this activation go; the dependent's retry (the SDK
+            // retries this exception) reaches the activation that holds the record.
+            throw new InconsistentStateException($"job {JobId}: this activation holds no record while storage holds the job; call again");
+        }
+
         if (Record.Spec is not { } spec || spec.Tenant != tenant || _durable is null)
         {
             return null;
