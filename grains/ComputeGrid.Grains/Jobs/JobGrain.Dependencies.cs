@@ -107,7 +107,7 @@ internal sealed partial class JobGrain : IRemindable
         await this.RegisterOrUpdateReminder(DependencyReminder, options.Value.WakeReminderPeriod, options.Value.WakeReminderPeriod, cancellationToken);
         await CommitAsync(Book.Block(spec, decision.Reason, clock.Now), cancellationToken);
         LogBlocked(logger, JobId, decision.Reason);
-        RestWhileQueued();
+        RestWhileWaiting();
 
         return SubmitResult.Accepted(Snapshot());
     }
@@ -156,7 +156,7 @@ internal sealed partial class JobGrain : IRemindable
                     break;
                 case PlaceOutcome.Queued:
                     await CommitAsync(Book.QueueUnblocked(met, placed.Detail, clock.Now), CancellationToken.None);
-                    RestWhileQueued();
+                    RestWhileWaiting();
                     break;
                 default:
                     // Accepted when submitted, refused now (the pool changed while it waited): it can never run as it is.

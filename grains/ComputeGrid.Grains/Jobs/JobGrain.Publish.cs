@@ -14,9 +14,9 @@ namespace ComputeGrid.Grains.Jobs;
 internal sealed partial class JobGrain
 {
     /// <summary>The first retry of an unconfirmed row or booking (give or take a fifth); each further one waits twice as long, up to <see cref="TenantRetryLimit"/>.</summary>
-    internal static readonly TimeSpan TenantRetryFirst = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan TenantRetryFirst = TimeSpan.FromSeconds(2);
 
-    internal static readonly TimeSpan TenantRetryLimit = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan TenantRetryLimit = TimeSpan.FromSeconds(60);
 
     private readonly TenantOutbox _tenant = new();
     private IGrainTimer? _tenantRetry;
@@ -98,7 +98,7 @@ internal sealed partial class JobGrain
         _tenantBackoff = TenantRetryFirst;
         if (!_deactivating)
         {
-            RestWhileQueued();
+            RestWhileWaiting();
         }
     }
 

@@ -103,7 +103,7 @@ internal sealed partial class JobGrain(
         else
         {
             await PublishAsync(steps);
-            RestWhileQueued();
+            RestWhileWaiting();
         }
 
         return SubmitResult.Accepted(Snapshot());
@@ -257,7 +257,7 @@ internal sealed partial class JobGrain(
         else
         {
             await CommitAsync(Book.QueueAfterPreemption(placed.Detail, clock.Now), CancellationToken.None);
-            RestWhileQueued();
+            RestWhileWaiting();
         }
     }
 
@@ -318,7 +318,7 @@ internal sealed partial class JobGrain(
     /// registration lives in the activation, nor while its tenant has not confirmed its row: the send's answer calls
     /// this again (JobGrain.Publish.cs).
     /// </summary>
-    private void RestWhileQueued()
+    private void RestWhileWaiting()
     {
         if ((Book.RestsWhileQueued || Book.IsBlocked) && _watchers.Count == 0 && !_tenant.Pending)
         {

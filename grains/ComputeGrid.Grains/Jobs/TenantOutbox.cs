@@ -5,8 +5,8 @@ namespace ComputeGrid.Grains.Jobs;
 
 /// <summary>
 /// What a job's tenant has not confirmed yet: the job's newest row and the runs of it to book. The tenant applies both
-/// idempotently (a row by version, a booking by id), so whatever is unconfirmed is simply sent again, and sends may
-/// overlap. A send that fails leaves everything it carried pending; a send that succeeds confirms what it carried only,
+/// idempotently (a row by version, a booking by id), so whatever is unconfirmed is simply sent again (the job keeps one
+/// send in flight; an overlapping one would be harmless). A send that fails leaves everything it carried pending; a send that succeeds confirms what it carried only,
 /// never a row or booking posted while it was in flight.
 /// </summary>
 internal sealed class TenantOutbox
